@@ -21,7 +21,7 @@ export default defineConfig({
     build: {
       rollupOptions: {
         input: { index: resolve(__dirname, 'src/preload/index.ts') },
-        output: { format: 'cjs' }
+        output: { format: 'cjs', entryFileNames: '[name].cjs' }
       }
     }
   },

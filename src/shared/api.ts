@@ -1,0 +1,147 @@
+import { z } from 'zod'
+import type {
+  AlertRow,
+  BatchProgress,
+  BatchRow,
+  CountRow,
+  DashboardSnapshot,
+  ExportProgress,
+  ExportResult,
+  Kpis,
+  OrderRow,
+  PipelineStatus,
+  QuarantineRow,
+  WindowRow
+} from './dto'
+import type { DeepPartial, FieldError, Settings } from './settings'
+
+// The one contract between engine and UI. Served over Electron IPC (preload + ipcMain) and over
+// HTTP/WebSocket (`streamdesk serve`). The renderer is untrusted: every argument is checked
+// against `handlerArgs` on the engine side before a handler runs.
+
+const limit = (max: number, dflt: number) => z.number().int().min(1).max(max).default(dflt)
+
+export const handlerArgs = {
+  'pipeline.start': z.object({}).strict().default({}),
+  'pipeline.stop': z.object({}).strict().default({}),
+  'pipeline.status': z.object({}).strict().default({}),
+  'settings.get': z.object({}).strict().default({}),
+  'settings.update': z.object({ patch: z.record(z.string(), z.unknown()) }).strict(),
+  'lake.export': z
+    .object({
+      outDir: z.string().min(1, 'choose a folder'),
+      format: z.enum(['parquet', 'csv', 'duckdb']).default('parquet')
+    })
+    .strict(),
+  'query.dashboard': z.object({}).strict().default({}),
+  'query.kpis': z.object({ minutes: limit(1440, 1) }).strict().default({ minutes: 1 }),
+  'query.windows': z.object({ limit: limit(1440, 60) }).strict().default({ limit: 60 }),
+  'query.alerts': z.object({ limit: limit(1000, 100) }).strict().default({ limit: 100 }),
+  'query.recentOrders': z.object({ limit: limit(1000, 100) }).strict().default({ limit: 100 }),
+  'query.statusDistribution': z.object({}).strict().default({}),
+  'query.fraudHistogram': z.object({}).strict().default({}),
+  'query.batches': z.object({ limit: limit(1000, 100) }).strict().default({ limit: 100 }),
+  'query.quarantine': z
+    .object({ limit: limit(500, 50), offset: z.number().int().min(0).default(0) })
+    .strict()
+    .default({ limit: 50, offset: 0 })
+} as const
+
+export type HandlerName = keyof typeof handlerArgs
+export type HandlerArgs<N extends HandlerName> = z.input<(typeof handlerArgs)[N]>
+export type ParsedArgs<N extends HandlerName> = z.output<(typeof handlerArgs)[N]>
+
+export interface SettingsUpdateResult {
+  settings: Settings
+  /** Dotted paths of changed settings that apply only after a pipeline restart. */
+  restartRequired: string[]
+}
+
+export interface HandlerResults {
+  'pipeline.start': PipelineStatus
+  'pipeline.stop': PipelineStatus
+  'pipeline.status': PipelineStatus
+  'settings.get': Settings
+  'settings.update': SettingsUpdateResult
+  'lake.export': ExportResult
+  'query.dashboard': DashboardSnapshot
+  'query.kpis': Kpis
+  'query.windows': WindowRow[]
+  'query.alerts': AlertRow[]
+  'query.recentOrders': OrderRow[]
+  'query.statusDistribution': CountRow[]
+  'query.fraudHistogram': CountRow[]
+  'query.batches': BatchRow[]
+  'query.quarantine': { rows: QuarantineRow[]; total: number }
+}
+
+/** Engine-side implementation: receives already-validated arguments. */
+export type Handlers = {
+  [N in HandlerName]: (args: ParsedArgs<N>) => Promise<HandlerResults[N]>
+}
+
+/** Events the engine pushes to every connected UI. */
+export interface ServerEvents {
+  'pipeline.state': PipelineStatus
+  'batch.progress': BatchProgress
+  'dashboard.snapshot': DashboardSnapshot
+  'export.progress': ExportProgress
+  'alerts.new': AlertRow[]
+}
+export type EventName = keyof ServerEvents
+export const EVENT_NAMES: readonly EventName[] = [
+  'pipeline.state',
+  'batch.progress',
+  'dashboard.snapshot',
+  'export.progress',
+  'alerts.new'
+]
+
+/** The shape errors take on the wire, whatever the transport. */
+export interface ApiErrorShape {
+  type: 'validation' | 'unknown-method' | 'engine'
+  message: string
+  fields?: FieldError[]
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly type: ApiErrorShape['type'],
+    message: string,
+    readonly fields?: FieldError[]
+  ) {
+    super(message)
+    this.name = 'ApiError'
+  }
+  toJSON(): ApiErrorShape {
+    return { type: this.type, message: this.message, ...(this.fields ? { fields: this.fields } : {}) }
+  }
+  static from(shape: ApiErrorShape): ApiError {
+    return new ApiError(shape.type, shape.message, shape.fields)
+  }
+}
+
+/** What a UI talks to; implemented over IPC (window.streamdesk) and over WebSocket. */
+export interface EngineClient {
+  invoke<N extends HandlerName>(name: N, args?: HandlerArgs<N>): Promise<HandlerResults[N]>
+  subscribe<E extends EventName>(event: E, listener: (payload: ServerEvents[E]) => void): () => void
+}
+
+// Wire messages (WebSocket). IPC uses the same {name,args} -> result|error envelope.
+export interface RequestMessage {
+  id: number
+  name: string
+  args?: unknown
+}
+export type ResponseMessage =
+  | { id: number; ok: true; result: unknown }
+  | { id: number; ok: false; error: ApiErrorShape }
+export interface PushMessage {
+  event: EventName
+  payload: unknown
+}
+
+export const IPC_INVOKE_CHANNEL = 'streamdesk:invoke'
+export const IPC_EVENT_CHANNEL = 'streamdesk:event'
+
+export type { DeepPartial }

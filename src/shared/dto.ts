@@ -1,0 +1,130 @@
+// Rows and snapshots the engine returns to the dashboard. Timestamps are ISO strings and money
+// is in currency units (the lake stores cents), so both transports carry plain JSON.
+
+export type PipelineStateName = 'stopped' | 'starting' | 'running' | 'stopping' | 'error'
+
+export interface SourceDescription {
+  kind: 'generator' | 'folder' | 'kafka'
+  /** Human-readable: a folder path or "kafka HOST:PORT topic". */
+  label: string
+}
+
+export interface PipelineStatus {
+  state: PipelineStateName
+  message: string | null
+  source: SourceDescription
+  startedAt: string | null
+  lastBatchId: number | null
+  lastBatchAt: string | null
+  totals: { orders: number; alerts: number; quarantined: number; late: number; duplicates: number }
+  /** Seconds between the newest input file/message seen and the last commit. */
+  lagSeconds: number | null
+  generator: { running: boolean; produced: number }
+}
+
+export interface BatchProgress {
+  batchId: number
+  startedAt: string
+  committedAt: string
+  durationMs: number
+  rowsRead: number
+  valid: number
+  quarantined: number
+  late: number
+  duplicates: number
+  alerts: number
+  inputRate: number
+  processingRate: number
+  watermark: string | null
+}
+
+export interface Kpis {
+  minutes: number
+  orders: number
+  ordersPerMinute: number
+  revenue: number
+  avgOrderValue: number
+  uniqueCustomers: number
+  asOf: string | null
+}
+
+export interface WindowRow {
+  windowStart: string
+  windowEnd: string
+  orders: number
+  revenue: number
+  avgOrderValue: number
+  uniqueCustomers: number
+}
+
+export interface AlertRow {
+  orderId: string
+  customerId: string
+  orderTs: string
+  amount: number
+  currency: string
+  status: string
+  fraudScore: number
+  fraudReasons: string[]
+  shippingCountry: string
+  billingCountry: string
+  detectedAt: string
+}
+
+export interface OrderRow {
+  orderId: string
+  customerId: string
+  orderTs: string
+  status: string
+  amount: number
+  currency: string
+  itemCount: number
+  channel: string
+  fraudScore: number
+  isLate: boolean
+}
+
+export interface CountRow {
+  key: string
+  count: number
+}
+
+export interface BatchRow extends BatchProgress {}
+
+export interface QuarantineRow {
+  id: number
+  batchId: number
+  kind: 'order' | 'customer'
+  source: string
+  position: string
+  reason: string
+  raw: string
+  ingestedAt: string
+}
+
+export interface DashboardSnapshot {
+  at: string
+  kpis: Kpis
+  windows: WindowRow[]
+  alerts: AlertRow[]
+  recentOrders: OrderRow[]
+  statusDistribution: CountRow[]
+  fraudHistogram: CountRow[]
+  batches: BatchRow[]
+  summary: { orders: number; revenue: number; avgOrderValue: number }
+}
+
+export type ExportFormat = 'parquet' | 'csv' | 'duckdb'
+
+export interface ExportResult {
+  outDir: string
+  format: ExportFormat
+  tables: { name: string; rows: number; file: string }[]
+  manifestPath: string
+}
+
+export interface ExportProgress {
+  table: string
+  done: number
+  total: number
+}
