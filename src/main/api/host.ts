@@ -1,0 +1,22 @@
+import type { Handlers } from '../../shared/api'
+import type { EventBus } from './event-bus'
+
+// The engine as a UI host sees it: the handler map (the contract), the event bus, and dispose.
+// Electron's shell and `streamdesk serve` both create exactly one of these.
+
+export interface EngineHostOptions {
+  /** JSON file the settings are persisted in (userData/settings.json in the app). */
+  settingsFile: string
+  /** Relative paths in settings (input folder, lake) resolve against this folder. */
+  baseDir: string
+  /** Overrides applied on top of the persisted settings (CLI flags). */
+  overrides?: Record<string, unknown>
+}
+
+export interface EngineHost {
+  handlers: Handlers
+  events: EventBus
+  dispose(): Promise<void>
+}
+
+export { createEngineHost } from './engine-host'
