@@ -1,0 +1,4 @@
+// Electron entry (electron-vite: out/main/index.js). Everything Electron-specific lives in ./shell.
+import { start } from './shell/app'
+
+start()

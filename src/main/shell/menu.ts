@@ -1,0 +1,148 @@
+import { existsSync, readFileSync } from 'node:fs'
+import { isAbsolute, join, resolve } from 'node:path'
+import { app, Menu, shell, type BrowserWindow, type MenuItemConstructorOptions } from 'electron'
+import type { Handlers } from '../../shared/api'
+import type { ExportResult } from '../../shared/dto'
+import { dispatch, toErrorShape } from '../api/dispatch'
+import { ask, pickFolder } from './dialogs'
+
+// Native application menu. File: export a lake snapshot, open the lake folder, quit.
+// View: reload, devtools, zoom, fullscreen. Help: about, documentation.
+
+export interface MenuContext {
+  getWindow(): BrowserWindow | null
+  handlers: Handlers
+  /** Relative settings paths (lakePath) resolve against this folder (userData). */
+  baseDir: string
+  /** app.getAppPath(), to find package.json (homepage) and, in development, docs/. */
+  appPath: string
+}
+
+function errorMessage(err: unknown): string {
+  return toErrorShape(err).message
+}
+
+async function exportSnapshot(ctx: MenuContext): Promise<void> {
+  const win = ctx.getWindow()
+  const outDir = await pickFolder(win, { title: 'Export lake snapshot to…', buttonLabel: 'Export here' })
+  if (!outDir) return
+  let result: ExportResult
+  try {
+    result = (await dispatch(ctx.handlers, 'lake.export', { outDir, format: 'parquet' })) as ExportResult
+  } catch (err) {
+    await ask(ctx.getWindow(), { type: 'error', message: 'The snapshot could not be exported', detail: errorMessage(err) })
+    return
+  }
+  const rows = result.tables.reduce((sum, t) => sum + t.rows, 0)
+  const lines = result.tables.map((t) => `  ${t.name}: ${t.rows.toLocaleString('en-US')} rows`)
+  const choice = await ask(ctx.getWindow(), {
+    type: 'info',
+    message: 'Snapshot exported',
+    detail: [
+      `${result.tables.length} tables, ${rows.toLocaleString('en-US')} rows (${result.format}) in`,
+      result.outDir,
+      '',
+      ...lines
+    ].join('\n'),
+    buttons: ['Show in folder', 'OK']
+  })
+  if (choice === 0) {
+    if (existsSync(result.manifestPath)) shell.showItemInFolder(result.manifestPath)
+    else await shell.openPath(result.outDir)
+  }
+}
+
+async function openLakeFolder(ctx: MenuContext): Promise<void> {
+  try {
+    const settings = await ctx.handlers['settings.get']({})
+    const lake = isAbsolute(settings.lakePath) ? settings.lakePath : resolve(ctx.baseDir, settings.lakePath)
+    if (!existsSync(lake)) {
+      await ask(ctx.getWindow(), {
+        message: 'There is no lake yet',
+        detail: `The lake folder is created when the pipeline first runs:\n${lake}`
+      })
+      return
+    }
+    const failure = await shell.openPath(lake)
+    if (failure) throw new Error(failure)
+  } catch (err) {
+    await ask(ctx.getWindow(), { type: 'error', message: 'The lake folder could not be opened', detail: errorMessage(err) })
+  }
+}
+
+/** package.json "homepage" if the project declares one, else the docs/ folder of a source checkout. */
+function docsTarget(appPath: string): { kind: 'url' | 'folder'; target: string } | null {
+  try {
+    const pkg = JSON.parse(readFileSync(join(appPath, 'package.json'), 'utf8')) as { homepage?: unknown }
+    if (typeof pkg.homepage === 'string' && /^https?:\/\//.test(pkg.homepage)) return { kind: 'url', target: pkg.homepage }
+  } catch {
+    // fall through
+  }
+  const docs = join(appPath, 'docs')
+  return existsSync(docs) ? { kind: 'folder', target: docs } : null
+}
+
+function run(task: Promise<void>): void {
+  task.catch((err: unknown) => console.error('streamdesk: menu action failed:', err))
+}
+
+export function buildMenuTemplate(ctx: MenuContext): MenuItemConstructorOptions[] {
+  const isMac = process.platform === 'darwin'
+  let exporting = false
+  const docs = docsTarget(ctx.appPath)
+
+  const template: MenuItemConstructorOptions[] = []
+  if (isMac) template.push({ role: 'appMenu' })
+  template.push({
+    label: 'File',
+    submenu: [
+      {
+        label: 'Export snapshot…',
+        accelerator: 'CmdOrCtrl+E',
+        click: () => {
+          if (exporting) return
+          exporting = true
+          run(exportSnapshot(ctx).finally(() => (exporting = false)))
+        }
+      },
+      { label: 'Open lake folder', click: () => run(openLakeFolder(ctx)) },
+      { type: 'separator' },
+      isMac ? { role: 'close' } : { role: 'quit' }
+    ]
+  })
+  template.push({
+    label: 'View',
+    submenu: [
+      { role: 'reload' },
+      { role: 'forceReload' },
+      { role: 'toggleDevTools' },
+      { type: 'separator' },
+      { role: 'resetZoom' },
+      { role: 'zoomIn' },
+      { role: 'zoomOut' },
+      { type: 'separator' },
+      { role: 'togglefullscreen' }
+    ]
+  })
+  if (isMac) template.push({ role: 'windowMenu' })
+  const help: MenuItemConstructorOptions[] = []
+  if (docs) {
+    help.push({
+      label: 'Documentation',
+      click: () => {
+        if (docs.kind === 'url') run(shell.openExternal(docs.target))
+        else run(shell.openPath(docs.target).then(() => undefined))
+      }
+    })
+  }
+  if (!isMac) {
+    if (help.length) help.push({ type: 'separator' })
+    help.push({ label: 'About StreamDesk', click: () => app.showAboutPanel() })
+  }
+  if (help.length) template.push({ role: 'help', submenu: help })
+  return template
+}
+
+export function installMenu(ctx: MenuContext): void {
+  Menu.setApplicationMenu(Menu.buildFromTemplate(buildMenuTemplate(ctx)))
+}
