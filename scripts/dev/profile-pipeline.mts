@@ -1,0 +1,15 @@
+import { DuckDBConnection } from '@duckdb/node-api'
+import { runFilePipeline } from '../../src/main/cli/commands/pipeline'
+for (const m of ['run', 'runAndReadAll'] as const) {
+  const orig = (DuckDBConnection.prototype as any)[m]
+  ;(DuckDBConnection.prototype as any)[m] = async function (sql: string, ...rest: unknown[]) {
+    const t = performance.now()
+    try { return await orig.call(this, sql, ...rest) } finally {
+      const ms = performance.now() - t
+      if (ms > 20) console.error(`${ms.toFixed(0).padStart(6)} ms  ${sql.replace(/\s+/g, ' ').slice(0, 110)}`)
+    }
+  }
+}
+const t = Date.now()
+await runFilePipeline({ mode: 'file', inputPath: process.argv[2], lake: process.argv[3], trigger: 100, untilIdle: true, watermark: 10 * 60_000 })
+console.log('took', Date.now() - t)

@@ -1,0 +1,98 @@
+import type { PipelineSettings, FraudSettings } from '../../shared/settings'
+import type { Lake } from '../lake/lake'
+import { committedOffsets, writeBatch, type CommittedBatch } from '../lake/batch-writer'
+import { rebuildWindowsIfResized } from '../lake/window-maintenance'
+import type { FileSegment, Source } from '../sources/source'
+
+// The micro-batch loop. A batch starts when input arrives, but never sooner than `triggerMs`
+// after the previous one started (Spark's processing-time trigger, without idle polling):
+// small batches for low latency when input is sparse, large ones under load.
+
+export interface PipelineOptions {
+  lake: Lake
+  source: Source
+  sourceKind: string
+  /** Read on every batch, so threshold, weights, trigger and watermark apply live. */
+  settings: () => { pipeline: PipelineSettings; fraud: FraudSettings }
+  untilIdle?: boolean
+  onBatch?: (batch: CommittedBatch) => void
+  /** Fallback wake-up so appends that produced no watcher event are still found. */
+  rescanMs?: number
+}
+
+export class Pipeline {
+  private stopping = false
+  private wake: (() => void) | null = null
+  private pendingInput = true
+  private loopDone: Promise<void> | null = null
+
+  constructor(private readonly opts: PipelineOptions) {}
+
+  /** Opens the source at the lake's offsets and runs until stop() (or idle with untilIdle). */
+  async start(): Promise<void> {
+    const { lake, source, sourceKind } = this.opts
+    await rebuildWindowsIfResized(lake, this.opts.settings().pipeline.windowMinutes)
+    await source.open(await committedOffsets(lake, sourceKind))
+    this.loopDone = this.loop()
+    return this.loopDone
+  }
+
+  /** Resolves after the batch in flight (if any) has committed. */
+  async stop(): Promise<void> {
+    this.stopping = true
+    this.wake?.()
+    await this.loopDone?.catch(() => undefined)
+  }
+
+  private async loop(): Promise<void> {
+    const { source, lake } = this.opts
+    const unsubscribe = source.onInput(() => {
+      this.pendingInput = true
+      this.wake?.()
+    })
+    try {
+      let lastStart = 0
+      while (!this.stopping) {
+        const { pipeline, fraud } = this.opts.settings()
+        const sinceLast = Date.now() - lastStart
+        if (sinceLast < pipeline.triggerMs) await this.sleep(pipeline.triggerMs - sinceLast, false)
+        if (this.stopping) break
+        lastStart = Date.now()
+        this.pendingInput = false
+        const plan = await source.poll(pipeline.maxBatchBytes)
+        if (plan) {
+          const batch = await writeBatch(
+            lake,
+            plan,
+            { fraud, windowMinutes: pipeline.windowMinutes, watermarkMinutes: pipeline.watermarkMinutes },
+            (seg: FileSegment) => {
+              if (!source.demoteToLines) throw new Error(`cannot re-read ${seg.path}`)
+              return source.demoteToLines(seg)
+            }
+          )
+          await source.afterCommit?.(plan)
+          this.opts.onBatch?.(batch)
+          continue
+        }
+        if (this.opts.untilIdle) break
+        if (!this.pendingInput) await this.sleep(this.opts.rescanMs ?? 2000, true)
+      }
+    } finally {
+      unsubscribe()
+    }
+  }
+
+  /** Sleeps `ms`; when `interruptible`, new input or stop() ends it early. */
+  private sleep(ms: number, interruptible: boolean): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms)
+      function done() {
+        clearTimeout(timer)
+        resolve()
+      }
+      this.wake = () => {
+        if (interruptible || this.stopping) done()
+      }
+    })
+  }
+}

@@ -1,0 +1,155 @@
+import type { BatchProgress } from '../../shared/dto'
+import type { FileSegment, LinesSegment, PlannedBatch, Segment } from '../sources/source'
+import { insertFileSegments, insertLinesSegments, verifyFileSegments } from './bronze-ingest'
+import { quarantineKnownErrors, transformCustomers, transformOrders, type TransformSettings } from './batch-transform'
+import { sqlString, type Lake } from './lake'
+
+// One micro-batch = one DuckDB transaction holding bronze, quarantine, customers, silver, windows,
+// alerts, the batch record AND the source offsets it consumed. A crash before COMMIT leaves the
+// lake exactly as it was; after COMMIT the offsets say precisely what is in it.
+
+export class FastPathMismatch extends Error {
+  constructor(readonly segments: FileSegment[]) {
+    super(`files changed while being read: ${segments.map((s) => s.path).join(', ')}`)
+  }
+}
+
+/** Reads a file segment in JavaScript instead (the source knows how). */
+export type Demote = (segment: FileSegment) => Promise<LinesSegment>
+
+export interface CommittedBatch extends BatchProgress {
+  maxEventTs: string | null
+  bytes: number
+}
+
+async function readMeta(lake: Lake, key: string): Promise<string | null> {
+  const r = await lake.writer.runAndReadAll(`SELECT value FROM lake_meta WHERE key = ${sqlString(key)}`)
+  return (r.getRows()[0]?.[0] as string | undefined) ?? null
+}
+
+export async function nextBatchId(lake: Lake): Promise<number> {
+  const r = await lake.writer.runAndReadAll(`SELECT coalesce(max(batch_id), 0) + 1 FROM batches`)
+  return Number(r.getRows()[0][0])
+}
+
+export async function committedOffsets(lake: Lake, sourceKind: string): Promise<Map<string, bigint>> {
+  const r = await lake.reader.runAndReadAll(
+    `SELECT key, next_offset FROM source_offsets WHERE source_kind = ${sqlString(sourceKind)}`
+  )
+  return new Map(r.getRows().map(([k, o]) => [String(k), BigInt(o as bigint)]))
+}
+
+async function writeSegments(lake: Lake, batchId: number, segments: Segment[]): Promise<void> {
+  const conn = lake.writer
+  await conn.run(`CREATE OR REPLACE TEMP TABLE _known_errors (kind VARCHAR, source VARCHAR, byte_offset BIGINT,
+    kafka_partition INTEGER, kafka_offset BIGINT, reason VARCHAR, raw VARCHAR)`)
+  const segRows: string[] = []
+  segments.forEach((seg, i) => {
+    if (seg.type === 'file') segRows.push(`(${sqlString(seg.path)}, -1, ${i})`)
+    else {
+      const parts = new Set(seg.lines.map((l) => l.kafka?.partition ?? -1))
+      for (const p of parts) segRows.push(`(${sqlString(seg.source)}, ${p}, ${i})`)
+    }
+  })
+  await conn.run(`CREATE OR REPLACE TEMP TABLE _segments (source VARCHAR, part INTEGER, seg_no INTEGER)`)
+  if (segRows.length) await conn.run(`INSERT INTO _segments VALUES ${segRows.join(',')}`)
+
+  for (const stream of ['customers', 'orders'] as const) {
+    const files = segments.filter((s): s is FileSegment => s.type === 'file' && s.stream === stream)
+    const lines = segments.filter((s): s is LinesSegment => s.type === 'lines' && s.stream === stream)
+    await insertFileSegments(conn, batchId, stream, files)
+    const bad = await verifyFileSegments(conn, batchId, stream, files)
+    if (bad.length) throw new FastPathMismatch(bad)
+    await insertLinesSegments(conn, batchId, stream, lines)
+  }
+}
+
+function fileFromError(err: unknown, segments: Segment[]): FileSegment[] {
+  const msg = err instanceof Error ? err.message : String(err)
+  const named = segments.filter((s): s is FileSegment => s.type === 'file' && msg.includes(s.path))
+  return named.length ? named : segments.filter((s): s is FileSegment => s.type === 'file')
+}
+
+/**
+ * Writes one planned batch atomically. A whole-file read that fails or reads other bytes than
+ * planned (file rewritten, invalid UTF-8, NUL bytes...) is retried with that file read in
+ * JavaScript, so odd input never stops the engine and never loses a line.
+ */
+export async function writeBatch(
+  lake: Lake,
+  plan: PlannedBatch,
+  settings: TransformSettings,
+  demote: Demote
+): Promise<CommittedBatch> {
+  let segments = plan.segments
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await writeBatchOnce(lake, { ...plan, segments }, settings)
+    } catch (err) {
+      const fileSegs = err instanceof FastPathMismatch ? err.segments : fileFromError(err, segments)
+      if (attempt >= 2 || fileSegs.length === 0) throw err
+      const demoted = new Map<FileSegment, LinesSegment>()
+      for (const f of fileSegs) demoted.set(f, await demote(f))
+      segments = segments.map((s) => (s.type === 'file' && demoted.has(s) ? demoted.get(s)! : s))
+    }
+  }
+}
+
+async function writeBatchOnce(lake: Lake, plan: PlannedBatch, settings: TransformSettings): Promise<CommittedBatch> {
+  const conn = lake.writer
+  const started = new Date()
+  await conn.run('BEGIN TRANSACTION')
+  try {
+    const batchId = await nextBatchId(lake)
+    const previousMax = await readMeta(lake, 'max_event_ts')
+    await writeSegments(lake, batchId, plan.segments)
+    const knownBad = await quarantineKnownErrors(conn, batchId)
+    const customers = await transformCustomers(conn, batchId)
+    const orders = await transformOrders(conn, batchId, settings, previousMax)
+    if (orders.maxEventTs) {
+      await conn.run(`INSERT INTO lake_meta VALUES ('max_event_ts', ${sqlString(orders.maxEventTs)})
+        ON CONFLICT (key) DO UPDATE SET value = excluded.value`)
+    }
+    for (const o of plan.offsets) {
+      await conn.run(`INSERT INTO source_offsets VALUES (${sqlString(o.sourceKind)}, ${sqlString(o.key)}, ${o.offset}, ${batchId})
+        ON CONFLICT (source_kind, key) DO UPDATE SET next_offset = excluded.next_offset, batch_id = excluded.batch_id`)
+    }
+    const committedAt = new Date()
+    const durationMs = committedAt.getTime() - started.getTime()
+    const rowsRead = customers.read + orders.read + knownBad
+    const quarantined = customers.bad + orders.quarantined + knownBad
+    const seconds = Math.max(durationMs, 1) / 1000
+    const lagSeconds = plan.newestInputAt ? Math.max(0.001, (started.getTime() - plan.newestInputAt.getTime()) / 1000) : seconds
+    const result: CommittedBatch = {
+      batchId,
+      startedAt: started.toISOString(),
+      committedAt: committedAt.toISOString(),
+      durationMs,
+      rowsRead,
+      valid: orders.valid,
+      quarantined,
+      late: orders.late,
+      duplicates: orders.duplicates,
+      alerts: orders.alerts,
+      inputRate: rowsRead / Math.max(seconds, lagSeconds),
+      processingRate: rowsRead / seconds,
+      watermark: orders.watermark,
+      maxEventTs: orders.maxEventTs,
+      bytes: plan.bytes
+    }
+    const offsetsJson = JSON.stringify(plan.offsets.map((o) => ({ ...o, offset: o.offset.toString() })))
+    await conn.run(`INSERT INTO batches VALUES (${batchId}, TIMESTAMPTZ '${result.startedAt}', TIMESTAMPTZ '${result.committedAt}',
+      ${durationMs}, ${rowsRead}, ${orders.valid}, ${quarantined}, ${orders.late}, ${orders.duplicates}, ${orders.alerts}, ${plan.bytes},
+      ${result.inputRate}, ${result.processingRate}, ${orders.watermark ? `TIMESTAMPTZ '${orders.watermark}'` : 'NULL'},
+      ${orders.maxEventTs ? `TIMESTAMPTZ '${orders.maxEventTs}'` : 'NULL'}, ${sqlString(offsetsJson)})`)
+    await conn.run('COMMIT')
+    const done = new Date()
+    result.committedAt = done.toISOString()
+    result.durationMs = done.getTime() - started.getTime()
+    result.processingRate = rowsRead / (Math.max(result.durationMs, 1) / 1000)
+    return result
+  } catch (err) {
+    await conn.run('ROLLBACK').catch(() => undefined)
+    throw err
+  }
+}

@@ -1,0 +1,144 @@
+// The lake's tables are a public contract (docs/LAKE.md documents every column). Created
+// idempotently; `lake_meta.schema_version` guards future migrations.
+
+export const SCHEMA_VERSION = 1
+
+const bronzeColumns = `
+  batch_id        BIGINT NOT NULL,
+  ingested_at     TIMESTAMPTZ NOT NULL,
+  source          VARCHAR NOT NULL,
+  byte_offset     BIGINT,
+  kafka_partition INTEGER,
+  kafka_offset    BIGINT,
+  kafka_key       VARCHAR,
+  kafka_timestamp TIMESTAMPTZ,
+  raw             VARCHAR`
+
+export const SCHEMA_SQL = `
+CREATE TABLE IF NOT EXISTS lake_meta (key VARCHAR PRIMARY KEY, value VARCHAR);
+
+CREATE TABLE IF NOT EXISTS bronze_orders (${bronzeColumns});
+CREATE TABLE IF NOT EXISTS bronze_customers (${bronzeColumns});
+
+CREATE TABLE IF NOT EXISTS silver_orders (
+  order_id           VARCHAR NOT NULL,
+  customer_id        VARCHAR NOT NULL,
+  order_ts           TIMESTAMPTZ NOT NULL,
+  status             VARCHAR NOT NULL,
+  currency           VARCHAR NOT NULL,
+  total_amount       DECIMAL(18,2) NOT NULL,
+  total_cents        BIGINT NOT NULL,
+  items              STRUCT(product_id VARCHAR, product_name VARCHAR, category VARCHAR, quantity BIGINT, unit_price DECIMAL(18,2))[],
+  item_count         BIGINT NOT NULL,
+  categories         VARCHAR[],
+  payment_method     VARCHAR,
+  shipping_country   VARCHAR NOT NULL,
+  billing_country    VARCHAR NOT NULL,
+  channel            VARCHAR NOT NULL,
+  order_hour         TINYINT NOT NULL,
+  order_weekday      TINYINT NOT NULL,
+  customer_segment   VARCHAR,
+  customer_signup_ts TIMESTAMPTZ,
+  is_cross_border    BOOLEAN NOT NULL,
+  fraud_score        INTEGER NOT NULL,
+  fraud_reasons      VARCHAR[] NOT NULL,
+  is_late            BOOLEAN NOT NULL,
+  batch_id           BIGINT NOT NULL,
+  source             VARCHAR NOT NULL,
+  source_position    VARCHAR NOT NULL,
+  processed_at       TIMESTAMPTZ NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS customers (
+  customer_id  VARCHAR PRIMARY KEY,
+  name         VARCHAR,
+  email        VARCHAR,
+  signup_ts    TIMESTAMPTZ,
+  country      VARCHAR,
+  segment      VARCHAR,
+  batch_id     BIGINT NOT NULL,
+  updated_at   TIMESTAMPTZ NOT NULL
+);
+
+CREATE SEQUENCE IF NOT EXISTS quarantine_id_seq;
+CREATE TABLE IF NOT EXISTS quarantine (
+  id              BIGINT NOT NULL DEFAULT nextval('quarantine_id_seq'),
+  batch_id        BIGINT NOT NULL,
+  kind            VARCHAR NOT NULL,
+  source          VARCHAR NOT NULL,
+  byte_offset     BIGINT,
+  kafka_partition INTEGER,
+  kafka_offset    BIGINT,
+  reason          VARCHAR NOT NULL,
+  raw             VARCHAR,
+  ingested_at     TIMESTAMPTZ NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS order_windows (
+  window_start     TIMESTAMPTZ NOT NULL,
+  window_end       TIMESTAMPTZ NOT NULL,
+  orders           BIGINT NOT NULL,
+  revenue          DECIMAL(18,2) NOT NULL,
+  revenue_orders   BIGINT NOT NULL,
+  avg_order_value  DECIMAL(18,2),
+  unique_customers BIGINT NOT NULL,
+  is_final         BOOLEAN NOT NULL,
+  updated_batch_id BIGINT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS fraud_alerts (
+  order_id         VARCHAR NOT NULL,
+  customer_id      VARCHAR NOT NULL,
+  order_ts         TIMESTAMPTZ NOT NULL,
+  total_amount     DECIMAL(18,2) NOT NULL,
+  currency         VARCHAR NOT NULL,
+  status           VARCHAR NOT NULL,
+  fraud_score      INTEGER NOT NULL,
+  fraud_reasons    VARCHAR[] NOT NULL,
+  shipping_country VARCHAR NOT NULL,
+  billing_country  VARCHAR NOT NULL,
+  customer_segment VARCHAR,
+  batch_id         BIGINT NOT NULL,
+  detected_at      TIMESTAMPTZ NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS batches (
+  batch_id        BIGINT PRIMARY KEY,
+  started_at      TIMESTAMPTZ NOT NULL,
+  committed_at    TIMESTAMPTZ NOT NULL,
+  duration_ms     DOUBLE NOT NULL,
+  rows_read       BIGINT NOT NULL,
+  valid           BIGINT NOT NULL,
+  quarantined     BIGINT NOT NULL,
+  late            BIGINT NOT NULL,
+  duplicates      BIGINT NOT NULL,
+  alerts          BIGINT NOT NULL,
+  bytes_read      BIGINT NOT NULL,
+  input_rate      DOUBLE NOT NULL,
+  processing_rate DOUBLE NOT NULL,
+  watermark       TIMESTAMPTZ,
+  max_event_ts    TIMESTAMPTZ,
+  offsets         JSON NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS source_offsets (
+  source_kind VARCHAR NOT NULL,
+  key         VARCHAR NOT NULL,
+  next_offset BIGINT NOT NULL,
+  batch_id    BIGINT NOT NULL,
+  PRIMARY KEY (source_kind, key)
+);
+`
+
+export const LAKE_TABLES = [
+  'bronze_orders',
+  'bronze_customers',
+  'silver_orders',
+  'customers',
+  'quarantine',
+  'order_windows',
+  'fraud_alerts',
+  'batches',
+  'source_offsets'
+] as const
+export type LakeTable = (typeof LAKE_TABLES)[number]

@@ -1,0 +1,216 @@
+import { existsSync, statSync } from 'node:fs'
+import { open, readdir, stat } from 'node:fs/promises'
+import { join, resolve } from 'node:path'
+import { isUtf8 } from 'node:buffer'
+import { watch, type FSWatcher } from 'chokidar'
+import { MAX_LINE_BYTES } from '../../shared/events'
+import type { FileSegment, InputLine, LinesSegment, PlannedBatch, Segment, Source, Stream } from './source'
+
+// Watches <input>/orders and <input>/customers. Progress is a byte offset per file, always just
+// after a newline, so a line still being written is left for a later batch. The offsets this
+// class holds are only a cache of the lake's `source_offsets`: the lake is the record.
+
+export const FILE_SOURCE_KIND = 'file'
+const STREAMS: Stream[] = ['customers', 'orders']
+const TAIL_CHUNK = 64 * 1024
+
+export class InputFolderError extends Error {}
+
+export function isInputFile(name: string): boolean {
+  return !name.startsWith('.') && !name.endsWith('.tmp') && /\.(jsonl|json|ndjson)$/i.test(name)
+}
+
+interface Candidate {
+  stream: Stream
+  path: string
+  size: number
+  mtimeMs: number
+  start: number
+}
+
+/** Position just after the last newline in [start, size), or -1 when there is none. */
+async function lastCompleteLineEnd(path: string, start: number, size: number): Promise<number> {
+  const fh = await open(path, 'r')
+  try {
+    const buf = Buffer.allocUnsafe(TAIL_CHUNK)
+    let hi = size
+    while (hi > start) {
+      const lo = Math.max(start, hi - TAIL_CHUNK)
+      const { bytesRead } = await fh.read(buf, 0, hi - lo, lo)
+      const nl = buf.subarray(0, bytesRead).lastIndexOf(10)
+      if (nl >= 0) return lo + nl + 1
+      hi = lo
+    }
+    return -1
+  } finally {
+    await fh.close()
+  }
+}
+
+async function readRange(path: string, start: number, end: number): Promise<Buffer> {
+  const fh = await open(path, 'r')
+  try {
+    const buf = Buffer.allocUnsafe(end - start)
+    let off = 0
+    while (off < buf.length) {
+      const { bytesRead } = await fh.read(buf, off, buf.length - off, start + off)
+      if (bytesRead === 0) throw new Error(`${path} shrank while being read`)
+      off += bytesRead
+    }
+    return buf
+  } finally {
+    await fh.close()
+  }
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true })
+
+/** Splits complete lines of a byte range into input lines with exact byte offsets. */
+export function splitLines(buf: Buffer, baseOffset: number): InputLine[] {
+  const lines: InputLine[] = []
+  const allUtf8 = isUtf8(buf)
+  let pos = 0
+  while (pos < buf.length) {
+    let nl = buf.indexOf(10, pos)
+    if (nl < 0) nl = buf.length
+    let end = nl
+    if (end > pos && buf[end - 1] === 13) end--
+    if (end > pos) {
+      const bytes = buf.subarray(pos, end)
+      const line: InputLine = { raw: null, byteOffset: baseOffset + pos }
+      if (allUtf8 || isUtf8(bytes)) line.raw = allUtf8 ? bytes.toString('utf8') : strictUtf8.decode(bytes)
+      else {
+        line.raw = bytes.toString('utf8')
+        line.error = 'line is not valid UTF-8 (invalid bytes shown as U+FFFD)'
+      }
+      if (!line.error && bytes.length > MAX_LINE_BYTES) line.error = `line over 1 MiB (${bytes.length} bytes)`
+      lines.push(line)
+    }
+    pos = nl + 1
+  }
+  return lines
+}
+
+export class FolderSource implements Source {
+  readonly inputDir: string
+  readonly description
+  private offsets = new Map<string, number>()
+  private watcher: FSWatcher | null = null
+  private listeners = new Set<() => void>()
+  private warnings: string[] = []
+
+  constructor(inputDir: string, kind: 'folder' | 'generator' = 'folder') {
+    this.inputDir = resolve(inputDir)
+    this.description = { kind, label: this.inputDir }
+  }
+
+  async open(committed: ReadonlyMap<string, bigint>): Promise<void> {
+    if (!existsSync(this.inputDir) || !statSync(this.inputDir).isDirectory()) {
+      throw new InputFolderError(
+        `input folder ${this.inputDir} does not exist (expected ${join(this.inputDir, 'orders')} and ${join(this.inputDir, 'customers')})`
+      )
+    }
+    for (const [k, v] of committed) this.offsets.set(k, Number(v))
+  }
+
+  /** Starts watching; new or grown files wake the engine. */
+  startWatching(): void {
+    if (this.watcher) return
+    this.watcher = watch(STREAMS.map((s) => join(this.inputDir, s)), {
+      ignoreInitial: true,
+      depth: 0,
+      ignored: (p, stats) => !!stats?.isFile() && !isInputFile(p.split(/[\\/]/).pop() ?? '')
+    })
+    const wake = () => this.listeners.forEach((l) => l())
+    this.watcher.on('add', wake).on('change', wake).on('addDir', wake)
+  }
+
+  onInput(listener: () => void): () => void {
+    this.listeners.add(listener)
+    return () => this.listeners.delete(listener)
+  }
+
+  status(): string | null {
+    return this.warnings.at(-1) ?? null
+  }
+
+  private async candidates(): Promise<Candidate[]> {
+    const out: Candidate[] = []
+    const present = new Set<string>()
+    for (const stream of STREAMS) {
+      const dir = join(this.inputDir, stream)
+      let names: string[]
+      try {
+        names = await readdir(dir)
+      } catch {
+        continue
+      }
+      for (const name of names) {
+        if (!isInputFile(name)) continue
+        const path = join(dir, name)
+        present.add(path)
+        let st
+        try {
+          st = await stat(path)
+        } catch {
+          continue
+        }
+        if (!st.isFile()) continue
+        const start = this.offsets.get(path) ?? 0
+        if (st.size < start) {
+          const w = `${path} is shorter (${st.size} bytes) than what was already ingested (${start} bytes); it is ignored`
+          if (!this.warnings.includes(w)) this.warnings.push(w)
+          continue
+        }
+        if (st.size > start) out.push({ stream, path, size: st.size, mtimeMs: st.mtimeMs, start })
+      }
+    }
+    // Forget offsets of files that are gone so this map tracks the folder, not all history.
+    for (const key of this.offsets.keys()) if (!present.has(key)) this.offsets.delete(key)
+    out.sort((a, b) => a.mtimeMs - b.mtimeMs || a.path.localeCompare(b.path))
+    return out
+  }
+
+  async poll(maxBytes: number): Promise<PlannedBatch | null> {
+    const segments: Segment[] = []
+    const offsets: PlannedBatch['offsets'] = []
+    let bytes = 0
+    let newest = 0
+    for (const c of await this.candidates()) {
+      if (bytes > 0 && bytes + (c.size - c.start) > maxBytes && c.start === 0) break
+      const limit = bytes === 0 || c.start > 0 ? Math.min(c.size, c.start + Math.max(maxBytes - bytes, 64 * 1024)) : c.size
+      const end = await lastCompleteLineEnd(c.path, c.start, limit)
+      if (end <= c.start) continue
+      if (c.start === 0 && end === c.size) {
+        segments.push({ type: 'file', stream: c.stream, path: c.path, start: 0, end })
+      } else {
+        segments.push(await this.readLines({ type: 'file', stream: c.stream, path: c.path, start: c.start, end }))
+      }
+      offsets.push({ sourceKind: FILE_SOURCE_KIND, key: c.path, offset: BigInt(end) })
+      bytes += end - c.start
+      newest = Math.max(newest, c.mtimeMs)
+      if (bytes >= maxBytes) break
+    }
+    if (segments.length === 0) return null
+    return { segments, offsets, bytes, newestInputAt: new Date(newest) }
+  }
+
+  private async readLines(seg: FileSegment): Promise<LinesSegment> {
+    const buf = await readRange(seg.path, seg.start, seg.end)
+    return { type: 'lines', stream: seg.stream, source: seg.path, lines: splitLines(buf, seg.start) }
+  }
+
+  demoteToLines(segment: FileSegment): Promise<LinesSegment> {
+    return this.readLines(segment)
+  }
+
+  async afterCommit(batch: PlannedBatch): Promise<void> {
+    for (const o of batch.offsets) this.offsets.set(o.key, Number(o.offset))
+  }
+
+  async close(): Promise<void> {
+    await this.watcher?.close()
+    this.watcher = null
+    this.listeners.clear()
+  }
+}
