@@ -1,0 +1,383 @@
+import type { ComposeOption } from 'echarts/core'
+import type { BarSeriesOption, LineSeriesOption, PieSeriesOption, ScatterSeriesOption } from 'echarts/charts'
+import type {
+  DataZoomComponentOption,
+  GridComponentOption,
+  LegendComponentOption,
+  TooltipComponentOption,
+  VisualMapComponentOption
+} from 'echarts/components'
+import type { AlertRow, BatchRow, CountRow, WindowRow } from '../../../shared/dto'
+import {
+  formatClock,
+  formatCurrency,
+  formatCurrencyShort,
+  formatDuration,
+  formatNumber,
+  formatTime
+} from '../lib/format'
+import type { ChartPalette } from './palette'
+
+// Pure ECharts option builders: data + palette in, option out. No DOM, so they are unit-tested
+// directly; the Chart component only feeds them to an instance.
+
+export type ChartOption = ComposeOption<
+  | LineSeriesOption
+  | BarSeriesOption
+  | PieSeriesOption
+  | ScatterSeriesOption
+  | GridComponentOption
+  | TooltipComponentOption
+  | LegendComponentOption
+  | VisualMapComponentOption
+  | DataZoomComponentOption
+>
+
+export interface BuildContext {
+  palette: ChartPalette
+  currency?: string
+  locale?: string
+}
+
+const ts = (iso: string): number => Date.parse(iso)
+
+const escapeHtml = (s: string): string =>
+  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!)
+
+function base(p: ChartPalette): ChartOption {
+  return {
+    backgroundColor: 'transparent',
+    animationDuration: 300,
+    animationDurationUpdate: 250,
+    textStyle: { color: p.text, fontFamily: 'inherit', fontSize: 12 },
+    grid: { left: 8, right: 16, top: 28, bottom: 4 },
+    tooltip: {
+      trigger: 'axis',
+      backgroundColor: p.tooltipBg,
+      borderColor: p.tooltipBorder,
+      textStyle: { color: p.text, fontSize: 12 },
+      confine: true
+    }
+  }
+}
+
+function timeAxis(p: ChartPalette, locale?: string) {
+  return {
+    type: 'time' as const,
+    axisLine: { lineStyle: { color: p.axisLine } },
+    axisTick: { show: false },
+    axisLabel: { color: p.textMuted, hideOverlap: true, formatter: (v: number) => formatClock(v, locale) },
+    splitLine: { show: false }
+  }
+}
+
+function valueAxis(p: ChartPalette, formatter: (v: number) => string, name?: string) {
+  return {
+    type: 'value' as const,
+    name,
+    nameTextStyle: { color: p.textMuted, align: 'left' as const },
+    axisLabel: { color: p.textMuted, formatter },
+    splitLine: { lineStyle: { color: p.splitLine } },
+    axisLine: { show: false }
+  }
+}
+
+interface AxisParam {
+  value?: unknown
+  seriesName?: string
+  marker?: string
+}
+
+const asParams = (params: unknown): AxisParam[] => (Array.isArray(params) ? params : [params]) as AxisParam[]
+
+const pointTime = (p: AxisParam | undefined): number | null =>
+  Array.isArray(p?.value) && typeof p.value[0] === 'number' ? p.value[0] : null
+
+const pointValue = (p: AxisParam): number => (Array.isArray(p.value) ? Number(p.value[1]) : Number(p.value))
+
+/** Revenue per window as an area line. */
+export function revenueTrendOption(windows: readonly WindowRow[], ctx: BuildContext): ChartOption {
+  const p = ctx.palette
+  const currency = ctx.currency ?? 'USD'
+  return {
+    ...base(p),
+    tooltip: {
+      ...base(p).tooltip,
+      formatter: (params: unknown) => {
+        const list = asParams(params)
+        const t = pointTime(list[0])
+        const head = t === null ? '' : `${formatClock(t, ctx.locale)}<br/>`
+        return head + list.map((x) => `${x.marker ?? ''}Revenue <b>${formatCurrency(pointValue(x), currency, ctx.locale)}</b>`).join('<br/>')
+      }
+    },
+    xAxis: timeAxis(p, ctx.locale),
+    yAxis: valueAxis(p, (v) => formatCurrencyShort(v, currency, ctx.locale)),
+    series: [
+      {
+        id: 'revenue',
+        name: 'Revenue',
+        type: 'line',
+        showSymbol: windows.length <= 1,
+        symbolSize: 6,
+        smooth: 0.25,
+        lineStyle: { width: 2, color: p.accent },
+        itemStyle: { color: p.accent },
+        areaStyle: { color: p.accentSoft },
+        data: windows.map((w) => [ts(w.windowStart), w.revenue])
+      }
+    ]
+  }
+}
+
+/** Orders per window as bars. */
+export function orderVolumeOption(windows: readonly WindowRow[], ctx: BuildContext): ChartOption {
+  const p = ctx.palette
+  return {
+    ...base(p),
+    tooltip: {
+      ...base(p).tooltip,
+      formatter: (params: unknown) => {
+        const list = asParams(params)
+        const t = pointTime(list[0])
+        return `${t === null ? '' : `${formatClock(t, ctx.locale)}<br/>`}${list
+          .map((x) => `${x.marker ?? ''}Orders <b>${formatNumber(pointValue(x), 0, ctx.locale)}</b>`)
+          .join('<br/>')}`
+      }
+    },
+    xAxis: timeAxis(p, ctx.locale),
+    yAxis: valueAxis(p, (v) => formatNumber(v, 0, ctx.locale)),
+    series: [
+      {
+        id: 'orders',
+        name: 'Orders',
+        type: 'bar',
+        barMaxWidth: 14,
+        itemStyle: { color: p.secondary, borderRadius: [2, 2, 0, 0] },
+        data: windows.map((w) => [ts(w.windowStart), w.orders])
+      }
+    ]
+  }
+}
+
+/** Bucket index -> colour from the low/high end of the score scale. */
+function bucketColor(p: ChartPalette, i: number, n: number): string {
+  if (n <= 1) return p.scoreScale[2]
+  const t = i / (n - 1)
+  return t < 0.34 ? p.scoreScale[0] : t < 0.67 ? p.scoreScale[1] : p.scoreScale[2]
+}
+
+/** Fraud score distribution; buckets in the order the engine returns them. */
+export function fraudHistogramOption(rows: readonly CountRow[], ctx: BuildContext): ChartOption {
+  const p = ctx.palette
+  return {
+    ...base(p),
+    tooltip: { ...base(p).tooltip, axisPointer: { type: 'shadow' } },
+    xAxis: {
+      type: 'category',
+      name: 'Score',
+      nameLocation: 'middle',
+      nameGap: 24,
+      nameTextStyle: { color: p.textMuted },
+      data: rows.map((r) => r.key),
+      axisLine: { lineStyle: { color: p.axisLine } },
+      axisTick: { show: false },
+      axisLabel: { color: p.textMuted }
+    },
+    grid: { left: 8, right: 16, top: 28, bottom: 24 },
+    yAxis: valueAxis(p, (v) => formatNumber(v, 0, ctx.locale)),
+    series: [
+      {
+        id: 'alerts',
+        name: 'Orders',
+        type: 'bar',
+        barMaxWidth: 36,
+        data: rows.map((r, i) => ({
+          value: r.count,
+          itemStyle: { color: bucketColor(p, i, rows.length), borderRadius: [3, 3, 0, 0] }
+        }))
+      }
+    ]
+  }
+}
+
+/** Alerts over time: x = order time, y = amount, colour = fraud score. */
+export function alertsTimelineOption(alerts: readonly AlertRow[], ctx: BuildContext): ChartOption {
+  const p = ctx.palette
+  const currency = ctx.currency ?? 'USD'
+  const scores = alerts.map((a) => a.fraudScore)
+  const minScore = scores.length ? Math.min(...scores) : 0
+  const maxScore = scores.length ? Math.max(...scores) : 10
+  return {
+    ...base(p),
+    grid: { left: 8, right: 72, top: 28, bottom: 4 },
+    tooltip: {
+      ...base(p).tooltip,
+      trigger: 'item',
+      formatter: (param: unknown) => {
+        const v = (param as { value?: unknown[] }).value ?? []
+        const [time, amount, score, orderId] = v as [number, number, number, string]
+        return (
+          `<b>${escapeHtml(String(orderId))}</b><br/>` +
+          `${formatTime(new Date(time).toISOString(), ctx.locale)}<br/>` +
+          `Amount <b>${formatCurrency(amount, currency, ctx.locale)}</b><br/>` +
+          `Score <b>${formatNumber(score, 1, ctx.locale)}</b>`
+        )
+      }
+    },
+    xAxis: timeAxis(p, ctx.locale),
+    yAxis: valueAxis(p, (v) => formatCurrencyShort(v, currency, ctx.locale)),
+    visualMap: {
+      type: 'continuous',
+      dimension: 2,
+      min: minScore,
+      max: Math.max(maxScore, minScore + 1),
+      orient: 'vertical',
+      right: 0,
+      top: 'middle',
+      itemWidth: 10,
+      itemHeight: 100,
+      text: ['high', 'low'],
+      textStyle: { color: p.textMuted },
+      inRange: { color: p.scoreScale },
+      calculable: false
+    },
+    series: [
+      {
+        id: 'alerts',
+        name: 'Alerts',
+        type: 'scatter',
+        symbolSize: (v: unknown) => {
+          const score = Array.isArray(v) ? Number(v[2]) : 0
+          return 7 + Math.min(9, Math.max(0, score - minScore) * 1.5)
+        },
+        itemStyle: { opacity: 0.85, borderColor: p.tooltipBg, borderWidth: 1 },
+        data: alerts.map((a) => [ts(a.orderTs), a.amount, a.fraudScore, a.orderId])
+      }
+    ]
+  }
+}
+
+/** Order status distribution as a donut. */
+export function statusPieOption(rows: readonly CountRow[], ctx: BuildContext): ChartOption {
+  const p = ctx.palette
+  return {
+    ...base(p),
+    tooltip: {
+      ...base(p).tooltip,
+      trigger: 'item',
+      formatter: (param: unknown) => {
+        const x = param as { name: string; value: number; percent: number; marker?: string }
+        return `${x.marker ?? ''}${escapeHtml(x.name)} <b>${formatNumber(x.value, 0, ctx.locale)}</b> (${formatNumber(x.percent, 1, ctx.locale)}%)`
+      }
+    },
+    legend: {
+      orient: 'vertical',
+      right: 8,
+      top: 'middle',
+      icon: 'circle',
+      itemWidth: 8,
+      itemHeight: 8,
+      textStyle: { color: p.text }
+    },
+    series: [
+      {
+        id: 'status',
+        name: 'Status',
+        type: 'pie',
+        radius: ['52%', '78%'],
+        center: ['36%', '50%'],
+        avoidLabelOverlap: true,
+        label: { show: false },
+        itemStyle: { borderColor: p.tooltipBg, borderWidth: 2 },
+        data: rows.map((r, i) => ({
+          name: r.key,
+          value: r.count,
+          itemStyle: { color: p.status[r.key] ?? p.series[i % p.series.length] }
+        }))
+      }
+    ]
+  }
+}
+
+/** Input rate vs processing rate per batch. */
+export function ratesOption(batches: readonly BatchRow[], ctx: BuildContext): ChartOption {
+  const p = ctx.palette
+  const fmt = (v: number) => formatNumber(v, v < 10 ? 1 : 0, ctx.locale)
+  return {
+    ...base(p),
+    legend: { top: 0, right: 8, icon: 'roundRect', itemWidth: 12, itemHeight: 4, textStyle: { color: p.textMuted } },
+    tooltip: {
+      ...base(p).tooltip,
+      formatter: (params: unknown) => {
+        const list = asParams(params)
+        const t = pointTime(list[0])
+        return `${t === null ? '' : `${formatTime(new Date(t).toISOString(), ctx.locale)}<br/>`}${list
+          .map((x) => `${x.marker ?? ''}${escapeHtml(x.seriesName ?? '')} <b>${fmt(pointValue(x))}</b> rows/s`)
+          .join('<br/>')}`
+      }
+    },
+    xAxis: timeAxis(p, ctx.locale),
+    yAxis: valueAxis(p, (v) => formatNumber(v, 0, ctx.locale), 'rows/s'),
+    series: [
+      {
+        id: 'input',
+        name: 'Input rate',
+        type: 'line',
+        showSymbol: false,
+        lineStyle: { width: 2, color: p.accent },
+        itemStyle: { color: p.accent },
+        data: batches.map((b) => [ts(b.committedAt), b.inputRate])
+      },
+      {
+        id: 'processing',
+        name: 'Processing rate',
+        type: 'line',
+        showSymbol: false,
+        lineStyle: { width: 2, color: p.success },
+        itemStyle: { color: p.success },
+        data: batches.map((b) => [ts(b.committedAt), b.processingRate])
+      }
+    ]
+  }
+}
+
+/** Batch duration over time. */
+export function batchDurationOption(batches: readonly BatchRow[], ctx: BuildContext, triggerMs?: number): ChartOption {
+  const p = ctx.palette
+  return {
+    ...base(p),
+    tooltip: {
+      ...base(p).tooltip,
+      formatter: (params: unknown) => {
+        const list = asParams(params)
+        const t = pointTime(list[0])
+        return `${t === null ? '' : `${formatTime(new Date(t).toISOString(), ctx.locale)}<br/>`}${list
+          .map((x) => `${x.marker ?? ''}Duration <b>${formatDuration(pointValue(x), ctx.locale)}</b>`)
+          .join('<br/>')}`
+      }
+    },
+    xAxis: timeAxis(p, ctx.locale),
+    yAxis: valueAxis(p, (v) => formatDuration(v, ctx.locale)),
+    series: [
+      {
+        id: 'duration',
+        name: 'Duration',
+        type: 'bar',
+        barMaxWidth: 6,
+        itemStyle: { color: p.series[2] },
+        data: batches.map((b) => [ts(b.committedAt), b.durationMs]),
+        ...(triggerMs
+          ? {
+              markLine: {
+                silent: true,
+                symbol: 'none',
+                lineStyle: { color: p.warning, type: 'dashed' },
+                label: { color: p.textMuted, formatter: 'trigger', position: 'insideEndTop' },
+                data: [{ yAxis: triggerMs }]
+              }
+            }
+          : {})
+      }
+    ]
+  }
+}

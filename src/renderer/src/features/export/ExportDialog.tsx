@@ -1,0 +1,156 @@
+import { useEffect } from 'react'
+import type { ExportFormat } from '../../../../shared/dto'
+import { desktopBridge } from '../../client'
+import { formatNumber } from '../../lib/format'
+import { useSlice, useStores } from '../../stores/context'
+import { CloseIcon } from '../../ui/icons'
+
+const FORMATS: { value: ExportFormat; label: string; hint: string }[] = [
+  { value: 'parquet', label: 'Parquet', hint: 'One .parquet file per table; for Spark, pandas, DuckDB' },
+  { value: 'csv', label: 'CSV', hint: 'One .csv file per table; for spreadsheets' },
+  { value: 'duckdb', label: 'DuckDB file', hint: 'A single .duckdb database with every table' }
+]
+
+export function ExportDialog({ onClose }: { onClose(): void }) {
+  const { exporter } = useStores()
+  const ex = useSlice(exporter, (s) => s)
+  const { pickFolder, showInFolder } = desktopBridge()
+
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key === 'Escape' && !exporter.getState().running) onClose()
+    }
+    window.addEventListener('keydown', onKey)
+    return () => window.removeEventListener('keydown', onKey)
+  }, [exporter, onClose])
+
+  const pct = ex.progress && ex.progress.total > 0 ? Math.round((ex.progress.done / ex.progress.total) * 100) : null
+  const format = FORMATS.find((f) => f.value === ex.format)
+
+  return (
+    <>
+      <div className="overlay" onClick={() => !ex.running && onClose()} />
+      <div className="dialog" role="dialog" aria-modal="true" aria-labelledby="export-title" data-testid="export-dialog">
+        <div className="dialog-header">
+          <h2 id="export-title">Export the lake</h2>
+          <button type="button" className="btn ghost" onClick={onClose} disabled={ex.running} aria-label="Close" data-testid="export-close">
+            <CloseIcon />
+          </button>
+        </div>
+        <form
+          className="dialog-body"
+          noValidate
+          onSubmit={(e) => {
+            e.preventDefault()
+            void ex.run()
+          }}
+        >
+          <div className="field">
+            <span className="label">Format</span>
+            <div className="segmented" role="group" aria-label="Format">
+              {FORMATS.map((f) => (
+                <button
+                  key={f.value}
+                  type="button"
+                  aria-pressed={ex.format === f.value}
+                  disabled={ex.running}
+                  onClick={() => ex.setFormat(f.value)}
+                  data-testid={`export-format-${f.value}`}
+                >
+                  {f.label}
+                </button>
+              ))}
+            </div>
+            <span className="hint">{format?.hint}</span>
+          </div>
+          <div className="field">
+            <label htmlFor="export-dir">Folder</label>
+            <div className="input-row">
+              <input
+                id="export-dir"
+                className="input"
+                value={ex.outDir}
+                placeholder="exports"
+                disabled={ex.running}
+                spellCheck={false}
+                onChange={(e) => ex.setOutDir(e.target.value)}
+                aria-invalid={ex.fieldError ? true : undefined}
+                data-testid="export-dir"
+              />
+              {pickFolder && (
+                <button
+                  type="button"
+                  className="btn"
+                  disabled={ex.running}
+                  data-testid="export-browse"
+                  onClick={async () => {
+                    const dir = await pickFolder(ex.outDir || undefined)
+                    if (dir) ex.setOutDir(dir)
+                  }}
+                >
+                  Browse…
+                </button>
+              )}
+            </div>
+            {ex.fieldError ? (
+              <span className="error" data-testid="export-dir-error">
+                {ex.fieldError}
+              </span>
+            ) : (
+              <span className="hint">Relative folders are created next to the lake.</span>
+            )}
+          </div>
+
+          {ex.running && (
+            <div data-testid="export-progress">
+              <div className="progress" aria-label="Export progress">
+                <div style={{ width: `${pct ?? 5}%` }} />
+              </div>
+              <p className="muted" style={{ margin: '6px 0 0', fontSize: 12 }}>
+                {ex.progress ? `Writing ${ex.progress.table} (${ex.progress.done} of ${ex.progress.total})…` : 'Preparing…'}
+              </p>
+            </div>
+          )}
+
+          {ex.error && (
+            <div className="form-error" role="alert" data-testid="export-error">
+              {ex.error}
+            </div>
+          )}
+
+          {ex.result && (
+            <div data-testid="export-result">
+              <div className="form-ok" style={{ marginTop: 0 }}>
+                Exported {ex.result.tables.length} tables as {FORMATS.find((f) => f.value === ex.result!.format)?.label}.
+              </div>
+              <p style={{ margin: '12px 0 4px' }} className="path" data-testid="export-result-path">
+                {ex.result.outDir}
+              </p>
+              <ul className="result-list">
+                {ex.result.tables.map((t) => (
+                  <li key={t.name} data-testid="export-result-table">
+                    <span className="mono" title={t.file}>
+                      {t.name}
+                    </span>
+                    <span className="num">{formatNumber(t.rows)} rows</span>
+                  </li>
+                ))}
+              </ul>
+            </div>
+          )}
+
+          <div className="input-row" style={{ justifyContent: 'flex-end' }}>
+            {ex.result && showInFolder && (
+              <button type="button" className="btn" onClick={() => void showInFolder(ex.result!.manifestPath || ex.result!.outDir)} data-testid="export-show">
+                Show in folder
+              </button>
+            )}
+            <button type="submit" className="btn primary" disabled={ex.running} data-testid="export-run">
+              {ex.running ? 'Exporting…' : ex.result ? 'Export again' : 'Export'}
+            </button>
+          </div>
+        </form>
+      </div>
+    </>
+  )
+}

@@ -1,0 +1,95 @@
+import { useMemo } from 'react'
+import { Chart } from '../../charts/Chart'
+import { paletteFor } from '../../charts/palette'
+import { statusPieOption } from '../../charts/options'
+import { formatCurrency, formatNumber, formatTime } from '../../lib/format'
+import { useSlice, useStores, useThemeName } from '../../stores/context'
+import { Card, EmptyState, Stat } from '../../ui/Card'
+import { useChartContext, useCurrency } from '../hooks'
+import { WaitingForData } from '../metrics/MetricsTab'
+
+export function OrdersTab() {
+  const { dashboard } = useStores()
+  const orders = useSlice(dashboard, (s) => s.snapshot?.recentOrders)
+  const distribution = useSlice(dashboard, (s) => s.snapshot?.statusDistribution)
+  const summary = useSlice(dashboard, (s) => s.snapshot?.summary)
+  const currency = useCurrency()
+  const ctx = useChartContext()
+  const theme = useThemeName()
+  const pie = useMemo(() => statusPieOption(distribution ?? [], ctx), [distribution, ctx])
+  const statusColors = paletteFor(theme).status
+
+  if (!orders || (orders.length === 0 && !summary?.orders)) {
+    return (
+      <div className="card">
+        <WaitingForData />
+      </div>
+    )
+  }
+
+  return (
+    <div className="grid split-2-1">
+      <Card title="Recent orders" hint={`latest ${formatNumber(orders.length)}`} flush testId="orders-card">
+        <div className="table-wrap" style={{ maxHeight: 'calc(100vh - 210px)' }}>
+          <table className="data" data-testid="orders-table">
+            <thead>
+              <tr>
+                <th>Time</th>
+                <th>Order</th>
+                <th>Customer</th>
+                <th>Status</th>
+                <th>Channel</th>
+                <th className="num">Items</th>
+                <th className="num">Amount</th>
+                <th className="num">Score</th>
+              </tr>
+            </thead>
+            <tbody>
+              {orders.map((o) => (
+                <tr key={o.orderId} data-testid="order-row" data-order-id={o.orderId}>
+                  <td className="num" style={{ textAlign: 'left' }} title={o.orderTs}>
+                    {formatTime(o.orderTs)}
+                    {o.isLate && (
+                      <span className="chip" style={{ marginLeft: 6 }} title="Arrived after the watermark">
+                        late
+                      </span>
+                    )}
+                  </td>
+                  <td className="mono ellipsis" title={o.orderId}>
+                    {o.orderId}
+                  </td>
+                  <td className="mono ellipsis" title={o.customerId}>
+                    {o.customerId}
+                  </td>
+                  <td>
+                    <span className="status-dot" style={{ ['--dot' as string]: statusColors[o.status] }}>
+                      {o.status}
+                    </span>
+                  </td>
+                  <td className="muted">{o.channel}</td>
+                  <td className="num">{formatNumber(o.itemCount)}</td>
+                  <td className="num">{formatCurrency(o.amount, o.currency)}</td>
+                  <td className="num muted">{formatNumber(o.fraudScore, 1)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      </Card>
+      <div>
+        <div className="grid">
+          <Stat label="Orders" value={formatNumber(summary?.orders)} testId="summary-orders" />
+          <Stat label="Revenue" value={formatCurrency(summary?.revenue, currency)} testId="summary-revenue" />
+          <Stat label="Average order value" value={formatCurrency(summary?.avgOrderValue, currency)} testId="summary-aov" />
+        </div>
+        <Card title="Status" hint="all orders" testId="chart-status">
+          {distribution && distribution.length > 0 ? (
+            <Chart option={pie} theme={theme} height={220} ariaLabel="Order status distribution" />
+          ) : (
+            <EmptyState title="No orders yet" />
+          )}
+        </Card>
+      </div>
+    </div>
+  )
+}

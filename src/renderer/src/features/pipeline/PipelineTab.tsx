@@ -1,0 +1,103 @@
+import { useMemo } from 'react'
+import { Chart } from '../../charts/Chart'
+import { batchDurationOption, ratesOption } from '../../charts/options'
+import { formatDuration, formatNumber, formatTime } from '../../lib/format'
+import { useSlice, useStores, useThemeName } from '../../stores/context'
+import { Card, EmptyState, Stat } from '../../ui/Card'
+import { useChartContext } from '../hooks'
+import { QuarantineBrowser } from './QuarantineBrowser'
+
+const TABLE_ROWS = 100
+
+export function PipelineTab() {
+  const { history, pipeline, settings } = useStores()
+  const batches = useSlice(history, (s) => s.batches)
+  const totals = useSlice(pipeline, (s) => s.status?.totals)
+  const lastBatchAt = useSlice(pipeline, (s) => s.status?.lastBatchAt)
+  const triggerMs = useSlice(settings, (s) => s.settings?.pipeline.triggerMs)
+  const ctx = useChartContext()
+  const theme = useThemeName()
+  const rates = useMemo(() => ratesOption(batches, ctx), [batches, ctx])
+  const durations = useMemo(() => batchDurationOption(batches, ctx, triggerMs), [batches, ctx, triggerMs])
+  const newestFirst = useMemo(() => batches.slice(-TABLE_ROWS).reverse(), [batches])
+
+  return (
+    <>
+      <div className="grid cols-6">
+        <Stat label="Last batch" value={newestFirst[0] ? `#${newestFirst[0].batchId}` : '—'} testId="stat-last-batch" />
+        <Stat label="Committed" value={formatTime(lastBatchAt)} testId="stat-last-batch-at" />
+        <Stat label="Valid orders" value={formatNumber(totals?.orders)} testId="stat-orders" />
+        <Stat label="Late" value={formatNumber(totals?.late)} tone={totals?.late ? 'warn' : undefined} testId="stat-late" />
+        <Stat label="Duplicates" value={formatNumber(totals?.duplicates)} tone={totals?.duplicates ? 'warn' : undefined} testId="stat-duplicates" />
+        <Stat label="Quarantined" value={formatNumber(totals?.quarantined)} tone={totals?.quarantined ? 'bad' : undefined} testId="stat-quarantined" />
+      </div>
+      <div className="grid cols-2">
+        <Card title="Throughput" hint="rows per second, per batch" testId="chart-rates">
+          {batches.length > 0 ? (
+            <Chart option={rates} theme={theme} height={220} ariaLabel="Input and processing rate" />
+          ) : (
+            <EmptyState title="No batches yet" />
+          )}
+        </Card>
+        <Card title="Batch duration" hint={triggerMs ? `trigger every ${formatDuration(triggerMs)}` : undefined} testId="chart-durations">
+          {batches.length > 0 ? (
+            <Chart option={durations} theme={theme} height={220} ariaLabel="Batch duration" />
+          ) : (
+            <EmptyState title="No batches yet" />
+          )}
+        </Card>
+      </div>
+      <Card title="Batches" hint={`newest first · ${formatNumber(batches.length)} kept`} flush testId="batches-card">
+        {newestFirst.length === 0 ? (
+          <EmptyState title="No batches yet">
+            <p>Each micro-batch the pipeline commits is listed here.</p>
+          </EmptyState>
+        ) : (
+          <div className="table-wrap short">
+            <table className="data" data-testid="batches-table">
+              <thead>
+                <tr>
+                  <th className="num">Batch</th>
+                  <th>Committed</th>
+                  <th className="num">Duration</th>
+                  <th className="num">Read</th>
+                  <th className="num">Valid</th>
+                  <th className="num">Late</th>
+                  <th className="num">Dupes</th>
+                  <th className="num">Quarantined</th>
+                  <th className="num">Alerts</th>
+                  <th className="num">Input/s</th>
+                  <th className="num">Processed/s</th>
+                  <th>Watermark</th>
+                </tr>
+              </thead>
+              <tbody>
+                {newestFirst.map((b) => (
+                  <tr key={b.batchId} data-testid="batch-row">
+                    <td className="num">{b.batchId}</td>
+                    <td className="num" style={{ textAlign: 'left' }}>
+                      {formatTime(b.committedAt)}
+                    </td>
+                    <td className="num">{formatDuration(b.durationMs)}</td>
+                    <td className="num">{formatNumber(b.rowsRead)}</td>
+                    <td className="num">{formatNumber(b.valid)}</td>
+                    <td className="num">{formatNumber(b.late)}</td>
+                    <td className="num">{formatNumber(b.duplicates)}</td>
+                    <td className="num">{formatNumber(b.quarantined)}</td>
+                    <td className="num">{formatNumber(b.alerts)}</td>
+                    <td className="num">{formatNumber(b.inputRate, 1)}</td>
+                    <td className="num">{formatNumber(b.processingRate, 1)}</td>
+                    <td className="num muted" style={{ textAlign: 'left' }}>
+                      {formatTime(b.watermark)}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </Card>
+      <QuarantineBrowser />
+    </>
+  )
+}

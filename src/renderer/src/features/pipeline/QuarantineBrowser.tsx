@@ -1,0 +1,126 @@
+import { useEffect, useState } from 'react'
+import { formatDateTime, formatNumber, truncate } from '../../lib/format'
+import { useSlice, useStores } from '../../stores/context'
+import { Card, EmptyState } from '../../ui/Card'
+import type { QuarantineRow } from '../../../../shared/dto'
+
+const PREVIEW_CHARS = 160
+
+function RawLine({ row }: { row: QuarantineRow }) {
+  const [open, setOpen] = useState(false)
+  const long = row.raw.length > PREVIEW_CHARS
+  return (
+    <div>
+      <pre className={`raw${open ? '' : ' collapsed'}`} data-testid="quarantine-raw">
+        {open || !long ? row.raw : truncate(row.raw, PREVIEW_CHARS)}
+      </pre>
+      {long && (
+        <button type="button" className="link-btn" onClick={() => setOpen(!open)} data-testid="quarantine-expand">
+          {open ? 'Collapse' : `Show all ${formatNumber(row.raw.length)} characters`}
+        </button>
+      )}
+    </div>
+  )
+}
+
+export function QuarantineBrowser() {
+  const { quarantine, pipeline } = useStores()
+  const q = useSlice(quarantine, (s) => s)
+  const quarantinedTotal = useSlice(pipeline, (s) => s.status?.totals.quarantined ?? 0)
+
+  useEffect(() => {
+    void quarantine.getState().load(0)
+  }, [quarantine])
+
+  const from = q.total === 0 ? 0 : q.offset + 1
+  const to = Math.min(q.offset + q.rows.length, q.total)
+  const stale = q.loaded && quarantinedTotal > q.total
+
+  return (
+    <Card
+      title="Quarantine"
+      hint="input lines that could not be used, with the reason"
+      flush
+      testId="quarantine"
+      right={
+        <div className="pager">
+          <span data-testid="quarantine-range">
+            {formatNumber(from)}–{formatNumber(to)} of {formatNumber(q.total)}
+          </span>
+          <button
+            type="button"
+            className="btn small"
+            disabled={q.loading || q.offset === 0}
+            onClick={() => void q.load(Math.max(0, q.offset - q.limit))}
+            data-testid="quarantine-prev"
+          >
+            Previous
+          </button>
+          <button
+            type="button"
+            className="btn small"
+            disabled={q.loading || q.offset + q.limit >= q.total}
+            onClick={() => void q.load(q.offset + q.limit)}
+            data-testid="quarantine-next"
+          >
+            Next
+          </button>
+          <button
+            type="button"
+            className={`btn small${stale ? ' primary' : ''}`}
+            disabled={q.loading}
+            onClick={() => void q.load(q.offset)}
+            data-testid="quarantine-refresh"
+          >
+            {stale ? 'New lines · Refresh' : 'Refresh'}
+          </button>
+        </div>
+      }
+    >
+      {q.error ? (
+        <EmptyState title="Could not load the quarantine">
+          <p>{q.error}</p>
+        </EmptyState>
+      ) : q.rows.length === 0 ? (
+        <EmptyState title={q.loading ? 'Loading…' : 'Nothing quarantined'} testId="quarantine-empty">
+          {!q.loading && <p>Malformed or invalid input lines show up here with the reason they were rejected.</p>}
+        </EmptyState>
+      ) : (
+        <div className="table-wrap">
+          <table className="data" data-testid="quarantine-table">
+            <thead>
+              <tr>
+                <th>Ingested</th>
+                <th className="num">Batch</th>
+                <th>Kind</th>
+                <th>Reason</th>
+                <th>Where</th>
+                <th>Line</th>
+              </tr>
+            </thead>
+            <tbody>
+              {q.rows.map((r) => (
+                <tr key={r.id} data-testid="quarantine-row">
+                  <td style={{ whiteSpace: 'nowrap' }} className="num">
+                    {formatDateTime(r.ingestedAt)}
+                  </td>
+                  <td className="num">{r.batchId}</td>
+                  <td>{r.kind}</td>
+                  <td data-testid="quarantine-reason" style={{ color: 'var(--danger)', maxWidth: 220 }}>
+                    {r.reason}
+                  </td>
+                  <td className="mono ellipsis" title={`${r.source} ${r.position}`}>
+                    {r.source.split(/[\\/]/).pop()}:{r.position}
+                  </td>
+                  <td style={{ maxWidth: 520 }}>
+                    <RawLine row={r} />
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </Card>
+  )
+}

@@ -1,0 +1,317 @@
+import type { ApiError } from '../../../shared/api'
+import {
+  changedPaths,
+  parseSettings,
+  restartRequiredPaths,
+  SettingsError,
+  type DeepPartial,
+  type FieldError,
+  type Settings
+} from '../../../shared/settings'
+
+// The settings form as data: which fields exist, how they are shown and edited, how form text
+// turns back into Settings, and how validation errors (ours and the server's) land on fields.
+
+export type FieldKind = 'bool' | 'number' | 'int' | 'optional-int' | 'text' | 'list' | 'select'
+
+export interface FieldDef {
+  path: string
+  label: string
+  kind: FieldKind
+  group: SettingsGroup
+  unit?: string
+  hint?: string
+  /** Inclusive bounds in display units (after scale). */
+  min?: number
+  max?: number
+  step?: number
+  /** Stored value = shown value × scale (e.g. MiB shown, bytes stored). */
+  scale?: number
+  options?: readonly { value: string; label: string }[]
+  /** Field is greyed out (still validated) when this returns false. */
+  enabledWhen?: (form: FormValues) => boolean
+}
+
+export type SettingsGroup = 'Generator' | 'Source' | 'Pipeline' | 'Fraud detection' | 'Dashboard'
+export const SETTINGS_GROUPS: readonly SettingsGroup[] = ['Generator', 'Source', 'Pipeline', 'Fraud detection', 'Dashboard']
+
+export type FormValue = string | boolean
+export type FormValues = Record<string, FormValue>
+
+const MiB = 1024 * 1024
+
+const weight = (key: string, label: string): FieldDef => ({
+  path: `fraud.weights.${key}`,
+  label,
+  kind: 'number',
+  group: 'Fraud detection',
+  min: 0,
+  max: 100,
+  step: 0.5,
+  hint: 'score points'
+})
+
+export const FIELDS: readonly FieldDef[] = [
+  { path: 'generator.enabled', label: 'Built-in generator', kind: 'bool', group: 'Generator', hint: 'Produce synthetic orders into the input folder' },
+  {
+    path: 'generator.pace',
+    label: 'Pace',
+    kind: 'select',
+    group: 'Generator',
+    options: [
+      { value: 'rate', label: 'Orders per second' },
+      { value: 'interval', label: 'One order every N seconds' }
+    ]
+  },
+  {
+    path: 'generator.ratePerSecond',
+    label: 'Rate',
+    kind: 'number',
+    group: 'Generator',
+    unit: 'orders/s',
+    min: 0.01,
+    max: 200_000,
+    step: 1,
+    enabledWhen: (f) => f['generator.pace'] === 'rate'
+  },
+  {
+    path: 'generator.intervalSeconds',
+    label: 'Interval',
+    kind: 'number',
+    group: 'Generator',
+    unit: 's',
+    min: 0.001,
+    max: 3600,
+    step: 0.1,
+    enabledWhen: (f) => f['generator.pace'] === 'interval'
+  },
+  { path: 'generator.durationSeconds', label: 'Duration', kind: 'number', group: 'Generator', unit: 's', min: 0, max: 7 * 24 * 3600, hint: '0 = until stopped' },
+  { path: 'generator.fraudRate', label: 'Fraud share', kind: 'number', group: 'Generator', min: 0, max: 1, step: 0.01, hint: '0–1; 0.03 = 3 % of orders are suspicious' },
+  { path: 'generator.seed', label: 'Random seed', kind: 'optional-int', group: 'Generator', hint: 'Empty = different data every run' },
+
+  {
+    path: 'source.kind',
+    label: 'Source',
+    kind: 'select',
+    group: 'Source',
+    options: [
+      { value: 'generator', label: 'Built-in generator' },
+      { value: 'folder', label: 'Folder of JSON lines' },
+      { value: 'kafka', label: 'Kafka' }
+    ]
+  },
+  { path: 'source.inputPath', label: 'Input folder', kind: 'text', group: 'Source', hint: 'Watched for orders/ and customers/ JSON-lines files', enabledWhen: (f) => f['source.kind'] !== 'kafka' },
+  { path: 'source.kafka.servers', label: 'Kafka servers', kind: 'list', group: 'Source', hint: 'HOST:PORT, comma-separated', enabledWhen: (f) => f['source.kind'] === 'kafka' },
+  { path: 'source.kafka.ordersTopic', label: 'Orders topic', kind: 'text', group: 'Source', enabledWhen: (f) => f['source.kind'] === 'kafka' },
+  { path: 'source.kafka.customersTopic', label: 'Customers topic', kind: 'text', group: 'Source', enabledWhen: (f) => f['source.kind'] === 'kafka' },
+  {
+    path: 'source.kafka.startingOffsets',
+    label: 'Start from',
+    kind: 'select',
+    group: 'Source',
+    options: [
+      { value: 'earliest', label: 'Earliest offset' },
+      { value: 'latest', label: 'Latest offset' }
+    ],
+    enabledWhen: (f) => f['source.kind'] === 'kafka'
+  },
+  { path: 'lakePath', label: 'Lake folder', kind: 'text', group: 'Source', hint: 'Where the DuckDB lake is stored' },
+
+  { path: 'pipeline.triggerMs', label: 'Trigger interval', kind: 'int', group: 'Pipeline', unit: 'ms', min: 50, max: 600_000, step: 50, hint: 'How often a micro-batch starts' },
+  { path: 'pipeline.windowMinutes', label: 'Window size', kind: 'int', group: 'Pipeline', unit: 'min', min: 1, max: 1440 },
+  { path: 'pipeline.watermarkMinutes', label: 'Watermark', kind: 'number', group: 'Pipeline', unit: 'min', min: 0, max: 7 * 1440, hint: 'Orders older than this behind the newest are late' },
+  { path: 'pipeline.maxBatchBytes', label: 'Max batch size', kind: 'number', group: 'Pipeline', unit: 'MiB', scale: MiB, min: 0.0625, max: 4096, step: 1 },
+
+  { path: 'fraud.threshold', label: 'Alert threshold', kind: 'number', group: 'Fraud detection', min: 0, max: 1000, step: 0.5, hint: 'Score at or above which an order raises an alert' },
+  weight('amountOver5000', 'Amount over 5,000'),
+  weight('amountOver3000', 'Amount over 3,000'),
+  weight('amountOver2000', 'Amount over 2,000'),
+  weight('cancelledOrRefunded', 'Cancelled or refunded'),
+  weight('velocity', 'Order velocity'),
+  weight('newAccountLargeOrder', 'New account, large order'),
+  weight('countryMismatch', 'Shipping ≠ billing country'),
+  { path: 'fraud.velocityWindowMinutes', label: 'Velocity window', kind: 'number', group: 'Fraud detection', unit: 'min', min: 1, max: 1440 },
+  { path: 'fraud.velocityMinOrders', label: 'Velocity orders', kind: 'int', group: 'Fraud detection', min: 2, max: 1000, hint: 'Orders within the window that count as velocity' },
+  { path: 'fraud.newAccountHours', label: 'New account age', kind: 'number', group: 'Fraud detection', unit: 'h', min: 0, max: 24 * 365 },
+  { path: 'fraud.newAccountAmount', label: 'Large order for new account', kind: 'number', group: 'Fraud detection', min: 0 },
+
+  { path: 'dashboard.refreshSeconds', label: 'Refresh interval', kind: 'number', group: 'Dashboard', unit: 's', min: 0.5, max: 60, step: 0.5 },
+  { path: 'dashboard.kpiMinutes', label: 'KPI period', kind: 'int', group: 'Dashboard', unit: 'min', min: 1, max: 1440 },
+  { path: 'dashboard.notifications', label: 'Fraud notifications', kind: 'bool', group: 'Dashboard', hint: 'Notify when new alerts arrive' },
+  {
+    path: 'dashboard.theme',
+    label: 'Theme',
+    kind: 'select',
+    group: 'Dashboard',
+    options: [
+      { value: 'system', label: 'Follow the system' },
+      { value: 'light', label: 'Light' },
+      { value: 'dark', label: 'Dark' }
+    ]
+  }
+]
+
+const FIELD_BY_PATH = new Map(FIELDS.map((f) => [f.path, f]))
+export const fieldDef = (path: string): FieldDef | undefined => FIELD_BY_PATH.get(path)
+
+/** True when a change to this field only applies after a pipeline restart. */
+export function appliesOnRestart(path: string): boolean {
+  return restartRequiredPaths.some((r) => path === r || path.startsWith(`${r}.`))
+}
+
+export function getPath(obj: unknown, path: string): unknown {
+  let cur: unknown = obj
+  for (const k of path.split('.')) {
+    if (typeof cur !== 'object' || cur === null) return undefined
+    cur = (cur as Record<string, unknown>)[k]
+  }
+  return cur
+}
+
+export function setPath(obj: Record<string, unknown>, path: string, value: unknown): void {
+  const keys = path.split('.')
+  let cur = obj
+  for (const k of keys.slice(0, -1)) {
+    const next = cur[k]
+    if (typeof next !== 'object' || next === null || Array.isArray(next)) cur[k] = {}
+    cur = cur[k] as Record<string, unknown>
+  }
+  cur[keys[keys.length - 1]] = value
+}
+
+function trimNumber(n: number): string {
+  return String(Number.parseFloat(n.toPrecision(12)))
+}
+
+/** Settings -> form text. */
+export function settingsToForm(settings: Settings): FormValues {
+  const form: FormValues = {}
+  for (const f of FIELDS) {
+    const v = getPath(settings, f.path)
+    switch (f.kind) {
+      case 'bool':
+        form[f.path] = v === true
+        break
+      case 'list':
+        form[f.path] = Array.isArray(v) ? v.join(', ') : ''
+        break
+      case 'number':
+      case 'int':
+      case 'optional-int':
+        form[f.path] = typeof v === 'number' ? trimNumber(v / (f.scale ?? 1)) : ''
+        break
+      default:
+        form[f.path] = typeof v === 'string' ? v : ''
+    }
+  }
+  return form
+}
+
+const NUMBER_RE = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/
+
+/** One field's form text -> stored value, or a message saying what is wrong. */
+export function parseField(def: FieldDef, raw: FormValue): { value: unknown } | { error: string } {
+  if (def.kind === 'bool') return { value: raw === true }
+  const text = typeof raw === 'string' ? raw.trim() : String(raw)
+  switch (def.kind) {
+    case 'text':
+      return text === '' ? { error: 'required' } : { value: text }
+    case 'select':
+      return def.options?.some((o) => o.value === text) ? { value: text } : { error: 'choose one of the options' }
+    case 'list': {
+      const items = text
+        .split(/[,\s]+/)
+        .map((s) => s.trim())
+        .filter(Boolean)
+      return items.length === 0 ? { error: 'enter at least one' } : { value: items }
+    }
+    case 'optional-int':
+      if (text === '') return { value: null }
+      if (!/^[+-]?\d+$/.test(text)) return { error: 'enter a whole number or leave empty' }
+      return { value: Number(text) }
+    case 'number':
+    case 'int': {
+      if (text === '') return { error: 'enter a number' }
+      if (!NUMBER_RE.test(text)) return { error: 'not a number' }
+      const shown = Number(text)
+      if (def.kind === 'int' && !Number.isInteger(shown)) return { error: 'enter a whole number' }
+      const unit = def.unit ? ` ${def.unit}` : ''
+      if (def.min !== undefined && def.max !== undefined && (shown < def.min || shown > def.max)) {
+        return { error: `must be between ${def.min} and ${def.max}${unit}` }
+      }
+      if (def.min !== undefined && shown < def.min) return { error: `must be at least ${def.min}${unit}` }
+      if (def.max !== undefined && shown > def.max) return { error: `must be at most ${def.max}${unit}` }
+      const value = def.scale ? Math.round(shown * def.scale) : shown
+      return { value }
+    }
+  }
+}
+
+export interface FormCheck {
+  /** Complete settings when the form is valid. */
+  settings: Settings | null
+  errors: Record<string, string>
+}
+
+/** Form -> Settings, checking each field and then the whole object with the shared schema. */
+export function checkForm(form: FormValues, base: Settings): FormCheck {
+  const errors: Record<string, string> = {}
+  const candidate = structuredClone(base) as unknown as Record<string, unknown>
+  for (const def of FIELDS) {
+    const raw = form[def.path]
+    if (raw === undefined) continue
+    const parsed = parseField(def, raw)
+    if ('error' in parsed) errors[def.path] = parsed.error
+    else setPath(candidate, def.path, parsed.value)
+  }
+  if (Object.keys(errors).length > 0) return { settings: null, errors }
+  try {
+    return { settings: parseSettings(candidate, base), errors }
+  } catch (err) {
+    if (err instanceof SettingsError) {
+      const mapped = mapFieldErrors(err.fields)
+      return { settings: null, errors: { ...mapped.byField, ...(mapped.general.length ? { '': mapped.general.join('; ') } : {}) } }
+    }
+    throw err
+  }
+}
+
+/** The smallest patch turning `base` into `next` (changed leaves only; arrays whole). */
+export function diffPatch(base: Settings, next: Settings): DeepPartial<Settings> {
+  const patch: Record<string, unknown> = {}
+  for (const path of changedPaths(base, next)) setPath(patch, path, getPath(next, path))
+  return patch as DeepPartial<Settings>
+}
+
+export interface MappedErrors {
+  byField: Record<string, string>
+  /** Errors that name no known field (shown above the form). */
+  general: string[]
+}
+
+/**
+ * Server (or schema) field errors -> form fields. Paths may be prefixed with the argument name
+ * ("patch.pipeline.triggerMs") and may point inside a field ("source.kafka.servers.1"); each
+ * lands on the longest known field path it starts with.
+ */
+export function mapFieldErrors(fields: readonly FieldError[] | undefined, known: readonly string[] = FIELDS.map((f) => f.path)): MappedErrors {
+  const byField: Record<string, string> = {}
+  const general: string[] = []
+  for (const fe of fields ?? []) {
+    const path = fe.field.replace(/^patch\./, '')
+    let best: string | null = null
+    for (const k of known) {
+      if ((path === k || path.startsWith(`${k}.`)) && (best === null || k.length > best.length)) best = k
+    }
+    if (best === null) general.push(fe.field && !fe.field.startsWith('(') ? `${fe.field}: ${fe.message}` : fe.message)
+    else byField[best] = byField[best] ? `${byField[best]}; ${fe.message}` : fe.message
+  }
+  return { byField, general }
+}
+
+/** An ApiError from settings.update -> form errors. */
+export function errorsFromApi(err: ApiError | Error): MappedErrors {
+  const fields = (err as ApiError).fields
+  if (fields && fields.length > 0) return mapFieldErrors(fields)
+  return { byField: {}, general: [err.message] }
+}

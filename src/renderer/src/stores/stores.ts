@@ -1,0 +1,450 @@
+import { createStore, type StoreApi } from 'zustand/vanilla'
+import type { EngineClient } from '../../../shared/api'
+import type {
+  AlertRow,
+  BatchProgress,
+  BatchRow,
+  DashboardSnapshot,
+  ExportFormat,
+  ExportProgress,
+  ExportResult,
+  PipelineStatus,
+  QuarantineRow,
+  WindowRow
+} from '../../../shared/dto'
+import type { Settings } from '../../../shared/settings'
+import type { Connection, ConnectionInfo } from '../client/bridge'
+import { toApiError } from '../client/errors'
+import { createThrottle } from '../lib/throttle'
+import { mergeAlerts, mergeBatches, mergeWindows } from './history'
+import { checkForm, diffPatch, errorsFromApi, settingsToForm, type FormValue, type FormValues } from './settings-form'
+
+// Every store talks only to the EngineClient. Pushed events are buffered and committed at most
+// once per dashboard refresh interval, so a fast pipeline cannot make React render faster than
+// the user asked for; pipeline state changes are committed at once.
+
+export interface PipelineState {
+  status: PipelineStatus | null
+  /** Start or stop in flight. */
+  action: 'start' | 'stop' | null
+  /** Why the last start/stop/status call failed. */
+  error: string | null
+  start(): Promise<void>
+  stop(): Promise<void>
+  refresh(): Promise<void>
+}
+
+export interface DashboardState {
+  snapshot: DashboardSnapshot | null
+  /** Epoch ms of the last commit. */
+  updatedAt: number | null
+  error: string | null
+  refresh(): Promise<void>
+}
+
+export interface HistoryState {
+  windows: WindowRow[]
+  batches: BatchRow[]
+  alerts: AlertRow[]
+}
+
+export interface SettingsState {
+  settings: Settings | null
+  form: FormValues
+  /** Instant client-side validation, by field path ('' = whole form). */
+  clientErrors: Record<string, string>
+  /** Field errors from the last settings.update, by field path. */
+  serverErrors: Record<string, string>
+  generalError: string | null
+  loadError: string | null
+  saving: boolean
+  dirty: boolean
+  lastSave: { at: number; restartRequired: string[] } | null
+  load(): Promise<void>
+  setField(path: string, value: FormValue): void
+  reset(): void
+  save(): Promise<boolean>
+}
+
+export interface ExportState {
+  format: ExportFormat
+  outDir: string
+  running: boolean
+  progress: ExportProgress | null
+  result: ExportResult | null
+  error: string | null
+  fieldError: string | null
+  setFormat(format: ExportFormat): void
+  setOutDir(dir: string): void
+  run(): Promise<void>
+  clear(): void
+}
+
+export interface QuarantineState {
+  rows: QuarantineRow[]
+  total: number
+  offset: number
+  limit: number
+  loading: boolean
+  error: string | null
+  loaded: boolean
+  load(offset?: number): Promise<void>
+}
+
+export interface NoticeState {
+  /** Newest fraud alerts pushed since the user last looked. */
+  newAlerts: number
+  lastAlertAt: number | null
+  dismiss(): void
+}
+
+export interface AppStores {
+  client: EngineClient
+  connectionKind: Connection['kind']
+  connection: StoreApi<ConnectionInfo>
+  pipeline: StoreApi<PipelineState>
+  dashboard: StoreApi<DashboardState>
+  history: StoreApi<HistoryState>
+  settings: StoreApi<SettingsState>
+  exporter: StoreApi<ExportState>
+  quarantine: StoreApi<QuarantineState>
+  notices: StoreApi<NoticeState>
+  /** Fetches everything the UI shows on start (and after a reconnect). */
+  sync(): Promise<void>
+  dispose(): void
+}
+
+export interface StoreOptions {
+  /** Called with alerts pushed by alerts.new when notifications are on. */
+  onNewAlerts?: (alerts: AlertRow[]) => void
+  now?: () => number
+}
+
+const STATUS_RESYNC_MS = 5000
+
+const message = (err: unknown): string => toApiError(err).message
+
+/** Applies a committed batch to the status counters so the header moves between state pushes. */
+export function applyBatchToStatus(status: PipelineStatus, batches: readonly BatchProgress[]): PipelineStatus {
+  let next = status
+  for (const b of batches) {
+    if (next.lastBatchId !== null && b.batchId <= next.lastBatchId) continue
+    next = {
+      ...next,
+      lastBatchId: b.batchId,
+      lastBatchAt: b.committedAt,
+      totals: {
+        orders: next.totals.orders + b.valid,
+        alerts: next.totals.alerts + b.alerts,
+        quarantined: next.totals.quarantined + b.quarantined,
+        late: next.totals.late + b.late,
+        duplicates: next.totals.duplicates + b.duplicates
+      }
+    }
+  }
+  return next
+}
+
+export function createAppStores(client: EngineClient, connection: Connection, options: StoreOptions = {}): AppStores {
+  const now = options.now ?? Date.now
+  const offs: (() => void)[] = []
+
+  const connectionStore = createStore<ConnectionInfo>(() => connection.get())
+  offs.push(connection.onChange((info) => connectionStore.setState(info, true)))
+
+  // ---- pipeline --------------------------------------------------------------------------------
+  const pipeline = createStore<PipelineState>((set, get) => ({
+    status: null,
+    action: null,
+    error: null,
+    async start() {
+      if (get().action) return
+      set({ action: 'start', error: null })
+      try {
+        const status = await client.invoke('pipeline.start', {})
+        set({ status, action: null })
+      } catch (err) {
+        set({ action: null, error: message(err) })
+      }
+    },
+    async stop() {
+      if (get().action) return
+      set({ action: 'stop', error: null })
+      try {
+        const status = await client.invoke('pipeline.stop', {})
+        set({ status, action: null })
+      } catch (err) {
+        set({ action: null, error: message(err) })
+      }
+    },
+    async refresh() {
+      try {
+        const status = await client.invoke('pipeline.status', {})
+        set({ status, error: null })
+      } catch (err) {
+        set({ error: message(err) })
+      }
+    }
+  }))
+
+  // ---- dashboard + history (throttled) ----------------------------------------------------------
+  const history = createStore<HistoryState>(() => ({ windows: [], batches: [], alerts: [] }))
+  const dashboard = createStore<DashboardState>((set) => ({
+    snapshot: null,
+    updatedAt: null,
+    error: null,
+    async refresh() {
+      try {
+        const snapshot = await client.invoke('query.dashboard', {})
+        pendingSnapshot = snapshot
+        throttle.request()
+        throttle.flush()
+        set({ error: null })
+      } catch (err) {
+        set({ error: message(err) })
+      }
+    }
+  }))
+
+  let pendingSnapshot: DashboardSnapshot | null = null
+  let pendingBatches: BatchProgress[] = []
+  let pendingAlerts: AlertRow[] = []
+
+  const commit = () => {
+    const snapshot = pendingSnapshot
+    const batches = pendingBatches
+    const alerts = pendingAlerts
+    pendingSnapshot = null
+    pendingBatches = []
+    pendingAlerts = []
+    const h = history.getState()
+    const nextHistory: HistoryState = {
+      windows: snapshot ? mergeWindows(h.windows, snapshot.windows) : h.windows,
+      batches: mergeBatches(h.batches, snapshot ? [...snapshot.batches, ...batches] : batches),
+      alerts: mergeAlerts(h.alerts, snapshot ? [...snapshot.alerts, ...alerts] : alerts)
+    }
+    if (nextHistory.windows !== h.windows || nextHistory.batches !== h.batches || nextHistory.alerts !== h.alerts) {
+      history.setState(nextHistory)
+    }
+    if (snapshot) dashboard.setState({ snapshot, updatedAt: now(), error: null })
+    const status = pipeline.getState().status
+    if (status && batches.length > 0) {
+      pipeline.setState({ status: applyBatchToStatus(status, batches) })
+      // Lag is not part of batch events: refresh it while batches flow, at most every 5 s.
+      if (now() - lastStatusFetch >= STATUS_RESYNC_MS) {
+        lastStatusFetch = now()
+        void pipeline.getState().refresh()
+      }
+    }
+  }
+  let lastStatusFetch = -Infinity
+  const throttle = createThrottle(commit, 1000, now)
+
+  offs.push(
+    client.subscribe('dashboard.snapshot', (snapshot) => {
+      pendingSnapshot = snapshot
+      throttle.request()
+    }),
+    client.subscribe('batch.progress', (batch) => {
+      pendingBatches.push(batch)
+      if (pendingBatches.length > 1000) pendingBatches.splice(0, pendingBatches.length - 1000)
+      throttle.request()
+    }),
+    client.subscribe('alerts.new', (alerts) => {
+      pendingAlerts.push(...alerts)
+      if (pendingAlerts.length > 1000) pendingAlerts.splice(0, pendingAlerts.length - 1000)
+      throttle.request()
+      if (alerts.length > 0 && settings.getState().settings?.dashboard.notifications !== false) {
+        notices.setState((s) => ({ newAlerts: s.newAlerts + alerts.length, lastAlertAt: now() }))
+        options.onNewAlerts?.(alerts)
+      }
+    }),
+    client.subscribe('pipeline.state', (status) => {
+      // A pushed state is authoritative; counters of batches not yet committed to the UI are
+      // already included in it.
+      pipeline.setState({ status })
+    })
+  )
+
+  // ---- settings ------------------------------------------------------------------------------
+  const settings = createStore<SettingsState>((set, get) => ({
+    settings: null,
+    form: {},
+    clientErrors: {},
+    serverErrors: {},
+    generalError: null,
+    loadError: null,
+    saving: false,
+    dirty: false,
+    lastSave: null,
+    async load() {
+      try {
+        const s = await client.invoke('settings.get', {})
+        applySettings(s)
+        // A reload keeps the user's unsaved edits.
+        if (!get().dirty) set({ form: settingsToForm(s), clientErrors: {}, serverErrors: {}, generalError: null })
+        set({ loadError: null })
+      } catch (err) {
+        set({ loadError: message(err) })
+      }
+    },
+    setField(path, value) {
+      const base = get().settings
+      const form = { ...get().form, [path]: value }
+      const { [path]: _dropped, ...serverErrors } = get().serverErrors
+      const clientErrors = base ? checkForm(form, base).errors : {}
+      set({ form, clientErrors, serverErrors, dirty: true, generalError: null })
+    },
+    reset() {
+      const s = get().settings
+      set({ form: s ? settingsToForm(s) : {}, clientErrors: {}, serverErrors: {}, generalError: null, dirty: false })
+    },
+    async save() {
+      const base = get().settings
+      if (!base || get().saving) return false
+      const check = checkForm(get().form, base)
+      if (!check.settings) {
+        set({ clientErrors: check.errors })
+        return false
+      }
+      const patch = diffPatch(base, check.settings)
+      if (Object.keys(patch).length === 0) {
+        set({ dirty: false, clientErrors: {}, serverErrors: {}, generalError: null })
+        return true
+      }
+      set({ saving: true, generalError: null })
+      try {
+        const result = await client.invoke('settings.update', { patch: patch as Record<string, unknown> })
+        applySettings(result.settings)
+        set({
+          saving: false,
+          dirty: false,
+          form: settingsToForm(result.settings),
+          clientErrors: {},
+          serverErrors: {},
+          lastSave: { at: now(), restartRequired: result.restartRequired }
+        })
+        return true
+      } catch (err) {
+        const mapped = errorsFromApi(toApiError(err))
+        set({
+          saving: false,
+          serverErrors: mapped.byField,
+          generalError: mapped.general.length > 0 ? mapped.general.join('; ') : Object.keys(mapped.byField).length > 0 ? 'Some settings were rejected; see the fields marked below.' : null
+        })
+        return false
+      }
+    }
+  }))
+
+  function applySettings(s: Settings): void {
+    settings.setState({ settings: s })
+    throttle.setInterval(s.dashboard.refreshSeconds * 1000)
+    const ex = exporter.getState()
+    if (!ex.outDir) exporter.setState({ outDir: 'exports' })
+  }
+
+  // ---- export --------------------------------------------------------------------------------
+  const exporter = createStore<ExportState>((set, get) => ({
+    format: 'parquet',
+    outDir: '',
+    running: false,
+    progress: null,
+    result: null,
+    error: null,
+    fieldError: null,
+    setFormat(format) {
+      set({ format })
+    },
+    setOutDir(outDir) {
+      set({ outDir, fieldError: outDir.trim() === '' ? 'choose a folder' : null })
+    },
+    async run() {
+      const { outDir, format, running } = get()
+      if (running) return
+      if (outDir.trim() === '') {
+        set({ fieldError: 'choose a folder' })
+        return
+      }
+      set({ running: true, progress: null, result: null, error: null, fieldError: null })
+      try {
+        const result = await client.invoke('lake.export', { outDir: outDir.trim(), format })
+        set({ running: false, result })
+      } catch (err) {
+        const e = toApiError(err)
+        const outDirError = e.fields?.find((f) => f.field === 'outDir')
+        set({ running: false, error: outDirError ? null : e.message, fieldError: outDirError?.message ?? null })
+      }
+    },
+    clear() {
+      set({ progress: null, result: null, error: null })
+    }
+  }))
+  offs.push(
+    client.subscribe('export.progress', (progress) => {
+      if (exporter.getState().running) exporter.setState({ progress })
+    })
+  )
+
+  // ---- quarantine ----------------------------------------------------------------------------
+  const quarantine = createStore<QuarantineState>((set, get) => ({
+    rows: [],
+    total: 0,
+    offset: 0,
+    limit: 50,
+    loading: false,
+    error: null,
+    loaded: false,
+    async load(offset = get().offset) {
+      const limit = get().limit
+      set({ loading: true })
+      try {
+        const page = await client.invoke('query.quarantine', { limit, offset: Math.max(0, offset) })
+        set({ rows: page.rows, total: page.total, offset: Math.max(0, offset), loading: false, error: null, loaded: true })
+      } catch (err) {
+        set({ loading: false, error: message(err), loaded: true })
+      }
+    }
+  }))
+
+  const notices = createStore<NoticeState>((set) => ({
+    newAlerts: 0,
+    lastAlertAt: null,
+    dismiss() {
+      set({ newAlerts: 0 })
+    }
+  }))
+
+  const sync = async () => {
+    await Promise.all([settings.getState().load(), pipeline.getState().refresh(), dashboard.getState().refresh()])
+  }
+
+  // After a reconnect the engine may have moved on: refetch what the pushes would have told us.
+  let lastReconnects = connection.get().reconnects
+  offs.push(
+    connection.onChange((info) => {
+      if (info.state === 'open' && info.reconnects !== lastReconnects) {
+        lastReconnects = info.reconnects
+        void sync()
+      }
+    })
+  )
+
+  return {
+    client,
+    connectionKind: connection.kind,
+    connection: connectionStore,
+    pipeline,
+    dashboard,
+    history,
+    settings,
+    exporter,
+    quarantine,
+    notices,
+    sync,
+    dispose() {
+      throttle.cancel()
+      for (const off of offs.splice(0)) off()
+    }
+  }
+}

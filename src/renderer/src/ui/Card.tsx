@@ -1,0 +1,80 @@
+import type { ReactNode } from 'react'
+
+export function Card({
+  title,
+  hint,
+  right,
+  children,
+  flush,
+  className,
+  testId
+}: {
+  title?: ReactNode
+  hint?: ReactNode
+  right?: ReactNode
+  children: ReactNode
+  flush?: boolean
+  className?: string
+  testId?: string
+}) {
+  return (
+    <section className={`card${className ? ` ${className}` : ''}`} data-testid={testId}>
+      {title !== undefined && (
+        <header className="card-header">
+          <h2>{title}</h2>
+          {hint && <span className="hint">{hint}</span>}
+          {right && <div className="right">{right}</div>}
+        </header>
+      )}
+      <div className={`card-body${flush ? ' flush' : ''}`}>{children}</div>
+    </section>
+  )
+}
+
+export function Stat({
+  label,
+  value,
+  tone,
+  testId
+}: {
+  label: string
+  value: ReactNode
+  tone?: 'warn' | 'bad'
+  testId?: string
+}) {
+  return (
+    <div className={`card stat${tone ? ` ${tone}` : ''}`}>
+      <div className="label">{label}</div>
+      <div className="value" data-testid={testId}>
+        {value}
+      </div>
+    </div>
+  )
+}
+
+export function EmptyState({
+  title,
+  children,
+  busy,
+  big,
+  testId
+}: {
+  title: string
+  children?: ReactNode
+  busy?: boolean
+  big?: boolean
+  testId?: string
+}) {
+  return (
+    <div className={`empty${big ? ' big' : ''}`} data-testid={testId}>
+      {busy && <div className="spinner" aria-hidden="true" />}
+      <h3>{title}</h3>
+      {children}
+    </div>
+  )
+}
+
+export function ScoreBadge({ score, threshold }: { score: number; threshold: number }) {
+  const high = score >= threshold * 1.6
+  return <span className={`score ${high ? 'high' : 'low'}`}>{score.toFixed(1)}</span>
+}
