@@ -4,6 +4,7 @@ import { app, BrowserWindow, dialog, ipcMain, session, shell } from 'electron'
 import { createEngineHost, type EngineHost } from '../api/host'
 import { APP_VERSION } from '../version'
 import { PICK_FOLDER_CHANNEL, SHOW_IN_FOLDER_CHANNEL } from '../../preload/channels'
+import { appPathsFrom } from './app-paths'
 import { createAppUrlCheck } from './app-url'
 import { pickFolder } from './dialogs'
 import { bindIpc, createSenderCheck, parseExistingPath } from './ipc-binding'
@@ -22,7 +23,12 @@ function describe(err: unknown): string {
   return err instanceof Error ? err.message : String(err)
 }
 
-export function start(): void {
+export interface StartOptions {
+  /** Folder of the main bundle (out/main); the preload, renderer and icon are found from it. */
+  mainDir: string
+}
+
+export function start(options: StartOptions): void {
   // Same userData folder in development and in the packaged app (whose productName is
   // StreamDesk); STREAMDESK_USER_DATA_DIR isolates test runs. Must precede the instance lock,
   // which is keyed by this folder.
@@ -42,10 +48,10 @@ export function start(): void {
   app.enableSandbox()
   if (process.platform === 'win32') app.setAppUserModelId('com.streamdesk.app')
 
-  const appPath = app.getAppPath()
+  const paths = appPathsFrom(options.mainDir)
   const userData = app.getPath('userData')
   const devServerUrl = !app.isPackaged && process.env.ELECTRON_RENDERER_URL ? process.env.ELECTRON_RENDERER_URL : null
-  const isAppUrl = createAppUrlCheck({ rendererDir: join(appPath, 'out', 'renderer'), devServerUrl })
+  const isAppUrl = createAppUrlCheck({ rendererDir: paths.rendererDir, devServerUrl })
 
   let host: EngineHost | null = null
   let mainWindow: BrowserWindow | null = null
@@ -53,7 +59,7 @@ export function start(): void {
   let quitState: 'running' | 'disposing' | 'done' = 'running'
 
   const openWindow = (): void => {
-    const win = createMainWindow({ appPath, devServerUrl, stateFile: join(userData, 'window-state.json') })
+    const win = createMainWindow({ paths, devServerUrl, stateFile: join(userData, 'window-state.json') })
     mainWindow = win
     win.on('closed', () => {
       if (mainWindow === win) mainWindow = null
@@ -116,7 +122,7 @@ export function start(): void {
         applicationVersion: APP_VERSION,
         version: `Electron ${process.versions.electron}`,
         credits: 'Real-time e-commerce analytics: generator, exactly-once pipeline, DuckDB lake, live dashboard.',
-        ...(existsSync(join(appPath, 'resources', 'icon.png')) ? { iconPath: join(appPath, 'resources', 'icon.png') } : {})
+        ...(existsSync(paths.icon) ? { iconPath: paths.icon } : {})
       })
 
       let engine: EngineHost
@@ -160,7 +166,7 @@ export function start(): void {
         })
       )
       cleanups.push(startAlertNotifications(engine, () => focusWindow(mainWindow)))
-      installMenu({ getWindow: () => mainWindow, handlers: engine.handlers, baseDir: userData, appPath })
+      installMenu({ getWindow: () => mainWindow, handlers: engine.handlers, baseDir: userData, paths })
 
       openWindow()
       app.on('activate', () => {

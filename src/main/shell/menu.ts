@@ -4,6 +4,7 @@ import { app, Menu, shell, type BrowserWindow, type MenuItemConstructorOptions }
 import type { Handlers } from '../../shared/api'
 import type { ExportResult } from '../../shared/dto'
 import { dispatch, toErrorShape } from '../api/dispatch'
+import type { AppPaths } from './app-paths'
 import { ask, pickFolder } from './dialogs'
 
 // Native application menu. File: export a lake snapshot, open the lake folder, quit.
@@ -14,8 +15,8 @@ export interface MenuContext {
   handlers: Handlers
   /** Relative settings paths (lakePath) resolve against this folder (userData). */
   baseDir: string
-  /** app.getAppPath(), to find package.json (homepage) and, in development, docs/. */
-  appPath: string
+  /** The app's files: package.json (for "homepage") and, in a source checkout, docs/. */
+  paths: AppPaths
 }
 
 function errorMessage(err: unknown): string {
@@ -71,14 +72,14 @@ async function openLakeFolder(ctx: MenuContext): Promise<void> {
 }
 
 /** package.json "homepage" if the project declares one, else the docs/ folder of a source checkout. */
-function docsTarget(appPath: string): { kind: 'url' | 'folder'; target: string } | null {
+function docsTarget(paths: AppPaths): { kind: 'url' | 'folder'; target: string } | null {
   try {
-    const pkg = JSON.parse(readFileSync(join(appPath, 'package.json'), 'utf8')) as { homepage?: unknown }
+    const pkg = JSON.parse(readFileSync(paths.packageJson, 'utf8')) as { homepage?: unknown }
     if (typeof pkg.homepage === 'string' && /^https?:\/\//.test(pkg.homepage)) return { kind: 'url', target: pkg.homepage }
   } catch {
     // fall through
   }
-  const docs = join(appPath, 'docs')
+  const docs = join(paths.root, 'docs')
   return existsSync(docs) ? { kind: 'folder', target: docs } : null
 }
 
@@ -89,7 +90,7 @@ function run(task: Promise<void>): void {
 export function buildMenuTemplate(ctx: MenuContext): MenuItemConstructorOptions[] {
   const isMac = process.platform === 'darwin'
   let exporting = false
-  const docs = docsTarget(ctx.appPath)
+  const docs = docsTarget(ctx.paths)
 
   const template: MenuItemConstructorOptions[] = []
   if (isMac) template.push({ role: 'appMenu' })

@@ -1,13 +1,14 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { dirname, join } from 'node:path'
+import { dirname } from 'node:path'
 import { BrowserWindow, screen, type Rectangle } from 'electron'
+import type { AppPaths } from './app-paths'
 
 // The one application window. Sandboxed renderer with context isolation; the preload is the only
 // bridge to the engine. Bounds are remembered in <userData>/window-state.json.
 
 export interface MainWindowOptions {
-  /** app.getAppPath(): the folder holding package.json and out/ (or app.asar when packaged). */
-  appPath: string
+  /** The app's files: out/preload/index.cjs, out/renderer/index.html, resources/icon.png. */
+  paths: AppPaths
   /** ELECTRON_RENDERER_URL while running `electron-vite dev`. */
   devServerUrl?: string | null
   /** Where the window bounds are kept between runs. */
@@ -58,7 +59,7 @@ function writeState(file: string, win: BrowserWindow): void {
 
 export function createMainWindow(options: MainWindowOptions): BrowserWindow {
   const state = readState(options.stateFile)
-  const icon = join(options.appPath, 'resources', 'icon.png')
+  const { icon, preload, rendererHtml } = options.paths
   const win = new BrowserWindow({
     ...(state ? state.bounds : DEFAULT_SIZE),
     minWidth: MIN_SIZE.width,
@@ -69,7 +70,7 @@ export function createMainWindow(options: MainWindowOptions): BrowserWindow {
     autoHideMenuBar: false,
     ...(process.platform === 'linux' && existsSync(icon) ? { icon } : {}),
     webPreferences: {
-      preload: join(options.appPath, 'out', 'preload', 'index.cjs'),
+      preload,
       contextIsolation: true,
       sandbox: true,
       nodeIntegration: false,
@@ -107,7 +108,7 @@ export function createMainWindow(options: MainWindowOptions): BrowserWindow {
   // Load failures are reported by 'did-fail-load' above; the promise only repeats them.
   const loading = options.devServerUrl
     ? win.loadURL(options.devServerUrl)
-    : win.loadFile(join(options.appPath, 'out', 'renderer', 'index.html'))
+    : win.loadFile(rendererHtml)
   loading.catch(() => undefined)
   return win
 }
