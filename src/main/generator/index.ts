@@ -1,0 +1,18 @@
+// Realistic order/customer event generator (plain Node; no electron).
+
+export { EventFactory, FRAUD_SCENARIOS, DEFAULT_FRAUD_RATE, DEFAULT_LATE_RATE } from './event-factory'
+export type { FactoryOptions, FactoryStats, FraudScenario } from './event-factory'
+export { runGenerator, DEFAULT_PACE, DEFAULT_RATE_BATCH_SIZE, DEFAULT_FLUSH_INTERVAL_MS } from './runner'
+export type { Pace, RunOptions, RunProgress, RunSummary, StopReason } from './runner'
+export { emptyBatch } from './sink'
+export type { EventBatch, EventSink, SinkSpec } from './sink'
+export { FileSink, toNdjson } from './file-sink'
+export type { FileSinkOptions } from './file-sink'
+export { openSink } from './open-sink'
+export { runOptionsFromSettings } from './settings'
+export { startGeneratorWorker, defaultWorkerUrl } from './worker-client'
+export type { GeneratorWorker, GeneratorWorkerOptions } from './worker-client'
+export { buildCatalog, DEFAULT_CATALOG_SEED } from './catalog'
+export type { Catalog, Product } from './catalog'
+export { Rng } from './random'
+export { isoTimestamp } from './time'

@@ -1,0 +1,108 @@
+import { Worker } from 'node:worker_threads'
+import type { GeneratorSettings } from '../../shared/settings'
+import type { RunSummary } from './runner'
+import type { SinkSpec } from './sink'
+import type { FromWorker, ToWorker } from './worker-protocol'
+
+// Runs the generator in a worker_threads Worker (the desktop app's main process stays free).
+// The worker script is the 'generator-worker' build entry, emitted next to this bundle.
+
+export interface GeneratorWorkerOptions {
+  settings: GeneratorSettings
+  sink: SinkSpec
+  /** Max orders per file (default: 1 for interval pacing, 2500 for rate). */
+  batchSize?: number
+  lateRate?: number
+  /** Stop after this many orders. */
+  count?: number
+  /** Progress, at most ~4 times a second and once at the end. */
+  onProgress?: (p: { produced: number; customers: number }) => void
+  /** Override the worker script (default: ./generator-worker.js next to this bundle). */
+  workerUrl?: URL
+  /** How long stop() waits for the current batch before terminating the worker. */
+  stopTimeoutMs?: number
+}
+
+export interface GeneratorWorker {
+  /** Orders produced so far (last progress report). */
+  readonly produced: number
+  readonly running: boolean
+  /** Settles when the worker finishes (count/duration reached, stopped) or fails. */
+  readonly done: Promise<RunSummary>
+  /** Asks the worker to stop after its current batch; resolves with the run's summary. */
+  stop(): Promise<RunSummary>
+}
+
+export function defaultWorkerUrl(): URL {
+  return new URL('./generator-worker.js', import.meta.url)
+}
+
+export function startGeneratorWorker(options: GeneratorWorkerOptions): GeneratorWorker {
+  const worker = new Worker(options.workerUrl ?? defaultWorkerUrl())
+  let produced = 0
+  let running = true
+  let settled = false
+  let summary: RunSummary | null = null
+  let failure: Error | null = null
+
+  const done = new Promise<RunSummary>((resolve, reject) => {
+    const finish = (): void => {
+      if (settled) return
+      settled = true
+      running = false
+      if (summary) resolve(summary)
+      else reject(failure ?? new Error('generator worker exited without a summary'))
+    }
+    worker.on('message', (msg: FromWorker) => {
+      if (msg.type === 'progress') {
+        produced = msg.produced
+        options.onProgress?.({ produced: msg.produced, customers: msg.customers })
+      } else if (msg.type === 'done') {
+        summary = msg.summary
+      } else if (msg.type === 'error') {
+        failure = new Error(`generator: ${msg.message}`)
+      }
+    })
+    worker.on('error', (err) => {
+      failure ??= err
+    })
+    worker.on('exit', finish)
+  })
+  // A caller that only uses stop() should not see an unhandled rejection.
+  done.catch(() => undefined)
+
+  const start: ToWorker = {
+    type: 'start',
+    settings: options.settings,
+    sink: options.sink,
+    batchSize: options.batchSize,
+    lateRate: options.lateRate,
+    count: options.count
+  }
+  worker.postMessage(start)
+
+  return {
+    get produced() {
+      return produced
+    },
+    get running() {
+      return running
+    },
+    done,
+    async stop() {
+      if (running) {
+        worker.postMessage({ type: 'stop' } satisfies ToWorker)
+        const timeout = setTimeout(() => {
+          failure ??= new Error('generator worker did not stop in time and was terminated')
+          void worker.terminate()
+        }, options.stopTimeoutMs ?? 15_000)
+        try {
+          return await done
+        } finally {
+          clearTimeout(timeout)
+        }
+      }
+      return done
+    }
+  }
+}
