@@ -29,7 +29,7 @@ export interface StreamdeskInvokeError extends ApiErrorShape {
 export interface StreamdeskBridgeApi {
   invoke<N extends HandlerName>(name: N, args?: HandlerArgs<N>): Promise<HandlerResults[N]>
   subscribe<E extends EventName>(event: E, listener: (payload: ServerEvents[E]) => void): () => void
-  pickFolder(): Promise<string | null>
+  pickFolder(defaultPath?: string): Promise<string | null>
   showInFolder(path: string): Promise<void>
 }
 
@@ -100,8 +100,8 @@ export function createBridge(ipc: IpcRendererLike): StreamdeskBridgeApi {
         set.delete(entry)
       }
     },
-    async pickFolder() {
-      const result = await call(ipc, PICK_FOLDER_CHANNEL)
+    async pickFolder(defaultPath) {
+      const result = await call(ipc, PICK_FOLDER_CHANNEL, typeof defaultPath === 'string' && defaultPath ? { defaultPath } : {})
       return typeof result === 'string' ? result : null
     },
     async showInFolder(path) {

@@ -5,7 +5,7 @@
 
 export const INVOKE_CHANNEL = 'streamdesk:invoke'
 export const EVENT_CHANNEL = 'streamdesk:event'
-/** Native folder picker; no argument; replies with a path or null. */
+/** Native folder picker; argument { defaultPath?: absolute path }; replies with a path or null. */
 export const PICK_FOLDER_CHANNEL = 'streamdesk:pick-folder'
 /** Reveals an existing file or folder in the OS file manager; argument: absolute path. */
 export const SHOW_IN_FOLDER_CHANNEL = 'streamdesk:show-in-folder'

@@ -1,33 +1,26 @@
-import type {
-  ApiErrorShape,
-  EventName,
-  HandlerArgs,
-  HandlerName,
-  HandlerResults,
-  ServerEvents
-} from '../shared/api'
+import type { StreamdeskBridge } from '../renderer/src/client/bridge'
 
-// Type of window.streamdesk, the API the preload exposes in the desktop app. It is absent in
-// browser mode (`streamdesk serve`), hence optional.
-
-/** What a failed invoke/pickFolder/showInFolder rejects with (a plain object, see bridge.ts). */
-export interface StreamdeskInvokeError extends ApiErrorShape {
-  name: 'ApiError'
-}
-
-export interface StreamdeskBridge {
-  /** Calls an engine handler; rejects with StreamdeskInvokeError ({ name, type, message, fields? }). */
-  invoke<N extends HandlerName>(name: N, args?: HandlerArgs<N>): Promise<HandlerResults[N]>
-  /** Listens to an engine event; returns the unsubscribe function. */
-  subscribe<E extends EventName>(event: E, listener: (payload: ServerEvents[E]) => void): () => void
-  /** Native folder picker; null when cancelled. */
-  pickFolder?(): Promise<string | null>
-  /** Reveals an existing file or folder in the OS file manager. */
-  showInFolder?(path: string): Promise<void>
-}
+// Type of window.streamdesk, the API the preload (index.ts → bridge.ts) exposes in the desktop
+// app; absent in browser mode (`streamdesk serve`), hence optional.
+//
+// The renderer augments Window with the very same type in src/renderer/src/client/window.d.ts.
+// Both declarations must name one identical type (TypeScript rejects differing redeclarations,
+// and skipLibCheck would hide that for .d.ts files), so this file reuses the renderer's
+// interface instead of restating it. tests/unit/ipc-binding.test.ts checks at compile time that
+// the object the preload builds satisfies it.
+//
+// Behaviour of the preload's implementation:
+//  * invoke(name, args) resolves with the handler's result; on failure it rejects with a plain
+//    object { name: 'ApiError', type, message, fields? } (not an Error instance: Electron's
+//    context bridge would strip type/fields from an Error).
+//  * subscribe(event, cb) returns its unsubscribe function.
+//  * pickFolder(defaultPath?) resolves with the chosen folder or null when cancelled.
+//  * showInFolder(path) reveals an existing absolute path in the OS file manager.
 
 declare global {
   interface Window {
     streamdesk?: StreamdeskBridge
   }
 }
+
+export type { StreamdeskBridge }

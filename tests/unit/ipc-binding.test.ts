@@ -12,6 +12,7 @@ import {
   bindIpc,
   createSenderCheck,
   parseExistingPath,
+  parsePickFolderArgs,
   type EventTargetLike,
   type FrameLike,
   type InvokeEventLike,
@@ -353,6 +354,15 @@ describe('ipc binding: shell channels', () => {
     }
   })
 
+  it('validates the pickFolder argument', () => {
+    expect(parsePickFolderArgs(undefined, isAbsolute)).toEqual({})
+    expect(parsePickFolderArgs({}, isAbsolute)).toEqual({})
+    expect(parsePickFolderArgs({ defaultPath: '/data' }, isAbsolute)).toEqual({ defaultPath: '/data' })
+    for (const bad of ['x', 1, [], { defaultPath: 'rel' }, { defaultPath: 3 }, { defaultPath: '/a', title: 'x' }]) {
+      expect(() => parsePickFolderArgs(bad, isAbsolute)).toThrow(expect.objectContaining({ type: 'validation' }))
+    }
+  })
+
   it('guards shell channels with the same sender check and envelope', async () => {
     dir = mkdtempSync(join(tmpdir(), 'streamdesk-ipc-'))
     const shown: string[] = []
@@ -449,15 +459,28 @@ describe('preload bridge over the binding', () => {
     expect(got).toEqual([status])
   })
 
+  it('exposes exactly invoke, subscribe, pickFolder and showInFolder (no ipcRenderer)', () => {
+    const bridge = createBridge({ invoke: async () => ({ ok: true, result: null }), on: () => {} })
+    expect(Object.keys(bridge).sort()).toEqual(['invoke', 'pickFolder', 'showInFolder', 'subscribe'])
+    expect(Object.values(bridge).every((v) => typeof v === 'function')).toBe(true)
+  })
+
   it('pickFolder and showInFolder go through their own channels', async () => {
+    const picked: unknown[] = []
     const h = setup({
       shellChannels: {
-        [PICK_FOLDER_CHANNEL]: async () => '/home/user/exports',
+        [PICK_FOLDER_CHANNEL]: async (arg) => {
+          picked.push(parsePickFolderArgs(arg, isAbsolute))
+          return '/home/user/exports'
+        },
         [SHOW_IN_FOLDER_CHANNEL]: async (arg) => parseExistingPath(arg, existsSync, isAbsolute) && null
       }
     })
     const bridge = connect(h)
     await expect(bridge.pickFolder()).resolves.toBe('/home/user/exports')
+    await expect(bridge.pickFolder('/home/user')).resolves.toBe('/home/user/exports')
+    await expect(bridge.pickFolder('relative')).rejects.toMatchObject({ type: 'validation', fields: [{ field: 'defaultPath' }] })
+    expect(picked).toEqual([{}, { defaultPath: '/home/user' }])
     await expect(bridge.showInFolder(ROOT)).resolves.toBeUndefined()
     await expect(bridge.showInFolder('nope')).rejects.toMatchObject({ type: 'validation', fields: [{ field: 'path' }] })
   })

@@ -7,7 +7,7 @@ import { PICK_FOLDER_CHANNEL, SHOW_IN_FOLDER_CHANNEL } from '../../preload/chann
 import { appPathsFrom } from './app-paths'
 import { createAppUrlCheck } from './app-url'
 import { pickFolder } from './dialogs'
-import { bindIpc, createSenderCheck, parseExistingPath } from './ipc-binding'
+import { bindIpc, createSenderCheck, parseExistingPath, parsePickFolderArgs } from './ipc-binding'
 import { installMenu } from './menu'
 import { startAlertNotifications } from './notifications'
 import { installContentsHardening, installSessionSecurity } from './security'
@@ -157,7 +157,7 @@ export function start(options: StartOptions): void {
           ),
           getEventTarget: () => (mainWindow && !mainWindow.isDestroyed() ? mainWindow.webContents : null),
           shellChannels: {
-            [PICK_FOLDER_CHANNEL]: () => pickFolder(mainWindow),
+            [PICK_FOLDER_CHANNEL]: (arg) => pickFolder(mainWindow, parsePickFolderArgs(arg, isAbsolute)),
             [SHOW_IN_FOLDER_CHANNEL]: async (arg) => {
               shell.showItemInFolder(parseExistingPath(arg, existsSync, isAbsolute))
               return null

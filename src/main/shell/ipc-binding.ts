@@ -184,3 +184,29 @@ export function parseExistingPath(
   if (!exists(arg)) return invalid('no such file or folder')
   return arg
 }
+
+/** Validates the pickFolder argument: {} or { defaultPath: absolute path } (a missing folder is fine). */
+export function parsePickFolderArgs(arg: unknown, isAbsolute: (path: string) => boolean): { defaultPath?: string } {
+  if (arg === undefined || arg === null) return {}
+  if (!isRecord(arg)) {
+    throw new ApiError('validation', 'invalid arguments for pickFolder: expected an object', [
+      { field: '(arguments)', message: 'expected an object' }
+    ])
+  }
+  const extra = Object.keys(arg).filter((k) => k !== 'defaultPath')
+  if (extra.length) {
+    throw new ApiError(
+      'validation',
+      `invalid arguments for pickFolder: unrecognized key(s) ${extra.join(', ')}`,
+      extra.map((k) => ({ field: k, message: 'unrecognized key' }))
+    )
+  }
+  const p = arg.defaultPath
+  if (p === undefined) return {}
+  if (typeof p !== 'string' || !isAbsolute(p) || p.includes('\0')) {
+    throw new ApiError('validation', 'invalid arguments for pickFolder: defaultPath: expected an absolute path', [
+      { field: 'defaultPath', message: 'expected an absolute path' }
+    ])
+  }
+  return { defaultPath: p }
+}
