@@ -14,8 +14,11 @@ export interface AppLocation {
 
 export type AppUrlCheck = (url: string) => boolean
 
+/** Windows paths compare case-insensitively (drive letters in file URLs vary in case). */
+const normalizeCase = (p: string): string => (process.platform === 'win32' ? p.toLowerCase() : p)
+
 export function createAppUrlCheck(location: AppLocation): AppUrlCheck {
-  const root = resolve(location.rendererDir)
+  const root = normalizeCase(resolve(location.rendererDir))
   let devOrigin: string | null = null
   if (location.devServerUrl) {
     try {
@@ -36,7 +39,7 @@ export function createAppUrlCheck(location: AppLocation): AppUrlCheck {
       if (u.host !== '') return false
       let path: string
       try {
-        path = resolve(fileURLToPath(u))
+        path = normalizeCase(resolve(fileURLToPath(u)))
       } catch {
         return false
       }
