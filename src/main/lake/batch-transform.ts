@@ -1,15 +1,6 @@
 import type { DuckDBConnection } from '@duckdb/node-api'
 import type { FraudSettings } from '../../shared/settings'
-import {
-  CUSTOMER_FIELDS,
-  ITEMS_SPEC,
-  ORDER_FIELDS,
-  customerReasonSql,
-  itemColumnsSql,
-  jsonString as s,
-  jsonStructSpec,
-  orderReasonSql
-} from './validation-sql'
+import { customerValidationCtes, fieldText as ft, orderValidationCtes } from './validation-sql'
 
 // Everything after bronze is set-based SQL over the batch's bronze rows: parse and validate,
 // quarantine, de-duplicate against silver, lateness against the watermark, fraud rules, silver,
@@ -68,22 +59,13 @@ export async function quarantineKnownErrors(conn: DuckDBConnection, batchId: num
 
 /** Customers: validate, quarantine, upsert the latest profile per customer_id. */
 export async function transformCustomers(conn: DuckDBConnection, batchId: number): Promise<{ read: number; bad: number }> {
-  // UNNEST (of the struct, and of one-element lists) makes DuckDB compute each parse once per
-  // line; a plain expression would be re-evaluated for every column that refers to it.
   await conn.run(`CREATE OR REPLACE TEMP TABLE _c AS
-    WITH src AS (${batchRowsSql('bronze_customers', batchId)}),
-    p AS (SELECT *, CASE WHEN strlen(raw) <= 1048576 THEN try(json(raw)) END AS j FROM src),
-    f AS (SELECT p.*, unnest(CASE WHEN json_type(j) = 'OBJECT' THEN from_json(j, ${jsonStructSpec(CUSTOMER_FIELDS)}) END) FROM p),
-    r AS (SELECT f.*, unnest([${customerReasonSql()}]) AS reason FROM f)
+    WITH src AS (${batchRowsSql('bronze_customers', batchId)}), ${customerValidationCtes()}
     SELECT source, byte_offset, kafka_partition, kafka_offset, pos, reason,
       CASE WHEN reason IS NOT NULL THEN raw END AS raw,
-      CASE WHEN reason IS NULL THEN ${s('customer_id')} END AS customer_id,
-      CASE WHEN reason IS NULL THEN ${s('name')} END AS name,
-      CASE WHEN reason IS NULL THEN ${s('email')} END AS email,
-      CASE WHEN reason IS NULL THEN (${s('signup_ts')})::TIMESTAMPTZ END AS signup_ts,
-      CASE WHEN reason IS NULL THEN upper(${s('country')}) END AS country,
-      CASE WHEN reason IS NULL THEN lower(${s('segment')}) END AS segment
-    FROM r`)
+      ${ft('customer_id')} AS customer_id, ${ft('name')} AS name, ${ft('email')} AS email,
+      try_cast(${ft('signup_ts')} AS TIMESTAMPTZ) AS signup_ts, upper(${ft('country')}) AS country, lower(${ft('segment')}) AS segment
+    FROM v`)
   await conn.run(quarantineInsert('customer', batchId, `_c WHERE reason IS NOT NULL`))
   await conn.run(`INSERT INTO customers
     SELECT customer_id, name, email, signup_ts, country, segment, ${batchId}, now() FROM _c
@@ -109,108 +91,101 @@ export async function transformOrders(
 
   // 1. parse + validate; raw is kept only for the bad lines.
   await conn.run(`CREATE OR REPLACE TEMP TABLE _o AS
-    WITH src AS (${batchRowsSql('bronze_orders', batchId)}),
-    p AS (SELECT *, CASE WHEN strlen(raw) <= 1048576 THEN try(json(raw)) END AS j FROM src),
-    f AS (SELECT p.*, unnest(CASE WHEN json_type(j) = 'OBJECT' THEN from_json(j, ${jsonStructSpec(ORDER_FIELDS)}) END) FROM p),
-    g AS (SELECT f.*, unnest([CASE WHEN json_type(items) = 'ARRAY' THEN try(from_json(items, ${ITEMS_SPEC})) END]) AS items_f FROM f),
-    h AS (SELECT g.*, ${itemColumnsSql()} FROM g),
-    r AS (SELECT h.*, unnest([${orderReasonSql()}]) AS reason FROM h)
+    WITH src AS (${batchRowsSql('bronze_orders', batchId)}), ${orderValidationCtes()}
     SELECT source, byte_offset, kafka_partition, kafka_offset, pos, reason,
       CASE WHEN reason IS NOT NULL THEN raw END AS raw,
-      CASE WHEN reason IS NULL THEN ${s('order_id')} END AS order_id,
-      CASE WHEN reason IS NULL THEN ${s('customer_id')} END AS customer_id,
-      CASE WHEN reason IS NULL THEN (${s('order_ts')})::TIMESTAMPTZ END AS order_ts,
-      CASE WHEN reason IS NULL THEN lower(${s('status')}) END AS status,
-      CASE WHEN reason IS NULL THEN upper(${s('currency')}) END AS currency,
-      CASE WHEN reason IS NULL THEN round(total_amount::DOUBLE * 100)::BIGINT END AS total_cents,
-      CASE WHEN reason IS NULL THEN list_transform(items_f, x -> {
+      ${ft('order_id')} AS order_id, ${ft('customer_id')} AS customer_id,
+      try_cast(${ft('order_ts')} AS TIMESTAMPTZ) AS order_ts, lower(${ft('status')}) AS status,
+      upper(${ft('currency')}) AS currency, round(try_cast(f.total_amount AS DOUBLE) * 100)::BIGINT AS total_cents,
+      list_transform(items_f, x -> {
         'product_id': trim(x.product_id->>'$'), 'product_name': trim(x.product_name->>'$'), 'category': lower(trim(x.category->>'$')),
-        'quantity': x.quantity::BIGINT, 'unit_price': round(x.unit_price::DOUBLE, 2)::DECIMAL(18,2)}) END AS items,
-      CASE WHEN reason IS NULL THEN ${s('payment_method')} END AS payment_method,
-      CASE WHEN reason IS NULL THEN upper(${s('shipping_country')}) END AS shipping_country,
-      CASE WHEN reason IS NULL THEN upper(${s('billing_country')}) END AS billing_country,
-      CASE WHEN reason IS NULL THEN lower(${s('channel')}) END AS channel
-    FROM r`)
+        'quantity': try_cast(x.quantity AS BIGINT), 'unit_price': round(try_cast(x.unit_price AS DOUBLE), 2)::DECIMAL(18,2)}) AS items,
+      ${ft('payment_method')} AS payment_method, upper(${ft('shipping_country')}) AS shipping_country,
+      upper(${ft('billing_country')}) AS billing_country, lower(${ft('channel')}) AS channel
+    FROM v`)
   await conn.run(quarantineInsert('order', batchId, `_o WHERE reason IS NOT NULL`))
 
-  // 2. first occurrence of each order_id in this batch that silver does not hold yet.
+  // 2. the first occurrence of each order_id in this batch that silver does not hold yet.
   await conn.run(`CREATE OR REPLACE TEMP TABLE _new AS
-    SELECT * EXCLUDE (reason, raw), coalesce(order_ts < ${watermark}, false) AS is_late FROM _o
-    WHERE reason IS NULL
-      AND order_id NOT IN (SELECT order_id FROM silver_orders WHERE order_id IN (SELECT order_id FROM _o WHERE reason IS NULL))
-    QUALIFY row_number() OVER (PARTITION BY order_id ORDER BY pos) = 1`)
+    WITH firsts AS (SELECT order_id, min(pos) AS pos FROM _o WHERE reason IS NULL GROUP BY order_id)
+    SELECT f.pos FROM firsts f
+    WHERE f.order_id NOT IN (SELECT order_id FROM silver_orders WHERE order_id IN (SELECT order_id FROM firsts))`)
 
-  // 3. fraud rules. Velocity counts this customer's orders in the window up to and including
-  //    this one among orders processed so far (silver, plus earlier orders of this batch).
+  // 3. velocity: this customer's orders in the window up to and including this one, among
+  //    orders processed so far (silver, plus earlier orders of this batch). Only customers
+  //    with enough orders in reach can reach the threshold, so only they are joined.
   const vw = `to_microseconds(${Math.round(fraud.velocityWindowMinutes * 60e6)})`
-  await conn.run(`CREATE OR REPLACE TEMP TABLE _scored AS
-    WITH hist AS (
+  await conn.run(`CREATE OR REPLACE TEMP TABLE _vel AS
+    WITH cur AS (SELECT o.pos, o.customer_id, o.order_ts FROM _o o JOIN _new USING (pos)),
+    hist AS (
       SELECT customer_id, order_ts, NULL::HUGEINT AS pos FROM silver_orders
-      WHERE order_ts >= (SELECT min(order_ts) FROM _new) - ${vw}
-        AND customer_id IN (SELECT DISTINCT customer_id FROM _new)
-      UNION ALL SELECT customer_id, order_ts, pos FROM _new),
-    velocity AS (
-      SELECT a.pos, count(*) AS n FROM _new a JOIN hist h
-        ON h.customer_id = a.customer_id AND h.order_ts BETWEEN a.order_ts - ${vw} AND a.order_ts
-       AND (h.pos IS NULL OR h.pos <= a.pos)
-      GROUP BY a.pos),
-    enriched AS (
-      SELECT n.*, c.segment AS customer_segment, c.signup_ts AS customer_signup_ts, coalesce(v.n, 1) AS velocity_n
-      FROM _new n LEFT JOIN customers c USING (customer_id) LEFT JOIN velocity v USING (pos)),
-    rules AS (
-      SELECT *,
+      WHERE order_ts >= (SELECT min(order_ts) FROM cur) - ${vw} AND order_ts <= (SELECT max(order_ts) FROM cur)
+        AND customer_id IN (SELECT DISTINCT customer_id FROM cur)
+      UNION ALL SELECT customer_id, order_ts, pos FROM cur),
+    busy AS (SELECT customer_id FROM hist GROUP BY customer_id HAVING count(*) >= ${fraud.velocityMinOrders})
+    SELECT a.pos, count(*) AS n FROM cur a JOIN hist h
+      ON h.customer_id = a.customer_id AND h.order_ts BETWEEN a.order_ts - ${vw} AND a.order_ts
+     AND (h.pos IS NULL OR h.pos <= a.pos)
+    WHERE a.customer_id IN (SELECT customer_id FROM busy)
+    GROUP BY a.pos HAVING count(*) >= ${fraud.velocityMinOrders}`)
+
+  // 4. enrich, score and write silver in one pass.
+  await conn.run(`INSERT INTO silver_orders
+    WITH e AS (
+      SELECT o.*, c.segment AS customer_segment, c.signup_ts AS customer_signup_ts, v.n AS velocity_n,
+        coalesce(o.order_ts < ${watermark}, false) AS is_late
+      FROM _o o JOIN _new USING (pos) LEFT JOIN customers c USING (customer_id) LEFT JOIN _vel v USING (pos)),
+    r AS (SELECT e.*,
         CASE WHEN total_cents > 500000 THEN ${w.amountOver5000} WHEN total_cents > 300000 THEN ${w.amountOver3000}
              WHEN total_cents > 200000 THEN ${w.amountOver2000} ELSE 0 END AS r_amount,
         CASE WHEN status IN ('cancelled', 'refunded') THEN ${w.cancelledOrRefunded} ELSE 0 END AS r_status,
-        CASE WHEN velocity_n >= ${fraud.velocityMinOrders} THEN ${w.velocity} ELSE 0 END AS r_velocity,
-        CASE WHEN customer_signup_ts IS NOT NULL AND customer_signup_ts > order_ts - to_microseconds(${Math.round(fraud.newAccountHours * 3600e6)})
+        CASE WHEN velocity_n IS NOT NULL THEN ${w.velocity} ELSE 0 END AS r_velocity,
+        CASE WHEN customer_signup_ts > order_ts - to_microseconds(${Math.round(fraud.newAccountHours * 3600e6)})
               AND total_cents > ${Math.round(fraud.newAccountAmount * 100)} THEN ${w.newAccountLargeOrder} ELSE 0 END AS r_new_account,
         CASE WHEN billing_country <> shipping_country THEN ${w.countryMismatch} ELSE 0 END AS r_country
-      FROM enriched)
-    SELECT *, (r_amount + r_status + r_velocity + r_new_account + r_country)::INTEGER AS fraud_score,
+      FROM e)
+    SELECT order_id, customer_id, order_ts, status, currency, (total_cents / 100)::DECIMAL(18,2), total_cents, items,
+      coalesce(list_sum(list_transform(items, x -> x.quantity)), 0), list_sort(list_distinct(list_transform(items, x -> x.category))),
+      payment_method, shipping_country, billing_country, channel,
+      hour(order_ts AT TIME ZONE 'UTC'), isodow(order_ts AT TIME ZONE 'UTC'),
+      customer_segment, customer_signup_ts, billing_country <> shipping_country,
+      (r_amount + r_status + r_velocity + r_new_account + r_country)::INTEGER,
       list_filter([
         CASE WHEN r_amount > 0 THEN 'amount over ' || CASE WHEN total_cents > 500000 THEN '5000' WHEN total_cents > 300000 THEN '3000' ELSE '2000' END END,
         CASE WHEN r_status > 0 THEN 'status ' || status END,
         CASE WHEN r_velocity > 0 THEN velocity_n || ' orders in ${fraud.velocityWindowMinutes} min' END,
         CASE WHEN r_new_account > 0 THEN 'new account with large order' END,
         CASE WHEN r_country > 0 THEN 'billing ' || billing_country || ' ≠ shipping ' || shipping_country END
-      ], x -> x IS NOT NULL) AS fraud_reasons
-    FROM rules`)
-
-  // 4. silver
-  await conn.run(`INSERT INTO silver_orders
-    SELECT order_id, customer_id, order_ts, status, currency, (total_cents / 100)::DECIMAL(18,2), total_cents, items,
-      coalesce(list_sum(list_transform(items, x -> x.quantity)), 0), list_sort(list_distinct(list_transform(items, x -> x.category))),
-      payment_method, shipping_country, billing_country, channel,
-      hour(order_ts AT TIME ZONE 'UTC'), isodow(order_ts AT TIME ZONE 'UTC'),
-      customer_segment, customer_signup_ts, billing_country <> shipping_country,
-      fraud_score, fraud_reasons, is_late, ${batchId}, source,
+      ], x -> x IS NOT NULL),
+      is_late, ${batchId}, source,
       CASE WHEN kafka_partition IS NOT NULL THEN 'partition ' || kafka_partition || ' offset ' || kafka_offset ELSE 'byte ' || byte_offset END,
       now()
-    FROM _scored`)
+    FROM r`)
 
-  // 5. alerts
+  // 5. alerts, read back from this batch's silver rows.
   await conn.run(`INSERT INTO fraud_alerts
-    SELECT order_id, customer_id, order_ts, (total_cents / 100)::DECIMAL(18,2), currency, status, fraud_score, fraud_reasons,
+    SELECT order_id, customer_id, order_ts, total_amount, currency, status, fraud_score, fraud_reasons,
       shipping_country, billing_country, customer_segment, ${batchId}, now()
-    FROM _scored WHERE fraud_score >= ${fraud.threshold}`)
+    FROM silver_orders WHERE batch_id = ${batchId} AND fraud_score >= ${fraud.threshold}`)
 
   // 6. windows touched by this batch's on-time orders are recomputed exactly from silver.
   const [maxTs] = await scalarRow(
     conn,
-    `SELECT greatest(max(order_ts), ${previousMaxEventTs ? `TIMESTAMPTZ '${previousMaxEventTs}'` : 'NULL'})::VARCHAR FROM _new`
+    `SELECT greatest(max(order_ts), ${previousMaxEventTs ? `TIMESTAMPTZ '${previousMaxEventTs}'` : 'NULL'})::VARCHAR
+     FROM silver_orders WHERE batch_id = ${batchId}`
   )
   const newMax = (maxTs as string | null) ?? previousMaxEventTs
   const newWatermark = newMax ? `(TIMESTAMPTZ '${newMax}' - to_microseconds(${Math.round(watermarkMinutes * 60e6)}))` : 'NULL::TIMESTAMPTZ'
-  await recomputeWindows(conn, batchId, windowMinutes, newWatermark, `SELECT order_ts FROM _new WHERE NOT is_late`)
+  await recomputeWindows(conn, batchId, windowMinutes, newWatermark, `SELECT order_ts FROM silver_orders WHERE batch_id = ${batchId} AND NOT is_late`)
 
   const [read, bad, valid, late, alerts] = await scalarRow(
     conn,
-    `SELECT (SELECT count(*) FROM _o), (SELECT count(reason) FROM _o), (SELECT count(*) FROM _new),
-      (SELECT count(*) FILTER (WHERE is_late) FROM _new), (SELECT count(*) FROM _scored WHERE fraud_score >= ${fraud.threshold})`
+    `SELECT (SELECT count(*) FROM _o), (SELECT count(reason) FROM _o),
+      count(*), count(*) FILTER (WHERE is_late), count(*) FILTER (WHERE fraud_score >= ${fraud.threshold})
+     FROM silver_orders WHERE batch_id = ${batchId}`
   )
   const [wm] = await scalarRow(conn, `SELECT ${newWatermark}::VARCHAR`)
-  await conn.run(`DROP TABLE _o; DROP TABLE _new; DROP TABLE _scored`)
+  await conn.run(`DROP TABLE _o; DROP TABLE _new; DROP TABLE _vel`)
   return {
     read: num(read),
     quarantined: num(bad),

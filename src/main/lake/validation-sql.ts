@@ -1,8 +1,10 @@
 import { MAX_LINE_BYTES, ORDER_STATUSES, CHANNELS, SEGMENTS } from '../../shared/events'
 
-// Validation is one set-based pass in DuckDB: every line is parsed once into a struct of JSON
-// values (so a missing field, an explicit null and a wrong type can be told apart), then a CASE
-// picks the first problem in a fixed order and turns it into a sentence a person understands.
+// Validation is one set-based pass in DuckDB. Each line is parsed once into JSON-typed fields
+// (so a missing field, an explicit null and a wrong type can be told apart); the JSON type and
+// trimmed text of every field are computed once per line through UNNEST of a struct (a plain
+// expression would be re-evaluated by every column that refers to it); then a CASE picks the
+// first problem in a fixed order and turns it into a sentence a person understands.
 
 type JsonKind = 'string' | 'number' | 'integer' | 'array'
 
@@ -57,94 +59,112 @@ const ITEM_FIELDS: FieldSpec[] = [
 
 const sqlList = (values: readonly string[]) => `(${values.map((v) => `'${v}'`).join(',')})`
 
-export function jsonStructSpec(fields: FieldSpec[]): string {
+function jsonStructSpec(fields: FieldSpec[]): string {
   return `'{${fields.map((f) => `"${f.name}":"JSON"`).join(',')}}'`
 }
 
-/** CASE arms for "missing field X" and "wrong type for X" over struct column `f`. */
-function presenceAndTypeArms(fields: FieldSpec[], col: (name: string) => string): string[] {
-  const missing = fields.map(
-    (f) => `WHEN ${col(f.name)} IS NULL OR json_type(${col(f.name)}) = 'NULL' THEN 'missing field ${f.name}'`
-  )
-  const wrong = fields.map(
-    (f) =>
-      `WHEN json_type(${col(f.name)}) NOT IN ${KIND_TYPES[f.kind]} THEN 'wrong type for ${f.name}: expected ${KIND_WORDS[f.kind]}, got ' || lower(json_type(${col(f.name)}))`
-  )
-  return [...missing, ...wrong]
-}
-
+const ITEMS_SPEC = `'[${jsonStructSpec(ITEM_FIELDS).slice(1, -1)}]'`
 const ISO_WITH_OFFSET = `'^\\d{4}-\\d{2}-\\d{2}[T ]\\d{2}:\\d{2}(:\\d{2}(\\.\\d+)?)?(Z|[+-]\\d{2}(:?\\d{2})?)$'`
 
-/** The trimmed string value of a JSON column (the unnested field `name`). */
-const str = (name: string) => `trim("${name}"->>'$')`
-const col = (name: string) => `"${name}"`
+const t = (name: string) => `t_${name}`
+/** The trimmed text of a string field (a column of the validation CTEs). */
+export const fieldText = (name: string) => `s_${name}`
 
-/** Column spec turning `items` into a list of item structs whose fields are JSON values. */
-export const ITEMS_SPEC = `'[${jsonStructSpec(ITEM_FIELDS).slice(1, -1)}]'`
+/** One projection computing each field's JSON type and trimmed text once. */
+function fieldColumns(fields: FieldSpec[]): string {
+  return fields
+    .flatMap((fl) => [
+      `coalesce(json_type(f.${fl.name}), 'NULL') AS t_${fl.name}`,
+      ...(fl.kind === 'string' ? [`trim(f.${fl.name}->>'$') AS s_${fl.name}`] : [])
+    ])
+    .join(', ')
+}
 
-/** First problem among the items (`items_f`, from ITEMS_SPEC), or NULL. */
+/** True when every field is present with its JSON type: the common case, checked at once. */
+function allTypesOk(fields: FieldSpec[]): string {
+  return fields.map((fl) => (fl.kind === 'string' || fl.kind === 'array' ? `${t(fl.name)} = ${KIND_TYPES[fl.kind].slice(1, -1)}` : `${t(fl.name)} IN ${KIND_TYPES[fl.kind]}`)).join(' AND ')
+}
+
+/** One arm: only lines failing the cheap all-types check pay for finding which field is wrong. */
+function presenceAndTypeArms(fields: FieldSpec[]): string[] {
+  const detail = [
+    ...fields.map((fl) => `WHEN ${t(fl.name)} = 'NULL' THEN 'missing field ${fl.name}'`),
+    ...fields.map(
+      (fl) =>
+        `WHEN ${t(fl.name)} NOT IN ${KIND_TYPES[fl.kind]} THEN 'wrong type for ${fl.name}: expected ${KIND_WORDS[fl.kind]}, got ' || lower(${t(fl.name)})`
+    )
+  ]
+  return [`WHEN NOT (${allTypesOk(fields)}) THEN CASE ${detail.join(' ')} END`]
+}
+
+const headArms = `WHEN strlen(raw) > ${MAX_LINE_BYTES} THEN 'line over 1 MiB (' || strlen(raw) || ' bytes)'
+    WHEN j IS NULL THEN 'malformed JSON'
+    WHEN json_type(j) <> 'OBJECT' THEN 'not a JSON object (got ' || lower(json_type(j)) || ')'`
+
+/** First problem among the items (`items_f`), or NULL. */
 function itemProblem(): string {
-  const field = (n: string) => `x.${n}`
   const checks = [
     ...ITEM_FIELDS.map(
-      (f) => `WHEN ${field(f.name)} IS NULL OR json_type(${field(f.name)}) = 'NULL' THEN 'items[' || (i - 1) || '] is missing ${f.name}'`
+      (f) => `WHEN x.${f.name} IS NULL OR json_type(x.${f.name}) = 'NULL' THEN 'items[' || (i - 1) || '] is missing ${f.name}'`
     ),
     ...ITEM_FIELDS.map(
       (f) =>
-        `WHEN json_type(${field(f.name)}) NOT IN ${KIND_TYPES[f.kind]} THEN 'wrong type for items[' || (i - 1) || '].${f.name}: expected ${KIND_WORDS[f.kind]}'`
+        `WHEN json_type(x.${f.name}) NOT IN ${KIND_TYPES[f.kind]} THEN 'wrong type for items[' || (i - 1) || '].${f.name}: expected ${KIND_WORDS[f.kind]}'`
     ),
     `WHEN (x.quantity)::HUGEINT < 1 THEN 'items[' || (i - 1) || '].quantity must be at least 1'`,
     `WHEN (x.unit_price)::DOUBLE < 0 THEN 'items[' || (i - 1) || '].unit_price is negative'`
   ]
-  return `list_filter(list_transform(items_f, (x, i) -> CASE WHEN x IS NULL THEN 'items[' || (i - 1) || '] is not an object' ${checks.join(' ')} END), p -> p IS NOT NULL)[1]`
+  return `list_filter(list_transform(items_f, (x, i) -> CASE ${checks.join(' ')} END), p -> p IS NOT NULL)[1]`
+}
+
+/** Parses each line once: `j` is the JSON (NULL when malformed), `f` a struct of JSON fields. */
+function parseCtes(fields: FieldSpec[], extra = ''): string {
+  return `p AS (SELECT *, CASE WHEN strlen(raw) <= ${MAX_LINE_BYTES} THEN try(json(raw)) END AS j FROM src),
+    q0 AS (SELECT *, CASE WHEN json_type(j) = 'OBJECT' THEN from_json(j, ${jsonStructSpec(fields)}) END AS f FROM p),
+    q AS (SELECT *, ${fieldColumns(fields)} FROM q0)${extra}`
 }
 
 /**
- * Expression producing `reason` (NULL = valid) for order lines. Expects columns `raw`, `j`
- * (parsed JSON or NULL), one JSON column per order field, `items_f` (ITEMS_SPEC) and `item_problem`.
+ * CTEs from \`src\` (raw, source, offsets, pos) to \`v\`, which has \`f\` (fields), \`items_f\` and
+ * \`reason\` (NULL = valid). Reference \`reason\` as few times as possible: DuckDB may inline it.
  */
-export function orderReasonSql(): string {
-  return `CASE
-    WHEN strlen(raw) > ${MAX_LINE_BYTES} THEN 'line over 1 MiB (' || strlen(raw) || ' bytes)'
-    WHEN j IS NULL THEN 'malformed JSON'
-    WHEN json_type(j) <> 'OBJECT' THEN 'not a JSON object (got ' || lower(json_type(j)) || ')'
-    ${presenceAndTypeArms(ORDER_FIELDS, col).join('\n    ')}
-    WHEN ${str('order_id')} = '' THEN 'order_id is empty'
-    WHEN ${str('customer_id')} = '' THEN 'customer_id is empty'
-    WHEN NOT regexp_matches(${str('order_ts')}, ${ISO_WITH_OFFSET}) OR try_cast(${str('order_ts')} AS TIMESTAMPTZ) IS NULL
-      THEN 'order_ts is not an ISO-8601 timestamp with offset: ' || left(${str('order_ts')}, 60)
-    WHEN lower(${str('status')}) NOT IN ${sqlList(ORDER_STATUSES)} THEN 'unknown status: ' || left(${str('status')}, 60)
-    WHEN NOT regexp_matches(${str('currency')}, '^[A-Za-z]{3}$') THEN 'currency must be 3 letters, got: ' || left(${str('currency')}, 60)
-    WHEN total_amount::DOUBLE < 0 THEN 'negative amount: total_amount = ' || total_amount::VARCHAR
-    WHEN NOT regexp_matches(${str('shipping_country')}, '^[A-Za-z]{2}$') THEN 'shipping_country must be an ISO alpha-2 code, got: ' || left(${str('shipping_country')}, 60)
-    WHEN NOT regexp_matches(${str('billing_country')}, '^[A-Za-z]{2}$') THEN 'billing_country must be an ISO alpha-2 code, got: ' || left(${str('billing_country')}, 60)
-    WHEN lower(${str('channel')}) NOT IN ${sqlList(CHANNELS)} THEN 'unknown channel: ' || left(${str('channel')}, 60)
-    WHEN items_f IS NULL THEN 'items must be an array of objects'
-    WHEN len(items_f) = 0 THEN 'items is empty'
-    WHEN item_problem IS NOT NULL THEN item_problem
-    WHEN abs(total_amount::DOUBLE - items_sum) > 0.01 + 1e-9
-      THEN 'total differs from the sum of items by more than 0.01: total_amount = ' || total_amount::VARCHAR || ', items sum to ' || round(items_sum, 2)::VARCHAR
-  END`
+export function orderValidationCtes(): string {
+  const ts = `try_cast(${fieldText('order_ts')} AS TIMESTAMPTZ)`
+  const amount = `try_cast(f.total_amount AS DOUBLE)`
+  const itemsSum = `list_sum(list_transform(items_f, x -> try_cast(x.quantity AS DOUBLE) * try_cast(x.unit_price AS DOUBLE)))`
+  return `${parseCtes(ORDER_FIELDS, `,
+    r AS (SELECT *, CASE WHEN json_type(f.items) = 'ARRAY' THEN try(from_json(f.items, ${ITEMS_SPEC})) END AS items_f FROM q)`)},
+    v AS (SELECT *, CASE
+      ${headArms}
+      ${presenceAndTypeArms(ORDER_FIELDS).join('\n      ')}
+      WHEN ${fieldText('order_id')} = '' THEN 'order_id is empty'
+      WHEN ${fieldText('customer_id')} = '' THEN 'customer_id is empty'
+      WHEN ${ts} IS NULL OR NOT regexp_matches(${fieldText('order_ts')}, ${ISO_WITH_OFFSET})
+        THEN 'order_ts is not an ISO-8601 timestamp with offset: ' || left(${fieldText('order_ts')}, 60)
+      WHEN lower(${fieldText('status')}) NOT IN ${sqlList(ORDER_STATUSES)} THEN 'unknown status: ' || left(${fieldText('status')}, 60)
+      WHEN NOT regexp_matches(${fieldText('currency')}, '^[A-Za-z]{3}$') THEN 'currency must be 3 letters, got: ' || left(${fieldText('currency')}, 60)
+      WHEN ${amount} < 0 THEN 'negative amount: total_amount = ' || f.total_amount::VARCHAR
+      WHEN NOT regexp_matches(${fieldText('shipping_country')}, '^[A-Za-z]{2}$') THEN 'shipping_country must be an ISO alpha-2 code, got: ' || left(${fieldText('shipping_country')}, 60)
+      WHEN NOT regexp_matches(${fieldText('billing_country')}, '^[A-Za-z]{2}$') THEN 'billing_country must be an ISO alpha-2 code, got: ' || left(${fieldText('billing_country')}, 60)
+      WHEN lower(${fieldText('channel')}) NOT IN ${sqlList(CHANNELS)} THEN 'unknown channel: ' || left(${fieldText('channel')}, 60)
+      WHEN items_f IS NULL THEN 'items must be an array of objects'
+      WHEN len(items_f) = 0 THEN 'items is empty'
+      WHEN ${itemProblem()} IS NOT NULL THEN ${itemProblem()}
+      WHEN abs(${amount} - ${itemsSum}) > 0.01 + 1e-9
+        THEN 'total differs from the sum of items by more than 0.01: total_amount = ' || f.total_amount::VARCHAR || ', items sum to ' || round(${itemsSum}, 2)::VARCHAR
+    END AS reason FROM r)`
 }
 
-export function customerReasonSql(): string {
-  return `CASE
-    WHEN strlen(raw) > ${MAX_LINE_BYTES} THEN 'line over 1 MiB (' || strlen(raw) || ' bytes)'
-    WHEN j IS NULL THEN 'malformed JSON'
-    WHEN json_type(j) <> 'OBJECT' THEN 'not a JSON object (got ' || lower(json_type(j)) || ')'
-    ${presenceAndTypeArms(CUSTOMER_FIELDS, col).join('\n    ')}
-    WHEN ${str('customer_id')} = '' THEN 'customer_id is empty'
-    WHEN NOT regexp_matches(${str('signup_ts')}, ${ISO_WITH_OFFSET}) OR try_cast(${str('signup_ts')} AS TIMESTAMPTZ) IS NULL
-      THEN 'signup_ts is not an ISO-8601 timestamp with offset: ' || left(${str('signup_ts')}, 60)
-    WHEN lower(${str('segment')}) NOT IN ${sqlList(SEGMENTS)} THEN 'unknown segment: ' || left(${str('segment')}, 60)
-    WHEN NOT regexp_matches(${str('country')}, '^[A-Za-z]{2}$') THEN 'country must be an ISO alpha-2 code, got: ' || left(${str('country')}, 60)
-  END`
-}
-
-export { str as jsonString }
-
-/** Per-line item checks, computed once per line (UNNEST of a one-element list runs once). */
-export function itemColumnsSql(): string {
-  return `unnest([${itemProblem()}]) AS item_problem,
-    unnest([list_sum(list_transform(items_f, x -> x.quantity::DOUBLE * x.unit_price::DOUBLE))]) AS items_sum`
+export function customerValidationCtes(): string {
+  const ts = `try_cast(${fieldText('signup_ts')} AS TIMESTAMPTZ)`
+  return `${parseCtes(CUSTOMER_FIELDS)},
+    v AS (SELECT *, CASE
+      ${headArms}
+      ${presenceAndTypeArms(CUSTOMER_FIELDS).join('\n      ')}
+      WHEN ${fieldText('customer_id')} = '' THEN 'customer_id is empty'
+      WHEN ${ts} IS NULL OR NOT regexp_matches(${fieldText('signup_ts')}, ${ISO_WITH_OFFSET})
+        THEN 'signup_ts is not an ISO-8601 timestamp with offset: ' || left(${fieldText('signup_ts')}, 60)
+      WHEN lower(${fieldText('segment')}) NOT IN ${sqlList(SEGMENTS)} THEN 'unknown segment: ' || left(${fieldText('segment')}, 60)
+      WHEN NOT regexp_matches(${fieldText('country')}, '^[A-Za-z]{2}$') THEN 'country must be an ISO alpha-2 code, got: ' || left(${fieldText('country')}, 60)
+    END AS reason FROM q)`
 }
