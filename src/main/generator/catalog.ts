@@ -245,10 +245,11 @@ function createCatalog(seed: number): Catalog {
   const brands = unique(() => {
     const base = faker.person.lastName().replace(/[^A-Za-z' -]/g, '')
     return faker.helpers.weightedArrayElement([
-      { weight: 5, value: base },
+      { weight: 6, value: base },
       { weight: 1, value: `${base} & Co` },
       { weight: 1, value: `${base} Labs` },
-      { weight: 1, value: `${faker.word.adjective({ length: { min: 4, max: 7 } }).replace(/^./, (c) => c.toUpperCase())}${base.slice(0, 3).toLowerCase()}` }
+      { weight: 1, value: `${base} & Sons` },
+      { weight: 1, value: `${base} Studio` }
     ])
   }, BRANDS)
 

@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import type { GeneratorSettings } from '../../shared/settings'
 import type { RunSummary } from './runner'
@@ -33,8 +35,16 @@ export interface GeneratorWorker {
   stop(): Promise<RunSummary>
 }
 
+/**
+ * out/main/generator-worker.js. This module is bundled either into an entry next to it
+ * (out/main/index.js, cli.js) or into a shared chunk (out/main/chunks/*.js), so look in both.
+ */
 export function defaultWorkerUrl(): URL {
-  return new URL('./generator-worker.js', import.meta.url)
+  const candidates = [new URL('./generator-worker.js', import.meta.url), new URL('../generator-worker.js', import.meta.url)]
+  for (const url of candidates) {
+    if (url.protocol === 'file:' && existsSync(fileURLToPath(url))) return url
+  }
+  throw new Error(`generator worker script not found (looked for ${candidates.map((u) => u.pathname).join(', ')}); run the build first`)
 }
 
 export function startGeneratorWorker(options: GeneratorWorkerOptions): GeneratorWorker {
