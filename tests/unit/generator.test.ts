@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs'
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import { Command } from 'commander'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CHANNELS, ORDER_STATUSES, SEGMENTS, type CustomerEvent, type OrderEvent } from '../../src/shared/events'
@@ -451,7 +451,9 @@ describe('generate command', () => {
   })
 })
 
-const builtWorker = fileURLToPath(new URL('../../out/main/generator-worker.js', import.meta.url))
+// The worker runs the built bundle (npm test builds first); GENERATOR_WORKER_JS may point elsewhere.
+const builtWorker =
+  process.env.GENERATOR_WORKER_JS ?? fileURLToPath(new URL('../../out/main/generator-worker.js', import.meta.url))
 describe.skipIf(!existsSync(builtWorker))('generator worker (built bundle)', () => {
   it('runs in a worker thread, reports progress and stops after its current batch', async () => {
     const dir = freshDir()
@@ -460,7 +462,7 @@ describe.skipIf(!existsSync(builtWorker))('generator worker (built bundle)', () 
     const w = startGeneratorWorker({
       settings,
       sink: { kind: 'file', dir },
-      workerUrl: new URL(`file://${builtWorker}`),
+      workerUrl: pathToFileURL(builtWorker),
       onProgress: (p) => progress.push(p.produced)
     })
     await new Promise((r) => setTimeout(r, 1200))
@@ -475,7 +477,7 @@ describe.skipIf(!existsSync(builtWorker))('generator worker (built bundle)', () 
   it('ends by itself when the count is reached', async () => {
     const dir = freshDir()
     const settings = { ...defaultSettings().generator, pace: 'rate' as const, ratePerSecond: 100_000, seed: 6 }
-    const w = startGeneratorWorker({ settings, sink: { kind: 'file', dir }, count: 500, workerUrl: new URL(`file://${builtWorker}`) })
+    const w = startGeneratorWorker({ settings, sink: { kind: 'file', dir }, count: 500, workerUrl: pathToFileURL(builtWorker) })
     const summary = await w.done
     expect(summary).toMatchObject({ orders: 500, stopReason: 'count' })
   })
