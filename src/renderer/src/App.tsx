@@ -106,7 +106,7 @@ export function App() {
           {tab === 'orders' && <OrdersTab />}
           {tab === 'pipeline' && <PipelineTab />}
         </main>
-        {tab !== 'fraud' && <AlertToast onView={() => select('fraud')} />}
+        {tab !== 'fraud' && !settingsOpen && !exportOpen && <AlertToast onView={() => select('fraud')} />}
         {settingsOpen && <SettingsDrawer onClose={closeSettings} />}
         {exportOpen && <ExportDialog onClose={closeExport} />}
       </div>

@@ -362,9 +362,11 @@ export function batchDurationOption(batches: readonly BatchRow[], ctx: BuildCont
       {
         id: 'duration',
         name: 'Duration',
-        type: 'bar',
-        barMaxWidth: 6,
+        type: 'line',
+        showSymbol: false,
+        lineStyle: { width: 1.5, color: p.series[2] },
         itemStyle: { color: p.series[2] },
+        areaStyle: { color: p.series[2], opacity: 0.12 },
         data: batches.map((b) => [ts(b.committedAt), b.durationMs]),
         ...(triggerMs
           ? {

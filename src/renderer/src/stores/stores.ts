@@ -330,7 +330,7 @@ export function createAppStores(client: EngineClient, connection: Connection, op
         set({
           saving: false,
           serverErrors: mapped.byField,
-          generalError: mapped.general.length > 0 ? mapped.general.join('; ') : Object.keys(mapped.byField).length > 0 ? 'Some settings were rejected; see the fields marked below.' : null
+          generalError: mapped.general.length > 0 ? mapped.general.join('; ') : Object.keys(mapped.byField).length > 0 ? 'Some settings were rejected; see the marked fields.' : null
         })
         return false
       }

@@ -62,10 +62,10 @@ export function MetricsTab() {
       </div>
       <div className="grid cols-2">
         <Card title="Revenue" hint={`per window · ${windows.length} windows`} testId="chart-revenue">
-          <Chart option={revenue} theme={theme} height={280} ariaLabel="Revenue per window" />
+          <Chart option={revenue} theme={theme} height={340} ariaLabel="Revenue per window" />
         </Card>
         <Card title="Order volume" hint="orders per window" testId="chart-orders">
-          <Chart option={volume} theme={theme} height={280} ariaLabel="Orders per window" />
+          <Chart option={volume} theme={theme} height={340} ariaLabel="Orders per window" />
         </Card>
       </div>
     </>

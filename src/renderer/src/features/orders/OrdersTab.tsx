@@ -76,7 +76,7 @@ export function OrdersTab() {
           </table>
         </div>
       </Card>
-      <div>
+      <div className="stack">
         <div className="grid">
           <Stat label="Orders" value={formatNumber(summary?.orders)} testId="summary-orders" />
           <Stat label="Revenue" value={formatCurrency(summary?.revenue, currency)} testId="summary-revenue" />

@@ -71,7 +71,6 @@ function Field({ def }: { def: FieldDef }) {
           aria-describedby={describedBy}
           style={numeric ? { textAlign: 'right', fontVariantNumeric: 'tabular-nums' } : undefined}
         />
-        {def.unit && <span className="unit">{def.unit}</span>}
       </div>
     )
   }
@@ -86,6 +85,7 @@ function Field({ def }: { def: FieldDef }) {
       ) : (
         <label htmlFor={id}>
           {def.label}
+          {def.unit && <span className="unit-label">{def.unit}</span>}
           {appliesOnRestart(def.path) && (
             <span className="restart" data-testid={`restart-${def.path}`}>
               applies on restart
@@ -167,21 +167,25 @@ export function SettingsDrawer({ onClose }: { onClose(): void }) {
               </fieldset>
             ))
           )}
-          {(generalError || formError) && (
-            <div className="form-error" role="alert" data-testid="settings-error">
-              {generalError ?? formError}
-            </div>
-          )}
-          {justSaved && (
-            <div className="form-ok" role="status" data-testid="settings-saved">
-              Saved.
-              {restartLabels.length > 0 &&
-                (running
-                  ? ` Restart the pipeline (Stop, then Start) to apply: ${restartLabels.join(', ')}.`
-                  : ` ${restartLabels.join(', ')} will apply when the pipeline starts.`)}
-            </div>
-          )}
         </form>
+        {(generalError || formError || justSaved) && (
+          <div className="drawer-status">
+            {(generalError || formError) && (
+              <div className="form-error" role="alert" data-testid="settings-error">
+                {generalError ?? formError}
+              </div>
+            )}
+            {justSaved && (
+              <div className="form-ok" role="status" data-testid="settings-saved">
+                Saved.
+                {restartLabels.length > 0 &&
+                  (running
+                    ? ` Restart the pipeline (Stop, then Start) to apply: ${restartLabels.join(', ')}.`
+                    : ` ${restartLabels.join(', ')} will apply when the pipeline starts.`)}
+              </div>
+            )}
+          </div>
+        )}
         <div className="drawer-footer">
           <span className="note">
             {clientErrorCount > 0
