@@ -37,6 +37,14 @@ export class Pipeline {
     return this.loopDone
   }
 
+  /** Keeps going until all input present is committed, then ends the loop. */
+  async finishWhenIdle(): Promise<void> {
+    this.opts.untilIdle = true
+    this.pendingInput = true
+    this.wake?.()
+    await this.loopDone?.catch(() => undefined)
+  }
+
   /** Resolves after the batch in flight (if any) has committed. */
   async stop(): Promise<void> {
     this.stopping = true
@@ -55,7 +63,7 @@ export class Pipeline {
       while (!this.stopping) {
         const { pipeline, fraud } = this.opts.settings()
         const sinceLast = Date.now() - lastStart
-        if (sinceLast < pipeline.triggerMs) await this.sleep(pipeline.triggerMs - sinceLast, false)
+        if (sinceLast < pipeline.triggerMs) await this.sleep(pipeline.triggerMs - sinceLast, !!this.opts.untilIdle)
         if (this.stopping) break
         lastStart = Date.now()
         this.pendingInput = false

@@ -20,6 +20,8 @@ export type Demote = (segment: FileSegment) => Promise<LinesSegment>
 export interface CommittedBatch extends BatchProgress {
   maxEventTs: string | null
   bytes: number
+  /** Newest input of the batch becoming visible → its commit, in ms (null if unknown). */
+  lagMs: number | null
 }
 
 async function readMeta(lake: Lake, key: string): Promise<string | null> {
@@ -135,7 +137,8 @@ async function writeBatchOnce(lake: Lake, plan: PlannedBatch, settings: Transfor
       processingRate: rowsRead / seconds,
       watermark: orders.watermark,
       maxEventTs: orders.maxEventTs,
-      bytes: plan.bytes
+      bytes: plan.bytes,
+      lagMs: null
     }
     const offsetsJson = JSON.stringify(plan.offsets.map((o) => ({ ...o, offset: o.offset.toString() })))
     await conn.run(`INSERT INTO batches VALUES (${batchId}, TIMESTAMPTZ '${result.startedAt}', TIMESTAMPTZ '${result.committedAt}',
@@ -147,6 +150,7 @@ async function writeBatchOnce(lake: Lake, plan: PlannedBatch, settings: Transfor
     result.committedAt = done.toISOString()
     result.durationMs = done.getTime() - started.getTime()
     result.processingRate = rowsRead / (Math.max(result.durationMs, 1) / 1000)
+    result.lagMs = plan.newestInputAt ? Math.max(0, done.getTime() - plan.newestInputAt.getTime()) : null
     return result
   } catch (err) {
     await conn.run('ROLLBACK').catch(() => undefined)

@@ -19,6 +19,8 @@ export interface Lake {
   readonly file: string
   readonly writer: DuckDBConnection
   readonly reader: DuckDBConnection
+  /** A fresh connection for long jobs (export) that must not block the dashboard reader. */
+  connect(): Promise<DuckDBConnection>
   close(): Promise<void>
 }
 
@@ -78,6 +80,7 @@ export async function openLake(dir: string, opts: { threads?: number } = {}): Pr
     file,
     writer,
     reader,
+    connect: () => instance.connect(),
     async close() {
       if (closed) return
       closed = true

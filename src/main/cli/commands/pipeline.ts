@@ -44,7 +44,7 @@ export function settingsFromFlags(flags: Partial<PipelineFlags>, base: Settings 
 
 export async function runFilePipeline(
   flags: PipelineFlags,
-  hooks: { onStarted?: (stop: () => Promise<void>) => void } = {}
+  hooks: { onStarted?: (control: { stop: () => Promise<void>; drain: () => Promise<void> }) => void } = {}
 ): Promise<{ batches: number }> {
   let settings: Settings
   try {
@@ -78,7 +78,7 @@ export async function runFilePipeline(
   })
   try {
     if (!flags.untilIdle) source.startWatching()
-    hooks.onStarted?.(() => pipeline.stop())
+    hooks.onStarted?.({ stop: () => pipeline.stop(), drain: () => pipeline.finishWhenIdle() })
     await pipeline.start()
   } catch (err) {
     if (err instanceof InputFolderError) throw new CliError(err.message, 2)

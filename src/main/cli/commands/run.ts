@@ -1,0 +1,62 @@
+import type { Command } from 'commander'
+import { parseGenerateOptions, runGenerate } from './generate'
+import { runFilePipeline } from './pipeline'
+import { parseDuration } from '../options'
+
+// Generator and pipeline in one process: one command starts everything. Ctrl+C stops the
+// generator after its current file and the pipeline after its current batch. With
+// --generator-duration, the pipeline drains what was generated and exits.
+
+interface RunFlags {
+  inputPath: string
+  lake: string
+  trigger: number
+  generatorInterval?: string
+  generatorRate?: string
+  generatorDuration?: string
+  fraudRate?: string
+  seed?: string
+  quiet?: boolean
+}
+
+export function registerRun(program: Command): void {
+  program
+    .command('run')
+    .description('Run the generator and the pipeline together (Ctrl+C stops both cleanly)')
+    .option('--input-path <dir>', 'folder the generator writes and the pipeline reads', 'data/streaming')
+    .option('--lake <dir>', 'lake folder', 'lake')
+    .option('--trigger <duration>', 'minimum time between micro-batches', parseDuration('--trigger'), 500)
+    .option('--generator-interval <seconds>', 'one order every S seconds (default 2.0)')
+    .option('--generator-rate <n>', 'N orders per second instead of an interval')
+    .option('--generator-duration <seconds>', 'stop generating after S seconds, then drain and exit')
+    .option('--fraud-rate <share>', 'share of orders from fraud scenarios', '0.03')
+    .option('--seed <n>', 'seed for reproducible events')
+    .option('-q, --quiet', 'no per-batch lines')
+    .action(async (flags: RunFlags) => {
+      const genConfig = parseGenerateOptions({
+        mode: 'file',
+        output: flags.inputPath,
+        interval: flags.generatorInterval,
+        rate: flags.generatorRate,
+        duration: flags.generatorDuration,
+        fraudRate: flags.fraudRate,
+        seed: flags.seed,
+        quiet: flags.quiet
+      })
+      const { mkdirSync } = await import('node:fs')
+      for (const sub of ['orders', 'customers']) mkdirSync(`${genConfig.output}/${sub}`, { recursive: true })
+      const genAbort = new AbortController()
+      const control: { stop?: () => Promise<void>; drain?: () => Promise<void> } = {}
+      const pipelineDone = runFilePipeline(
+        { mode: 'file', inputPath: flags.inputPath, lake: flags.lake, trigger: flags.trigger, quiet: flags.quiet },
+        { onStarted: (c) => Object.assign(control, c) }
+      )
+      process.once('SIGINT', () => genAbort.abort())
+      process.once('SIGTERM', () => genAbort.abort())
+      await runGenerate(genConfig, { log: (l) => console.error(l), signal: genAbort.signal })
+      // Finished on its own: the pipeline commits what was generated, then exits.
+      if (genAbort.signal.aborted) await control.stop?.()
+      else await control.drain?.()
+      await pipelineDone
+    })
+}

@@ -1,0 +1,231 @@
+import type { DuckDBConnection } from '@duckdb/node-api'
+import type {
+  AlertRow,
+  BatchRow,
+  CountRow,
+  DashboardSnapshot,
+  Kpis,
+  OrderRow,
+  QuarantineRow,
+  WindowRow
+} from '../../shared/dto'
+
+// Dashboard reads. They run on the lake's reader connection, so they only ever see committed
+// batches, and every aggregate is computed by DuckDB; JavaScript only reshapes rows to DTOs.
+
+type Row = Record<string, unknown>
+
+async function rows(conn: DuckDBConnection, sql: string): Promise<Row[]> {
+  const r = await conn.runAndReadAll(sql)
+  return r.getRowObjectsJson() as Row[]
+}
+
+const n = (v: unknown): number => (v === null || v === undefined ? 0 : Number(v))
+const ts = (col: string) => `strftime(${col} AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S.%gZ')`
+
+/** KPIs over the last `minutes` of event time, ending at the newest order seen. */
+export async function kpis(conn: DuckDBConnection, minutes: number): Promise<Kpis> {
+  const [r] = await rows(
+    conn,
+    `WITH latest AS (SELECT max(order_ts) AS t FROM silver_orders)
+     SELECT count(*) AS orders,
+       coalesce(sum(total_cents) FILTER (WHERE status NOT IN ('cancelled', 'refunded')), 0) / 100 AS revenue,
+       count(*) FILTER (WHERE status NOT IN ('cancelled', 'refunded')) AS revenue_orders,
+       count(DISTINCT customer_id) AS customers, ${ts('(SELECT t FROM latest)')} AS as_of
+     FROM silver_orders
+     WHERE NOT is_late AND order_ts > (SELECT t FROM latest) - INTERVAL ${minutes} MINUTE`
+  )
+  const revenueOrders = n(r.revenue_orders)
+  return {
+    minutes,
+    orders: n(r.orders),
+    ordersPerMinute: n(r.orders) / minutes,
+    revenue: n(r.revenue),
+    avgOrderValue: revenueOrders ? n(r.revenue) / revenueOrders : 0,
+    uniqueCustomers: n(r.customers),
+    asOf: r.as_of ? String(r.as_of) : null
+  }
+}
+
+export async function windows(conn: DuckDBConnection, limit: number): Promise<WindowRow[]> {
+  const out = await rows(
+    conn,
+    `SELECT * FROM (SELECT ${ts('window_start')} AS ws, ${ts('window_end')} AS we, orders, revenue::DOUBLE AS revenue,
+       coalesce(avg_order_value, 0)::DOUBLE AS aov, unique_customers
+     FROM order_windows ORDER BY window_start DESC LIMIT ${limit}) ORDER BY ws`
+  )
+  return out.map((r) => ({
+    windowStart: String(r.ws),
+    windowEnd: String(r.we),
+    orders: n(r.orders),
+    revenue: n(r.revenue),
+    avgOrderValue: n(r.aov),
+    uniqueCustomers: n(r.unique_customers)
+  }))
+}
+
+const alertSelect = `SELECT order_id, customer_id, ${ts('order_ts')} AS order_ts, total_amount::DOUBLE AS amount, currency, status,
+  fraud_score, fraud_reasons, shipping_country, billing_country, ${ts('detected_at')} AS detected_at FROM fraud_alerts`
+
+function toAlert(r: Row): AlertRow {
+  return {
+    orderId: String(r.order_id),
+    customerId: String(r.customer_id),
+    orderTs: String(r.order_ts),
+    amount: n(r.amount),
+    currency: String(r.currency),
+    status: String(r.status),
+    fraudScore: n(r.fraud_score),
+    fraudReasons: Array.isArray(r.fraud_reasons) ? r.fraud_reasons.map(String) : [],
+    shippingCountry: String(r.shipping_country),
+    billingCountry: String(r.billing_country),
+    detectedAt: String(r.detected_at)
+  }
+}
+
+export async function alerts(conn: DuckDBConnection, limit: number): Promise<AlertRow[]> {
+  return (await rows(conn, `${alertSelect} ORDER BY detected_at DESC, order_ts DESC LIMIT ${limit}`)).map(toAlert)
+}
+
+export async function alertsOfBatch(conn: DuckDBConnection, batchId: number, limit = 50): Promise<AlertRow[]> {
+  return (await rows(conn, `${alertSelect} WHERE batch_id = ${batchId} ORDER BY fraud_score DESC LIMIT ${limit}`)).map(toAlert)
+}
+
+export async function recentOrders(conn: DuckDBConnection, limit: number): Promise<OrderRow[]> {
+  const out = await rows(
+    conn,
+    `SELECT order_id, customer_id, ${ts('order_ts')} AS order_ts, status, total_amount::DOUBLE AS amount, currency,
+       item_count, channel, fraud_score, is_late
+     FROM silver_orders ORDER BY batch_id DESC, order_ts DESC LIMIT ${limit}`
+  )
+  return out.map((r) => ({
+    orderId: String(r.order_id),
+    customerId: String(r.customer_id),
+    orderTs: String(r.order_ts),
+    status: String(r.status),
+    amount: n(r.amount),
+    currency: String(r.currency),
+    itemCount: n(r.item_count),
+    channel: String(r.channel),
+    fraudScore: n(r.fraud_score),
+    isLate: Boolean(r.is_late)
+  }))
+}
+
+export async function statusDistribution(conn: DuckDBConnection): Promise<CountRow[]> {
+  const out = await rows(conn, `SELECT status AS key, count(*) AS c FROM silver_orders GROUP BY status ORDER BY c DESC`)
+  return out.map((r) => ({ key: String(r.key), count: n(r.c) }))
+}
+
+export async function fraudHistogram(conn: DuckDBConnection): Promise<CountRow[]> {
+  const out = await rows(
+    conn,
+    `SELECT fraud_score AS key, count(*) AS c FROM silver_orders GROUP BY fraud_score ORDER BY fraud_score`
+  )
+  return out.map((r) => ({ key: String(r.key), count: n(r.c) }))
+}
+
+export async function batches(conn: DuckDBConnection, limit: number): Promise<BatchRow[]> {
+  const out = await rows(
+    conn,
+    `SELECT * FROM (SELECT batch_id, ${ts('started_at')} AS s, ${ts('committed_at')} AS c, duration_ms, rows_read, valid,
+       quarantined, late, duplicates, alerts, input_rate, processing_rate, ${ts('watermark')} AS wm
+     FROM batches ORDER BY batch_id DESC LIMIT ${limit}) ORDER BY batch_id`
+  )
+  return out.map((r) => ({
+    batchId: n(r.batch_id),
+    startedAt: String(r.s),
+    committedAt: String(r.c),
+    durationMs: n(r.duration_ms),
+    rowsRead: n(r.rows_read),
+    valid: n(r.valid),
+    quarantined: n(r.quarantined),
+    late: n(r.late),
+    duplicates: n(r.duplicates),
+    alerts: n(r.alerts),
+    inputRate: n(r.input_rate),
+    processingRate: n(r.processing_rate),
+    watermark: r.wm ? String(r.wm) : null
+  }))
+}
+
+export async function quarantine(
+  conn: DuckDBConnection,
+  limit: number,
+  offset: number
+): Promise<{ rows: QuarantineRow[]; total: number }> {
+  const [t] = await rows(conn, `SELECT count(*) AS c FROM quarantine`)
+  const out = await rows(
+    conn,
+    `SELECT id, batch_id, kind, source, byte_offset, kafka_partition, kafka_offset, reason, left(raw, 4096) AS raw,
+       ${ts('ingested_at')} AS at FROM quarantine ORDER BY id DESC LIMIT ${limit} OFFSET ${offset}`
+  )
+  return {
+    total: n(t.c),
+    rows: out.map((r) => ({
+      id: n(r.id),
+      batchId: n(r.batch_id),
+      kind: r.kind === 'customer' ? 'customer' : 'order',
+      source: String(r.source),
+      position:
+        r.kafka_partition !== null && r.kafka_partition !== undefined
+          ? `partition ${r.kafka_partition} offset ${r.kafka_offset}`
+          : `byte ${r.byte_offset}`,
+      reason: String(r.reason),
+      raw: r.raw === null ? '' : String(r.raw),
+      ingestedAt: String(r.at)
+    }))
+  }
+}
+
+export interface Totals {
+  orders: number
+  alerts: number
+  quarantined: number
+  late: number
+  duplicates: number
+  lastBatchId: number | null
+  lastBatchAt: string | null
+}
+
+export async function totals(conn: DuckDBConnection): Promise<Totals> {
+  const [r] = await rows(
+    conn,
+    `SELECT coalesce(sum(valid), 0) AS orders, coalesce(sum(alerts), 0) AS alerts, coalesce(sum(quarantined), 0) AS q,
+       coalesce(sum(late), 0) AS late, coalesce(sum(duplicates), 0) AS dup, max(batch_id) AS last,
+       ${ts('max(committed_at)')} AS at FROM batches`
+  )
+  return {
+    orders: n(r.orders),
+    alerts: n(r.alerts),
+    quarantined: n(r.q),
+    late: n(r.late),
+    duplicates: n(r.dup),
+    lastBatchId: r.last === null ? null : n(r.last),
+    lastBatchAt: r.at ? String(r.at) : null
+  }
+}
+
+export async function dashboard(conn: DuckDBConnection, kpiMinutes: number): Promise<DashboardSnapshot> {
+  // One reader connection runs one query at a time anyway; sequential keeps it simple.
+  const k = await kpis(conn, kpiMinutes)
+  const w = await windows(conn, 60)
+  const a = await alerts(conn, 100)
+  const o = await recentOrders(conn, 100)
+  const s = await statusDistribution(conn)
+  const h = await fraudHistogram(conn)
+  const b = await batches(conn, 100)
+  const revenue = o.filter((x) => x.status !== 'cancelled' && x.status !== 'refunded').reduce((acc, x) => acc + x.amount, 0)
+  const revenueOrders = o.filter((x) => x.status !== 'cancelled' && x.status !== 'refunded').length
+  return {
+    at: new Date().toISOString(),
+    kpis: k,
+    windows: w,
+    alerts: a,
+    recentOrders: o,
+    statusDistribution: s,
+    fraudHistogram: h,
+    batches: b,
+    summary: { orders: o.length, revenue, avgOrderValue: revenueOrders ? revenue / revenueOrders : 0 }
+  }
+}
