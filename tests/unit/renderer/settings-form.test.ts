@@ -1,0 +1,119 @@
+import { describe, expect, it } from 'vitest'
+import { ApiError } from '../../../src/shared/api'
+import { defaultSettings, settingsSchema } from '../../../src/shared/settings'
+import {
+  appliesOnRestart,
+  checkForm,
+  diffPatch,
+  errorsFromApi,
+  FIELDS,
+  mapFieldErrors,
+  parseField,
+  settingsToForm
+} from '../../../src/renderer/src/stores/settings-form'
+
+const leafPaths = (obj: unknown, prefix = ''): string[] =>
+  typeof obj === 'object' && obj !== null && !Array.isArray(obj)
+    ? Object.entries(obj).flatMap(([k, v]) => leafPaths(v, prefix ? `${prefix}.${k}` : k))
+    : [prefix]
+
+describe('settings form', () => {
+  it('has a field for every leaf of Settings', () => {
+    const fieldPaths = new Set(FIELDS.map((f) => f.path))
+    expect(leafPaths(settingsSchema.parse({})).filter((p) => !fieldPaths.has(p))).toEqual([])
+  })
+
+  it('round-trips the defaults unchanged', () => {
+    const s = defaultSettings()
+    const check = checkForm(settingsToForm(s), s)
+    expect(check.errors).toEqual({})
+    expect(check.settings).toEqual(s)
+    expect(diffPatch(s, check.settings!)).toEqual({})
+  })
+
+  it('shows scaled values and stores them unscaled', () => {
+    const s = defaultSettings()
+    const form = settingsToForm(s)
+    expect(form['pipeline.maxBatchBytes']).toBe('256')
+    const check = checkForm({ ...form, 'pipeline.maxBatchBytes': '1' }, s)
+    expect(check.settings?.pipeline.maxBatchBytes).toBe(1024 * 1024)
+  })
+
+  it('gives instant per-field errors', () => {
+    const s = defaultSettings()
+    const form = {
+      ...settingsToForm(s),
+      'pipeline.triggerMs': '10',
+      'dashboard.refreshSeconds': 'abc',
+      'pipeline.windowMinutes': '1.5',
+      'source.inputPath': '  ',
+      'generator.seed': 'x'
+    }
+    const { settings, errors } = checkForm(form, s)
+    expect(settings).toBeNull()
+    expect(errors['pipeline.triggerMs']).toMatch(/between 50 and 600000 ms/)
+    expect(errors['dashboard.refreshSeconds']).toBe('not a number')
+    expect(errors['pipeline.windowMinutes']).toBe('enter a whole number')
+    expect(errors['source.inputPath']).toBe('required')
+    expect(errors['generator.seed']).toMatch(/whole number/)
+  })
+
+  it('falls back to the shared schema for rules the form does not know', () => {
+    const s = defaultSettings()
+    const { errors } = checkForm({ ...settingsToForm(s), 'source.kafka.servers': 'localhost:9092, nope' }, s)
+    expect(errors['source.kafka.servers']).toBe('expected HOST:PORT')
+  })
+
+  it('builds a minimal patch', () => {
+    const s = defaultSettings()
+    const form = { ...settingsToForm(s), 'fraud.weights.velocity': '5', 'source.kafka.servers': 'a:1, b:2', 'generator.seed': '42' }
+    const { settings } = checkForm(form, s)
+    expect(diffPatch(s, settings!)).toEqual({
+      fraud: { weights: { velocity: 5 } },
+      source: { kafka: { servers: ['a:1', 'b:2'] } },
+      generator: { seed: 42 }
+    })
+  })
+
+  it('parses booleans and selects', () => {
+    const bool = FIELDS.find((f) => f.path === 'generator.enabled')!
+    expect(parseField(bool, false)).toEqual({ value: false })
+    const select = FIELDS.find((f) => f.path === 'dashboard.theme')!
+    expect(parseField(select, 'dark')).toEqual({ value: 'dark' })
+    expect(parseField(select, 'pink')).toHaveProperty('error')
+  })
+
+  it('marks fields that apply on restart', () => {
+    expect(appliesOnRestart('source.kind')).toBe(true)
+    expect(appliesOnRestart('source.kafka.servers')).toBe(true)
+    expect(appliesOnRestart('pipeline.windowMinutes')).toBe(true)
+    expect(appliesOnRestart('pipeline.triggerMs')).toBe(false)
+    expect(appliesOnRestart('dashboard.theme')).toBe(false)
+  })
+})
+
+describe('server field errors', () => {
+  it('maps dotted paths, patch prefixes and array indexes onto fields', () => {
+    const mapped = mapFieldErrors([
+      { field: 'pipeline.triggerMs', message: 'too small' },
+      { field: 'patch.dashboard.refreshSeconds', message: 'too big' },
+      { field: 'source.kafka.servers.1', message: 'expected HOST:PORT' },
+      { field: 'source.kafka.servers.2', message: 'expected HOST:PORT again' },
+      { field: 'patch', message: 'expected an object' },
+      { field: '(settings)', message: 'broken' }
+    ])
+    expect(mapped.byField).toEqual({
+      'pipeline.triggerMs': 'too small',
+      'dashboard.refreshSeconds': 'too big',
+      'source.kafka.servers': 'expected HOST:PORT; expected HOST:PORT again'
+    })
+    expect(mapped.general).toEqual(['patch: expected an object', 'broken'])
+  })
+
+  it('turns an ApiError without fields into a general error', () => {
+    expect(errorsFromApi(new ApiError('engine', 'disk full'))).toEqual({ byField: {}, general: ['disk full'] })
+    expect(errorsFromApi(new ApiError('validation', 'bad', [{ field: 'lakePath', message: 'required' }])).byField).toEqual({
+      lakePath: 'required'
+    })
+  })
+})

@@ -1,0 +1,275 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { ApiError, type EngineClient, type EventName, type HandlerName, type ServerEvents } from '../../../src/shared/api'
+import type { BatchProgress, DashboardSnapshot, PipelineStatus } from '../../../src/shared/dto'
+import { defaultSettings, parseSettings } from '../../../src/shared/settings'
+import type { Connection, ConnectionInfo } from '../../../src/renderer/src/client/bridge'
+import { applyBatchToStatus, createAppStores, type AppStores } from '../../../src/renderer/src/stores/stores'
+
+const status = (state: PipelineStatus['state'], orders = 0, lastBatchId: number | null = null): PipelineStatus => ({
+  state,
+  message: null,
+  source: { kind: 'generator', label: 'gen' },
+  startedAt: null,
+  lastBatchId,
+  lastBatchAt: null,
+  totals: { orders, alerts: 0, quarantined: 0, late: 0, duplicates: 0 },
+  lagSeconds: 1,
+  generator: { running: true, produced: 0 }
+})
+
+const snapshot = (n: number): DashboardSnapshot => ({
+  at: new Date(n * 1000).toISOString(),
+  kpis: { minutes: 1, orders: n, ordersPerMinute: n, revenue: n * 10, avgOrderValue: 10, uniqueCustomers: n, asOf: new Date(n * 1000).toISOString() },
+  windows: [
+    {
+      windowStart: new Date(Date.UTC(2025, 0, 1, 0, n)).toISOString(),
+      windowEnd: new Date(Date.UTC(2025, 0, 1, 0, n + 1)).toISOString(),
+      orders: n,
+      revenue: n,
+      avgOrderValue: 1,
+      uniqueCustomers: 1
+    }
+  ],
+  alerts: [],
+  recentOrders: [],
+  statusDistribution: [],
+  fraudHistogram: [],
+  batches: [],
+  summary: { orders: n, revenue: n, avgOrderValue: 1 }
+})
+
+const batch = (id: number, valid: number): BatchProgress => ({
+  batchId: id,
+  startedAt: new Date(id * 1000).toISOString(),
+  committedAt: new Date(id * 1000 + 100).toISOString(),
+  durationMs: 100,
+  rowsRead: valid,
+  valid,
+  quarantined: 1,
+  late: 0,
+  duplicates: 0,
+  alerts: 0,
+  inputRate: 1,
+  processingRate: 1,
+  watermark: null
+})
+
+/** A scripted EngineClient + Connection. */
+class FakeEngine implements EngineClient, Connection {
+  readonly kind = 'ws' as const
+  calls: { name: string; args: unknown }[] = []
+  listeners = new Map<string, Set<(p: unknown) => void>>()
+  connListeners = new Set<(i: ConnectionInfo) => void>()
+  info: ConnectionInfo = { state: 'open', error: null, retryAt: null, reconnects: 0 }
+  handlers: Partial<Record<HandlerName, (args: unknown) => unknown>> = {}
+
+  async invoke(name: HandlerName, args?: unknown): Promise<never> {
+    this.calls.push({ name, args })
+    const h = this.handlers[name]
+    if (!h) throw new ApiError('unknown-method', `no fake for ${name}`)
+    return (await h(args)) as never
+  }
+  subscribe<E extends EventName>(event: E, listener: (payload: ServerEvents[E]) => void): () => void {
+    let set = this.listeners.get(event)
+    if (!set) this.listeners.set(event, (set = new Set()))
+    set.add(listener as (p: unknown) => void)
+    return () => set.delete(listener as (p: unknown) => void)
+  }
+  push<E extends EventName>(event: E, payload: ServerEvents[E]) {
+    for (const l of this.listeners.get(event) ?? []) l(payload)
+  }
+  get() {
+    return this.info
+  }
+  onChange(l: (i: ConnectionInfo) => void) {
+    this.connListeners.add(l)
+    return () => this.connListeners.delete(l)
+  }
+  setConn(info: Partial<ConnectionInfo>) {
+    this.info = { ...this.info, ...info }
+    for (const l of this.connListeners) l(this.info)
+  }
+  count(name: string) {
+    return this.calls.filter((c) => c.name === name).length
+  }
+}
+
+describe('app stores', () => {
+  let engine: FakeEngine
+  let stores: AppStores
+  let settings = defaultSettings()
+
+  beforeEach(() => {
+    vi.useFakeTimers()
+    vi.setSystemTime(0)
+    settings = defaultSettings()
+    engine = new FakeEngine()
+    engine.handlers = {
+      'settings.get': () => settings,
+      'pipeline.status': () => status('stopped'),
+      'query.dashboard': () => snapshot(1),
+      'pipeline.start': () => status('running'),
+      'settings.update': (args) => {
+        const next = parseSettings((args as { patch: unknown }).patch, settings)
+        settings = next
+        return { settings: next, restartRequired: [] }
+      }
+    }
+    stores = createAppStores(engine, engine)
+  })
+  afterEach(() => {
+    stores.dispose()
+    vi.useRealTimers()
+  })
+
+  it('syncs status, settings and a first snapshot on start', async () => {
+    await stores.sync()
+    expect(stores.pipeline.getState().status?.state).toBe('stopped')
+    expect(stores.settings.getState().settings).toEqual(settings)
+    expect(stores.dashboard.getState().snapshot?.kpis.orders).toBe(1)
+    expect(stores.history.getState().windows).toHaveLength(1)
+  })
+
+  it('commits pushed snapshots at most once per refresh interval, keeping the latest', async () => {
+    await stores.sync() // refreshSeconds = 1
+    const renders = vi.fn()
+    stores.dashboard.subscribe(renders)
+    vi.advanceTimersByTime(1000)
+    for (let i = 2; i <= 21; i++) {
+      engine.push('dashboard.snapshot', snapshot(i))
+      vi.advanceTimersByTime(50) // 20 pushes in one second
+    }
+    vi.advanceTimersByTime(1000)
+    expect(renders.mock.calls.length).toBeLessThanOrEqual(2)
+    expect(stores.dashboard.getState().snapshot?.kpis.orders).toBe(21)
+    // history got every window even though intermediate snapshots were never rendered
+    expect(stores.history.getState().windows.length).toBeGreaterThanOrEqual(2)
+  })
+
+  it('uses the refresh interval from settings', async () => {
+    settings = parseSettings({ dashboard: { refreshSeconds: 5 } })
+    await stores.sync()
+    vi.advanceTimersByTime(5000)
+    const renders = vi.fn()
+    stores.dashboard.subscribe(renders)
+    engine.push('dashboard.snapshot', snapshot(2)) // leading edge
+    engine.push('dashboard.snapshot', snapshot(3))
+    vi.advanceTimersByTime(4000)
+    expect(renders).toHaveBeenCalledTimes(1)
+    vi.advanceTimersByTime(1000)
+    expect(renders).toHaveBeenCalledTimes(2)
+  })
+
+  it('applies pipeline.state at once and batch counters on commit', async () => {
+    await stores.sync()
+    engine.push('pipeline.state', status('running', 100, 7))
+    expect(stores.pipeline.getState().status?.state).toBe('running')
+    vi.advanceTimersByTime(2000)
+    engine.push('batch.progress', batch(7, 50)) // already counted in the state push
+    engine.push('batch.progress', batch(8, 5))
+    vi.advanceTimersByTime(2000)
+    const s = stores.pipeline.getState().status!
+    expect(s.totals.orders).toBe(105)
+    expect(s.totals.quarantined).toBe(1)
+    expect(s.lastBatchId).toBe(8)
+    expect(stores.history.getState().batches.map((b) => b.batchId)).toEqual([7, 8])
+  })
+
+  it('start/stop record the result or the error', async () => {
+    await stores.sync()
+    await stores.pipeline.getState().start()
+    expect(stores.pipeline.getState().status?.state).toBe('running')
+    engine.handlers['pipeline.stop'] = () => {
+      throw new ApiError('engine', 'stuck')
+    }
+    await stores.pipeline.getState().stop()
+    expect(stores.pipeline.getState()).toMatchObject({ action: null, error: 'stuck' })
+  })
+
+  it('validates settings on edit and saves only the changed fields', async () => {
+    await stores.sync()
+    const s = stores.settings.getState()
+    s.setField('pipeline.triggerMs', '5')
+    expect(stores.settings.getState().clientErrors['pipeline.triggerMs']).toMatch(/between/)
+    expect(await stores.settings.getState().save()).toBe(false)
+    expect(engine.count('settings.update')).toBe(0)
+
+    stores.settings.getState().setField('pipeline.triggerMs', '1000')
+    expect(stores.settings.getState().clientErrors).toEqual({})
+    expect(await stores.settings.getState().save()).toBe(true)
+    expect(engine.calls.find((c) => c.name === 'settings.update')?.args).toEqual({ patch: { pipeline: { triggerMs: 1000 } } })
+    expect(stores.settings.getState()).toMatchObject({ dirty: false, lastSave: { restartRequired: [] } })
+  })
+
+  it('shows server field errors next to the fields', async () => {
+    await stores.sync()
+    engine.handlers['settings.update'] = () => {
+      throw new ApiError('validation', 'rejected', [{ field: 'patch.source.inputPath', message: 'folder does not exist' }])
+    }
+    stores.settings.getState().setField('source.inputPath', '/nope')
+    expect(await stores.settings.getState().save()).toBe(false)
+    const st = stores.settings.getState()
+    expect(st.serverErrors).toEqual({ 'source.inputPath': 'folder does not exist' })
+    expect(st.generalError).toMatch(/rejected/)
+    // editing the field clears its server error
+    st.setField('source.inputPath', 'data')
+    expect(stores.settings.getState().serverErrors).toEqual({})
+  })
+
+  it('tracks export progress and maps an outDir error onto the field', async () => {
+    let finish!: (v: unknown) => void
+    engine.handlers['lake.export'] = () => new Promise((r) => (finish = r))
+    const ex = stores.exporter
+    ex.getState().setOutDir('out')
+    const run = ex.getState().run()
+    expect(ex.getState().running).toBe(true)
+    engine.push('export.progress', { table: 'silver_orders', done: 1, total: 4 })
+    expect(ex.getState().progress).toEqual({ table: 'silver_orders', done: 1, total: 4 })
+    finish({ outDir: '/x/out', format: 'parquet', tables: [{ name: 'silver_orders', rows: 3, file: 'a' }], manifestPath: '/x/out/m.json' })
+    await run
+    expect(ex.getState()).toMatchObject({ running: false, result: { outDir: '/x/out' } })
+
+    engine.handlers['lake.export'] = () => {
+      throw new ApiError('validation', 'bad', [{ field: 'outDir', message: 'not writable' }])
+    }
+    await ex.getState().run()
+    expect(ex.getState()).toMatchObject({ fieldError: 'not writable', error: null })
+  })
+
+  it('pages through the quarantine', async () => {
+    engine.handlers['query.quarantine'] = (args) => {
+      const { offset } = args as { offset: number }
+      return { rows: [{ id: offset + 1 }], total: 120 }
+    }
+    await stores.quarantine.getState().load(50)
+    expect(engine.calls.at(-1)?.args).toEqual({ limit: 50, offset: 50 })
+    expect(stores.quarantine.getState()).toMatchObject({ offset: 50, total: 120, loaded: true })
+  })
+
+  it('counts new alerts when notifications are on', async () => {
+    const onNewAlerts = vi.fn()
+    stores.dispose()
+    stores = createAppStores(engine, engine, { onNewAlerts })
+    await stores.sync()
+    engine.push('alerts.new', [{ orderId: 'a' } as never, { orderId: 'b' } as never])
+    expect(stores.notices.getState().newAlerts).toBe(2)
+    expect(onNewAlerts).toHaveBeenCalledTimes(1)
+  })
+
+  it('resyncs after a reconnect', async () => {
+    await stores.sync()
+    const before = engine.count('query.dashboard')
+    engine.setConn({ state: 'reconnecting' })
+    engine.setConn({ state: 'open', reconnects: 1 })
+    expect(engine.count('query.dashboard')).toBe(before + 1)
+    expect(stores.connection.getState().reconnects).toBe(1)
+  })
+})
+
+describe('applyBatchToStatus', () => {
+  it('adds only batches newer than the status', () => {
+    const s = applyBatchToStatus(status('running', 10, 3), [batch(2, 100), batch(4, 5)])
+    expect(s.totals.orders).toBe(15)
+    expect(s.lastBatchId).toBe(4)
+  })
+})
