@@ -133,6 +133,7 @@ export function sinkSpecFor(config: GenerateConfig): SinkSpec {
 }
 
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US')
+const count = (n: number, noun: string): string => `${fmt(n)} ${noun}${n === 1 ? '' : 's'}`
 
 function describePace(p: Pace): string {
   if (p.kind === 'interval') return `one order every ${p.seconds} s`
@@ -212,8 +213,8 @@ export async function runGenerate(config: GenerateConfig, io: GenerateIo): Promi
     const secs = summary.elapsedMs / 1000
     const fraud = Object.values(summary.fraud).reduce((a, b) => a + b, 0)
     log(
-      `generate: done (${STOP_TEXT[summary.stopReason]}): ${fmt(summary.orders)} orders, ${fmt(summary.customers)} customers in ` +
-        `${secs.toFixed(1)} s (${fmt(summary.orders / Math.max(secs, 1e-3))} orders/s); ${fmt(fraud)} fraud-scenario orders, ` +
+      `generate: done (${STOP_TEXT[summary.stopReason]}): ${count(summary.orders, 'order')}, ${count(summary.customers, 'customer')} in ` +
+        `${secs.toFixed(1)} s (${fmt(summary.orders / Math.max(secs, 1e-3))} orders/s); ${count(fraud, 'fraud-scenario order')}, ` +
         `${fmt(summary.late)} late; seed ${summary.seed}`
     )
     return summary
