@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
-import type { Handlers, PushMessage, ResponseMessage } from '../../src/shared/api'
+import type { EngineClient, Handlers, PushMessage, ResponseMessage } from '../../src/shared/api'
 import type { PipelineStatus } from '../../src/shared/dto'
 import { defaultSettings, parseSettings } from '../../src/shared/settings'
 import { EventBus } from '../../src/main/api/event-bus'
@@ -166,6 +166,27 @@ describe('http server: WebSocket API', () => {
     const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)))
     ws.send(JSON.stringify({ id: 1, name: 'pipeline.status', args: { pad: 'x'.repeat(1024 * 1024 + 10) } }))
     expect(await closed).toBe(1009)
+  })
+})
+
+describe('http server: with the renderer WebSocket client', () => {
+  it('round-trips calls, errors and pushes', async () => {
+    // Loaded by a computed path: the renderer sources belong to the web TypeScript project, and
+    // importing them statically from this (node) project is an error (TS6307).
+    const modulePath = '../../src/renderer/src/client/ws-client'
+    const { WsEngineClient } = (await import(/* @vite-ignore */ modulePath)) as {
+      WsEngineClient: new (o: { url: string; createSocket: (url: string) => unknown }) => EngineClient & { close(): void }
+    }
+    const client = new WsEngineClient({ url: wsUrl(), createSocket: (url) => new WebSocket(url) })
+    try {
+      await expect(client.invoke('pipeline.status')).resolves.toMatchObject({ state: 'stopped' })
+      await expect(client.invoke('query.alerts', { limit: 0 })).rejects.toMatchObject({ type: 'validation' })
+      const pushed = new Promise((resolve) => client.subscribe('alerts.new', resolve))
+      events.emit('alerts.new', [])
+      await expect(pushed).resolves.toEqual([])
+    } finally {
+      client.close()
+    }
   })
 })
 
