@@ -1,0 +1,74 @@
+// A real pipeline process for crash and locking tests, run with tsx:
+//
+//   node --import tsx tests/support/pipeline-child.ts <input> <lake> [--until-idle] [--trigger ms]
+//                                                      [--max-batch-bytes n]
+//
+// Without --max-batch-bytes it calls runFilePipeline exactly like `streamdesk pipeline` does;
+// with it, it wires the same parts (openLake, FolderSource, Pipeline) with a smaller batch size so
+// a big input takes many batches. Prints "started" once the lake is open and one line per batch
+// on stderr; exits like the CLI (CliError → its exit code, e.g. 3 when the lake is in use).
+
+import { runFilePipeline, formatBatch, settingsFromFlags } from '../../src/main/cli/commands/pipeline'
+import { CliError } from '../../src/main/cli/errors'
+import { onStopSignal } from '../../src/main/cli/signals'
+import { Pipeline } from '../../src/main/engine/pipeline'
+import { LakeError, openLake } from '../../src/main/lake/lake'
+import { FolderSource, FILE_SOURCE_KIND } from '../../src/main/sources/folder-source'
+import { parseSettings } from '../../src/shared/settings'
+
+const args = process.argv.slice(2)
+const positional = args.filter((a, i) => !a.startsWith('--') && !args[i - 1]?.match(/^--(trigger|max-batch-bytes)$/))
+const [inputPath, lakeDir] = positional
+const flag = (name: string) => {
+  const i = args.indexOf(name)
+  return i >= 0 ? args[i + 1] : undefined
+}
+const untilIdle = args.includes('--until-idle')
+const trigger = Number(flag('--trigger') ?? 50)
+const maxBatchBytes = flag('--max-batch-bytes')
+
+async function runSmallBatches(): Promise<void> {
+  const settings = parseSettings({ pipeline: { maxBatchBytes: Number(maxBatchBytes) } }, settingsFromFlags({ trigger }))
+  let lake
+  try {
+    lake = await openLake(lakeDir)
+  } catch (err) {
+    if (err instanceof LakeError) throw new CliError(err.message, 3)
+    throw err
+  }
+  const source = new FolderSource(inputPath)
+  const pipeline = new Pipeline({
+    lake,
+    source,
+    sourceKind: FILE_SOURCE_KIND,
+    settings: () => settings,
+    untilIdle,
+    rescanMs: 200,
+    onBatch: (b) => console.error(formatBatch(b))
+  })
+  const off = onStopSignal(() => void pipeline.stop())
+  try {
+    if (!untilIdle) source.startWatching()
+    console.error('started')
+    await pipeline.start()
+  } finally {
+    off()
+    await source.close()
+    await lake.close()
+  }
+}
+
+try {
+  if (maxBatchBytes) await runSmallBatches()
+  else
+    await runFilePipeline(
+      { mode: 'file', inputPath, lake: lakeDir, trigger, untilIdle, quiet: false },
+      { onStarted: () => console.error('started') }
+    )
+  console.error('done')
+  process.exit(0)
+} catch (err) {
+  const message = err instanceof Error ? err.message : String(err)
+  console.error(`streamdesk: ${message}`)
+  process.exit(err instanceof CliError ? err.exitCode : 1)
+}
