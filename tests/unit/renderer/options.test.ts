@@ -7,7 +7,8 @@ import {
   orderVolumeOption,
   ratesOption,
   revenueTrendOption,
-  statusPieOption
+  statusPieOption,
+  timeExtent
 } from '../../../src/renderer/src/charts/options'
 import { DARK, LIGHT } from '../../../src/renderer/src/charts/palette'
 
@@ -131,5 +132,26 @@ describe('chart option builders', () => {
     const [d] = seriesOf(dur)
     expect((d.data as number[][]).map((x) => x[1])).toEqual([100, 200])
     expect((d as { markLine?: { data: unknown[] } }).markLine?.data).toEqual([{ yAxis: 500 }])
+  })
+})
+
+describe('time ranges', () => {
+  it('shows at least the minimum span ending at the newest point', () => {
+    expect(timeExtent([], 1000)).toEqual({})
+    expect(timeExtent([10_000], 5000)).toEqual({ min: 5000, max: 10_000 })
+    expect(timeExtent([0, 20_000, 10_000], 5000, 100)).toEqual({ min: -100, max: 20_100 })
+  })
+
+  it('a single window gets a sensible axis, not days of empty space', () => {
+    const one = revenueTrendOption(windows.slice(0, 1), { palette: LIGHT, locale: 'en-US' })
+    const x = one.xAxis as { min: number; max: number; axisLabel: { formatter: (v: number) => string } }
+    expect(x.max - x.min).toBe(15 * 60_000 + 60_000)
+    expect(x.axisLabel.formatter(new Date(2025, 0, 1, 0, 5, 30).getTime())).toBe('00:05')
+  })
+
+  it('short ranges get seconds on the axis', () => {
+    const b = { ...windows[0], batchId: 1, startedAt: '', committedAt: '2025-01-01T00:00:01.000Z' } as unknown as BatchRow
+    const x = ratesOption([b], { palette: LIGHT, locale: 'en-US' }).xAxis as { axisLabel: { formatter: (v: number) => string } }
+    expect(x.axisLabel.formatter(new Date(2025, 0, 1, 0, 0, 7).getTime())).toBe('00:00:07')
   })
 })

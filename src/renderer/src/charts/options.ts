@@ -61,15 +61,55 @@ function base(p: ChartPalette): ChartOption {
   }
 }
 
-function timeAxis(p: ChartPalette, locale?: string) {
+/** Visible time range: at least `minSpanMs` ending at the newest point, padded for bars. */
+export function timeExtent(times: readonly number[], minSpanMs: number, padMs = 0): { min?: number; max?: number } {
+  const valid = times.filter((t) => Number.isFinite(t))
+  if (valid.length === 0) return {}
+  let first = valid[0]
+  let last = valid[0]
+  for (const t of valid) {
+    if (t < first) first = t
+    if (t > last) last = t
+  }
+  if (last - first < minSpanMs) first = last - minSpanMs
+  return { min: first - padMs, max: last + padMs }
+}
+
+function timeAxis(p: ChartPalette, locale: string | undefined, extent: { min?: number; max?: number }) {
+  const span = extent.min !== undefined && extent.max !== undefined ? extent.max - extent.min : Infinity
+  // Short ranges need seconds, or every label reads the same minute.
+  const label = span <= 15 * 60_000 ? (v: number) => formatTime(new Date(v).toISOString(), locale) : (v: number) => formatClock(v, locale)
   return {
     type: 'time' as const,
+    min: extent.min,
+    max: extent.max,
     axisLine: { lineStyle: { color: p.axisLine } },
     axisTick: { show: false },
-    axisLabel: { color: p.textMuted, hideOverlap: true, formatter: (v: number) => formatClock(v, locale) },
+    axisLabel: { color: p.textMuted, hideOverlap: true, formatter: label },
     splitLine: { show: false }
   }
 }
+
+const windowMs = (windows: readonly WindowRow[]): number => {
+  const w = windows[0]
+  const ms = w ? Date.parse(w.windowEnd) - Date.parse(w.windowStart) : NaN
+  return Number.isFinite(ms) && ms > 0 ? ms : 60_000
+}
+
+function windowExtent(windows: readonly WindowRow[]) {
+  const ms = windowMs(windows)
+  return timeExtent(
+    windows.map((w) => ts(w.windowStart)),
+    15 * ms,
+    ms / 2
+  )
+}
+
+const batchExtent = (batches: readonly BatchRow[]) =>
+  timeExtent(
+    batches.map((b) => ts(b.committedAt)),
+    60_000
+  )
 
 function valueAxis(p: ChartPalette, formatter: (v: number) => string, name?: string) {
   return {
@@ -110,7 +150,7 @@ export function revenueTrendOption(windows: readonly WindowRow[], ctx: BuildCont
         return head + list.map((x) => `${x.marker ?? ''}Revenue <b>${formatCurrency(pointValue(x), currency, ctx.locale)}</b>`).join('<br/>')
       }
     },
-    xAxis: timeAxis(p, ctx.locale),
+    xAxis: timeAxis(p, ctx.locale, windowExtent(windows)),
     yAxis: valueAxis(p, (v) => formatCurrencyShort(v, currency, ctx.locale)),
     series: [
       {
@@ -144,7 +184,7 @@ export function orderVolumeOption(windows: readonly WindowRow[], ctx: BuildConte
           .join('<br/>')}`
       }
     },
-    xAxis: timeAxis(p, ctx.locale),
+    xAxis: timeAxis(p, ctx.locale, windowExtent(windows)),
     yAxis: valueAxis(p, (v) => formatNumber(v, 0, ctx.locale)),
     series: [
       {
@@ -224,7 +264,15 @@ export function alertsTimelineOption(alerts: readonly AlertRow[], ctx: BuildCont
         )
       }
     },
-    xAxis: timeAxis(p, ctx.locale),
+    xAxis: timeAxis(
+      p,
+      ctx.locale,
+      timeExtent(
+        alerts.map((a) => ts(a.orderTs)),
+        5 * 60_000,
+        10_000
+      )
+    ),
     yAxis: valueAxis(p, (v) => formatCurrencyShort(v, currency, ctx.locale)),
     visualMap: {
       type: 'continuous',
@@ -316,7 +364,7 @@ export function ratesOption(batches: readonly BatchRow[], ctx: BuildContext): Ch
           .join('<br/>')}`
       }
     },
-    xAxis: timeAxis(p, ctx.locale),
+    xAxis: timeAxis(p, ctx.locale, batchExtent(batches)),
     yAxis: valueAxis(p, (v) => formatNumber(v, 0, ctx.locale), 'rows/s'),
     series: [
       {
@@ -356,7 +404,7 @@ export function batchDurationOption(batches: readonly BatchRow[], ctx: BuildCont
           .join('<br/>')}`
       }
     },
-    xAxis: timeAxis(p, ctx.locale),
+    xAxis: timeAxis(p, ctx.locale, batchExtent(batches)),
     yAxis: valueAxis(p, (v) => formatDuration(v, ctx.locale)),
     series: [
       {

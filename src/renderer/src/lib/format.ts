@@ -111,14 +111,14 @@ function toDate(iso: string | null | undefined): Date | null {
 export function formatTime(iso: string | null | undefined, locale?: string): string {
   const d = toDate(iso)
   if (!d) return DASH
-  return dateFormat(locale, { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false }).format(d)
+  return dateFormat(locale, { hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' }).format(d)
 }
 
 /** ISO timestamp -> local "14:03". */
 export function formatClock(iso: string | number | null | undefined, locale?: string): string {
   const d = typeof iso === 'number' ? new Date(iso) : toDate(iso)
   if (!d) return DASH
-  return dateFormat(locale, { hour: '2-digit', minute: '2-digit', hour12: false }).format(d)
+  return dateFormat(locale, { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(d)
 }
 
 /** ISO timestamp -> local "Mar 4, 14:03:27". */
@@ -131,7 +131,7 @@ export function formatDateTime(iso: string | null | undefined, locale?: string):
     hour: '2-digit',
     minute: '2-digit',
     second: '2-digit',
-    hour12: false
+    hourCycle: 'h23'
   }).format(d)
 }
 

@@ -61,7 +61,7 @@ export function MetricsTab() {
         <Kpi id="unique-customers" label="Unique customers" value={formatNumber(kpis?.uniqueCustomers)} sub={period} />
       </div>
       <div className="grid cols-2">
-        <Card title="Revenue" hint={`per window · ${windows.length} windows`} testId="chart-revenue">
+        <Card title="Revenue" hint={`per window · ${formatNumber(windows.length)} window${windows.length === 1 ? '' : 's'}`} testId="chart-revenue">
           <Chart option={revenue} theme={theme} height={340} ariaLabel="Revenue per window" />
         </Card>
         <Card title="Order volume" hint="orders per window" testId="chart-orders">

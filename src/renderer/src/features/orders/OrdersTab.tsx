@@ -28,10 +28,10 @@ export function OrdersTab() {
   }
 
   return (
-    <div className="grid split-2-1">
+    <div className="grid with-sidebar">
       <Card title="Recent orders" hint={`latest ${formatNumber(orders.length)}`} flush testId="orders-card">
         <div className="table-wrap" style={{ maxHeight: 'calc(100vh - 210px)' }}>
-          <table className="data" data-testid="orders-table">
+          <table className="data compact" data-testid="orders-table">
             <thead>
               <tr>
                 <th>Time</th>
@@ -78,8 +78,8 @@ export function OrdersTab() {
       </Card>
       <div className="stack">
         <div className="grid">
-          <Stat label="Orders" value={formatNumber(summary?.orders)} testId="summary-orders" />
-          <Stat label="Revenue" value={formatCurrency(summary?.revenue, currency)} testId="summary-revenue" />
+          <Stat label="Orders in the list" value={formatNumber(summary?.orders)} testId="summary-orders" />
+          <Stat label="Revenue · excl. cancelled and refunded" value={formatCurrency(summary?.revenue, currency)} testId="summary-revenue" />
           <Stat label="Average order value" value={formatCurrency(summary?.avgOrderValue, currency)} testId="summary-aov" />
         </div>
         <Card title="Status" hint="all orders" testId="chart-status">

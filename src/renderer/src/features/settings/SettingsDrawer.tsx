@@ -201,7 +201,7 @@ export function SettingsDrawer({ onClose }: { onClose(): void }) {
             type="submit"
             form="settings-form"
             className="btn primary"
-            disabled={!loaded || saving || clientErrorCount > 0}
+            disabled={!loaded || saving || !dirty || clientErrorCount > 0}
             data-testid="settings-save"
           >
             {saving ? 'Saving…' : 'Save'}
