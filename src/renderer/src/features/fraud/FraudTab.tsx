@@ -67,7 +67,7 @@ export function FraudTab() {
               <tbody>
                 {rows.map((a) => (
                   <tr key={a.orderId} data-testid="alert-row" data-order-id={a.orderId}>
-                    <td className="num" style={{ textAlign: 'left' }} title={a.orderTs}>
+                    <td className="tnum" title={a.orderTs}>
                       {formatTime(a.orderTs)}
                     </td>
                     <td className="mono ellipsis" title={a.orderId}>

@@ -89,7 +89,8 @@ export function Header({ onOpenSettings, onOpenExport }: { onOpenSettings(): voi
 export function Counters() {
   const { pipeline } = useStores()
   const totals = useSlice(pipeline, (s) => s.status?.totals)
-  const lag = useSlice(pipeline, (s) => s.status?.lagSeconds)
+  // Lag only means something while batches run; a stopped pipeline has none.
+  const lag = useSlice(pipeline, (s) => (s.status?.state === 'running' ? s.status.lagSeconds : null))
   return (
     <div className="counters">
       <div className="counter">

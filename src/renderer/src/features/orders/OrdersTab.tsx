@@ -47,7 +47,7 @@ export function OrdersTab() {
             <tbody>
               {orders.map((o) => (
                 <tr key={o.orderId} data-testid="order-row" data-order-id={o.orderId}>
-                  <td className="num" style={{ textAlign: 'left' }} title={o.orderTs}>
+                  <td className="tnum" title={o.orderTs}>
                     {formatTime(o.orderTs)}
                     {o.isLate && (
                       <span className="chip" style={{ marginLeft: 6 }} title="Arrived after the watermark">

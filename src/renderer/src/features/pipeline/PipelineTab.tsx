@@ -75,7 +75,7 @@ export function PipelineTab() {
                 {newestFirst.map((b) => (
                   <tr key={b.batchId} data-testid="batch-row">
                     <td className="num">{b.batchId}</td>
-                    <td className="num" style={{ textAlign: 'left' }}>
+                    <td className="tnum">
                       {formatTime(b.committedAt)}
                     </td>
                     <td className="num">{formatDuration(b.durationMs)}</td>
@@ -87,7 +87,7 @@ export function PipelineTab() {
                     <td className="num">{formatNumber(b.alerts)}</td>
                     <td className="num">{formatNumber(b.inputRate, 1)}</td>
                     <td className="num">{formatNumber(b.processingRate, 1)}</td>
-                    <td className="num muted" style={{ textAlign: 'left' }}>
+                    <td className="tnum muted">
                       {formatTime(b.watermark)}
                     </td>
                   </tr>

@@ -101,7 +101,7 @@ export function QuarantineBrowser() {
             <tbody>
               {q.rows.map((r) => (
                 <tr key={r.id} data-testid="quarantine-row">
-                  <td style={{ whiteSpace: 'nowrap' }} className="num">
+                  <td className="tnum">
                     {formatDateTime(r.ingestedAt)}
                   </td>
                   <td className="num">{r.batchId}</td>
