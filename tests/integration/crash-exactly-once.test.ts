@@ -38,7 +38,7 @@ describe('exactly-once under SIGKILL', () => {
     const expected = writeBulkInput(ws.input, { files: 40, ordersPerFile: 5000, customers: 1000, seed })
     let nextOrder = expected.nextOrder
     const baseMs = Date.parse('2024-03-01T00:00:00Z')
-    const batchArgs = ['--max-batch-bytes', String(4 * 1024 * 1024)]
+    const batchArgs = ['--max-batch-bytes', String(8 * 1024 * 1024)] // ~9 batches of 4-5 files
     const log: string[] = [`seed ${seed}`]
 
     const appendOrders = (path: string, count: number): string => {
