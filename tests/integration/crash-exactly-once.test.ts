@@ -2,6 +2,7 @@ import { appendFileSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { CliError } from '../../src/main/cli/errors'
+import { LakeError, openLake } from '../../src/main/lake/lake'
 import {
   cleanupTempDirs,
   linesWithOffsets,
@@ -183,6 +184,17 @@ describe('one lake, one process', () => {
     writeLines(ws.orders('1.jsonl'), [order({ order_id: 'lock-1' }), order({ order_id: 'lock-2' })])
     const owner = spawn(ws.input, ws.lake) // watches: keeps the lake open
     await owner.waitFor('batch 1:')
+
+    // in this process, directly
+    const lakeErr = await openLake(ws.lake).then(
+      async (lake) => {
+        await lake.close()
+        return null
+      },
+      (e: unknown) => e
+    )
+    expect(lakeErr).toBeInstanceOf(LakeError)
+    expect((lakeErr as LakeError).message).toMatch(/in use by another process \(PID \d+\)/)
 
     // in this process, through runFilePipeline
     const err = await runPipeline(ws).then(

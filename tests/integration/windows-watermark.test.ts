@@ -222,3 +222,33 @@ describe('configurable watermark', () => {
     ])
   })
 })
+
+describe('window size', () => {
+  it('rebuilds order_windows from silver when --window changes between runs', async () => {
+    const ws = makeWorkspace()
+    writeLines(ws.orders('1.jsonl'), [
+      order({ order_id: 'w1', customer_id: 'a', order_ts: ts(0), total_amount: 10 }),
+      order({ order_id: 'w2', customer_id: 'b', order_ts: ts(5 * MIN - 1), total_amount: 20 }),
+      order({ order_id: 'w3', customer_id: 'a', order_ts: ts(5 * MIN), total_amount: 30, status: 'cancelled' }),
+      order({ order_id: 'w4', customer_id: 'c', order_ts: ts(9 * MIN), total_amount: 40 })
+    ])
+    await runPipeline(ws)
+    expect(await query(ws.lake, windowsSql)).toHaveLength(4)
+
+    writeLines(ws.orders('2.jsonl'), [order({ order_id: 'w5', customer_id: 'a', order_ts: ts(MIN), total_amount: 50 })])
+    await runPipeline(ws, { window: 5 })
+    expect((await query(ws.lake, windowsSql)).map((w) => [w.start, w.end, w.orders, w.revenue, w.revenue_orders, w.unique_customers])).toEqual([
+      ['12:00:00', '12:05:00', 3, '80.00', 3, 2],
+      ['12:05:00', '12:10:00', 2, '40.00', 1, 2]
+    ])
+    await runPipeline(ws, { window: 1 })
+    expect((await query(ws.lake, windowsSql)).map((w) => [w.start, w.orders])).toEqual([
+      ['12:00:00', 1],
+      ['12:01:00', 1],
+      ['12:04:00', 1],
+      ['12:05:00', 1],
+      ['12:09:00', 1]
+    ])
+    await expectWindowsMatchSilver(ws)
+  })
+})
