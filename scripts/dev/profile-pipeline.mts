@@ -6,7 +6,7 @@ for (const m of ['run', 'runAndReadAll'] as const) {
     const t = performance.now()
     try { return await orig.call(this, sql, ...rest) } finally {
       const ms = performance.now() - t
-      if (ms > 20) console.error(`${ms.toFixed(0).padStart(6)} ms  ${sql.replace(/\s+/g, ' ').slice(0, 110)}`)
+      if (ms > (Number(process.env.MIN_MS) || 20)) console.error(`${ms.toFixed(0).padStart(6)} ms  ${sql.replace(/\s+/g, ' ').slice(0, 110)}`)
     }
   }
 }

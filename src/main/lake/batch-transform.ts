@@ -96,10 +96,10 @@ export async function transformOrders(
       CASE WHEN reason IS NOT NULL THEN raw END AS raw,
       ${ft('order_id')} AS order_id, ${ft('customer_id')} AS customer_id,
       try_cast(${ft('order_ts')} AS TIMESTAMPTZ) AS order_ts, lower(${ft('status')}) AS status,
-      upper(${ft('currency')}) AS currency, round(o.total_amount * 100)::BIGINT AS total_cents,
+      upper(${ft('currency')}) AS currency, try_cast(round(o.total_amount * 100) AS BIGINT) AS total_cents,
       list_transform(o.items, x -> {
         'product_id': trim(x.product_id), 'product_name': trim(x.product_name), 'category': lower(trim(x.category)),
-        'quantity': x.quantity, 'unit_price': round(x.unit_price, 2)::DECIMAL(18,2)}) AS items,
+        'quantity': x.quantity, 'unit_price': try_cast(round(x.unit_price, 2) AS DECIMAL(18,2))}) AS items,
       ${ft('payment_method')} AS payment_method, upper(${ft('shipping_country')}) AS shipping_country,
       upper(${ft('billing_country')}) AS billing_country, lower(${ft('channel')}) AS channel
     FROM v`)
@@ -169,22 +169,19 @@ export async function transformOrders(
     FROM silver_orders WHERE batch_id = ${batchId} AND fraud_score >= ${fraud.threshold}`)
 
   // 6. windows touched by this batch's on-time orders are recomputed exactly from silver.
-  const [maxTs] = await scalarRow(
+  const [read, bad, valid, late, alerts, maxTs, wm] = await scalarRow(
     conn,
-    `SELECT greatest(max(order_ts), ${previousMaxEventTs ? `TIMESTAMPTZ '${previousMaxEventTs}'` : 'NULL'})::VARCHAR
+    `SELECT (SELECT count(*) FROM _o), (SELECT count(reason) FROM _o),
+      count(*), count(*) FILTER (WHERE is_late), count(*) FILTER (WHERE fraud_score >= ${fraud.threshold}),
+      greatest(max(order_ts), ${previousMaxEventTs ? `TIMESTAMPTZ '${previousMaxEventTs}'` : 'NULL'})::VARCHAR,
+      (greatest(max(order_ts), ${previousMaxEventTs ? `TIMESTAMPTZ '${previousMaxEventTs}'` : 'NULL'})
+        - to_microseconds(${Math.round(watermarkMinutes * 60e6)}))::VARCHAR
      FROM silver_orders WHERE batch_id = ${batchId}`
   )
   const newMax = (maxTs as string | null) ?? previousMaxEventTs
   const newWatermark = newMax ? `(TIMESTAMPTZ '${newMax}' - to_microseconds(${Math.round(watermarkMinutes * 60e6)}))` : 'NULL::TIMESTAMPTZ'
   await recomputeWindows(conn, batchId, windowMinutes, newWatermark, `SELECT order_ts FROM silver_orders WHERE batch_id = ${batchId} AND NOT is_late`)
 
-  const [read, bad, valid, late, alerts] = await scalarRow(
-    conn,
-    `SELECT (SELECT count(*) FROM _o), (SELECT count(reason) FROM _o),
-      count(*), count(*) FILTER (WHERE is_late), count(*) FILTER (WHERE fraud_score >= ${fraud.threshold})
-     FROM silver_orders WHERE batch_id = ${batchId}`
-  )
-  const [wm] = await scalarRow(conn, `SELECT ${newWatermark}::VARCHAR`)
   await conn.run(`DROP TABLE _o; DROP TABLE _new; DROP TABLE _vel`)
   return {
     read: num(read),

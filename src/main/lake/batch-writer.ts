@@ -24,16 +24,6 @@ export interface CommittedBatch extends BatchProgress {
   lagMs: number | null
 }
 
-async function readMeta(lake: Lake, key: string): Promise<string | null> {
-  const r = await lake.writer.runAndReadAll(`SELECT value FROM lake_meta WHERE key = ${sqlString(key)}`)
-  return (r.getRows()[0]?.[0] as string | undefined) ?? null
-}
-
-export async function nextBatchId(lake: Lake): Promise<number> {
-  const r = await lake.writer.runAndReadAll(`SELECT coalesce(max(batch_id), 0) + 1 FROM batches`)
-  return Number(r.getRows()[0][0])
-}
-
 export async function committedOffsets(lake: Lake, sourceKind: string): Promise<Map<string, bigint>> {
   const r = await lake.reader.runAndReadAll(
     `SELECT key, next_offset FROM source_offsets WHERE source_kind = ${sqlString(sourceKind)}`
@@ -43,8 +33,6 @@ export async function committedOffsets(lake: Lake, sourceKind: string): Promise<
 
 async function writeSegments(lake: Lake, batchId: number, segments: Segment[]): Promise<void> {
   const conn = lake.writer
-  await conn.run(`CREATE OR REPLACE TEMP TABLE _known_errors (kind VARCHAR, source VARCHAR, byte_offset BIGINT,
-    kafka_partition INTEGER, kafka_offset BIGINT, reason VARCHAR, raw VARCHAR)`)
   const segRows: string[] = []
   segments.forEach((seg, i) => {
     if (seg.type === 'file') segRows.push(`(${sqlString(seg.path)}, -1, ${i})`)
@@ -53,8 +41,10 @@ async function writeSegments(lake: Lake, batchId: number, segments: Segment[]): 
       for (const p of parts) segRows.push(`(${sqlString(seg.source)}, ${p}, ${i})`)
     }
   })
-  await conn.run(`CREATE OR REPLACE TEMP TABLE _segments (source VARCHAR, part INTEGER, seg_no INTEGER)`)
-  if (segRows.length) await conn.run(`INSERT INTO _segments VALUES ${segRows.join(',')}`)
+  // The scratch tables live for the connection (created at open); emptying them is cheaper
+  // than creating tables inside every batch transaction.
+  await conn.run(`DELETE FROM _known_errors; DELETE FROM _segments;
+    ${segRows.length ? `INSERT INTO _segments VALUES ${segRows.join(',')};` : ''}`)
 
   for (const stream of ['customers', 'orders'] as const) {
     const files = segments.filter((s): s is FileSegment => s.type === 'file' && s.stream === stream)
@@ -102,18 +92,27 @@ async function writeBatchOnce(lake: Lake, plan: PlannedBatch, settings: Transfor
   const started = new Date()
   await conn.run('BEGIN TRANSACTION')
   try {
-    const batchId = await nextBatchId(lake)
-    const previousMax = await readMeta(lake, 'max_event_ts')
+    const head = await conn.runAndReadAll(`SELECT (SELECT coalesce(max(batch_id), 0) + 1 FROM batches),
+      (SELECT value FROM lake_meta WHERE key = 'max_event_ts')`)
+    const batchId = Number(head.getRows()[0][0])
+    const previousMax = (head.getRows()[0][1] as string | null) ?? null
     await writeSegments(lake, batchId, plan.segments)
-    const knownBad = await quarantineKnownErrors(conn, batchId)
-    const customers = await transformCustomers(conn, batchId)
-    const orders = await transformOrders(conn, batchId, settings, previousMax)
+    const hasLines = plan.segments.some((s) => s.type === 'lines')
+    const knownBad = hasLines ? await quarantineKnownErrors(conn, batchId) : 0
+    const customers = plan.segments.some((s) => s.stream === 'customers')
+      ? await transformCustomers(conn, batchId)
+      : { read: 0, bad: 0 }
+    const orders = plan.segments.some((s) => s.stream === 'orders')
+      ? await transformOrders(conn, batchId, settings, previousMax)
+      : { read: 0, quarantined: 0, valid: 0, late: 0, duplicates: 0, alerts: 0, maxEventTs: previousMax, watermark: null }
+    const bookkeeping: string[] = []
     if (orders.maxEventTs) {
-      await conn.run(`INSERT INTO lake_meta VALUES ('max_event_ts', ${sqlString(orders.maxEventTs)})
+      bookkeeping.push(`INSERT INTO lake_meta VALUES ('max_event_ts', ${sqlString(orders.maxEventTs)})
         ON CONFLICT (key) DO UPDATE SET value = excluded.value`)
     }
-    for (const o of plan.offsets) {
-      await conn.run(`INSERT INTO source_offsets VALUES (${sqlString(o.sourceKind)}, ${sqlString(o.key)}, ${o.offset}, ${batchId})
+    if (plan.offsets.length) {
+      const values = plan.offsets.map((o) => `(${sqlString(o.sourceKind)}, ${sqlString(o.key)}, ${o.offset}, ${batchId})`)
+      bookkeeping.push(`INSERT INTO source_offsets VALUES ${values.join(',')}
         ON CONFLICT (source_kind, key) DO UPDATE SET next_offset = excluded.next_offset, batch_id = excluded.batch_id`)
     }
     const committedAt = new Date()
@@ -141,10 +140,11 @@ async function writeBatchOnce(lake: Lake, plan: PlannedBatch, settings: Transfor
       lagMs: null
     }
     const offsetsJson = JSON.stringify(plan.offsets.map((o) => ({ ...o, offset: o.offset.toString() })))
-    await conn.run(`INSERT INTO batches VALUES (${batchId}, TIMESTAMPTZ '${result.startedAt}', TIMESTAMPTZ '${result.committedAt}',
+    bookkeeping.push(`INSERT INTO batches VALUES (${batchId}, TIMESTAMPTZ '${result.startedAt}', TIMESTAMPTZ '${result.committedAt}',
       ${durationMs}, ${rowsRead}, ${orders.valid}, ${quarantined}, ${orders.late}, ${orders.duplicates}, ${orders.alerts}, ${plan.bytes},
       ${result.inputRate}, ${result.processingRate}, ${orders.watermark ? `TIMESTAMPTZ '${orders.watermark}'` : 'NULL'},
       ${orders.maxEventTs ? `TIMESTAMPTZ '${orders.maxEventTs}'` : 'NULL'}, ${sqlString(offsetsJson)})`)
+    await conn.run(bookkeeping.join(';\n'))
     await conn.run('COMMIT')
     const done = new Date()
     result.committedAt = done.toISOString()

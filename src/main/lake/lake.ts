@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api'
-import { SCHEMA_SQL, SCHEMA_VERSION } from './schema'
+import { SCHEMA_SQL, SCHEMA_VERSION, SCRATCH_SQL } from './schema'
 
 // The lake is one DuckDB file. This module is the only one that opens it; everything else gets
 // a Lake with a writer connection (micro-batches, one transaction each) and a reader connection
@@ -65,6 +65,7 @@ export async function openLake(dir: string, opts: { threads?: number } = {}): Pr
   const reader = await instance.connect()
   try {
     await writer.run(SCHEMA_SQL)
+    await writer.run(SCRATCH_SQL)
     await writer.run(
       `INSERT INTO lake_meta VALUES ('schema_version', '${SCHEMA_VERSION}') ON CONFLICT (key) DO NOTHING`
     )

@@ -57,6 +57,10 @@ const ITEM_FIELDS: FieldSpec[] = [
   { name: 'unit_price', kind: 'number' }
 ]
 
+// Bounds that keep every amount exact in DECIMAL(18,2) and BIGINT cents.
+const MAX_AMOUNT = 1e12
+const MAX_QUANTITY = 1_000_000
+
 const sqlList = (values: readonly string[]) => `(${values.map((v) => `'${v}'`).join(',')})`
 
 function jsonStructSpec(fields: FieldSpec[]): string {
@@ -111,8 +115,11 @@ function itemProblem(): string {
       (f) =>
         `WHEN json_type(x.${f.name}) NOT IN ${KIND_TYPES[f.kind]} THEN 'wrong type for items[' || (i - 1) || '].${f.name}: expected ${KIND_WORDS[f.kind]}'`
     ),
-    `WHEN (x.quantity)::HUGEINT < 1 THEN 'items[' || (i - 1) || '].quantity must be at least 1'`,
-    `WHEN (x.unit_price)::DOUBLE < 0 THEN 'items[' || (i - 1) || '].unit_price is negative'`
+    `WHEN (x.quantity)::DOUBLE < 1 THEN 'items[' || (i - 1) || '].quantity must be at least 1'`,
+    `WHEN (x.quantity)::DOUBLE > ${MAX_QUANTITY} THEN 'items[' || (i - 1) || '].quantity is too large (at most ${MAX_QUANTITY})'`,
+    `WHEN NOT isfinite((x.unit_price)::DOUBLE) THEN 'items[' || (i - 1) || '].unit_price is not a finite number'`,
+    `WHEN (x.unit_price)::DOUBLE < 0 THEN 'items[' || (i - 1) || '].unit_price is negative'`,
+    `WHEN (x.unit_price)::DOUBLE > ${MAX_AMOUNT} THEN 'items[' || (i - 1) || '].unit_price is too large (at most ${MAX_AMOUNT})'`
   ]
   const notObject = `WHEN coalesce(json_type(items_raw[i]), 'NULL') <> 'OBJECT' THEN 'items[' || (i - 1) || '] is not an object (got ' || lower(coalesce(json_type(items_raw[i]), 'NULL')) || ')'`
   return `list_filter(list_transform(items_f, (x, i) -> CASE ${notObject} ${checks.join(' ')} END), p -> p IS NOT NULL)[1]`
@@ -175,11 +182,11 @@ const orderValueChecks = [
   `try_cast(${typedText('order_ts')} AS TIMESTAMPTZ) IS NOT NULL`,
   `lower(${typedText('status')}) IN ${sqlList(ORDER_STATUSES)}`,
   `regexp_matches(${typedText('currency')}, '^[A-Za-z]{3}$')`,
-  `o.total_amount >= 0`,
+  `isfinite(o.total_amount) AND o.total_amount >= 0 AND o.total_amount <= ${MAX_AMOUNT}`,
   `regexp_matches(${typedText('shipping_country')}, '^[A-Za-z]{2}$')`,
   `regexp_matches(${typedText('billing_country')}, '^[A-Za-z]{2}$')`,
   `lower(${typedText('channel')}) IN ${sqlList(CHANNELS)}`,
-  `list_bool_and(list_transform(o.items, x -> x.quantity >= 1 AND x.unit_price >= 0))`,
+  `list_bool_and(list_transform(o.items, x -> x.quantity BETWEEN 1 AND ${MAX_QUANTITY} AND isfinite(x.unit_price) AND x.unit_price BETWEEN 0 AND ${MAX_AMOUNT}))`,
   `abs(o.total_amount - list_sum(list_transform(o.items, x -> x.quantity * x.unit_price))) <= 0.01 + 1e-9`
 ]
 
@@ -212,7 +219,9 @@ export function orderValidationCtes(): string {
         THEN 'order_ts is not an ISO-8601 timestamp with offset: ' || left(${fieldText('order_ts')}, 60)
       WHEN lower(${fieldText('status')}) NOT IN ${sqlList(ORDER_STATUSES)} THEN 'unknown status: ' || left(${fieldText('status')}, 60)
       WHEN NOT regexp_matches(${fieldText('currency')}, '^[A-Za-z]{3}$') THEN 'currency must be 3 letters, got: ' || left(${fieldText('currency')}, 60)
+      WHEN NOT isfinite(${amount}) THEN 'total_amount is not a finite number'
       WHEN ${amount} < 0 THEN 'negative amount: total_amount = ' || f.total_amount::VARCHAR
+      WHEN ${amount} > ${MAX_AMOUNT} THEN 'total_amount is too large (at most ${MAX_AMOUNT}): ' || f.total_amount::VARCHAR
       WHEN NOT regexp_matches(${fieldText('shipping_country')}, '^[A-Za-z]{2}$') THEN 'shipping_country must be an ISO alpha-2 code, got: ' || left(${fieldText('shipping_country')}, 60)
       WHEN NOT regexp_matches(${fieldText('billing_country')}, '^[A-Za-z]{2}$') THEN 'billing_country must be an ISO alpha-2 code, got: ' || left(${fieldText('billing_country')}, 60)
       WHEN lower(${fieldText('channel')}) NOT IN ${sqlList(CHANNELS)} THEN 'unknown channel: ' || left(${fieldText('channel')}, 60)

@@ -181,7 +181,8 @@ export class FolderSource implements Source {
       const limit = bytes === 0 || c.start > 0 ? Math.min(c.size, c.start + Math.max(maxBytes - bytes, 64 * 1024)) : c.size
       const end = await lastCompleteLineEnd(c.path, c.start, limit)
       if (end <= c.start) continue
-      if (c.start === 0 && end === c.size) {
+      // DuckDB expands glob characters in paths it reads, so such files are read here instead.
+      if (c.start === 0 && end === c.size && !/[*?[\]{}]/.test(c.path)) {
         segments.push({ type: 'file', stream: c.stream, path: c.path, start: 0, end })
       } else {
         segments.push(await this.readLines({ type: 'file', stream: c.stream, path: c.path, start: c.start, end }))
