@@ -104,7 +104,10 @@ export class PipelineController {
       if (s.source.kind === 'generator') {
         for (const sub of ['orders', 'customers']) mkdirSync(join(input, sub), { recursive: true })
       }
-      const source = new FolderSource(input, s.source.kind === 'generator' ? 'generator' : 'folder')
+      const source =
+        s.source.kind === 'generator'
+          ? new FolderSource(input, 'generator', { deleteIngested: true })
+          : new FolderSource(input, 'folder')
       const pipeline = new Pipeline({
         lake,
         source,

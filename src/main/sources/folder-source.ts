@@ -1,6 +1,6 @@
 import { existsSync, statSync } from 'node:fs'
-import { open, readdir, stat } from 'node:fs/promises'
-import { join, resolve } from 'node:path'
+import { open, readdir, stat, unlink } from 'node:fs/promises'
+import { basename, join, resolve, sep } from 'node:path'
 import { isUtf8 } from 'node:buffer'
 import { watch, type FSWatcher } from 'chokidar'
 import { MAX_LINE_BYTES } from '../../shared/events'
@@ -98,8 +98,22 @@ export class FolderSource implements Source {
   private watcher: FSWatcher | null = null
   private listeners = new Set<() => void>()
   private warnings: string[] = []
+  /** Files the watcher reported since the last poll; only these are stat'ed between full scans. */
+  private dirty = new Set<string>()
+  private lastFullScan = 0
+  /** Full rescans catch changes a watcher can miss (network drives, events lost under load). */
+  fullScanEveryMs = 30_000
 
-  constructor(inputDir: string, kind: 'folder' | 'generator' = 'folder') {
+  /**
+   * deleteIngested: remove a file once the lake holds all of it. Used for the built-in
+   * generator's folder, whose files are only a hand-over (bronze keeps every line), so that
+   * hours of running leave neither the folder nor this class's state growing.
+   */
+  constructor(
+    inputDir: string,
+    kind: 'folder' | 'generator' = 'folder',
+    private readonly options: { deleteIngested?: boolean } = {}
+  ) {
     this.inputDir = resolve(inputDir)
     this.description = { kind, label: this.inputDir }
   }
@@ -121,8 +135,17 @@ export class FolderSource implements Source {
       depth: 0,
       ignored: (p, stats) => !!stats?.isFile() && !isInputFile(p.split(/[\\/]/).pop() ?? '')
     })
-    const wake = () => this.listeners.forEach((l) => l())
-    this.watcher.on('add', wake).on('change', wake).on('addDir', wake)
+    const wake = (path?: string) => {
+      if (path) this.dirty.add(resolve(path))
+      this.listeners.forEach((l) => l())
+    }
+    this.watcher
+      .on('add', wake)
+      .on('change', wake)
+      .on('addDir', () => {
+        this.lastFullScan = 0
+        wake()
+      })
   }
 
   onInput(listener: () => void): () => void {
@@ -135,38 +158,52 @@ export class FolderSource implements Source {
   }
 
   private async candidates(): Promise<Candidate[]> {
-    const out: Candidate[] = []
-    const present = new Set<string>()
-    for (const stream of STREAMS) {
-      const dir = join(this.inputDir, stream)
-      let names: string[]
-      try {
-        names = await readdir(dir)
-      } catch {
-        continue
-      }
-      for (const name of names) {
-        if (!isInputFile(name)) continue
-        const path = join(dir, name)
-        present.add(path)
-        let st
+    const full = !this.watcher || Date.now() - this.lastFullScan >= this.fullScanEveryMs
+    const paths: { stream: Stream; path: string }[] = []
+    if (full) {
+      this.lastFullScan = Date.now()
+      const present = new Set<string>()
+      for (const stream of STREAMS) {
+        const dir = join(this.inputDir, stream)
+        let names: string[]
         try {
-          st = await stat(path)
+          names = await readdir(dir)
         } catch {
           continue
         }
-        if (!st.isFile()) continue
-        const start = this.offsets.get(path) ?? 0
-        if (st.size < start) {
-          const w = `${path} is shorter (${st.size} bytes) than what was already ingested (${start} bytes); it is ignored`
-          if (!this.warnings.includes(w)) this.warnings.push(w)
-          continue
+        for (const name of names) {
+          if (!isInputFile(name)) continue
+          const path = join(dir, name)
+          present.add(path)
+          paths.push({ stream, path })
         }
-        if (st.size > start) out.push({ stream, path, size: st.size, mtimeMs: st.mtimeMs, start })
+      }
+      // Forget offsets of files that are gone so this map tracks the folder, not all history.
+      for (const key of this.offsets.keys()) if (!present.has(key)) this.offsets.delete(key)
+    } else {
+      for (const path of this.dirty) {
+        const stream = STREAMS.find((s) => path.startsWith(join(this.inputDir, s) + sep))
+        if (stream && isInputFile(basename(path))) paths.push({ stream, path })
       }
     }
-    // Forget offsets of files that are gone so this map tracks the folder, not all history.
-    for (const key of this.offsets.keys()) if (!present.has(key)) this.offsets.delete(key)
+    this.dirty.clear()
+    const out: Candidate[] = []
+    for (const { stream, path } of paths) {
+      let st
+      try {
+        st = await stat(path)
+      } catch {
+        continue
+      }
+      if (!st.isFile()) continue
+      const start = this.offsets.get(path) ?? 0
+      if (st.size < start) {
+        const w = `${path} is shorter (${st.size} bytes) than what was already ingested (${start} bytes); it is ignored`
+        if (!this.warnings.includes(w)) this.warnings.push(w)
+        continue
+      }
+      if (st.size > start) out.push({ stream, path, size: st.size, mtimeMs: st.mtimeMs, start })
+    }
     out.sort((a, b) => a.mtimeMs - b.mtimeMs || a.path.localeCompare(b.path))
     return out
   }
@@ -176,8 +213,12 @@ export class FolderSource implements Source {
     const offsets: PlannedBatch['offsets'] = []
     let bytes = 0
     let newest = 0
-    for (const c of await this.candidates()) {
-      if (bytes > 0 && bytes + (c.size - c.start) > maxBytes && c.start === 0) break
+    const candidates = await this.candidates()
+    for (const [i, c] of candidates.entries()) {
+      if (bytes > 0 && bytes + (c.size - c.start) > maxBytes && c.start === 0) {
+        for (const rest of candidates.slice(i)) this.dirty.add(rest.path)
+        break
+      }
       const limit = bytes === 0 || c.start > 0 ? Math.min(c.size, c.start + Math.max(maxBytes - bytes, 64 * 1024)) : c.size
       const end = await lastCompleteLineEnd(c.path, c.start, limit)
       if (end <= c.start) continue
@@ -190,7 +231,12 @@ export class FolderSource implements Source {
       offsets.push({ sourceKind: FILE_SOURCE_KIND, key: c.path, offset: BigInt(end) })
       bytes += end - c.start
       newest = Math.max(newest, c.mtimeMs)
-      if (bytes >= maxBytes) break
+      // A partly read file (limit reached, or a line still being written) is looked at again.
+      if (end < c.size) this.dirty.add(c.path)
+      if (bytes >= maxBytes) {
+        for (const rest of candidates.slice(i + 1)) this.dirty.add(rest.path)
+        break
+      }
     }
     if (segments.length === 0) return null
     return { segments, offsets, bytes, newestInputAt: new Date(newest) }
@@ -207,6 +253,17 @@ export class FolderSource implements Source {
 
   async afterCommit(batch: PlannedBatch): Promise<void> {
     for (const o of batch.offsets) this.offsets.set(o.key, Number(o.offset))
+    if (!this.options.deleteIngested) return
+    for (const o of batch.offsets) {
+      try {
+        if ((await stat(o.key)).size === Number(o.offset)) {
+          await unlink(o.key)
+          this.offsets.delete(o.key)
+        }
+      } catch {
+        /* already gone, or being written: the next full scan decides */
+      }
+    }
   }
 
   async close(): Promise<void> {
