@@ -52,7 +52,10 @@ export async function verifyFileSegments(
   const ends = new Map<string, bigint>()
   for (const [source, end] of reader.getRows()) ends.set(String(source), BigInt(end as bigint))
   const bad = segments.filter((s) => ends.get(s.path) !== BigInt(s.end - s.start))
-  await conn.run(`DELETE FROM ${table} WHERE batch_id = ${batchId} AND raw IS NULL AND kafka_partition IS NULL`)
+  // Blank lines (empty or only spaces/tabs) are not records.
+  await conn.run(
+    `DELETE FROM ${table} WHERE batch_id = ${batchId} AND kafka_partition IS NULL AND (raw IS NULL OR trim(raw, ' \t\r') = '')`
+  )
   return bad
 }
 

@@ -95,15 +95,22 @@ function presenceAndTypeArms(fields: FieldSpec[]): string[] {
     ...fields.map((fl) => `WHEN ${t(fl.name)} = 'NULL' THEN 'missing field ${fl.name}'`),
     ...fields.map(
       (fl) =>
-        `WHEN ${t(fl.name)} NOT IN ${KIND_TYPES[fl.kind]} THEN 'wrong type for ${fl.name}: expected ${KIND_WORDS[fl.kind]}, got ' || lower(${t(fl.name)})`
+        `WHEN ${t(fl.name)} NOT IN ${KIND_TYPES[fl.kind]} THEN 'wrong type for ${fl.name}: expected ${KIND_WORDS[fl.kind]}, got ' || ${jsonWord(t(fl.name))}`
     )
   ]
   return [`WHEN NOT (${allTypesOk(fields)}) THEN CASE ${detail.join(' ')} END`]
 }
 
+/** DuckDB's JSON type names in the words of JSON, for reasons people read. */
+const jsonWord = (t: string) =>
+  `CASE ${t} WHEN 'VARCHAR' THEN 'a string' WHEN 'BIGINT' THEN 'a number' WHEN 'UBIGINT' THEN 'a number'
+    WHEN 'DOUBLE' THEN 'a number' WHEN 'BOOLEAN' THEN 'a boolean' WHEN 'ARRAY' THEN 'an array'
+    WHEN 'OBJECT' THEN 'an object' WHEN 'NULL' THEN 'null' ELSE lower(${t}) END`
+
 const headArms = `WHEN strlen(raw) > ${MAX_LINE_BYTES} THEN 'line over 1 MiB (' || strlen(raw) || ' bytes)'
+    WHEN starts_with(raw, chr(65279)) THEN 'line starts with a byte order mark (BOM); save the file as UTF-8 without BOM'
     WHEN j IS NULL THEN 'malformed JSON'
-    WHEN json_type(j) <> 'OBJECT' THEN 'not a JSON object (got ' || lower(json_type(j)) || ')'`
+    WHEN json_type(j) <> 'OBJECT' THEN 'not a JSON object (got ' || ${jsonWord('json_type(j)')} || ')'`
 
 /** First problem among the items (`items_f`), or NULL. */
 function itemProblem(): string {

@@ -65,6 +65,11 @@ async function readRange(path: string, start: number, end: number): Promise<Buff
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true })
 
+function isBlank(buf: Buffer, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (buf[i] !== 32 && buf[i] !== 9 && buf[i] !== 13) return false
+  return true
+}
+
 /** Splits complete lines of a byte range into input lines with exact byte offsets. */
 export function splitLines(buf: Buffer, baseOffset: number): InputLine[] {
   const lines: InputLine[] = []
@@ -75,7 +80,7 @@ export function splitLines(buf: Buffer, baseOffset: number): InputLine[] {
     if (nl < 0) nl = buf.length
     let end = nl
     if (end > pos && buf[end - 1] === 13) end--
-    if (end > pos) {
+    if (end > pos && !isBlank(buf, pos, end)) {
       const bytes = buf.subarray(pos, end)
       const line: InputLine = { raw: null, byteOffset: baseOffset + pos }
       if (allUtf8 || isUtf8(bytes)) line.raw = allUtf8 ? bytes.toString('utf8') : strictUtf8.decode(bytes)
