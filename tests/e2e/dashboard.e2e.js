@@ -1,0 +1,232 @@
+// The dashboard as a person uses it, in Chromium at 1280×800, against a real `streamdesk serve`:
+// start the built-in generator + pipeline, look at every tab, drop a big order into the input
+// folder and find it among the fraud alerts, export the lake, stop, and read the quarantine.
+//
+// The tests in this file run in order and share one server and one browser page.
+
+import assert from 'node:assert/strict'
+import { existsSync, readFileSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
+import { after, before, test } from 'node:test'
+import {
+  craftedOrder,
+  eventually,
+  launchBrowser,
+  openTab,
+  parseShownNumber,
+  sleep,
+  startServe,
+  textOf,
+  writeAtomically
+} from './helpers.js'
+
+const KPI_IDS = ['orders-per-minute', 'revenue', 'avg-order-value', 'unique-customers']
+const BIG_ORDER_ID = `ord_e2e_big_${Date.now().toString(36)}`
+const BROKEN_MARKER = `e2e-broken-${Date.now().toString(36)}`
+const BAD_FILE = `orders-e2e-bad-lines-${process.pid}.jsonl`
+const MISSING_FIELD_ID = `ord_e2e_nocustomer_${Date.now().toString(36)}`
+
+let server
+let browser
+let page
+
+before(async () => {
+  // A livelier generator than the default (20 orders/s, 3 % fraud) so every tab has data within
+  // seconds, but slow enough that one alert stays in the 100-row alerts table for a while.
+  server = await startServe({
+    name: 'dashboard',
+    settings: { generator: { pace: 'rate', ratePerSecond: 40, fraudRate: 0.1 }, pipeline: { triggerMs: 500 } }
+  })
+  browser = await launchBrowser()
+  page = browser.page
+  await page.goto(server.url)
+})
+
+after(async () => {
+  await browser?.close()
+  if (server) {
+    const ended = await server.stop()
+    rmSync(server.dir, { recursive: true, force: true })
+    assert.ok(ended.signal === null || ended.signal === 'SIGINT', `serve had to be killed (${JSON.stringify(ended)})`)
+  }
+})
+
+async function kpiValues() {
+  const values = {}
+  for (const id of KPI_IDS) values[id] = await textOf(page.getByTestId(`kpi-${id}-value`))
+  return values
+}
+
+test('1. Start: the state badge says running and the KPI cards show non-zero numbers', async () => {
+  const badge = page.getByTestId('pipeline-state')
+  await eventually(async () => (await badge.getAttribute('data-state')) === 'stopped', { message: 'the state badge to say stopped before Start' })
+  assert.equal(await textOf(page.getByTestId('source-label')).then((t) => t.startsWith('built-in generator')), true)
+
+  const start = page.getByTestId('pipeline-start')
+  await eventually(() => start.isEnabled(), { message: 'the Start button to be enabled' })
+  await start.click()
+
+  await eventually(async () => (await badge.getAttribute('data-state')) === 'running', { message: 'the state badge to say running' })
+  assert.equal(await textOf(badge), 'Running')
+
+  const values = await eventually(
+    async () => {
+      const v = await kpiValues()
+      return Object.values(v).every((t) => parseShownNumber(t) > 0) ? v : null
+    },
+    { message: 'all four KPI cards to show non-zero numbers' }
+  )
+  assert.match(values.revenue, /\$/, 'revenue is shown as money')
+  assert.match(values['avg-order-value'], /\$/, 'the average order value is shown as money')
+  // The charts under the KPIs are drawn too.
+  for (const id of ['chart-revenue', 'chart-orders']) {
+    await page.getByTestId(id).locator('canvas').first().waitFor({ state: 'visible', timeout: 10_000 })
+  }
+})
+
+test('2. Every tab shows data: Fraud, Recent orders, Pipeline', async () => {
+  await openTab(page, 'fraud')
+  const alertRows = page.getByTestId('alert-row')
+  await eventually(async () => (await alertRows.count()) > 0, { message: 'rows in the fraud alerts table' })
+  await page.getByTestId('chart-fraud-histogram').locator('canvas').first().waitFor({ state: 'visible', timeout: 10_000 })
+  await page.getByTestId('chart-alerts-timeline').locator('canvas').first().waitFor({ state: 'visible', timeout: 10_000 })
+  const firstScore = parseShownNumber(await textOf(alertRows.first().locator('td.num').nth(1)))
+  assert.ok(firstScore >= 3, `an alert's score is at least the threshold 3, got ${firstScore}`)
+
+  await openTab(page, 'orders')
+  await eventually(async () => (await page.getByTestId('order-row').count()) > 0, { message: 'rows in the recent orders table' })
+  for (const id of ['summary-orders', 'summary-revenue', 'summary-aov']) {
+    await eventually(async () => parseShownNumber(await textOf(page.getByTestId(id))) > 0, { message: `${id} to be non-zero` })
+  }
+  await page.getByTestId('chart-status').locator('canvas').first().waitFor({ state: 'visible', timeout: 10_000 })
+
+  await openTab(page, 'pipeline')
+  await eventually(async () => (await page.getByTestId('batch-row').count()) > 0, { message: 'rows in the batches table' })
+  await eventually(async () => parseShownNumber(await textOf(page.getByTestId('stat-orders'))) > 0, { message: 'valid orders on the Pipeline tab' })
+  assert.match(await textOf(page.getByTestId('stat-last-batch')), /^#\d+$/)
+})
+
+test('3. A crafted order over $5,000 dropped into the input folder shows up as a fraud alert with its score', async () => {
+  const order = craftedOrder({ orderId: BIG_ORDER_ID })
+  assert.ok(order.total_amount > 5000)
+  writeAtomically(join(server.input, 'orders'), `orders-e2e-${BIG_ORDER_ID}.jsonl`, JSON.stringify(order) + '\n')
+
+  await openTab(page, 'fraud')
+  const row = page.locator(`[data-testid="alert-row"][data-order-id="${BIG_ORDER_ID}"]`)
+  await eventually(async () => (await row.count()) === 1, { message: `the alert row for ${BIG_ORDER_ID}` })
+  const cells = await row.locator('td').allTextContents()
+  // Time | Order | Customer | Amount | Score | Reasons
+  assert.equal(cells[1].trim(), BIG_ORDER_ID)
+  assert.equal(cells[2].trim(), order.customer_id)
+  assert.equal(parseShownNumber(cells[3]), order.total_amount, `amount cell ${cells[3]}`)
+  const score = parseShownNumber(cells[4])
+  assert.ok(score >= 4, `score shown in the row is ${cells[4]}, expected at least 4`)
+  assert.match(cells[5], /5000|5,000/, `reasons name the amount rule: ${cells[5]}`)
+})
+
+test('6. Export to Parquet: the result shows and every table is on disk with a manifest', async () => {
+  const outDir = join(server.dir, 'export-parquet')
+  await page.getByTestId('open-export').click()
+  await page.getByTestId('export-dialog').waitFor({ state: 'visible' })
+  await page.getByTestId('export-dir').fill(outDir)
+  await page.getByTestId('export-format-parquet').click()
+  assert.equal(await page.getByTestId('export-format-parquet').getAttribute('aria-pressed'), 'true')
+  await page.getByTestId('export-run').click()
+
+  const result = page.getByTestId('export-result')
+  await result.waitFor({ state: 'visible', timeout: 30_000 })
+  assert.equal(await textOf(page.getByTestId('export-result-path')), outDir)
+  const shown = await page.getByTestId('export-result-table').allTextContents()
+  assert.ok(shown.length >= 9, `the result lists every table (${shown.length})`)
+
+  const manifestFile = join(outDir, 'manifest.json')
+  assert.ok(existsSync(manifestFile), 'manifest.json exists')
+  const manifest = JSON.parse(readFileSync(manifestFile, 'utf8'))
+  assert.equal(manifest.format, 'parquet')
+  const names = manifest.tables.map((t) => t.name)
+  for (const table of ['bronze_orders', 'bronze_customers', 'silver_orders', 'customers', 'quarantine', 'order_windows', 'fraud_alerts', 'batches', 'source_offsets']) {
+    assert.ok(names.includes(table), `manifest lists ${table}`)
+  }
+  assert.equal(shown.length, manifest.tables.length)
+
+  // Each file is real Parquet with exactly the row count the manifest (and the dialog) claims.
+  const { DuckDBInstance } = await import('@duckdb/node-api')
+  const db = await DuckDBInstance.create(':memory:')
+  const conn = await db.connect()
+  try {
+    for (const t of manifest.tables) {
+      const file = join(outDir, t.file)
+      assert.equal(t.file, `${t.name}.parquet`)
+      assert.ok(existsSync(file), `${t.file} exists`)
+      const r = await conn.runAndReadAll(`SELECT count(*) FROM read_parquet('${file.replace(/'/g, "''")}')`)
+      assert.equal(Number(r.getRows()[0][0]), t.rows, `${t.file} holds ${t.rows} rows`)
+      const line = shown.find((s) => s.startsWith(t.name))
+      assert.ok(line, `the dialog lists ${t.name}`)
+      assert.equal(parseShownNumber(line.slice(t.name.length)), t.rows, `the dialog shows ${t.rows} rows for ${t.name}`)
+    }
+    const silver = manifest.tables.find((t) => t.name === 'silver_orders')
+    assert.ok(silver.rows > 0, 'silver_orders is not empty')
+  } finally {
+    conn.closeSync()
+    db.closeSync?.()
+  }
+
+  await page.getByTestId('export-close').click()
+  await page.getByTestId('export-dialog').waitFor({ state: 'detached' })
+})
+
+test('7. Stop: state stopped, the orders counter stops growing, and the quarantine browser shows the bad lines with their reasons', async () => {
+  // Bad lines first, while the pipeline runs: malformed JSON and an order without customer_id.
+  const missingField = craftedOrder({ orderId: MISSING_FIELD_ID })
+  delete missingField.customer_id
+  writeAtomically(
+    join(server.input, 'orders'),
+    BAD_FILE,
+    `{"order_id": "${BROKEN_MARKER}", this is not JSON\n${JSON.stringify(missingField)}\n`
+  )
+  await openTab(page, 'pipeline')
+  await eventually(async () => parseShownNumber(await textOf(page.getByTestId('stat-quarantined'))) >= 2, {
+    message: 'the Quarantined stat to count the two bad lines'
+  })
+
+  await page.getByTestId('pipeline-stop').click()
+  const badge = page.getByTestId('pipeline-state')
+  await eventually(async () => (await badge.getAttribute('data-state')) === 'stopped', { message: 'the state badge to say stopped' })
+  assert.equal(await textOf(badge), 'Stopped')
+  await eventually(() => page.getByTestId('pipeline-start').isEnabled(), { message: 'Start to be enabled again' })
+
+  // The counter may still take the final push; after that it must not move.
+  await sleep(1500)
+  const counter = page.getByTestId('counter-orders')
+  const before = parseShownNumber(await textOf(counter))
+  const statBefore = parseShownNumber(await textOf(page.getByTestId('stat-orders')))
+  assert.ok(before > 0)
+  for (let i = 0; i < 4; i++) {
+    await sleep(1000)
+    assert.equal(parseShownNumber(await textOf(counter)), before, 'the orders counter keeps still after Stop')
+  }
+  assert.equal(parseShownNumber(await textOf(page.getByTestId('stat-orders'))), statBefore, 'valid orders keep still after Stop')
+  assert.equal(statBefore, before, 'header counter and Pipeline stat agree')
+
+  // The quarantine browser, refreshed the way a person would.
+  await page.getByTestId('quarantine-refresh').click()
+  const rows = page.getByTestId('quarantine-row')
+  const brokenRow = rows.filter({ hasText: BROKEN_MARKER })
+  await eventually(async () => (await brokenRow.count()) === 1, {
+    message: 'the malformed line in the quarantine browser',
+    detail: () => page.getByTestId('quarantine').innerText()
+  })
+  assert.equal(await textOf(brokenRow.getByTestId('quarantine-reason')), 'malformed JSON')
+  assert.match(await textOf(brokenRow.getByTestId('quarantine-raw')), /this is not JSON/)
+  const rowText = await textOf(brokenRow)
+  assert.ok(rowText.includes(`${BAD_FILE}:byte 0`), `the row says which file and where the line came from: ${rowText}`)
+
+  const missingRow = rows.filter({ hasText: MISSING_FIELD_ID })
+  await eventually(async () => (await missingRow.count()) === 1, { message: 'the order without customer_id in the quarantine browser' })
+  assert.equal(await textOf(missingRow.getByTestId('quarantine-reason')), 'missing field customer_id')
+  assert.match(await textOf(page.getByTestId('quarantine-range')), /of [1-9]/)
+})
+
+test('the page logged no errors along the way', () => {
+  assert.deepEqual(browser.problems, [])
+})
