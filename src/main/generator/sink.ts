@@ -1,7 +1,9 @@
 import type { CustomerEvent, OrderEvent } from '../../shared/events'
+import type { KafkaConnection } from '../sources/kafka-client'
+import type { KafkaCompression } from './kafka-sink'
 
-// Where generated events go. The file sink writes NDJSON files; a Kafka sink (later) will
-// produce messages. Both must deliver a batch's customers BEFORE its orders, so a customer
+// Where generated events go. The file sink writes NDJSON files; the Kafka sink produces
+// messages. Both must deliver a batch's customers BEFORE its orders, so a customer
 // record is never behind that customer's first order.
 
 export interface EventBatch {
@@ -16,9 +18,15 @@ export interface EventSink {
 }
 
 /** How to open a sink; a serializable description so it can cross into a worker thread. */
-export type SinkSpec = { kind: 'file'; dir: string }
-// A Kafka sink adds e.g. `| { kind: 'kafka'; servers: string[]; ordersTopic: string; customersTopic: string }`
-// here and a case in openSink (open-sink.ts).
+export type SinkSpec =
+  | { kind: 'file'; dir: string }
+  | {
+      kind: 'kafka'
+      connection: KafkaConnection
+      ordersTopic: string
+      customersTopic: string
+      compression?: KafkaCompression
+    }
 
 export function emptyBatch(): EventBatch {
   return { orders: [], customers: [] }

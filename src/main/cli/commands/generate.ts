@@ -1,6 +1,8 @@
 import { resolve } from 'node:path'
 import type { Command } from 'commander'
 import { CliError } from '../errors'
+import { addKafkaOptions, parseKafkaFlags, type KafkaFlags, type KafkaTarget } from '../kafka-options'
+import type { KafkaCompression } from '../../generator/kafka-sink'
 import {
   DEFAULT_FRAUD_RATE,
   DEFAULT_LATE_RATE,
@@ -14,13 +16,15 @@ import {
   type SinkSpec
 } from '../../generator'
 
-// `streamdesk generate`: realistic order/customer events into a folder the pipeline watches.
+// `streamdesk generate`: realistic order/customer events into a folder the pipeline watches, or
+// into Kafka topics (--mode kafka).
 
 export const GENERATE_MODES = ['file', 'kafka'] as const
 
 /** Flags as commander hands them over (strings, unvalidated). */
-export interface GenerateFlags {
+export interface GenerateFlags extends KafkaFlags {
   mode?: string
+  kafkaCompression?: string
   output?: string
   interval?: string
   rate?: string
@@ -34,9 +38,11 @@ export interface GenerateFlags {
 }
 
 export interface GenerateConfig {
-  mode: 'file'
-  /** Absolute output folder. */
+  mode: 'file' | 'kafka'
+  /** Absolute output folder (file mode). */
   output: string
+  /** Brokers, topics and compression (kafka mode). */
+  kafka?: KafkaTarget & { compression: KafkaCompression }
   pace: Pace
   count?: number
   durationSeconds?: number
@@ -73,12 +79,15 @@ function share(flag: string, raw: string): number {
 /** Validates generate's flags; throws CliError naming the offending flag. */
 export function parseGenerateOptions(flags: GenerateFlags): GenerateConfig {
   const mode = (flags.mode ?? 'file').trim().toLowerCase()
+  if (mode !== 'file' && mode !== 'kafka') throw new CliError(`--mode must be 'file' or 'kafka', got '${flags.mode}'`)
+  let kafka: GenerateConfig['kafka']
   if (mode === 'kafka') {
-    throw new CliError(
-      "--mode kafka is not available yet (Kafka output comes in a later version); use --mode file and point the pipeline at the --output folder"
-    )
+    const compression = (flags.kafkaCompression ?? 'gzip').trim().toLowerCase()
+    if (compression !== 'none' && compression !== 'gzip') {
+      throw new CliError(`--kafka-compression must be 'gzip' or 'none', got '${flags.kafkaCompression}'`)
+    }
+    kafka = { ...parseKafkaFlags(flags), compression }
   }
-  if (mode !== 'file') throw new CliError(`--mode must be 'file' or 'kafka', got '${flags.mode}'`)
 
   const output = flags.output ?? 'data/streaming'
   if (output.trim() === '') throw new CliError('--output must be a folder path, got an empty string')
@@ -97,8 +106,9 @@ export function parseGenerateOptions(flags: GenerateFlags): GenerateConfig {
   }
 
   const config: GenerateConfig = {
-    mode: 'file',
+    mode,
     output: resolve(output),
+    ...(kafka ? { kafka } : {}),
     pace,
     seed: null,
     fraudRate: flags.fraudRate === undefined ? DEFAULT_FRAUD_RATE : share('--fraud-rate', flags.fraudRate),
@@ -127,9 +137,21 @@ function positiveRate(raw: string): number {
   return v
 }
 
-/** Where a config's events go; `--mode kafka` adds a case here once the Kafka sink exists. */
+/** Where a config's events go. */
 export function sinkSpecFor(config: GenerateConfig): SinkSpec {
+  if (config.mode === 'kafka' && config.kafka) {
+    const { connection, ordersTopic, customersTopic, compression } = config.kafka
+    return { kind: 'kafka', connection, ordersTopic, customersTopic, compression }
+  }
   return { kind: 'file', dir: config.output }
+}
+
+function describeTarget(config: GenerateConfig): string {
+  if (config.mode === 'kafka' && config.kafka) {
+    const k = config.kafka
+    return `Kafka at ${k.connection.servers.join(',')} (topics ${k.ordersTopic}, ${k.customersTopic}; ${k.compression === 'gzip' ? 'gzip' : 'uncompressed'})`
+  }
+  return `${config.output} (orders/, customers/)`
 }
 
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US')
@@ -164,7 +186,7 @@ export async function runGenerate(config: GenerateConfig, io: GenerateIo): Promi
       io.log('generate: second interrupt, exiting now (the current file may be left as a hidden .tmp file)')
       process.exit(130)
     }
-    io.log('generate: stopping after the current file... (Ctrl+C again to quit at once)')
+    io.log(`generate: stopping after the current ${config.mode === 'kafka' ? 'batch' : 'file'}... (Ctrl+C again to quit at once)`)
     controller.abort()
   }
   const external = io.signal
@@ -193,7 +215,7 @@ export async function runGenerate(config: GenerateConfig, io: GenerateIo): Promi
   try {
     sink = await openSink(sinkSpecFor(config))
     log(
-      `generate: writing to ${config.output} (orders/, customers/), ${describePace(config.pace)}, fraud rate ${config.fraudRate}` +
+      `generate: writing to ${describeTarget(config)}, ${describePace(config.pace)}, fraud rate ${config.fraudRate}` +
         `${config.seed === null ? '' : `, seed ${config.seed}`}; Ctrl+C to stop`
     )
     const summary = await runGenerator({
@@ -233,10 +255,10 @@ export async function runGenerate(config: GenerateConfig, io: GenerateIo): Promi
 }
 
 export function registerGenerate(program: Command): void {
-  program
+  const cmd = program
     .command('generate')
-    .description('Generate realistic e-commerce order and customer events (NDJSON files the pipeline reads)')
-    .option('--mode <mode>', "output: 'file' (kafka: not available yet)", 'file')
+    .description('Generate realistic e-commerce order and customer events (NDJSON files, or Kafka messages, the pipeline reads)')
+    .option('--mode <mode>', "output: 'file' (NDJSON files under --output) or 'kafka' (messages to --kafka-topic/--customers-topic)", 'file')
     .option('-o, --output <dir>', 'output folder; files go to <dir>/orders and <dir>/customers', 'data/streaming')
     .option('--interval <seconds>', 'one order every S seconds (default 2.0; excludes --rate)')
     .option('--rate <n|max>', "N orders per second, or 'max' for as fast as possible (excludes --interval)")
@@ -247,6 +269,8 @@ export function registerGenerate(program: Command): void {
     .option('--late-rate <share>', 'share of late orders (order_ts 11-30 min ago), 0..1', String(DEFAULT_LATE_RATE))
     .option('--batch-size <n>', 'max orders per file (default 1 with --interval, 2500 with --rate)')
     .option('-q, --quiet', 'no progress lines')
+  addKafkaOptions(cmd)
+    .option('--kafka-compression <codec>', "kafka mode: 'gzip' or 'none'", 'gzip')
     .action(async (flags: GenerateFlags) => {
       const config = parseGenerateOptions(flags)
       await runGenerate(config, { log: (line) => console.error(line) })

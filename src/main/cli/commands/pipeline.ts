@@ -3,14 +3,26 @@ import { defaultSettings, parseSettings, type Settings } from '../../../shared/s
 import { openLake, LakeError } from '../../lake/lake'
 import { Pipeline } from '../../engine/pipeline'
 import { FolderSource, FILE_SOURCE_KIND, InputFolderError } from '../../sources/folder-source'
+import { KafkaSource, KafkaUnavailableError, KAFKA_SOURCE_KIND } from '../../sources/kafka-source'
+import type { Source } from '../../sources/source'
 import type { CommittedBatch } from '../../lake/batch-writer'
 import { CliError } from '../errors'
+import { addKafkaOptions, parseKafkaFlags, type KafkaFlags } from '../kafka-options'
 import { parseChoice, parseDuration, parsePositive } from '../options'
 import { onStopSignal } from '../signals'
 
-export interface PipelineFlags {
+/** Exit code when --until-idle gives up on an unreachable Kafka broker. */
+export const EXIT_KAFKA_UNAVAILABLE = 5
+
+export interface PipelineFlags extends KafkaFlags {
   mode: 'file' | 'kafka'
   inputPath: string
+  /** kafka: where partitions the lake has never seen start. */
+  startingOffsets?: 'earliest' | 'latest'
+  /** kafka + --until-idle: give up after this many ms without a broker. */
+  connectTimeout?: number
+  /** kafka: consumer group that gets the lake's offsets after each commit (false: none). */
+  kafkaGroup?: string | false
   lake: string
   trigger: number
   untilIdle?: boolean
@@ -91,11 +103,75 @@ export async function runFilePipeline(
   return { batches }
 }
 
+/** Builds the Kafka source for `pipeline --mode kafka` (and `run --mode kafka`). */
+export function kafkaSourceFromFlags(flags: PipelineFlags, log: (line: string) => void): KafkaSource {
+  const target = parseKafkaFlags(flags)
+  return new KafkaSource({
+    ...target,
+    startingOffsets: flags.startingOffsets ?? 'earliest',
+    groupId: flags.kafkaGroup === false ? null : (flags.kafkaGroup ?? 'streamdesk'),
+    connectTimeoutMs: flags.untilIdle ? (flags.connectTimeout ?? 30_000) : null,
+    log
+  })
+}
+
+/** `pipeline --mode kafka`: the same loop over the Kafka source; offsets live in the lake. */
+export async function runKafkaPipeline(
+  flags: PipelineFlags,
+  hooks: { onStarted?: (control: { stop: () => Promise<void>; drain: () => Promise<void> }) => void; source?: Source } = {}
+): Promise<{ batches: number }> {
+  let settings: Settings
+  try {
+    settings = settingsFromFlags(flags)
+  } catch (err) {
+    throw new CliError((err as Error).message)
+  }
+  const source = hooks.source ?? kafkaSourceFromFlags(flags, (line) => console.error(line))
+  let lake
+  try {
+    lake = await openLake(flags.lake)
+  } catch (err) {
+    await source.close()
+    if (err instanceof LakeError) throw new CliError(err.message, 3)
+    throw err
+  }
+  let batches = 0
+  const pipeline = new Pipeline({
+    lake,
+    source,
+    sourceKind: KAFKA_SOURCE_KIND,
+    settings: () => settings,
+    untilIdle: flags.untilIdle,
+    onBatch: (b) => {
+      batches++
+      if (!flags.quiet) console.error(formatBatch(b))
+    }
+  })
+  const offSignal = onStopSignal(() => {
+    console.error('stopping after the current batch…')
+    void pipeline.stop()
+    // a poll waiting for an unreachable broker returns at once
+    void source.close()
+  })
+  try {
+    hooks.onStarted?.({ stop: () => pipeline.stop(), drain: () => pipeline.finishWhenIdle() })
+    await pipeline.start()
+  } catch (err) {
+    if (err instanceof KafkaUnavailableError) throw new CliError(err.message, EXIT_KAFKA_UNAVAILABLE)
+    throw err
+  } finally {
+    offSignal()
+    await source.close()
+    await lake.close()
+  }
+  return { batches }
+}
+
 export function registerPipeline(program: Command): void {
-  program
+  const cmd = program
     .command('pipeline')
-    .description('Run the micro-batch pipeline: input folder → bronze/silver/windows/alerts in the lake, exactly once')
-    .option('--mode <mode>', 'source: file (kafka: see `streamdesk pipeline --mode kafka`)', parseChoice('--mode', ['file', 'kafka'] as const), 'file')
+    .description('Run the micro-batch pipeline: input folder or Kafka topics → bronze/silver/windows/alerts in the lake, exactly once')
+    .option('--mode <mode>', "source: 'file' (--input-path folder) or 'kafka' (--kafka-servers)", parseChoice('--mode', ['file', 'kafka'] as const), 'file')
     .option('--input-path <dir>', 'folder with orders/ and customers/ subfolders', 'data/streaming')
     .option('--lake <dir>', 'lake folder (holds lake.duckdb)', 'lake')
     .option('--trigger <duration>', 'minimum time between micro-batches, e.g. 500ms, 2s', parseDuration('--trigger'), 500)
@@ -104,9 +180,18 @@ export function registerPipeline(program: Command): void {
     .option('--watermark <duration>', 'allowed lateness, e.g. 10m', parseDuration('--watermark'))
     .option('--fraud-threshold <score>', 'fraud score that raises an alert', parsePositive('--fraud-threshold', { allowZero: true }))
     .option('-q, --quiet', 'do not print a line per batch')
+  addKafkaOptions(cmd)
+    .option(
+      '--starting-offsets <where>',
+      'kafka: where partitions the lake has never seen start (earliest|latest)',
+      parseChoice('--starting-offsets', ['earliest', 'latest'] as const),
+      'earliest'
+    )
+    .option('--connect-timeout <duration>', 'kafka with --until-idle: give up when no broker answers for this long', parseDuration('--connect-timeout'), 30_000)
+    .option('--kafka-group <id>', 'kafka: consumer group that gets the offsets after each lake commit, for lag tools (never read back)', 'streamdesk')
+    .option('--no-kafka-group', 'kafka: do not commit offsets to a consumer group')
     .action(async (flags: PipelineFlags) => {
-      if (flags.mode === 'kafka') throw new CliError('--mode kafka is not available in this build yet')
-      const { batches } = await runFilePipeline(flags)
+      const { batches } = flags.mode === 'kafka' ? await runKafkaPipeline(flags) : await runFilePipeline(flags)
       if (flags.untilIdle) console.error(`idle: all input committed (${batches} batch${batches === 1 ? '' : 'es'} this run)`)
     })
 }

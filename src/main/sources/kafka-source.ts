@@ -1,0 +1,667 @@
+import { createRequire } from 'node:module'
+import { isUtf8 } from 'node:buffer'
+import { MAX_LINE_BYTES } from '../../shared/events'
+import type { InputLine, LinesSegment, OffsetUpdate, PlannedBatch, Source, Stream } from './source'
+import {
+  EARLIEST,
+  ISOLATION_READ_COMMITTED,
+  LATEST,
+  createCluster,
+  describeServers,
+  isConnectionError,
+  rootMessage,
+  type FetchPartitionResponse,
+  type FetchedRecord,
+  type InternalBroker,
+  type InternalCluster,
+  type KafkaConnection
+} from './kafka-client'
+
+// Reads every partition of the orders and customers topics at offsets it chooses: no consumer
+// group coordination, so a restart starts reading at once. The lake is the only record of
+// progress: open() receives the offsets committed with the last batch, each plan carries the
+// next offset of every partition it read ("topic/partition" → offset), and the engine writes
+// them in the batch's transaction. Offsets may also be committed to a consumer group afterwards,
+// only so that Kafka's own tools show StreamDesk's lag; they are never read back.
+
+export const KAFKA_SOURCE_KIND = 'kafka'
+
+const cjsRequire = createRequire(import.meta.url)
+type FilterAborted = (args: {
+  messages: FetchedRecord[]
+  abortedTransactions?: FetchPartitionResponse['abortedTransactions']
+}) => FetchedRecord[]
+let filterAbortedFn: FilterAborted | null = null
+/** Drops records of aborted transactions (KafkaJS's own filter); loaded on first use. */
+function filterAborted(args: Parameters<FilterAborted>[0]): FetchedRecord[] {
+  if (!args.abortedTransactions?.length) return args.messages
+  filterAbortedFn ??= cjsRequire('kafkajs/src/consumer/filterAbortedMessages.js') as FilterAborted
+  return filterAbortedFn(args)
+}
+
+/** Errors a metadata refresh fixes (leadership moved, partition/topic not there yet). */
+const METADATA_ERRORS = new Set([
+  'UNKNOWN_TOPIC_OR_PARTITION',
+  'LEADER_NOT_AVAILABLE',
+  'NOT_LEADER_FOR_PARTITION',
+  'NOT_LEADER_OR_FOLLOWER',
+  'FENCED_LEADER_EPOCH',
+  'UNKNOWN_LEADER_EPOCH',
+  'REPLICA_NOT_AVAILABLE',
+  'KAFKA_STORAGE_ERROR'
+])
+
+export class KafkaUnavailableError extends Error {}
+
+export interface KafkaSourceOptions {
+  connection: KafkaConnection
+  ordersTopic: string
+  customersTopic: string
+  /** Where partitions the lake has never seen start (only those found at the first connect). */
+  startingOffsets?: 'earliest' | 'latest'
+  /** Consumer group that receives the lake's offsets after each commit (for lag tools); null: none. */
+  groupId?: string | null
+  /**
+   * null (default): wait for a broker as long as it takes (status() says so), returning null from
+   * poll() meanwhile. A number: poll() keeps retrying for that long, then throws
+   * KafkaUnavailableError (for --until-idle, where a null poll means "all read").
+   */
+  connectTimeoutMs?: number | null
+  /** How long a fetch waits on the broker for new messages when there is nothing new (ms). */
+  maxWaitMs?: number
+  /** How often the partition list is refreshed, so added partitions are picked up (ms). */
+  metadataRefreshMs?: number
+  /** Upper bound of message bytes in one micro-batch (also bounded by the engine's maxBatchBytes). */
+  maxBatchBytes?: number
+  /** Human-readable events: connected, waiting, new partitions, data lost to retention. */
+  log?: (line: string) => void
+}
+
+export interface KafkaPartitionLag {
+  topic: string
+  partition: number
+  /** Next offset the broker will write (null until first fetched). */
+  highWatermark: string | null
+  /** Next offset the lake will read (null: the lake has never read this partition). */
+  lakeOffset: string | null
+  /** highWatermark − lakeOffset (null when either is unknown). */
+  lag: string | null
+}
+
+interface PartitionState {
+  topic: string
+  partition: number
+  stream: Stream
+  leader: number
+  /** Next offset to fetch (after everything buffered); null until resolved. */
+  position: bigint | null
+  /** What the lake holds (null: never committed). */
+  lake: bigint | null
+  /** High-water mark / last stable offset from the latest fetch. */
+  hwm: bigint | null
+  stable: bigint | null
+  buffered: InputLine[]
+  bufferedBytes: number[]
+  /** Found at the first connect (follows --starting-offsets); later partitions start at earliest. */
+  initial: boolean
+  /** Position came from --starting-offsets latest: record it with the next plan. */
+  recordStart: boolean
+}
+
+const key = (topic: string, partition: number) => `${topic}/${partition}`
+
+/** One Kafka message as an input line for the lake (bad values carry their quarantine reason). */
+export function messageToLine(topic: string, partition: number, m: FetchedRecord): InputLine {
+  const ts = Number(m.timestamp)
+  const line: InputLine = {
+    raw: null,
+    kafka: {
+      topic,
+      partition,
+      offset: m.offset,
+      key: m.key === null || m.key === undefined ? null : m.key.toString('utf8'),
+      timestamp: Number.isFinite(ts) && ts >= 0 ? new Date(ts).toISOString() : null
+    }
+  }
+  const v = m.value
+  if (v === null || v === undefined) {
+    line.error = 'tombstone: the message value is null'
+  } else if (v.length === 0) {
+    line.raw = ''
+    line.error = 'empty message value'
+  } else if (isUtf8(v)) {
+    line.raw = v.toString('utf8')
+    if (v.length > MAX_LINE_BYTES) line.error = `message value over 1 MiB (${v.length} bytes)`
+  } else {
+    line.raw = v.toString('utf8')
+    line.error = 'message value is not valid UTF-8 (invalid bytes shown as U+FFFD)'
+  }
+  return line
+}
+
+export class KafkaSource implements Source {
+  readonly description
+  private readonly servers: string
+  private readonly opts: Required<Omit<KafkaSourceOptions, 'groupId' | 'connectTimeoutMs' | 'log'>> &
+    Pick<KafkaSourceOptions, 'log'> & { groupId: string | null; connectTimeoutMs: number | null }
+  private cluster: InternalCluster | null = null
+  private readonly parts = new Map<string, PartitionState>()
+  private lakeOffsets = new Map<string, bigint>()
+  private listeners = new Set<() => void>()
+  private closed = false
+  private metadataAt = 0
+  private metadataStale = true
+  private everConnected = false
+  private missingTopics = new Set<string>()
+  private waiting: string | null = null
+  private waitingSince = 0
+  private attempts = 0
+  private nextAttemptAt = 0
+  private retryTimer: NodeJS.Timeout | null = null
+  private wakeSleep: (() => void) | null = null
+  private warnings: string[] = []
+  private bufferedBytes = 0
+  private groupCommit: Promise<void> | null = null
+  private groupPending: Map<string, bigint> | null = null
+  private coordinator: InternalBroker | null = null
+  groupError: string | null = null
+
+  constructor(options: KafkaSourceOptions) {
+    if (options.ordersTopic === options.customersTopic) {
+      throw new Error(`the orders and customers topics must differ (both are '${options.ordersTopic}')`)
+    }
+    this.opts = {
+      startingOffsets: 'earliest',
+      maxWaitMs: 500,
+      metadataRefreshMs: 5_000,
+      maxBatchBytes: 64 * 1024 * 1024,
+      ...options,
+      groupId: options.groupId === undefined ? 'streamdesk' : options.groupId,
+      connectTimeoutMs: options.connectTimeoutMs ?? null
+    }
+    this.servers = describeServers(options.connection.servers)
+    this.description = {
+      kind: 'kafka' as const,
+      label: `kafka ${this.servers} ${options.ordersTopic}, ${options.customersTopic}`
+    }
+  }
+
+  private get topics(): { topic: string; stream: Stream }[] {
+    return [
+      { topic: this.opts.customersTopic, stream: 'customers' },
+      { topic: this.opts.ordersTopic, stream: 'orders' }
+    ]
+  }
+
+  async open(committed: ReadonlyMap<string, bigint>): Promise<void> {
+    this.lakeOffsets = new Map(committed)
+  }
+
+  onInput(listener: () => void): () => void {
+    this.listeners.add(listener)
+    return () => this.listeners.delete(listener)
+  }
+
+  private wake(): void {
+    for (const l of this.listeners) l()
+  }
+
+  status(): string | null {
+    if (this.waiting) return this.waiting
+    if (this.warnings.length) return this.warnings.at(-1)!
+    if (this.missingTopics.size) return `waiting for topic ${[...this.missingTopics].join(', ')} to exist on ${this.servers}`
+    return null
+  }
+
+  /** High-water mark, lake offset and lag of every partition seen so far. */
+  lag(): KafkaPartitionLag[] {
+    const out: KafkaPartitionLag[] = []
+    const seen = new Set<string>()
+    for (const p of this.parts.values()) {
+      const k = key(p.topic, p.partition)
+      seen.add(k)
+      const lake = this.lakeOffsets.get(k) ?? null
+      out.push({
+        topic: p.topic,
+        partition: p.partition,
+        highWatermark: p.hwm === null ? null : String(p.hwm),
+        lakeOffset: lake === null ? null : String(lake),
+        lag: p.hwm !== null && lake !== null ? String(p.hwm > lake ? p.hwm - lake : 0n) : null
+      })
+    }
+    out.sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition)
+    return out
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // connection, metadata, positions
+
+  private async ready(): Promise<InternalCluster> {
+    if (!this.cluster) {
+      const cluster = createCluster(this.opts.connection, { retries: 0, requestTimeoutMs: 30_000 })
+      this.cluster = cluster
+      await cluster.connect()
+      await cluster.refreshMetadata()
+      this.metadataStale = true
+    }
+    const cluster = this.cluster
+    if (this.metadataStale || Date.now() - this.metadataAt >= this.opts.metadataRefreshMs) await this.refreshPartitions(cluster)
+    await this.resolvePositions(cluster)
+    if (this.waiting) {
+      this.opts.log?.(`kafka: connected to ${this.servers}`)
+      this.waiting = null
+    }
+    this.attempts = 0
+    this.waitingSince = 0
+    return cluster
+  }
+
+  private async refreshPartitions(cluster: InternalCluster): Promise<void> {
+    await cluster.refreshMetadata()
+    const broker = await cluster.brokerPool.findConnectedBroker()
+    const first = !this.everConnected
+    for (const { topic, stream } of this.topics) {
+      let partitions
+      try {
+        const md = await broker.metadata([topic])
+        partitions = md.topicMetadata.find((t) => t.topic === topic)?.partitionMetadata ?? []
+      } catch (err) {
+        const type = (err as { type?: string }).type
+        if (type === 'UNKNOWN_TOPIC_OR_PARTITION') {
+          if (!this.missingTopics.has(topic)) this.opts.log?.(`kafka: topic ${topic} does not exist (yet) on ${this.servers}`)
+          this.missingTopics.add(topic)
+          continue
+        }
+        if (type && METADATA_ERRORS.has(type)) continue // e.g. a leader election: keep what we know
+        throw err
+      }
+      if (this.missingTopics.delete(topic)) this.opts.log?.(`kafka: topic ${topic} is there now`)
+      for (const pm of partitions) {
+        const k = key(topic, pm.partitionId)
+        const p = this.parts.get(k)
+        if (p) {
+          p.leader = pm.leader
+          continue
+        }
+        this.parts.set(k, {
+          topic,
+          partition: pm.partitionId,
+          stream,
+          leader: pm.leader,
+          position: null,
+          lake: this.lakeOffsets.get(k) ?? null,
+          hwm: null,
+          stable: null,
+          buffered: [],
+          bufferedBytes: [],
+          initial: first,
+          recordStart: false
+        })
+        if (!first) this.opts.log?.(`kafka: new partition ${k}`)
+      }
+    }
+    this.everConnected = true
+    this.metadataAt = Date.now()
+    this.metadataStale = false
+  }
+
+  /** Partitions without a position: the lake's offset, else --starting-offsets (new ones: earliest). */
+  private async resolvePositions(cluster: InternalCluster, force: PartitionState[] = []): Promise<void> {
+    const need = [...this.parts.values()].filter((p) => p.position === null)
+    for (const p of need) {
+      const lake = this.lakeOffsets.get(key(p.topic, p.partition))
+      if (lake !== undefined) p.position = lake
+    }
+    const unresolved = [...need.filter((p) => p.position === null), ...force]
+    if (unresolved.length === 0) return
+    const [lo, hi] = await Promise.all([this.listOffsets(cluster, unresolved, EARLIEST), this.listOffsets(cluster, unresolved, LATEST)])
+    for (const p of unresolved) {
+      const k = key(p.topic, p.partition)
+      const start = lo.get(k)
+      const end = hi.get(k)
+      if (start === undefined || end === undefined) continue
+      if (p.position === null) {
+        // Partitions seen at the first connect follow --starting-offsets; partitions (or topics)
+        // that appear later are read from their beginning, so nothing written to them is missed.
+        const latest = this.opts.startingOffsets === 'latest' && p.initial
+        p.position = latest ? end : start
+        p.recordStart = latest && end > 0n
+      } else if (p.position < start || p.position > end) {
+        const lost = p.position < start ? start - p.position : 0n
+        const w =
+          p.position < start
+            ? `kafka: ${k}: ${lost} message(s) at offsets ${p.position}..${start - 1n} were deleted by the broker (retention) before they were read; continuing at ${start}`
+            : `kafka: ${k}: the lake's offset ${p.position} is beyond the partition's end ${end} (topic recreated?); reading from its beginning ${start}`
+        this.warnings.push(w.replace(/^kafka: /, ''))
+        if (this.warnings.length > 5) this.warnings.shift()
+        this.opts.log?.(w)
+        p.position = start
+        for (const b of p.bufferedBytes) this.bufferedBytes -= b
+        p.buffered = []
+        p.bufferedBytes = []
+      }
+    }
+  }
+
+  private async listOffsets(cluster: InternalCluster, parts: PartitionState[], timestamp: number): Promise<Map<string, bigint>> {
+    const out = new Map<string, bigint>()
+    await Promise.all(
+      this.byLeader(parts).map(async ([leader, list]) => {
+        const broker = await cluster.findBroker({ nodeId: leader })
+        const res = await broker.listOffsets({
+          replicaId: -1,
+          isolationLevel: ISOLATION_READ_COMMITTED,
+          topics: this.byTopic(list).map(([topic, ps]) => ({ topic, partitions: ps.map((p) => ({ partition: p.partition, timestamp })) }))
+        })
+        for (const t of res.responses) for (const p of t.partitions) out.set(key(t.topic, p.partition), BigInt(p.offset))
+      })
+    )
+    return out
+  }
+
+  private byLeader(parts: PartitionState[]): [number, PartitionState[]][] {
+    const m = new Map<number, PartitionState[]>()
+    for (const p of parts) {
+      if (p.leader === null || p.leader === undefined || p.leader < 0) continue
+      const l = m.get(p.leader) ?? []
+      l.push(p)
+      m.set(p.leader, l)
+    }
+    return [...m]
+  }
+
+  private byTopic(parts: PartitionState[]): [string, PartitionState[]][] {
+    const m = new Map<string, PartitionState[]>()
+    for (const p of parts) m.set(p.topic, [...(m.get(p.topic) ?? []), p])
+    return [...m]
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // fetching
+
+  private bufferedTotal(): number {
+    return this.bufferedBytes
+  }
+
+  /** One Fetch per leader; returns whether any partition has more right now. */
+  private async fetchOnce(cluster: InternalCluster, maxWaitMs: number, budget: number): Promise<{ got: number; more: boolean }> {
+    const active = [...this.parts.values()].filter((p) => p.position !== null)
+    let got = 0
+    let more = false
+    const maxBytes = Math.max(1024 * 1024, Math.min(budget, 64 * 1024 * 1024))
+    const partMax = Math.min(maxBytes, 8 * 1024 * 1024)
+    let outOfRange = false
+    const results = await Promise.allSettled(
+      this.byLeader(active).map(async ([leader, list]) => {
+        const broker = await cluster.findBroker({ nodeId: leader })
+        const res = await broker.fetch({
+          replicaId: -1,
+          isolationLevel: ISOLATION_READ_COMMITTED,
+          maxWaitTime: maxWaitMs,
+          minBytes: 1,
+          maxBytes,
+          topics: this.byTopic(list).map(([topic, ps]) => ({
+            topic,
+            partitions: ps.map((p) => ({ partition: p.partition, fetchOffset: String(p.position), maxBytes: partMax }))
+          }))
+        })
+        for (const t of res.responses) {
+          for (const pr of t.partitions) {
+            const p = this.parts.get(key(t.topicName, pr.partition))
+            if (!p || p.position === null) continue
+            got += this.take(p, pr)
+            const bound = p.stable !== null && p.stable >= 0n ? p.stable : p.hwm
+            if (bound !== null && p.position < bound) more = true
+          }
+        }
+      })
+    )
+    let firstError: unknown = null
+    for (const r of results) {
+      if (r.status === 'fulfilled') continue
+      const type = (r.reason as { type?: string }).type
+      if (type === 'OFFSET_OUT_OF_RANGE') outOfRange = true
+      else if (type && METADATA_ERRORS.has(type)) this.metadataStale = true
+      else firstError ??= r.reason
+    }
+    if (outOfRange) {
+      await this.resolvePositions(cluster, active)
+      more = true
+    }
+    if (firstError) throw firstError
+    return { got, more }
+  }
+
+  /** Buffers a partition's fetched records past its position; returns how many. */
+  private take(p: PartitionState, pr: FetchPartitionResponse): number {
+    p.hwm = BigInt(pr.highWatermark)
+    p.stable = pr.lastStableOffset !== undefined ? BigInt(pr.lastStableOffset) : null
+    if (pr.messages.length === 0 || p.position === null) return 0
+    const from = p.position
+    const records = pr.messages.filter((m) => BigInt(m.offset) >= from)
+    if (records.length === 0) return 0
+    const kept = filterAborted({ messages: records, abortedTransactions: pr.abortedTransactions }).filter((m) => !m.isControlRecord)
+    for (const m of kept) {
+      const size = m.value?.length ?? 0
+      p.buffered.push(messageToLine(p.topic, p.partition, m))
+      p.bufferedBytes.push(size)
+      this.bufferedBytes += size
+    }
+    // past every record returned, including control records and aborted ones
+    p.position = BigInt(records[records.length - 1].offset) + 1n
+    return kept.length
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // the Source contract
+
+  async poll(maxBytes: number): Promise<PlannedBatch | null> {
+    for (;;) {
+      if (this.closed) return null
+      if (this.opts.connectTimeoutMs === null && Date.now() < this.nextAttemptAt) {
+        return this.bufferedTotal() > 0 ? this.plan(maxBytes) : null
+      }
+      try {
+        return await this.pollOnce(maxBytes)
+      } catch (err) {
+        if (this.closed) return null
+        if (!isConnectionError(err)) throw err
+        await this.disconnected(err)
+        if (this.bufferedTotal() > 0) return this.plan(maxBytes)
+        if (this.opts.connectTimeoutMs === null) return null
+        await this.backoffOrGiveUp()
+      }
+    }
+  }
+
+  private async pollOnce(maxBytes: number): Promise<PlannedBatch | null> {
+    const cluster = await this.ready()
+    const budget = Math.max(1, Math.min(maxBytes, this.opts.maxBatchBytes))
+    const started = Date.now()
+    const daemon = this.opts.connectTimeoutMs === null
+    let first = true
+    while (this.bufferedTotal() < budget && !this.closed) {
+      const wait = first && daemon && this.bufferedTotal() === 0 && !this.hasRecordStart() ? this.opts.maxWaitMs : 0
+      first = false
+      const { more } = await this.fetchOnce(cluster, wait, budget - this.bufferedTotal())
+      if (!more || Date.now() - started > 2_000) break
+    }
+    const plan = this.plan(budget)
+    if (!plan && daemon && !this.closed) {
+      // Nothing new: poll again soon (the next fetch waits on the broker up to maxWaitMs).
+      setImmediate(() => this.wake())
+    }
+    return plan
+  }
+
+  private hasRecordStart(): boolean {
+    for (const p of this.parts.values()) if (p.recordStart) return true
+    return false
+  }
+
+  /**
+   * Up to `budget` bytes of buffered messages: one lines segment per partition, customers first.
+   * (One segment per partition, not per topic: the lake orders a batch's rows by segment, then
+   * by offset within it, and offsets repeat across partitions.)
+   */
+  private plan(budget: number): PlannedBatch | null {
+    const segments: LinesSegment[] = []
+    const offsets: OffsetUpdate[] = []
+    let bytes = 0
+    let newest = -1
+    for (const { topic, stream } of this.topics) {
+      for (const p of [...this.parts.values()].filter((x) => x.topic === topic).sort((a, b) => a.partition - b.partition)) {
+        let n = 0
+        const before = bytes
+        while (n < p.buffered.length && (bytes === 0 || bytes + p.bufferedBytes[n] <= budget)) {
+          bytes += p.bufferedBytes[n]
+          n++
+        }
+        this.bufferedBytes -= bytes - before
+        if (n === 0 && !p.recordStart) continue
+        if (n > 0) {
+          const lines = p.buffered.splice(0, n)
+          p.bufferedBytes.splice(0, n)
+          segments.push({ type: 'lines', stream, source: topic, lines })
+          for (const l of lines) {
+            const t = l.kafka?.timestamp ? Date.parse(l.kafka.timestamp) : -1
+            if (t > newest) newest = t
+          }
+          const next = p.buffered.length > 0 ? BigInt(lines[lines.length - 1].kafka!.offset) + 1n : p.position!
+          offsets.push({ sourceKind: KAFKA_SOURCE_KIND, key: key(p.topic, p.partition), offset: next })
+        } else if (p.position !== null) {
+          offsets.push({ sourceKind: KAFKA_SOURCE_KIND, key: key(p.topic, p.partition), offset: p.position })
+        }
+      }
+    }
+    if (offsets.length === 0) return null
+    return {
+      segments,
+      offsets,
+      bytes,
+      newestInputAt: newest >= 0 ? new Date(newest) : null
+    }
+  }
+
+  async afterCommit(batch: PlannedBatch): Promise<void> {
+    for (const o of batch.offsets) {
+      if (o.sourceKind !== KAFKA_SOURCE_KIND) continue
+      this.lakeOffsets.set(o.key, o.offset)
+      const p = this.parts.get(o.key)
+      if (p) {
+        p.lake = o.offset
+        p.recordStart = false
+      }
+    }
+    if (this.opts.groupId) this.commitToGroup(batch.offsets)
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // consumer-group offsets (informational only)
+
+  private commitToGroup(offsets: OffsetUpdate[]): void {
+    this.groupPending ??= new Map()
+    for (const o of offsets) this.groupPending.set(o.key, o.offset)
+    if (this.groupCommit) return
+    this.groupCommit = (async () => {
+      while (this.groupPending) {
+        const pending = this.groupPending
+        this.groupPending = null
+        try {
+          await this.sendGroupCommit(pending)
+          this.groupError = null
+        } catch (err) {
+          this.coordinator = null
+          this.groupError = rootMessage(err)
+        }
+      }
+    })().finally(() => {
+      this.groupCommit = null
+    })
+  }
+
+  private async sendGroupCommit(pending: Map<string, bigint>): Promise<void> {
+    const cluster = this.cluster
+    if (!cluster || this.waiting) return
+    this.coordinator ??= await cluster.findGroupCoordinator({ groupId: this.opts.groupId! })
+    const topics = new Map<string, { partition: number; offset: string }[]>()
+    for (const [k, off] of pending) {
+      const i = k.lastIndexOf('/')
+      const topic = k.slice(0, i)
+      topics.set(topic, [...(topics.get(topic) ?? []), { partition: Number(k.slice(i + 1)), offset: String(off) }])
+    }
+    // generation -1 and no member id: a commit outside any group generation ("simple consumer")
+    await this.coordinator.offsetCommit({
+      groupId: this.opts.groupId!,
+      groupGenerationId: -1,
+      memberId: '',
+      retentionTime: -1,
+      topics: [...topics].map(([topic, partitions]) => ({ topic, partitions }))
+    })
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // broker unavailable
+
+  private async disconnected(err: unknown): Promise<void> {
+    const reason = rootMessage(err)
+    const msg = `waiting for Kafka at ${this.servers} (${reason})`
+    if (this.waiting !== msg) this.opts.log?.(`kafka: ${msg}; retrying with backoff`)
+    this.waiting = msg
+    if (!this.waitingSince) this.waitingSince = Date.now()
+    this.attempts++
+    this.coordinator = null
+    this.metadataStale = true
+    const cluster = this.cluster
+    this.cluster = null
+    await cluster?.disconnect().catch(() => undefined)
+    const delay = this.backoffMs()
+    this.nextAttemptAt = Date.now() + delay
+    if (this.opts.connectTimeoutMs === null && !this.closed) {
+      if (this.retryTimer) clearTimeout(this.retryTimer)
+      this.retryTimer = setTimeout(() => {
+        this.retryTimer = null
+        this.wake()
+      }, delay)
+      this.retryTimer.unref?.()
+    }
+  }
+
+  private backoffMs(): number {
+    return Math.min(5_000, 250 * 2 ** Math.min(this.attempts - 1, 5))
+  }
+
+  private async backoffOrGiveUp(): Promise<void> {
+    const limit = this.opts.connectTimeoutMs ?? Infinity
+    const waited = Date.now() - this.waitingSince
+    if (waited >= limit) {
+      throw new KafkaUnavailableError(
+        `could not reach Kafka at ${this.servers} within ${Math.round(limit / 100) / 10} s (${this.waiting?.replace(/^.*\((.*)\)$/, '$1') ?? 'no answer'}); ` +
+          `is the broker running and is --kafka-servers right?`
+      )
+    }
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(done, Math.min(this.backoffMs(), limit - waited))
+      function done() {
+        clearTimeout(t)
+        resolve()
+      }
+      this.wakeSleep = done
+    })
+    this.wakeSleep = null
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    if (this.retryTimer) clearTimeout(this.retryTimer)
+    this.wakeSleep?.()
+    this.listeners.clear()
+    if (this.groupCommit) {
+      await Promise.race([this.groupCommit, new Promise((r) => setTimeout(r, 2_000).unref?.())])
+    }
+    const cluster = this.cluster
+    this.cluster = null
+    await cluster?.disconnect().catch(() => undefined)
+  }
+}
