@@ -12,7 +12,8 @@ export default defineConfig({
         input: {
           index: resolve(__dirname, 'src/main/index.ts'),
           cli: resolve(__dirname, 'src/main/cli/main.ts'),
-          'generator-worker': resolve(__dirname, 'src/main/generator/worker.ts')
+          'generator-worker': resolve(__dirname, 'src/main/generator/worker.ts'),
+          'engine-worker': resolve(__dirname, 'src/main/api/engine-worker.ts')
         }
       }
     }

@@ -145,6 +145,24 @@ export function mergeDeep<T>(base: T, patch: unknown): T {
   return out as T
 }
 
+/** zod's default messages, phrased for the person looking at the settings pane. */
+function readableIssue(issue: z.core.$ZodIssue): string {
+  switch (issue.code) {
+    case 'too_big':
+      return `must be at most ${issue.maximum}`
+    case 'too_small':
+      return `must be at least ${issue.minimum}`
+    case 'invalid_type':
+      return `must be ${issue.expected === 'number' ? 'a number' : issue.expected === 'boolean' ? 'on or off' : `a ${issue.expected}`}`
+    case 'invalid_value':
+      return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`
+    case 'unrecognized_keys':
+      return `unknown setting${issue.keys.length > 1 ? 's' : ''}: ${issue.keys.join(', ')}`
+    default:
+      return issue.message
+  }
+}
+
 /** Parses a complete or partial settings object; throws SettingsError naming every bad field. */
 export function parseSettings(input: unknown, base: Settings = defaultSettings()): Settings {
   const merged = mergeDeep(base, input ?? {})
@@ -153,7 +171,7 @@ export function parseSettings(input: unknown, base: Settings = defaultSettings()
     throw new SettingsError(
       result.error.issues.map((i) => ({
         field: i.path.join('.') || '(settings)',
-        message: i.message
+        message: readableIssue(i)
       }))
     )
   }

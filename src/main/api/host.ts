@@ -20,3 +20,4 @@ export interface EngineHost {
 }
 
 export { createEngineHost } from './engine-host'
+export { createWorkerEngineHost } from './worker-engine-host'

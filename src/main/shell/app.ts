@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs'
 import { isAbsolute, join } from 'node:path'
 import { app, BrowserWindow, dialog, ipcMain, session, shell } from 'electron'
-import { createEngineHost, type EngineHost } from '../api/host'
+import { createWorkerEngineHost, type EngineHost } from '../api/host'
 import { APP_VERSION } from '../version'
 import { PICK_FOLDER_CHANNEL, SHOW_IN_FOLDER_CHANNEL } from '../../preload/channels'
 import { appPathsFrom } from './app-paths'
@@ -127,7 +127,7 @@ export function start(options: StartOptions): void {
 
       let engine: EngineHost
       try {
-        engine = await createEngineHost({ settingsFile: join(userData, 'settings.json'), baseDir: userData })
+        engine = await createWorkerEngineHost({ settingsFile: join(userData, 'settings.json'), baseDir: userData })
       } catch (err) {
         dialog.showErrorBox(
           'StreamDesk could not start its engine',

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Command } from 'commander'
-import { createEngineHost } from '../../api/host'
+import { createWorkerEngineHost } from '../../api/host'
 import { startHttpServer, DEFAULT_HTTP_PORT } from '../../api/http-server'
 import { LakeError } from '../../lake/lake'
 import { CliError } from '../errors'
@@ -42,7 +42,7 @@ export function registerServe(program: Command): void {
       if (flags.lake) overrides.lakePath = flags.lake
       let host
       try {
-        host = await createEngineHost({ settingsFile: resolve(flags.settings), baseDir: process.cwd(), overrides })
+        host = await createWorkerEngineHost({ settingsFile: resolve(flags.settings), baseDir: process.cwd(), overrides })
       } catch (err) {
         if (err instanceof LakeError) throw new CliError(err.message, 3)
         throw err

@@ -1,0 +1,38 @@
+import { parentPort } from 'node:worker_threads'
+import { createEngineHost } from './engine-host'
+import { dispatch, toErrorShape } from './dispatch'
+import type { EngineHost } from './host'
+import type { FromEngineWorker, ToEngineWorker } from './engine-worker-protocol'
+
+// Worker-thread entry: the whole engine (sources, pipeline loop, DuckDB, generator control)
+// runs here, so whatever JavaScript it does never delays the thread that serves windows or
+// HTTP. The main thread keeps only a proxy (worker-engine-host.ts).
+
+if (!parentPort) throw new Error('engine-worker must run in a worker thread')
+const port = parentPort
+const post = (m: FromEngineWorker) => port.postMessage(m)
+let host: EngineHost | null = null
+
+port.on('message', async (msg: ToEngineWorker) => {
+  if (msg.type === 'init') {
+    try {
+      host = await createEngineHost(msg.options)
+      host.events.subscribeAll((event, payload) => post({ type: 'event', event, payload }))
+      post({ type: 'ready' })
+    } catch (err) {
+      post({ type: 'init-failed', message: (err as Error).message, name: (err as Error).name })
+    }
+  } else if (msg.type === 'call') {
+    if (!host) return post({ type: 'result', id: msg.id, ok: false, error: { type: 'engine', message: 'engine not ready' } })
+    try {
+      post({ type: 'result', id: msg.id, ok: true, result: await dispatch(host.handlers, msg.name, msg.args) })
+    } catch (err) {
+      post({ type: 'result', id: msg.id, ok: false, error: toErrorShape(err) })
+    }
+  } else if (msg.type === 'dispose') {
+    await host?.dispose().catch(() => undefined)
+    host = null
+    post({ type: 'disposed' })
+    port.close()
+  }
+})
