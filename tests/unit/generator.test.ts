@@ -396,7 +396,9 @@ describe('generate command', () => {
     expect(err({ fraudRate: '3' })).toMatch(/^--fraud-rate must be a number between 0 and 1/)
     expect(err({ lateRate: 'x' })).toMatch(/^--late-rate must be a number between 0 and 1/)
     expect(err({ batchSize: '0' })).toBe("--batch-size must be a positive integer, got '0'")
-    expect(err({ mode: 'kafka' })).toMatch(/--mode kafka is not available yet/)
+    expect(err({ mode: 'kafka' })).toMatch(/--mode kafka needs --kafka-servers/)
+    expect(err({ mode: 'kafka', kafkaServers: 'localhost' })).toMatch(/--kafka-servers must be HOST:PORT/)
+    expect(err({ mode: 'kafka', kafkaServers: 'k:9092', kafkaCompression: 'lz4' })).toMatch(/--kafka-compression must be/)
     expect(err({ mode: 'smtp' })).toBe("--mode must be 'file' or 'kafka', got 'smtp'")
   })
 
