@@ -1,0 +1,171 @@
+// Settings through the drawer, in Chromium at 1280×800, against a real `streamdesk serve`:
+// a saved change survives a reload, an out-of-range value is refused next to its field and never
+// reaches the settings file, and the HTTP API answers a bad patch from the page's own origin
+// with 400 and a field error. The pipeline is not started here.
+
+import assert from 'node:assert/strict'
+import { readFileSync, rmSync } from 'node:fs'
+import { after, before, test } from 'node:test'
+import { api, eventually, launchBrowser, sleep, startServe, textOf } from './helpers.js'
+
+let server
+let browser
+let page
+
+before(async () => {
+  server = await startServe({ name: 'settings' })
+  browser = await launchBrowser()
+  page = browser.page
+  await page.goto(server.url)
+  await eventually(async () => (await page.getByTestId('pipeline-state').getAttribute('data-state')) === 'stopped', {
+    message: 'the page to connect to the engine'
+  })
+})
+
+after(async () => {
+  await browser?.close()
+  if (server) {
+    const ended = await server.stop()
+    rmSync(server.dir, { recursive: true, force: true })
+    assert.ok(ended.signal === null || ended.signal === 'SIGINT', `serve had to be killed (${JSON.stringify(ended)})`)
+  }
+})
+
+const savedFile = () => JSON.parse(readFileSync(server.settingsFile, 'utf8'))
+
+async function openDrawer() {
+  await page.getByTestId('open-settings').click()
+  await page.getByTestId('settings-drawer').waitFor({ state: 'visible' })
+  // Fields render once the settings are loaded.
+  await page.getByTestId('setting-pipeline.triggerMs').waitFor({ state: 'visible', timeout: 10_000 })
+}
+
+async function closeDrawer() {
+  await page.getByTestId('settings-close').click()
+  await page.getByTestId('settings-drawer').waitFor({ state: 'detached' })
+}
+
+test('4. A setting saved in the drawer survives a page reload', async () => {
+  await openDrawer()
+  const trigger = page.getByTestId('setting-pipeline.triggerMs')
+  const refresh = page.getByTestId('setting-dashboard.refreshSeconds')
+  assert.equal(await trigger.inputValue(), '500')
+  assert.equal(await refresh.inputValue(), '1')
+
+  await trigger.fill('750')
+  await refresh.fill('2.5')
+  const save = page.getByTestId('settings-save')
+  await eventually(() => save.isEnabled(), { message: 'Save to be enabled after an edit' })
+  await save.click()
+  await page.getByTestId('settings-saved').waitFor({ state: 'visible', timeout: 10_000 })
+  assert.match(await textOf(page.getByTestId('settings-saved')), /^Saved\./)
+
+  // Persisted by the engine, not just kept in the page.
+  await eventually(() => savedFile().pipeline?.triggerMs === 750 && savedFile().dashboard?.refreshSeconds === 2.5, {
+    message: 'the settings file to hold the new values'
+  })
+
+  await page.reload()
+  await eventually(async () => (await page.getByTestId('pipeline-state').getAttribute('data-state')) === 'stopped', {
+    message: 'the reloaded page to connect'
+  })
+  await openDrawer()
+  assert.equal(await page.getByTestId('setting-pipeline.triggerMs').inputValue(), '750')
+  assert.equal(await page.getByTestId('setting-dashboard.refreshSeconds').inputValue(), '2.5')
+  assert.equal(await page.getByTestId('settings-save').isEnabled(), false, 'nothing to save right after opening')
+  await closeDrawer()
+})
+
+test('5. An out-of-range refresh interval shows its error next to the field and is not saved', async () => {
+  const before = readFileSync(server.settingsFile, 'utf8')
+  await openDrawer()
+  const refresh = page.getByTestId('setting-dashboard.refreshSeconds')
+  const error = page.getByTestId('setting-error-dashboard.refreshSeconds')
+  const save = page.getByTestId('settings-save')
+
+  for (const bad of ['0.1', '100']) {
+    await refresh.fill(bad)
+    await error.waitFor({ state: 'visible', timeout: 5000 })
+    assert.match(await textOf(error), /between 0\.5 and 60/, `error for ${bad}`)
+    assert.equal(await refresh.getAttribute('aria-invalid'), 'true')
+    // The error sits with its field: inside the same .field block, referenced by aria-describedby.
+    const describedBy = await refresh.getAttribute('aria-describedby')
+    assert.equal(describedBy, await error.getAttribute('id'))
+    assert.equal(await page.locator('.field', { has: refresh }).getByTestId('setting-error-dashboard.refreshSeconds').count(), 1)
+    assert.equal(await save.isEnabled(), false, `Save is disabled with ${bad}`)
+    // Enter in the field submits the form; that must not save either.
+    await refresh.press('Enter')
+    await sleep(300)
+    assert.equal(await page.getByTestId('settings-saved').count(), 0)
+  }
+  assert.match(await textOf(page.locator('.drawer-footer .note')), /1 field to fix/)
+
+  // Nothing reached the engine: file unchanged, API still has the old value, a reload shows it.
+  assert.equal(readFileSync(server.settingsFile, 'utf8'), before)
+  assert.equal((await api(server.url, 'settings.get')).dashboard.refreshSeconds, 2.5)
+  await page.reload()
+  await eventually(async () => (await page.getByTestId('pipeline-state').getAttribute('data-state')) === 'stopped', {
+    message: 'the reloaded page to connect'
+  })
+  await openDrawer()
+  assert.equal(await page.getByTestId('setting-dashboard.refreshSeconds').inputValue(), '2.5')
+  assert.equal(await page.getByTestId('setting-error-dashboard.refreshSeconds').count(), 0)
+  await closeDrawer()
+})
+
+test("browser mode: bad API payloads from the page's origin get 400 with a field error", async () => {
+  const results = await page.evaluate(async () => {
+    const post = async (name, body) => {
+      const res = await fetch(`/api/${name}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: typeof body === 'string' ? body : JSON.stringify(body)
+      })
+      return { status: res.status, body: await res.json() }
+    }
+    return {
+      tooSmall: await post('settings.update', { patch: { dashboard: { refreshSeconds: 0.1 } } }),
+      wrongType: await post('settings.update', { patch: { pipeline: { triggerMs: 'fast' } } }),
+      unknownKey: await post('settings.update', { patch: { dashboard: { colour: 'red' } } }),
+      noPatch: await post('settings.update', {}),
+      malformed: await post('settings.update', '{"patch": '),
+      unknownMethod: await post('settings.destroy', {})
+    }
+  })
+
+  assert.equal(results.tooSmall.status, 400)
+  assert.equal(results.tooSmall.body.type, 'validation')
+  assert.deepEqual(
+    results.tooSmall.body.fields.map((f) => f.field),
+    ['dashboard.refreshSeconds']
+  )
+  assert.match(results.tooSmall.body.fields[0].message, /0\.5/)
+
+  assert.equal(results.wrongType.status, 400)
+  assert.deepEqual(results.wrongType.body.fields.map((f) => f.field), ['pipeline.triggerMs'])
+
+  assert.equal(results.unknownKey.status, 400)
+  assert.equal(results.unknownKey.body.type, 'validation')
+  assert.ok(results.unknownKey.body.fields?.length > 0, JSON.stringify(results.unknownKey.body))
+
+  assert.equal(results.noPatch.status, 400)
+  assert.deepEqual(results.noPatch.body.fields.map((f) => f.field), ['patch'])
+
+  assert.equal(results.malformed.status, 400)
+  assert.match(results.malformed.body.message, /malformed JSON/)
+
+  assert.equal(results.unknownMethod.status, 404)
+  assert.equal(results.unknownMethod.body.type, 'unknown-method')
+
+  // None of that changed anything.
+  const now = await api(server.url, 'settings.get')
+  assert.equal(now.dashboard.refreshSeconds, 2.5)
+  assert.equal(now.pipeline.triggerMs, 750)
+  assert.equal(savedFile().dashboard.refreshSeconds, 2.5)
+})
+
+test('the page logged no errors along the way', () => {
+  // The 400/404 answers above are expected; Chromium logs failed fetches as console errors.
+  const unexpected = browser.problems.filter((p) => !/status of 40[04]/.test(p))
+  assert.deepEqual(unexpected, [])
+})
