@@ -1,0 +1,113 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import { afterAll, afterEach, describe, expect, it } from 'vitest'
+import { KafkaSource } from '../../src/main/sources/kafka-source'
+import { cleanupTempDirs, customer, makeTempDir, order, queries } from '../support/lake-fixtures'
+import type { Child } from '../support/bulk-input'
+import { freePort, highWatermarks, produce, startBroker, stopAllBrokers, type TestMessage } from '../support/kafka-broker'
+import { rowsRead, spawnCli } from '../support/kafka-processes'
+
+// A broker that cannot be reached: the pipeline says "waiting for Kafka at HOST:PORT" and retries
+// with backoff, losing and repeating nothing, whether the broker is not up yet at start or goes
+// away while the pipeline runs; with --until-idle it gives up after --connect-timeout with a clear
+// message and a non-zero exit.
+
+const children: Child[] = []
+afterEach(() => {
+  for (const c of children.splice(0)) if (c.proc.exitCode === null && c.proc.signalCode === null) c.proc.kill('SIGKILL')
+})
+afterAll(async () => {
+  await stopAllBrokers()
+  cleanupTempDirs()
+})
+
+function cli(args: string[]): Child {
+  const c = spawnCli(args)
+  children.push(c)
+  return c
+}
+
+async function until(what: string, check: () => boolean, timeoutMs = 60_000, child?: Child): Promise<void> {
+  const t0 = Date.now()
+  while (!check()) {
+    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}${child ? `; stderr:\n${child.stderr()}` : ''}`)
+    await sleep(100)
+  }
+}
+
+const orders = (from: number, n: number): TestMessage[] =>
+  Array.from({ length: n }, (_, i) => ({ key: `c-${(from + i) % 50}`, value: JSON.stringify(order({ order_id: `d-${from + i}`, customer_id: `c-${(from + i) % 50}` })) }))
+
+describe('Kafka unreachable', () => {
+  it('reports "waiting for Kafka at HOST:PORT" while it retries', { timeout: 30_000 }, async () => {
+    const port = await freePort()
+    const lines: string[] = []
+    const source = new KafkaSource({
+      connection: { servers: [`127.0.0.1:${port}`] },
+      ordersTopic: 'o',
+      customersTopic: 'c',
+      log: (l) => lines.push(l)
+    })
+    await source.open(new Map())
+    expect(await source.poll(1024 * 1024)).toBeNull()
+    expect(source.status()).toMatch(new RegExp(`^waiting for Kafka at 127\\.0\\.0\\.1:${port} \\(.*ECONNREFUSED`))
+    expect(lines.join('\n')).toContain(`waiting for Kafka at 127.0.0.1:${port}`)
+    await source.close()
+  })
+
+  it('--until-idle gives up after --connect-timeout with a clear message and exit code 5', { timeout: 60_000 }, async () => {
+    const port = await freePort()
+    const lake = makeTempDir()
+    const t0 = Date.now()
+    const child = cli(['pipeline', '--mode', 'kafka', '--kafka-servers', `127.0.0.1:${port}`, '--lake', lake, '--until-idle', '--connect-timeout', '2s'])
+    const exit = await child.exited
+    const elapsed = Date.now() - t0
+    expect(exit.code, child.stderr()).toBe(5)
+    expect(child.stderr()).toContain(`waiting for Kafka at 127.0.0.1:${port}`)
+    expect(child.stderr()).toMatch(new RegExp(`streamdesk: could not reach Kafka at 127\\.0\\.0\\.1:${port} within 2 s \\(connect ECONNREFUSED`))
+    expect(elapsed).toBeGreaterThanOrEqual(2000)
+    expect(elapsed).toBeLessThan(20_000)
+  })
+
+  it('waits for a broker that comes up later, and rides out an outage, losing and repeating nothing', { timeout: 120_000 }, async () => {
+    const port = await freePort()
+    const lake = makeTempDir()
+    const servers = `127.0.0.1:${port}`
+    const child = cli(['pipeline', '--mode', 'kafka', '--kafka-servers', servers, '--lake', lake, '--trigger', '100ms', '--kafka-topic', 'w_orders', '--customers-topic', 'w_customers'])
+    await child.waitFor(`waiting for Kafka at ${servers}`)
+    await sleep(1500)
+
+    // the broker comes up on the address the pipeline was given
+    const broker = await startBroker({ w_orders: 3, w_customers: 1 }, { port })
+    expect(broker.bootstrap).toBe(servers)
+    await produce(servers, 'w_customers', Array.from({ length: 50 }, (_, i) => ({ key: `c-${i}`, value: JSON.stringify(customer({ customer_id: `c-${i}` })) })))
+    await produce(servers, 'w_orders', orders(0, 2000))
+    await child.waitFor(`connected to ${servers}`)
+    await until('2,050 rows read', () => rowsRead(child.stderr()) >= 2050, 60_000, child)
+
+    // the broker goes away while the pipeline runs, then comes back
+    const before = child.stderr().length
+    await broker.command('down')
+    await until('the pipeline to notice', () => child.stderr().slice(before).includes(`waiting for Kafka at ${servers}`), 30_000, child)
+    await sleep(1000)
+    await broker.command('up')
+    await produce(servers, 'w_orders', orders(2000, 500))
+    await until('2,550 rows read', () => rowsRead(child.stderr()) >= 2550, 60_000, child)
+    await sleep(500)
+
+    child.proc.kill('SIGTERM')
+    const exit = await child.exited
+    expect(exit.code, child.stderr()).toBe(0)
+    expect(rowsRead(child.stderr())).toBe(2550)
+
+    const hw = await highWatermarks(servers, 'w_orders')
+    const r = await queries(lake, {
+      bronze: `SELECT count(*) AS n, count(DISTINCT (kafka_partition, kafka_offset)) AS d FROM bronze_orders`,
+      silver: `SELECT count(*) AS n, count(DISTINCT order_id) AS d FROM silver_orders`,
+      offsets: `SELECT key, next_offset FROM source_offsets WHERE key LIKE 'w_orders/%' ORDER BY key`
+    })
+    expect(r.bronze[0]).toEqual({ n: 2500, d: 2500 })
+    expect(r.silver[0]).toEqual({ n: 2500, d: 2500 })
+    expect(r.offsets).toEqual([...hw].sort().map(([key, n]) => ({ key, next_offset: n })))
+    await broker.stop()
+  })
+})
