@@ -245,7 +245,11 @@ export class KafkaSource implements Source {
       this.metadataStale = true
     }
     const cluster = this.cluster
-    if (this.metadataStale || Date.now() - this.metadataAt >= this.opts.metadataRefreshMs) await this.refreshPartitions(cluster)
+    // Missing topics are looked for on every poll, so a topic created by the first produce is
+    // read at once (and a drain never ends before it); otherwise every metadataRefreshMs.
+    if (this.metadataStale || this.missingTopics.size > 0 || Date.now() - this.metadataAt >= this.opts.metadataRefreshMs) {
+      await this.refreshPartitions(cluster)
+    }
     await this.resolvePositions(cluster)
     if (this.waiting) {
       this.opts.log?.(`kafka: connected to ${this.servers}`)

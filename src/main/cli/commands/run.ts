@@ -1,13 +1,19 @@
 import type { Command } from 'commander'
 import { parseGenerateOptions, runGenerate } from './generate'
-import { runFilePipeline } from './pipeline'
-import { parseDuration } from '../options'
+import { runFilePipeline, runKafkaPipeline } from './pipeline'
+import { addKafkaOptions, type KafkaFlags } from '../kafka-options'
+import { parseChoice, parseDuration } from '../options'
 
 // Generator and pipeline in one process: one command starts everything. Ctrl+C stops the
 // generator after its current file and the pipeline after its current batch. With
-// --generator-duration, the pipeline drains what was generated and exits.
+// --generator-duration, the pipeline drains what was generated and exits. With --mode kafka the
+// generator produces to the topics and the pipeline reads them back (offsets in the lake).
 
-interface RunFlags {
+interface RunFlags extends KafkaFlags {
+  mode: 'file' | 'kafka'
+  kafkaCompression?: string
+  startingOffsets?: 'earliest' | 'latest'
+  kafkaGroup?: string | false
   inputPath: string
   lake: string
   trigger: number
@@ -20,9 +26,10 @@ interface RunFlags {
 }
 
 export function registerRun(program: Command): void {
-  program
+  const cmd = program
     .command('run')
     .description('Run the generator and the pipeline together (Ctrl+C stops both cleanly)')
+    .option('--mode <mode>', "'file' (through --input-path) or 'kafka' (through --kafka-servers)", parseChoice('--mode', ['file', 'kafka'] as const), 'file')
     .option('--input-path <dir>', 'folder the generator writes and the pipeline reads', 'data/streaming')
     .option('--lake <dir>', 'lake folder', 'lake')
     .option('--trigger <duration>', 'minimum time between micro-batches', parseDuration('--trigger'), 500)
@@ -32,9 +39,16 @@ export function registerRun(program: Command): void {
     .option('--fraud-rate <share>', 'share of orders from fraud scenarios', '0.03')
     .option('--seed <n>', 'seed for reproducible events')
     .option('-q, --quiet', 'no per-batch lines')
+  addKafkaOptions(cmd)
+    .option('--kafka-compression <codec>', "kafka mode: 'gzip' or 'none'", 'gzip')
+    .option('--starting-offsets <where>', 'kafka: where partitions the lake has never seen start', parseChoice('--starting-offsets', ['earliest', 'latest'] as const), 'earliest')
+    .option('--kafka-group <id>', 'kafka: consumer group that gets the offsets after each lake commit (for lag tools)', 'streamdesk')
+    .option('--no-kafka-group', 'kafka: do not commit offsets to a consumer group')
     .action(async (flags: RunFlags) => {
+      const kafka = flags.mode === 'kafka'
       const genConfig = parseGenerateOptions({
-        mode: 'file',
+        ...(kafka ? flags : {}),
+        mode: flags.mode,
         output: flags.inputPath,
         interval: flags.generatorInterval,
         rate: flags.generatorRate,
@@ -43,14 +57,24 @@ export function registerRun(program: Command): void {
         seed: flags.seed,
         quiet: flags.quiet
       })
-      const { mkdirSync } = await import('node:fs')
-      for (const sub of ['orders', 'customers']) mkdirSync(`${genConfig.output}/${sub}`, { recursive: true })
       const genAbort = new AbortController()
       const control: { stop?: () => Promise<void>; drain?: () => Promise<void> } = {}
-      const pipelineDone = runFilePipeline(
-        { mode: 'file', inputPath: flags.inputPath, lake: flags.lake, trigger: flags.trigger, quiet: flags.quiet },
-        { onStarted: (c) => Object.assign(control, c) }
-      )
+      let pipelineDone: Promise<unknown>
+      if (kafka) {
+        pipelineDone = runKafkaPipeline(
+          { ...flags, mode: 'kafka', lake: flags.lake, trigger: flags.trigger, quiet: flags.quiet, untilIdle: false },
+          { onStarted: (c) => Object.assign(control, c) }
+        )
+      } else {
+        const { mkdirSync } = await import('node:fs')
+        for (const sub of ['orders', 'customers']) mkdirSync(`${genConfig.output}/${sub}`, { recursive: true })
+        pipelineDone = runFilePipeline(
+          { mode: 'file', inputPath: flags.inputPath, lake: flags.lake, trigger: flags.trigger, quiet: flags.quiet },
+          { onStarted: (c) => Object.assign(control, c) }
+        )
+      }
+      // a pipeline that fails early (lake in use, bad flags) stops the generator too
+      pipelineDone.catch(() => genAbort.abort())
       process.once('SIGINT', () => genAbort.abort())
       process.once('SIGTERM', () => genAbort.abort())
       await runGenerate(genConfig, { log: (l) => console.error(l), signal: genAbort.signal })
