@@ -1,9 +1,13 @@
 import { afterAll, describe, expect, it } from 'vitest'
 import { parseGenerateOptions, runGenerate } from '../../src/main/cli/commands/generate'
 import { runKafkaPipeline, type PipelineFlags } from '../../src/main/cli/commands/pipeline'
+import { PipelineController } from '../../src/main/engine/pipeline-controller'
+import { parseSettings } from '../../src/shared/settings'
+import type { PipelineStatus } from '../../src/shared/dto'
 import { MAX_LINE_BYTES } from '../../src/shared/events'
 import { cleanupTempDirs, customer, makeTempDir, order, queries, type Row } from '../support/lake-fixtures'
-import { groupOffsets, highWatermarks, produce, startBroker, stopAllBrokers, type TestMessage } from '../support/kafka-broker'
+import { freePort, groupOffsets, highWatermarks, produce, startBroker, stopAllBrokers, type TestMessage } from '../support/kafka-broker'
+import { spawnCli } from '../support/kafka-processes'
 
 // Generator → Kafka → pipeline → lake against a real Kafka wire-protocol broker (librdkafka's
 // mock cluster, tests/support/kafka-mock-broker.c): exact counts, provenance of every message,
@@ -252,5 +256,73 @@ describe('--starting-offsets', () => {
     const all = await queries(lake2, { n: `SELECT count(*) AS n FROM silver_orders` })
     expect(all.n[0].n).toBe(150)
     await broker.stop()
+  })
+})
+
+describe('run --mode kafka', () => {
+  it('runs generator and pipeline through Kafka, then drains and exits', { timeout: 120_000 }, async () => {
+    const broker = await startBroker() // no topics: the generator's first produce creates them
+    const lake = makeTempDir()
+    const child = spawnCli(['run', '--mode', 'kafka', '--kafka-servers', broker.bootstrap, '--lake', lake, '--generator-rate', '1000', '--generator-duration', '2', '--seed', '5', '--trigger', '200ms'])
+    const exit = await child.exited
+    expect(exit.code, child.stderr()).toBe(0)
+    const produced = Number(/generate: done .*?: ([\d,]+) orders?/.exec(child.stderr())![1].replace(/,/g, ''))
+    expect(produced).toBeGreaterThan(1000)
+    const hw = await highWatermarks(broker.bootstrap, 'ecommerce_orders')
+    const r = await queries(lake, {
+      n: `SELECT (SELECT count(*) FROM silver_orders) AS silver, (SELECT count(*) FROM bronze_orders) AS bronze,
+        (SELECT sum(next_offset)::BIGINT FROM source_offsets WHERE key LIKE 'ecommerce_orders/%') AS offsets`
+    })
+    expect(r.n[0]).toEqual({ silver: produced, bronze: produced, offsets: sum(hw) })
+    await broker.stop()
+  })
+})
+
+describe("the app's pipeline controller with the Kafka source", () => {
+  it('reads the brokers and topics of the settings, shows lag per partition and waits visibly for a missing broker', { timeout: 120_000 }, async () => {
+    const broker = await startBroker({ a_orders: 2, a_customers: 1 })
+    const base = makeTempDir()
+    let settings = parseSettings({
+      source: { kind: 'kafka', kafka: { servers: [broker.bootstrap], ordersTopic: 'a_orders', customersTopic: 'a_customers' } },
+      pipeline: { triggerMs: 100 },
+      lakePath: 'lake'
+    })
+    const states: PipelineStatus[] = []
+    const controller = new PipelineController(base, () => settings, { onState: (st) => states.push(st), onBatch: () => undefined })
+    try {
+      await produce(broker.bootstrap, 'a_orders', Array.from({ length: 300 }, (_, i) => ({ key: `c-${i % 9}`, value: JSON.stringify(order({ order_id: `a-${i}` })) })))
+      const st = await controller.start()
+      expect(st.state).toBe('running')
+      expect(st.source).toEqual({ kind: 'kafka', label: expect.stringContaining(broker.bootstrap) })
+      const t0 = Date.now()
+      while ((await controller.getStatus()).totals.orders < 300) {
+        if (Date.now() - t0 > 30_000) throw new Error(`not ingested: ${JSON.stringify(await controller.getStatus())}`)
+        await new Promise((r) => setTimeout(r, 100))
+      }
+      const hw = await highWatermarks(broker.bootstrap, 'a_orders')
+      const lag = controller.kafkaLag()!
+      expect(lag.filter((l) => l.topic === 'a_orders')).toEqual(
+        [...hw].sort().map(([k, n]) => ({ topic: 'a_orders', partition: Number(k.split('/')[1]), highWatermark: String(n), lakeOffset: String(n), lag: '0' }))
+      )
+      expect((await controller.stop()).state).toBe('stopped')
+      expect(controller.kafkaLag()).toBeNull()
+
+      // a broker nobody answers at: running, with the wait in the status message
+      const port = await freePort()
+      settings = parseSettings({ source: { kind: 'kafka', kafka: { servers: [`127.0.0.1:${port}`] } } }, settings)
+      await controller.start()
+      const t1 = Date.now()
+      let status = await controller.getStatus()
+      while (!status.message && Date.now() - t1 < 10_000) {
+        await new Promise((r) => setTimeout(r, 100))
+        status = await controller.getStatus()
+      }
+      expect(status.state).toBe('running')
+      expect(status.message).toMatch(new RegExp(`^waiting for Kafka at 127\\.0\\.0\\.1:${port}`))
+      expect((await controller.stop()).state).toBe('stopped')
+    } finally {
+      await controller.dispose()
+      await broker.stop()
+    }
   })
 })

@@ -6,6 +6,8 @@ import type { CommittedBatch } from '../lake/batch-writer'
 import { openLake, type Lake } from '../lake/lake'
 import { totals } from '../lake/queries'
 import { FolderSource, FILE_SOURCE_KIND } from '../sources/folder-source'
+import { KafkaSource, KAFKA_SOURCE_KIND, type KafkaPartitionLag } from '../sources/kafka-source'
+import { kafkaSecurityFromEnv } from '../sources/kafka-client'
 import { startGeneratorWorker, type GeneratorWorker } from '../generator'
 import { Pipeline } from './pipeline'
 
@@ -21,7 +23,7 @@ export interface ControllerEvents {
 export class PipelineController {
   private status: PipelineStatus
   private pipeline: Pipeline | null = null
-  private source: FolderSource | null = null
+  private source: FolderSource | KafkaSource | null = null
   private generator: GeneratorWorker | null = null
   private lakeHandle: Lake | null = null
   private lakePath: string | null = null
@@ -98,8 +100,12 @@ export class PipelineController {
     this.status = { ...this.status, source: this.describeSource(s), startedAt: new Date().toISOString() }
     await this.setState('starting')
     try {
-      if (s.source.kind === 'kafka') throw new Error('the Kafka source is not available in this build yet; choose the built-in generator or a watched folder')
       const lake = await this.lake()
+      if (s.source.kind === 'kafka') {
+        await this.startKafka(s)
+        await this.setState('running')
+        return this.getStatus()
+      }
       const input = this.resolvePath(s.source.inputPath)
       if (s.source.kind === 'generator') {
         for (const sub of ['orders', 'customers']) mkdirSync(join(input, sub), { recursive: true })
@@ -144,6 +150,39 @@ export class PipelineController {
       await this.setState('error', (err as Error).message)
     }
     return this.getStatus()
+  }
+
+  /** Kafka brokers and topics from the settings (TLS/SASL from STREAMDESK_KAFKA_* variables). */
+  private async startKafka(s: Settings): Promise<void> {
+    const k = s.source.kafka
+    const source = new KafkaSource({
+      connection: { servers: k.servers, ...kafkaSecurityFromEnv(process.env) },
+      ordersTopic: k.ordersTopic,
+      customersTopic: k.customersTopic,
+      startingOffsets: k.startingOffsets
+    })
+    const pipeline = new Pipeline({
+      lake: await this.lake(),
+      source,
+      sourceKind: KAFKA_SOURCE_KIND,
+      settings: () => this.settings(),
+      onBatch: (b) => {
+        this.lastLagSeconds = b.lagMs === null ? null : b.lagMs / 1000
+        this.events.onBatch(b)
+      }
+    })
+    this.source = source
+    this.pipeline = pipeline
+    this.run = pipeline.start()
+    this.run.then(
+      () => this.finished(null),
+      (err: unknown) => this.finished(err instanceof Error ? err : new Error(String(err)))
+    )
+  }
+
+  /** Per-partition lag of the running Kafka source (null when the source is not Kafka). */
+  kafkaLag(): KafkaPartitionLag[] | null {
+    return this.source instanceof KafkaSource ? this.source.lag() : null
   }
 
   private async finished(err: Error | null): Promise<void> {

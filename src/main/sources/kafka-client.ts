@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module'
+import { readFileSync } from 'node:fs'
 import type { ConnectionOptions } from 'node:tls'
 import type { Producer } from 'kafkajs'
 
@@ -264,4 +265,30 @@ export function rootMessage(err: unknown): string {
     if (e?.message) msg = e.message
   }
   return msg.replace(/^Connection error: /, '')
+}
+
+/**
+ * TLS and SASL for the app, whose settings hold only brokers and topics:
+ * STREAMDESK_KAFKA_TLS=1, STREAMDESK_KAFKA_TLS_CA=<PEM file>, STREAMDESK_KAFKA_TLS_INSECURE=1,
+ * STREAMDESK_KAFKA_SASL_MECHANISM=plain|scram-sha-256|scram-sha-512,
+ * STREAMDESK_KAFKA_SASL_USERNAME, STREAMDESK_KAFKA_SASL_PASSWORD.
+ */
+export function kafkaSecurityFromEnv(env: NodeJS.ProcessEnv): Pick<KafkaConnection, 'tls' | 'sasl'> {
+  const out: Pick<KafkaConnection, 'tls' | 'sasl'> = {}
+  const ca = env.STREAMDESK_KAFKA_TLS_CA
+  const insecure = env.STREAMDESK_KAFKA_TLS_INSECURE === '1'
+  if (env.STREAMDESK_KAFKA_TLS === '1' || ca || insecure) {
+    out.tls = {
+      ...(ca ? { ca: [readFileSync(ca, 'utf8')] } : {}),
+      ...(insecure ? { rejectUnauthorized: false } : {})
+    }
+  }
+  const mechanism = env.STREAMDESK_KAFKA_SASL_MECHANISM?.toLowerCase()
+  if (mechanism) {
+    if (mechanism !== 'plain' && mechanism !== 'scram-sha-256' && mechanism !== 'scram-sha-512') {
+      throw new Error(`STREAMDESK_KAFKA_SASL_MECHANISM must be plain, scram-sha-256 or scram-sha-512, got '${mechanism}'`)
+    }
+    out.sasl = { mechanism, username: env.STREAMDESK_KAFKA_SASL_USERNAME ?? '', password: env.STREAMDESK_KAFKA_SASL_PASSWORD ?? '' }
+  }
+  return out
 }
