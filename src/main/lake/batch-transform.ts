@@ -1,6 +1,8 @@
 import type { DuckDBConnection } from '@duckdb/node-api'
 import type { FraudSettings } from '../../shared/settings'
-import { customerValidationCtes, typedText as ft, orderValidationCtes } from './validation-sql'
+import { clean, customerValidationCtes, orderValidationCtes } from './validation-sql'
+
+const ft = clean.text
 
 // Everything after bronze is set-based SQL over the batch's bronze rows: parse and validate,
 // quarantine, de-duplicate against silver, lateness against the watermark, fraud rules, silver,
@@ -96,10 +98,8 @@ export async function transformOrders(
       CASE WHEN reason IS NOT NULL THEN raw END AS raw,
       ${ft('order_id')} AS order_id, ${ft('customer_id')} AS customer_id,
       try_cast(${ft('order_ts')} AS TIMESTAMPTZ) AS order_ts, lower(${ft('status')}) AS status,
-      upper(${ft('currency')}) AS currency, try_cast(round(o.total_amount * 100) AS BIGINT) AS total_cents,
-      list_transform(o.items, x -> {
-        'product_id': trim(x.product_id), 'product_name': trim(x.product_name), 'category': lower(trim(x.category)),
-        'quantity': x.quantity, 'unit_price': try_cast(round(x.unit_price, 2) AS DECIMAL(18,2))}) AS items,
+      upper(${ft('currency')}) AS currency, try_cast(round(${clean.amount} * 100) AS BIGINT) AS total_cents,
+      ${clean.items} AS items,
       ${ft('payment_method')} AS payment_method, upper(${ft('shipping_country')}) AS shipping_country,
       upper(${ft('billing_country')}) AS billing_country, lower(${ft('channel')}) AS channel
     FROM v`)
