@@ -44,13 +44,18 @@ const ts = (iso: string): number => Date.parse(iso)
 const escapeHtml = (s: string): string =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!)
 
+/** Pixels below the plot for x-axis labels (12 px text + 8 px margin + a little). */
+const X_LABEL_ROOM = 22
+
 function base(p: ChartPalette): ChartOption {
   return {
     backgroundColor: 'transparent',
     animationDuration: 300,
     animationDurationUpdate: 250,
     textStyle: { color: p.text, fontFamily: 'inherit', fontSize: 12 },
-    grid: { left: 8, right: 16, top: 28, bottom: 4 },
+    // ECharts 6's automatic outer bounds keep y labels inside the canvas but not the x labels of
+    // a time axis (their bottom half was cut off), so leave room for them explicitly.
+    grid: { left: 8, right: 16, top: 28, bottom: X_LABEL_ROOM },
     tooltip: {
       trigger: 'axis',
       backgroundColor: p.tooltipBg,
@@ -249,7 +254,7 @@ export function alertsTimelineOption(alerts: readonly AlertRow[], ctx: BuildCont
   const maxScore = scores.length ? Math.max(...scores) : 10
   return {
     ...base(p),
-    grid: { left: 8, right: 72, top: 28, bottom: 4 },
+    grid: { left: 8, right: 72, top: 28, bottom: X_LABEL_ROOM },
     tooltip: {
       ...base(p).tooltip,
       trigger: 'item',
