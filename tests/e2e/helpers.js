@@ -120,17 +120,21 @@ export function craftedOrder({ orderId, customerId = 'cus_e2e_big_spender', item
  * Starts `node bin/streamdesk.js serve` in a fresh temp folder.
  *   settings: object written to <dir>/settings.json first (paths inside may use <dir>)
  *   args:     extra CLI flags
+ *   relativePaths: keep the default relative input folder and lake (data/streaming, lake), which
+ *             resolve against the temp folder (the server's cwd); default: absolute paths
  * Resolves once the "serving the dashboard at" line appears on stderr.
  */
-export async function startServe({ settings, args = [], name = 'e2e' } = {}) {
+export async function startServe({ settings, args = [], name = 'e2e', relativePaths = false } = {}) {
   if (!existsSync(join(ROOT, 'out', 'main', 'cli.js'))) {
     throw new Error('out/main/cli.js is missing: run `npm run build` first')
   }
   const dir = mkdtempSync(join(tmpdir(), `streamdesk-${name}-`))
   const settingsFile = join(dir, 'settings.json')
-  const input = join(dir, 'input')
+  const input = join(dir, relativePaths ? 'data/streaming' : 'input')
   const lake = join(dir, 'lake')
-  const base = { source: { kind: 'generator', inputPath: input }, lakePath: lake }
+  const base = relativePaths
+    ? { source: { kind: 'generator', inputPath: 'data/streaming' }, lakePath: 'lake' }
+    : { source: { kind: 'generator', inputPath: input }, lakePath: lake }
   const merged = merge(base, typeof settings === 'function' ? settings({ dir, input, lake }) : (settings ?? {}))
   writeFileSync(settingsFile, JSON.stringify(merged, null, 2) + '\n')
 
