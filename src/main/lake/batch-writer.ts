@@ -100,10 +100,10 @@ async function writeBatchOnce(lake: Lake, plan: PlannedBatch, settings: Transfor
     const hasLines = plan.segments.some((s) => s.type === 'lines')
     const knownBad = hasLines ? await quarantineKnownErrors(conn, batchId) : 0
     const customers = plan.segments.some((s) => s.stream === 'customers')
-      ? await transformCustomers(conn, batchId)
+      ? await transformCustomers(conn, batchId, knownBad > 0)
       : { read: 0, bad: 0 }
     const orders = plan.segments.some((s) => s.stream === 'orders')
-      ? await transformOrders(conn, batchId, settings, previousMax)
+      ? await transformOrders(conn, batchId, settings, previousMax, knownBad > 0)
       : { read: 0, quarantined: 0, valid: 0, late: 0, duplicates: 0, alerts: 0, maxEventTs: previousMax, watermark: null }
     const bookkeeping: string[] = []
     if (orders.maxEventTs) {

@@ -1,3 +1,4 @@
+import { open } from 'node:fs/promises'
 import type { DuckDBConnection } from '@duckdb/node-api'
 import type { FileSegment, LinesSegment, Stream } from '../sources/source'
 import { sqlString } from './lake'
@@ -17,9 +18,8 @@ function readLinesSql(path: string): string {
 }
 
 /**
- * Inserts the file segments of one stream. Blank lines are kept as NULL rows first so the
- * running byte count stays exact; `verifyFileSegments` then checks every file was read to
- * exactly its planned end, and the NULL rows are removed.
+ * Inserts the file segments of one stream. Byte offsets come from a running sum over every
+ * line, blank ones included (they count as a newline each); blank lines are then left out.
  */
 export async function insertFileSegments(
   conn: DuckDBConnection,
@@ -35,10 +35,32 @@ export async function insertFileSegments(
       FROM ${readLinesSql(s.path)}`
   )
   await conn.run(`INSERT INTO ${bronzeTable(stream)} (batch_id, ingested_at, source, byte_offset, raw)
-    SELECT ${batchId}, now(), source, byte_offset, line FROM (${selects.join('\nUNION ALL\n')})`)
+    SELECT ${batchId}, now(), source, byte_offset, line FROM (${selects.join('\nUNION ALL\n')})
+    WHERE line IS NOT NULL AND (NOT regexp_full_match(left(line, 1), '[ \t\r]') OR trim(line, ' \t\r') <> '')`)
 }
 
-/** Returns the segments whose bytes read differ from the plan (file changed, odd bytes...). */
+const BLANK = new Set([10, 13, 32, 9])
+const MAX_TRAILING_CHECK = 64 * 1024
+
+/** True when bytes [from, to) of the file are only newlines and blanks. */
+async function onlyBlanks(path: string, from: number, to: number): Promise<boolean> {
+  if (to - from > MAX_TRAILING_CHECK) return false
+  if (to === from) return true
+  const fh = await open(path, 'r')
+  try {
+    const buf = Buffer.alloc(to - from)
+    const { bytesRead } = await fh.read(buf, 0, buf.length, from)
+    return bytesRead === buf.length && buf.every((b) => BLANK.has(b))
+  } finally {
+    await fh.close()
+  }
+}
+
+/**
+ * Returns the segments DuckDB did not read exactly as planned: the last record must end at or
+ * before the planned end with only blank bytes after it (a file that grew, changed, or holds
+ * bytes read_csv splits differently fails this and is re-read in JavaScript).
+ */
 export async function verifyFileSegments(
   conn: DuckDBConnection,
   batchId: number,
@@ -46,16 +68,15 @@ export async function verifyFileSegments(
   segments: FileSegment[]
 ): Promise<FileSegment[]> {
   if (segments.length === 0) return []
-  const table = bronzeTable(stream)
-  const reader = await conn.runAndReadAll(`SELECT source, max(byte_offset + coalesce(strlen(raw), 0) + 1)::BIGINT AS end_offset
-    FROM ${table} WHERE batch_id = ${batchId} AND kafka_partition IS NULL GROUP BY source`)
-  const ends = new Map<string, bigint>()
-  for (const [source, end] of reader.getRows()) ends.set(String(source), BigInt(end as bigint))
-  const bad = segments.filter((s) => ends.get(s.path) !== BigInt(s.end - s.start))
-  // Blank lines (empty or only spaces/tabs) are not records.
-  await conn.run(
-    `DELETE FROM ${table} WHERE batch_id = ${batchId} AND kafka_partition IS NULL AND (raw IS NULL OR trim(raw, ' \t\r') = '')`
-  )
+  const reader = await conn.runAndReadAll(`SELECT source, max(byte_offset + strlen(raw) + 1)::BIGINT AS end_offset
+    FROM ${bronzeTable(stream)} WHERE batch_id = ${batchId} AND kafka_partition IS NULL GROUP BY source`)
+  const ends = new Map<string, number>()
+  for (const [source, end] of reader.getRows()) ends.set(String(source), Number(end))
+  const bad: FileSegment[] = []
+  for (const s of segments) {
+    const lastEnd = ends.get(s.path) ?? 0
+    if (lastEnd > s.end || !(await onlyBlanks(s.path, lastEnd, s.end))) bad.push(s)
+  }
   return bad
 }
 
