@@ -7,6 +7,8 @@ import { changedPaths, defaultSettings, needsRestart, parseSettings, SettingsErr
 
 export class SettingsStore {
   private current: Settings
+  /** What the file holds: `current` without the command-line overrides of this run. */
+  private persisted: Settings
   readonly loadWarning: string | null = null
   private listeners = new Set<(s: Settings, changed: string[]) => void>()
 
@@ -28,6 +30,7 @@ export class SettingsStore {
         }
       }
     }
+    this.persisted = loaded
     this.current = parseSettings(overrides, loaded)
   }
 
@@ -40,6 +43,8 @@ export class SettingsStore {
     const next = parseSettings(patch, this.current)
     const changed = changedPaths(this.current, next)
     this.current = next
+    // Flags given for this run (serve --lake …) stay out of the file; what the user saves goes in.
+    this.persisted = parseSettings(patch, this.persisted)
     this.save()
     this.listeners.forEach((l) => l(next, changed))
     return { settings: next, restartRequired: needsRestart(changed) }
@@ -53,7 +58,7 @@ export class SettingsStore {
   private save(): void {
     mkdirSync(dirname(this.file), { recursive: true })
     const tmp = `${this.file}.tmp`
-    writeFileSync(tmp, JSON.stringify(this.current, null, 2) + '\n')
+    writeFileSync(tmp, JSON.stringify(this.persisted, null, 2) + '\n')
     renameSync(tmp, this.file)
   }
 }

@@ -93,9 +93,10 @@ async function writeBatchOnce(lake: Lake, plan: PlannedBatch, settings: Transfor
   await conn.run('BEGIN TRANSACTION')
   try {
     const head = await conn.runAndReadAll(`SELECT (SELECT coalesce(max(batch_id), 0) + 1 FROM batches),
-      (SELECT value FROM lake_meta WHERE key = 'max_event_ts')`)
+      (SELECT value FROM lake_meta WHERE key = 'max_event_ts'), (SELECT epoch_ms(max(started_at)) FROM batches)`)
     const batchId = Number(head.getRows()[0][0])
     const previousMax = (head.getRows()[0][1] as string | null) ?? null
+    const previousStart = head.getRows()[0][2] === null ? null : Number(head.getRows()[0][2])
     await writeSegments(lake, batchId, plan.segments)
     const hasLines = plan.segments.some((s) => s.type === 'lines')
     const knownBad = hasLines ? await quarantineKnownErrors(conn, batchId) : 0
@@ -120,7 +121,10 @@ async function writeBatchOnce(lake: Lake, plan: PlannedBatch, settings: Transfor
     const rowsRead = customers.read + orders.read + knownBad
     const quarantined = customers.bad + orders.quarantined + knownBad
     const seconds = Math.max(durationMs, 1) / 1000
-    const lagSeconds = plan.newestInputAt ? Math.max(0.001, (started.getTime() - plan.newestInputAt.getTime()) / 1000) : seconds
+    // Arrival rate: what this batch took in over the time since the previous batch started
+    // (the first batch of a run with a backlog has no such interval: its processing time).
+    const sincePrevious = previousStart === null ? null : (started.getTime() - previousStart) / 1000
+    const arrivalSeconds = sincePrevious !== null && sincePrevious < 3600 ? Math.max(sincePrevious, 0.001) : seconds
     const result: CommittedBatch = {
       batchId,
       startedAt: started.toISOString(),
@@ -132,7 +136,7 @@ async function writeBatchOnce(lake: Lake, plan: PlannedBatch, settings: Transfor
       late: orders.late,
       duplicates: orders.duplicates,
       alerts: orders.alerts,
-      inputRate: rowsRead / Math.max(seconds, lagSeconds),
+      inputRate: rowsRead / arrivalSeconds,
       processingRate: rowsRead / seconds,
       watermark: orders.watermark,
       maxEventTs: orders.maxEventTs,
