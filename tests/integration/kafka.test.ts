@@ -1,12 +1,14 @@
+import { randomBytes } from 'node:crypto'
 import { afterAll, describe, expect, it } from 'vitest'
 import { parseGenerateOptions, runGenerate } from '../../src/main/cli/commands/generate'
 import { runKafkaPipeline, type PipelineFlags } from '../../src/main/cli/commands/pipeline'
 import { PipelineController } from '../../src/main/engine/pipeline-controller'
+import { KafkaSource } from '../../src/main/sources/kafka-source'
 import { parseSettings } from '../../src/shared/settings'
 import type { PipelineStatus } from '../../src/shared/dto'
 import { MAX_LINE_BYTES } from '../../src/shared/events'
 import { cleanupTempDirs, customer, makeTempDir, order, queries, type Row } from '../support/lake-fixtures'
-import { freePort, groupOffsets, highWatermarks, produce, startBroker, stopAllBrokers, type TestMessage } from '../support/kafka-broker'
+import { freePort, groupOffsets, highWatermarks, kafkaClient, produce, startBroker, stopAllBrokers, type TestMessage } from '../support/kafka-broker'
 import { spawnCli } from '../support/kafka-processes'
 
 // Generator → Kafka → pipeline → lake against a real Kafka wire-protocol broker (librdkafka's
@@ -324,5 +326,44 @@ describe("the app's pipeline controller with the Kafka source", () => {
       await controller.dispose()
       await broker.stop()
     }
+  })
+})
+
+describe('messages deleted by the broker before they were read', () => {
+  it('continues at the log start with a warning that says how many were lost', { timeout: 120_000 }, async () => {
+    // the mock broker keeps only the newest ~5 MiB of a partition: incompressible values push
+    // the log start past the lake's offset while the pipeline is stopped
+    const broker = await startBroker({ r_orders: 1, r_customers: 1 })
+    const lake = makeTempDir()
+    const flags = kafkaFlags(broker.bootstrap, lake, { kafkaTopic: 'r_orders', customersTopic: 'r_customers' })
+    const batch = (from: number, n: number, pad: number): TestMessage[] =>
+      Array.from({ length: n }, (_, i) => ({ key: 'c', value: JSON.stringify(order({ order_id: `r-${from + i}`, payment_method: randomBytes(pad).toString('base64') })) }))
+    await produce(broker.bootstrap, 'r_orders', batch(0, 10, 10))
+    await runKafkaPipeline(flags)
+    await produce(broker.bootstrap, 'r_orders', batch(10, 9000, 900), 500)
+
+    const admin = kafkaClient(broker.bootstrap).admin()
+    await admin.connect()
+    const [{ low, high }] = await admin.fetchTopicOffsets('r_orders')
+    await admin.disconnect()
+    expect(Number(low), 'the broker deleted the oldest messages').toBeGreaterThan(10)
+
+    const lines: string[] = []
+    const source = new KafkaSource({
+      connection: { servers: [broker.bootstrap] },
+      ordersTopic: 'r_orders',
+      customersTopic: 'r_customers',
+      connectTimeoutMs: 10_000,
+      log: (l) => lines.push(l)
+    })
+    await runKafkaPipeline(flags, { source })
+    expect(lines.join('\n')).toContain(`r_orders/0: ${Number(low) - 10} message(s) at offsets 10..${Number(low) - 1} were deleted by the broker (retention) before they were read; continuing at ${low}`)
+    const r = await queries(lake, {
+      n: `SELECT count(*) AS n, min(kafka_offset) FILTER (WHERE kafka_offset >= 10) AS first FROM bronze_orders`,
+      offsets: `SELECT next_offset FROM source_offsets WHERE key = 'r_orders/0'`
+    })
+    expect(r.n[0]).toEqual({ n: 10 + Number(high) - Number(low), first: Number(low) })
+    expect(r.offsets[0].next_offset).toBe(Number(high))
+    await broker.stop()
   })
 })

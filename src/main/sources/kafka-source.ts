@@ -237,6 +237,7 @@ export class KafkaSource implements Source {
   // connection, metadata, positions
 
   private async ready(): Promise<InternalCluster> {
+    const firstEver = !this.everConnected
     if (!this.cluster) {
       const cluster = createCluster(this.opts.connection, { retries: 0, requestTimeoutMs: 30_000 })
       this.cluster = cluster
@@ -252,7 +253,7 @@ export class KafkaSource implements Source {
     }
     await this.resolvePositions(cluster)
     if (this.waiting) {
-      this.opts.log?.(`kafka: connected to ${this.servers}`)
+      if (!firstEver) this.opts.log?.(`kafka: reconnected to ${this.servers}`)
       this.waiting = null
     }
     this.attempts = 0
@@ -303,6 +304,13 @@ export class KafkaSource implements Source {
         })
         if (!first) this.opts.log?.(`kafka: new partition ${k}`)
       }
+    }
+    if (first) {
+      const counts = this.topics.map(({ topic }) => {
+        const n = [...this.parts.values()].filter((p) => p.topic === topic).length
+        return `${topic} (${this.missingTopics.has(topic) ? 'missing' : `${n} partition${n === 1 ? '' : 's'}`})`
+      })
+      this.opts.log?.(`kafka: connected to ${this.servers}: ${counts.join(', ')}`)
     }
     this.everConnected = true
     this.metadataAt = Date.now()
