@@ -337,7 +337,7 @@ export class KafkaSource implements Source {
         // that appear later are read from their beginning, so nothing written to them is missed.
         const latest = this.opts.startingOffsets === 'latest' && p.initial
         p.position = latest ? end : start
-        p.recordStart = latest && end > 0n
+        p.recordStart = latest
       } else if (p.position < start || p.position > end) {
         const lost = p.position < start ? start - p.position : 0n
         const w =
