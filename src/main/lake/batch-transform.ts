@@ -73,11 +73,14 @@ export async function transformCustomers(
       try_cast(${ft('signup_ts')} AS TIMESTAMPTZ) AS signup_ts, upper(${ft('country')}) AS country, lower(${ft('segment')}) AS segment
     FROM v`)
   await conn.run(quarantineInsert('customer', batchId, `_c WHERE reason IS NOT NULL`))
-  await conn.run(`INSERT INTO customers
-    SELECT customer_id, name, email, signup_ts, country, segment, ${batchId}, now() FROM _c
-    WHERE reason IS NULL QUALIFY row_number() OVER (PARTITION BY customer_id ORDER BY pos DESC) = 1
-    ON CONFLICT (customer_id) DO UPDATE SET name = excluded.name, email = excluded.email, signup_ts = excluded.signup_ts,
-      country = excluded.country, segment = excluded.segment, batch_id = excluded.batch_id, updated_at = excluded.updated_at`)
+  // Latest profile per customer: replace the rows of the customers this batch saw. A plain
+  // delete + insert; a primary-key index would make every batch pay for index maintenance.
+  await conn.run(`CREATE OR REPLACE TEMP TABLE _c_latest AS
+      SELECT customer_id, name, email, signup_ts, country, segment FROM _c
+      WHERE reason IS NULL QUALIFY row_number() OVER (PARTITION BY customer_id ORDER BY pos DESC) = 1;
+    DELETE FROM customers WHERE customer_id IN (SELECT customer_id FROM _c_latest);
+    INSERT INTO customers SELECT *, ${batchId}, now() FROM _c_latest;
+    DROP TABLE _c_latest`)
   const [read, bad] = await scalarRow(conn, `SELECT count(*), count(reason) FROM _c`)
   await conn.run(`DROP TABLE _c`)
   return { read: num(read), bad: num(bad) }

@@ -50,7 +50,7 @@ CREATE TABLE IF NOT EXISTS silver_orders (
 );
 
 CREATE TABLE IF NOT EXISTS customers (
-  customer_id  VARCHAR PRIMARY KEY,
+  customer_id  VARCHAR NOT NULL,
   name         VARCHAR,
   email        VARCHAR,
   signup_ts    TIMESTAMPTZ,
