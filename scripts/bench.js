@@ -9,8 +9,9 @@
 //      (2 and 3 alternate three times, A B A B A B, and are compared by their medians)
 //   4. latency at 1,000 orders/s serve + WebSocket client; file landing → header counter shows it
 //
-// Knobs: BENCH_ORDERS (300000), BENCH_LATENCY_SECONDS (30), BENCH_SKIP_LATENCY=1.
+// Knobs: BENCH_ORDERS (300000), BENCH_LATENCY_SECONDS (30), BENCH_SKIP_LATENCY=1, BENCH_SKIP_KAFKA=1.
 // See docs/BENCHMARKS.md.
+import { benchKafka } from './bench/kafka.js'
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
 import os from 'node:os'
@@ -255,6 +256,17 @@ if (SKIP_LATENCY) {
     `RESULT latency landing→shown (pipeline.state totals.orders): ${line(r.shown)} vs target p99 < ${fmt(TARGET_SHOWN_P99_MS)} ms: ` +
       `${verdict(r.shown.p99 < TARGET_SHOWN_P99_MS)}`
   )
+}
+log()
+
+// --- 5. Kafka ingest next to the folder source ---------------------------------------------------
+
+if (process.env.BENCH_SKIP_KAFKA === '1') {
+  log('5. Kafka: skipped (BENCH_SKIP_KAFKA=1)')
+} else {
+  log('5. Kafka ingest vs folder source, same orders, same run')
+  const k = await benchKafka({ orders: Math.min(ORDERS, 200_000), log })
+  if (k.skipped) log(`5. Kafka: not measured: ${k.skipped}`)
 }
 log()
 log(`load average at end (1/5/15 min): ${load()}`)
