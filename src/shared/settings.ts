@@ -5,19 +5,19 @@ import { z } from 'zod'
 
 export const fraudWeightsSchema = z
   .object({
-    amountOver5000: z.number().min(0).max(100).default(4),
-    amountOver3000: z.number().min(0).max(100).default(3),
-    amountOver2000: z.number().min(0).max(100).default(2),
-    cancelledOrRefunded: z.number().min(0).max(100).default(1),
-    velocity: z.number().min(0).max(100).default(2),
-    newAccountLargeOrder: z.number().min(0).max(100).default(2),
-    countryMismatch: z.number().min(0).max(100).default(1)
+    amountOver5000: z.number().int().min(0).max(100).default(4),
+    amountOver3000: z.number().int().min(0).max(100).default(3),
+    amountOver2000: z.number().int().min(0).max(100).default(2),
+    cancelledOrRefunded: z.number().int().min(0).max(100).default(1),
+    velocity: z.number().int().min(0).max(100).default(2),
+    newAccountLargeOrder: z.number().int().min(0).max(100).default(2),
+    countryMismatch: z.number().int().min(0).max(100).default(1)
   })
   .strict()
 
 export const fraudSettingsSchema = z
   .object({
-    threshold: z.number().min(0).max(1000).default(3),
+    threshold: z.number().int().min(0).max(1000).default(3),
     weights: fraudWeightsSchema.default(fraudWeightsSchema.parse({})),
     velocityWindowMinutes: z.number().min(1).max(1440).default(10),
     velocityMinOrders: z.number().int().min(2).max(1000).default(3),
@@ -153,7 +153,9 @@ function readableIssue(issue: z.core.$ZodIssue): string {
     case 'too_small':
       return `must be at least ${issue.minimum}`
     case 'invalid_type':
-      return `must be ${issue.expected === 'number' ? 'a number' : issue.expected === 'boolean' ? 'on or off' : `a ${issue.expected}`}`
+      return `must be ${
+        issue.expected === 'number' ? 'a number' : issue.expected === 'int' ? 'a whole number' : issue.expected === 'boolean' ? 'on or off' : `a ${issue.expected}`
+      }`
     case 'invalid_value':
       return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`
     case 'unrecognized_keys':

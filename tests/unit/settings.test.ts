@@ -52,3 +52,9 @@ describe('settings', () => {
     expect(needsRestart(changed)).toEqual(['source.inputPath'])
   })
 })
+
+describe('fraud weights', () => {
+  it('are whole numbers, as scores are', () => {
+    expect(() => parseSettings({ fraud: { weights: { velocity: 1.5 } } })).toThrow(/fraud.weights.velocity: must be a whole number/)
+  })
+})

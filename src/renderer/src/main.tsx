@@ -17,7 +17,7 @@ function notify(alerts: AlertRow[]): void {
   const top = alerts.reduce((a, b) => (b.fraudScore > a.fraudScore ? b : a))
   try {
     new Notification(alerts.length === 1 ? 'New fraud alert' : `${alerts.length} new fraud alerts`, {
-      body: `${top.orderId}: ${formatCurrency(top.amount, top.currency)}, score ${top.fraudScore.toFixed(1)}`,
+      body: `${top.orderId}: ${formatCurrency(top.amount, top.currency)}, score ${Math.round(top.fraudScore)}`,
       tag: 'streamdesk-alerts'
     })
   } catch {

@@ -76,5 +76,5 @@ export function EmptyState({
 
 export function ScoreBadge({ score, threshold }: { score: number; threshold: number }) {
   const high = score >= threshold * 1.6
-  return <span className={`score ${high ? 'high' : 'low'}`}>{score.toFixed(1)}</span>
+  return <span className={`score ${high ? 'high' : 'low'}`}>{String(Math.round(score))}</span>
 }
