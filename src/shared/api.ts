@@ -7,6 +7,7 @@ import type {
   DashboardSnapshot,
   ExportProgress,
   ExportResult,
+  KafkaLagRow,
   Kpis,
   OrderRow,
   PipelineStatus,
@@ -44,7 +45,8 @@ export const handlerArgs = {
   'query.quarantine': z
     .object({ limit: limit(500, 50), offset: z.number().int().min(0).default(0) })
     .strict()
-    .default({ limit: 50, offset: 0 })
+    .default({ limit: 50, offset: 0 }),
+  'query.kafkaLag': z.object({}).strict().default({})
 } as const
 
 export type HandlerName = keyof typeof handlerArgs
@@ -73,6 +75,8 @@ export interface HandlerResults {
   'query.fraudHistogram': CountRow[]
   'query.batches': BatchRow[]
   'query.quarantine': { rows: QuarantineRow[]; total: number }
+  /** Per partition of the Kafka topics: high-water mark, lake offset, lag ([] for other sources). */
+  'query.kafkaLag': KafkaLagRow[]
 }
 
 /** Engine-side implementation: receives already-validated arguments. */

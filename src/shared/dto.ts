@@ -102,6 +102,18 @@ export interface QuarantineRow {
   ingestedAt: string
 }
 
+/** One Kafka partition: the broker's high-water mark next to the lake's offset. */
+export interface KafkaLagRow {
+  topic: string
+  partition: number
+  /** Next offset the broker will write; null when the pipeline is not reading Kafka right now. */
+  highWatermark: number | null
+  /** Next offset the lake will read (source_offsets); null when the lake never read it. */
+  lakeOffset: number | null
+  /** highWatermark − lakeOffset, or null when either is unknown. */
+  lag: number | null
+}
+
 export interface DashboardSnapshot {
   at: string
   kpis: Kpis

@@ -3,6 +3,8 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { parseGenerateOptions, runGenerate } from '../../src/main/cli/commands/generate'
 import { runKafkaPipeline, type PipelineFlags } from '../../src/main/cli/commands/pipeline'
 import { PipelineController } from '../../src/main/engine/pipeline-controller'
+import { createEngineHost } from '../../src/main/api/engine-host'
+import { join } from 'node:path'
 import { KafkaSource } from '../../src/main/sources/kafka-source'
 import { parseSettings } from '../../src/shared/settings'
 import type { PipelineStatus } from '../../src/shared/dto'
@@ -324,6 +326,40 @@ describe("the app's pipeline controller with the Kafka source", () => {
       expect((await controller.stop()).state).toBe('stopped')
     } finally {
       await controller.dispose()
+      await broker.stop()
+    }
+  })
+})
+
+describe('query.kafkaLag', () => {
+  it('answers lag per partition while reading Kafka, and the lake offsets when stopped', { timeout: 120_000 }, async () => {
+    const broker = await startBroker({ h_orders: 3, h_customers: 1 })
+    const base = makeTempDir()
+    const host = await createEngineHost({ settingsFile: join(base, 'settings.json'), baseDir: base })
+    try {
+      await host.handlers['settings.update']({
+        patch: { source: { kind: 'kafka', kafka: { servers: [broker.bootstrap], ordersTopic: 'h_orders', customersTopic: 'h_customers' } } }
+      })
+      expect(await host.handlers['query.kafkaLag']({})).toEqual([])
+      await produce(broker.bootstrap, 'h_orders', Array.from({ length: 90 }, (_, i) => ({ key: `c-${i % 11}`, value: JSON.stringify(order({ order_id: `h-${i}` })) })))
+      expect((await host.handlers['pipeline.start']({})).state).toBe('running')
+      const t0 = Date.now()
+      while ((await host.handlers['pipeline.status']({})).totals.orders < 90) {
+        if (Date.now() - t0 > 30_000) throw new Error('not ingested')
+        await new Promise((r) => setTimeout(r, 100))
+      }
+      const hw = await highWatermarks(broker.bootstrap, 'h_orders')
+      const live = await host.handlers['query.kafkaLag']({})
+      expect(live.filter((l) => l.topic === 'h_orders')).toEqual(
+        [...hw].sort().map(([k, n]) => ({ topic: 'h_orders', partition: Number(k.split('/')[1]), highWatermark: n, lakeOffset: n, lag: 0 }))
+      )
+      await host.handlers['pipeline.stop']({})
+      const stopped = await host.handlers['query.kafkaLag']({})
+      expect(stopped).toEqual(
+        [...hw].sort().map(([k, n]) => ({ topic: 'h_orders', partition: Number(k.split('/')[1]), highWatermark: null, lakeOffset: n, lag: null }))
+      )
+    } finally {
+      await host.dispose()
       await broker.stop()
     }
   })

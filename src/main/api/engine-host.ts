@@ -4,6 +4,8 @@ import { PipelineController } from '../engine/pipeline-controller'
 import { SettingsStore } from '../engine/settings-store'
 import { exportLake } from '../lake/export'
 import * as q from '../lake/queries'
+import { committedOffsets } from '../lake/batch-writer'
+import { KAFKA_SOURCE_KIND } from '../sources/kafka-source'
 import { EventBus } from './event-bus'
 import type { EngineHost, EngineHostOptions } from './host'
 
@@ -84,7 +86,22 @@ export async function createEngineHost(opts: EngineHostOptions): Promise<EngineH
     'query.statusDistribution': () => withReader((c) => q.statusDistribution(c)),
     'query.fraudHistogram': () => withReader((c) => q.fraudHistogram(c)),
     'query.batches': ({ limit }) => withReader((c) => q.batches(c, limit)),
-    'query.quarantine': ({ limit, offset }) => withReader((c) => q.quarantine(c, limit, offset))
+    'query.quarantine': ({ limit, offset }) => withReader((c) => q.quarantine(c, limit, offset)),
+    'query.kafkaLag': async () => {
+      const num = (v: string | null) => (v === null ? null : Number(v))
+      const live = controller.kafkaLag()
+      if (live) {
+        return live.map((l) => ({ ...l, highWatermark: num(l.highWatermark), lakeOffset: num(l.lakeOffset), lag: num(l.lag) }))
+      }
+      // not reading Kafka now: what the lake holds, without the broker's side
+      const offsets = await committedOffsets(await controller.lake(), KAFKA_SOURCE_KIND)
+      return [...offsets]
+        .map(([key, offset]) => {
+          const i = key.lastIndexOf('/')
+          return { topic: key.slice(0, i), partition: Number(key.slice(i + 1)), highWatermark: null, lakeOffset: Number(offset), lag: null }
+        })
+        .sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition)
+    }
   }
 
   // Open the lake now so a locked or unreadable lake is reported at start, not on first click.

@@ -6,6 +6,7 @@ import { useSlice, useStores, useThemeName } from '../../stores/context'
 import { Card, EmptyState, Stat } from '../../ui/Card'
 import { useChartContext } from '../hooks'
 import { QuarantineBrowser } from './QuarantineBrowser'
+import { KafkaLag } from './KafkaLag'
 
 const TABLE_ROWS = 100
 
@@ -47,6 +48,7 @@ export function PipelineTab() {
           )}
         </Card>
       </div>
+      <KafkaLag />
       <Card title="Batches" hint={`newest first · ${formatNumber(batches.length)} kept`} flush testId="batches-card">
         {newestFirst.length === 0 ? (
           <EmptyState title="No batches yet">

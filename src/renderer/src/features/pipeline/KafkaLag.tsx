@@ -1,0 +1,88 @@
+import { useEffect, useState } from 'react'
+import { formatNumber } from '../../lib/format'
+import { useSlice, useStores } from '../../stores/context'
+import { Card, EmptyState } from '../../ui/Card'
+import type { KafkaLagRow } from '../../../../shared/dto'
+
+const REFRESH_MS = 2000
+
+/**
+ * Lag per Kafka partition: the broker's high-water mark minus the lake's offset. Shown only when
+ * the source is Kafka; refreshed every 2 s while the tab is open.
+ */
+export function KafkaLag() {
+  const { client, pipeline } = useStores()
+  const kind = useSlice(pipeline, (s) => s.status?.source.kind)
+  const state = useSlice(pipeline, (s) => s.status?.state)
+  const [rows, setRows] = useState<KafkaLagRow[] | null>(null)
+  const [error, setError] = useState<string | null>(null)
+
+  useEffect(() => {
+    if (kind !== 'kafka') return
+    let alive = true
+    const load = async () => {
+      try {
+        const r = await client.invoke('query.kafkaLag', {})
+        if (alive) {
+          setRows(r)
+          setError(null)
+        }
+      } catch (err) {
+        if (alive) setError(err instanceof Error ? err.message : String(err))
+      }
+    }
+    void load()
+    const timer = setInterval(() => void load(), REFRESH_MS)
+    return () => {
+      alive = false
+      clearInterval(timer)
+    }
+  }, [client, kind, state])
+
+  if (kind !== 'kafka') return null
+  const total = rows?.reduce((s, r) => s + (r.lag ?? 0), 0) ?? 0
+  const live = rows?.some((r) => r.highWatermark !== null) ?? false
+  return (
+    <Card
+      title="Kafka lag"
+      hint={live ? `high-water mark − lake offset · ${formatNumber(total)} message${total === 1 ? '' : 's'} behind` : 'lake offsets (start the pipeline for the brokers’ side)'}
+      flush
+      testId="kafka-lag-card"
+    >
+      {error ? (
+        <EmptyState title="Lag unavailable">
+          <p>{error}</p>
+        </EmptyState>
+      ) : !rows || rows.length === 0 ? (
+        <EmptyState title="No partitions yet">
+          <p>Partitions appear once the pipeline has reached the brokers.</p>
+        </EmptyState>
+      ) : (
+        <div className="table-wrap short">
+          <table className="data" data-testid="kafka-lag-table">
+            <thead>
+              <tr>
+                <th>Topic</th>
+                <th className="num">Partition</th>
+                <th className="num">High-water mark</th>
+                <th className="num">Lake offset</th>
+                <th className="num">Lag</th>
+              </tr>
+            </thead>
+            <tbody>
+              {rows.map((r) => (
+                <tr key={`${r.topic}/${r.partition}`} data-testid="kafka-lag-row">
+                  <td>{r.topic}</td>
+                  <td className="num">{r.partition}</td>
+                  <td className="num">{formatNumber(r.highWatermark)}</td>
+                  <td className="num">{formatNumber(r.lakeOffset)}</td>
+                  <td className="num">{formatNumber(r.lag)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </Card>
+  )
+}
