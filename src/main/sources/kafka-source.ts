@@ -149,6 +149,7 @@ export class KafkaSource implements Source {
   private lakeOffsets = new Map<string, bigint>()
   private listeners = new Set<() => void>()
   private closed = false
+  private interrupted = false
   private metadataAt = 0
   private metadataStale = true
   private everConnected = false
@@ -161,6 +162,8 @@ export class KafkaSource implements Source {
   private wakeSleep: (() => void) | null = null
   private warnings: string[] = []
   private bufferedBytes = 0
+  private prefetching: Promise<void> | null = null
+  private prefetchError: unknown = null
   private groupCommit: Promise<void> | null = null
   private groupPending: Map<string, bigint> | null = null
   private coordinator: InternalBroker | null = null
@@ -469,14 +472,18 @@ export class KafkaSource implements Source {
 
   async poll(maxBytes: number): Promise<PlannedBatch | null> {
     for (;;) {
-      if (this.closed) return null
+      if (this.prefetching) {
+        await this.prefetching
+        this.prefetching = null
+      }
+      if (this.closed || this.interrupted) return null
       if (this.opts.connectTimeoutMs === null && Date.now() < this.nextAttemptAt) {
         return this.bufferedTotal() > 0 ? this.plan(maxBytes) : null
       }
       try {
         return await this.pollOnce(maxBytes)
       } catch (err) {
-        if (this.closed) return null
+        if (this.closed || this.interrupted) return null
         if (!isConnectionError(err)) throw err
         await this.disconnected(err)
         if (this.bufferedTotal() > 0) return this.plan(maxBytes)
@@ -487,6 +494,11 @@ export class KafkaSource implements Source {
   }
 
   private async pollOnce(maxBytes: number): Promise<PlannedBatch | null> {
+    if (this.prefetchError) {
+      const err = this.prefetchError
+      this.prefetchError = null
+      throw err
+    }
     const cluster = await this.ready()
     const budget = Math.max(1, Math.min(maxBytes, this.opts.maxBatchBytes))
     const started = Date.now()
@@ -499,11 +511,32 @@ export class KafkaSource implements Source {
       if (!more || Date.now() - started > 2_000) break
     }
     const plan = this.plan(budget)
-    if (!plan && daemon && !this.closed) {
+    if (plan) this.prefetch(cluster, budget)
+    else if (daemon && !this.closed) {
       // Nothing new: poll again soon (the next fetch waits on the broker up to maxWaitMs).
       setImmediate(() => this.wake())
     }
     return plan
+  }
+
+  /**
+   * While the engine writes a batch (DuckDB works on its own threads), fetch the next one. The
+   * next poll waits for this first; an error is raised there. Only the in-memory buffer moves:
+   * offsets reach the lake with the batch that takes the messages, as always.
+   */
+  private prefetch(cluster: InternalCluster, budget: number): void {
+    if (this.closed || this.bufferedTotal() >= budget) return
+    this.prefetching = (async () => {
+      const started = Date.now()
+      try {
+        while (!this.closed && this.bufferedTotal() < budget && Date.now() - started < 2_000) {
+          const { more } = await this.fetchOnce(cluster, 0, budget - this.bufferedTotal())
+          if (!more) break
+        }
+      } catch (err) {
+        if (!this.closed) this.prefetchError = err
+      }
+    })()
   }
 
   private hasRecordStart(): boolean {
@@ -663,6 +696,12 @@ export class KafkaSource implements Source {
     this.wakeSleep = null
   }
 
+  /** Stop: polls return null from now on, and a wait for an unreachable broker ends at once. */
+  interrupt(): void {
+    this.interrupted = true
+    this.wakeSleep?.()
+  }
+
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
@@ -675,5 +714,6 @@ export class KafkaSource implements Source {
     const cluster = this.cluster
     this.cluster = null
     await cluster?.disconnect().catch(() => undefined)
+    await this.prefetching // its requests fail fast once disconnected; it never rejects
   }
 }

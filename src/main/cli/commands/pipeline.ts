@@ -151,7 +151,7 @@ export async function runKafkaPipeline(
     console.error('stopping after the current batch…')
     void pipeline.stop()
     // a poll waiting for an unreachable broker returns at once
-    void source.close()
+    if (source instanceof KafkaSource) source.interrupt()
   })
   try {
     hooks.onStarted?.({ stop: () => pipeline.stop(), drain: () => pipeline.finishWhenIdle() })
