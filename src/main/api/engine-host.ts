@@ -27,6 +27,12 @@ export async function createEngineHost(opts: EngineHostOptions): Promise<EngineH
     },
     onBatch: (batch) => {
       events.emit('batch.progress', batch)
+      // The header's counters come with the state, cheaply and right away; the full dashboard
+      // snapshot follows at the refresh interval.
+      void controller
+        .getStatus()
+        .then((status) => !disposed && events.emit('pipeline.state', status))
+        .catch(() => undefined)
       if (batch.alerts > 0) {
         void controller
           .lake()
