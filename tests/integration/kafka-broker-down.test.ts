@@ -110,4 +110,29 @@ describe('Kafka unreachable', () => {
     expect(r.offsets).toEqual([...hw].sort().map(([key, n]) => ({ key, next_offset: n })))
     await broker.stop()
   })
+
+  it('--until-idle waits for a partition without a leader, and says so when it does not get one', { timeout: 60_000 }, async () => {
+    const broker = await startBroker({ l_orders: 2, l_customers: 1 })
+    const servers = broker.bootstrap
+    await produce(servers, 'l_orders', orders(0, 200).map((m, i) => ({ ...m, partition: i % 2 })))
+    const args = (lake: string) => ['pipeline', '--mode', 'kafka', '--kafka-servers', servers, '--lake', lake, '--until-idle', '--kafka-topic', 'l_orders', '--customers-topic', 'l_customers', '--connect-timeout', '2s']
+
+    // no leader for partition 1 (as during an election): it does not count as "nothing new"
+    await broker.command('leader l_orders 1 -1')
+    const gaveUp = cli(args(makeTempDir()))
+    const exit = await gaveUp.exited
+    expect(exit.code, gaveUp.stderr()).toBe(5)
+    expect(gaveUp.stderr()).toMatch(/streamdesk: Kafka at 127\.0\.0\.1:\d+: partitions without a leader after 2 s \(l_orders(\/1)?\); is a broker down/)
+
+    // the leader comes back while the pipeline waits: everything is read, then it exits 0
+    const lake = makeTempDir()
+    const child = cli(args(lake))
+    await sleep(1000)
+    await broker.command('leader l_orders 1 1')
+    const done = await child.exited
+    expect(done.code, child.stderr()).toBe(0)
+    const r = await queries(lake, { n: `SELECT count(*) AS n, count(DISTINCT kafka_partition) AS parts FROM bronze_orders` })
+    expect(r.n[0]).toEqual({ n: 200, parts: 2 })
+    await broker.stop()
+  })
 })

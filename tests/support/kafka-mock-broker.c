@@ -11,6 +11,7 @@
  *   create TOPIC PARTITIONS   create a topic
  *   down [BROKER_ID]          close connections and refuse new ones (-1 / none: all brokers)
  *   up [BROKER_ID]            accept connections again
+ *   leader TOPIC PARTITION ID set a partition's leader (-1: no leader, as during an election)
  *
  * Exits when stdin closes or on SIGTERM/SIGINT.
  *
@@ -126,6 +127,10 @@ int main(int argc, char **argv) {
       if (sp) parts = atoi(sp + 1);
       snprintf(spec, sizeof spec, "%s:%d", arg1, parts);
       ok = create_topic(mc, spec) == 0;
+    } else if (n >= 1 && !strcmp(cmd, "leader")) {
+      int part = -1, id = -1;
+      ok = sscanf(line, "%*s %*s %d %d", &part, &id) == 2 &&
+           rd_kafka_mock_partition_set_leader(mc, arg1, part, id) == RD_KAFKA_RESP_ERR_NO_ERROR;
     } else if (n >= 1 && !strcmp(cmd, "down")) {
       ok = rd_kafka_mock_broker_set_down(mc, n == 2 ? atoi(arg1) : -1) == RD_KAFKA_RESP_ERR_NO_ERROR;
     } else if (n >= 1 && !strcmp(cmd, "up")) {

@@ -150,6 +150,10 @@ export class KafkaSource implements Source {
   private listeners = new Set<() => void>()
   private closed = false
   private interrupted = false
+  private draining = false
+  /** Topics whose metadata last reported a partition without a leader. */
+  private leaderless = new Set<string>()
+  private unsettledSince = 0
   private metadataAt = 0
   private metadataStale = true
   private everConnected = false
@@ -268,6 +272,8 @@ export class KafkaSource implements Source {
     await cluster.refreshMetadata()
     const broker = await cluster.brokerPool.findConnectedBroker()
     const first = !this.everConnected
+    let stale = false
+    this.leaderless.clear()
     for (const { topic, stream } of this.topics) {
       let partitions
       try {
@@ -280,7 +286,11 @@ export class KafkaSource implements Source {
           this.missingTopics.add(topic)
           continue
         }
-        if (type && METADATA_ERRORS.has(type)) continue // e.g. a leader election: keep what we know
+        if (type && METADATA_ERRORS.has(type)) {
+          stale = true // e.g. a leader election: keep what we know, look again next poll
+          this.leaderless.add(topic)
+          continue
+        }
         throw err
       }
       if (this.missingTopics.delete(topic)) this.opts.log?.(`kafka: topic ${topic} is there now`)
@@ -317,7 +327,7 @@ export class KafkaSource implements Source {
     }
     this.everConnected = true
     this.metadataAt = Date.now()
-    this.metadataStale = false
+    this.metadataStale = stale
   }
 
   /** Partitions without a position: the lake's offset, else --starting-offsets (new ones: earliest). */
@@ -363,12 +373,19 @@ export class KafkaSource implements Source {
     await Promise.all(
       this.byLeader(parts).map(async ([leader, list]) => {
         const broker = await cluster.findBroker({ nodeId: leader })
-        const res = await broker.listOffsets({
-          replicaId: -1,
-          isolationLevel: ISOLATION_READ_COMMITTED,
-          topics: this.byTopic(list).map(([topic, ps]) => ({ topic, partitions: ps.map((p) => ({ partition: p.partition, timestamp })) }))
-        })
-        for (const t of res.responses) for (const p of t.partitions) out.set(key(t.topic, p.partition), BigInt(p.offset))
+        try {
+          const res = await broker.listOffsets({
+            replicaId: -1,
+            isolationLevel: ISOLATION_READ_COMMITTED,
+            topics: this.byTopic(list).map(([topic, ps]) => ({ topic, partitions: ps.map((p) => ({ partition: p.partition, timestamp })) }))
+          })
+          for (const t of res.responses) for (const p of t.partitions) out.set(key(t.topic, p.partition), BigInt(p.offset))
+        } catch (err) {
+          // a topic just created or a leader moving: these stay unresolved until the next poll
+          const type = (err as { type?: string }).type
+          if (!type || !METADATA_ERRORS.has(type)) throw err
+          this.metadataStale = true
+        }
       })
     )
     return out
@@ -477,20 +494,61 @@ export class KafkaSource implements Source {
         this.prefetching = null
       }
       if (this.closed || this.interrupted) return null
-      if (this.opts.connectTimeoutMs === null && Date.now() < this.nextAttemptAt) {
+      if (!this.waitsForAll && Date.now() < this.nextAttemptAt) {
         return this.bufferedTotal() > 0 ? this.plan(maxBytes) : null
       }
+      let plan: PlannedBatch | null
       try {
-        return await this.pollOnce(maxBytes)
+        plan = await this.pollOnce(maxBytes)
       } catch (err) {
         if (this.closed || this.interrupted) return null
         if (!isConnectionError(err)) throw err
         await this.disconnected(err)
         if (this.bufferedTotal() > 0) return this.plan(maxBytes)
-        if (this.opts.connectTimeoutMs === null) return null
+        if (!this.waitsForAll) return null
         await this.backoffOrGiveUp()
+        continue
       }
+      // "Nothing new" only counts once every partition has a leader and a position (right
+      // after a topic is created, or during a leader election, some may not yet).
+      if (plan || !this.waitsForAll || !this.unsettled()) {
+        this.unsettledSince = 0
+        return plan
+      }
+      this.unsettledSince ||= Date.now()
+      if (Date.now() - this.unsettledSince >= this.giveUpMs) {
+        const which = new Set([...this.leaderless, ...[...this.parts.values()].filter((p) => p.position === null).map((p) => key(p.topic, p.partition))])
+        throw new KafkaUnavailableError(
+          `Kafka at ${this.servers}: partitions without a leader after ${Math.round(this.giveUpMs / 100) / 10} s (${[...which].join(', ') || 'unknown'}); ` +
+            `is a broker down or an election stuck?`
+        )
+      }
+      await this.sleep(200)
     }
+  }
+
+  /** --until-idle, or draining: a null poll must mean "all read", so keep trying until then. */
+  private get waitsForAll(): boolean {
+    return this.opts.connectTimeoutMs !== null || this.draining
+  }
+
+  private get giveUpMs(): number {
+    return this.opts.connectTimeoutMs ?? 30_000
+  }
+
+  private unsettled(): boolean {
+    if (this.metadataStale) return true
+    for (const p of this.parts.values()) if (p.position === null) return true
+    return false
+  }
+
+  /**
+   * From now on behave as with --until-idle (used when a running pipeline is asked to finish
+   * once idle): return null only when everything up to the high-water marks is read, and give
+   * up on an unreachable broker after the connect timeout (30 s by default).
+   */
+  drain(): void {
+    this.draining = true
   }
 
   private async pollOnce(maxBytes: number): Promise<PlannedBatch | null> {
@@ -502,7 +560,7 @@ export class KafkaSource implements Source {
     const cluster = await this.ready()
     const budget = Math.max(1, Math.min(maxBytes, this.opts.maxBatchBytes))
     const started = Date.now()
-    const daemon = this.opts.connectTimeoutMs === null
+    const daemon = !this.waitsForAll
     let first = true
     while (this.bufferedTotal() < budget && !this.closed) {
       const wait = first && daemon && this.bufferedTotal() === 0 && !this.hasRecordStart() ? this.opts.maxWaitMs : 0
@@ -662,7 +720,7 @@ export class KafkaSource implements Source {
     await cluster?.disconnect().catch(() => undefined)
     const delay = this.backoffMs()
     this.nextAttemptAt = Date.now() + delay
-    if (this.opts.connectTimeoutMs === null && !this.closed) {
+    if (!this.waitsForAll && !this.closed) {
       if (this.retryTimer) clearTimeout(this.retryTimer)
       this.retryTimer = setTimeout(() => {
         this.retryTimer = null
@@ -677,7 +735,7 @@ export class KafkaSource implements Source {
   }
 
   private async backoffOrGiveUp(): Promise<void> {
-    const limit = this.opts.connectTimeoutMs ?? Infinity
+    const limit = this.giveUpMs
     const waited = Date.now() - this.waitingSince
     if (waited >= limit) {
       throw new KafkaUnavailableError(
@@ -685,8 +743,13 @@ export class KafkaSource implements Source {
           `is the broker running and is --kafka-servers right?`
       )
     }
+    await this.sleep(Math.min(this.backoffMs(), limit - waited))
+  }
+
+  /** A pause that interrupt() and close() end at once. */
+  private async sleep(ms: number): Promise<void> {
     await new Promise<void>((resolve) => {
-      const t = setTimeout(done, Math.min(this.backoffMs(), limit - waited))
+      const t = setTimeout(done, ms)
       function done() {
         clearTimeout(t)
         resolve()

@@ -154,7 +154,13 @@ export async function runKafkaPipeline(
     if (source instanceof KafkaSource) source.interrupt()
   })
   try {
-    hooks.onStarted?.({ stop: () => pipeline.stop(), drain: () => pipeline.finishWhenIdle() })
+    hooks.onStarted?.({
+      stop: () => pipeline.stop(),
+      drain: () => {
+        if (source instanceof KafkaSource) source.drain()
+        return pipeline.finishWhenIdle()
+      }
+    })
     await pipeline.start()
   } catch (err) {
     if (err instanceof KafkaUnavailableError) throw new CliError(err.message, EXIT_KAFKA_UNAVAILABLE)
