@@ -33,14 +33,16 @@ export async function committedOffsets(lake: Lake, sourceKind: string): Promise<
 
 async function writeSegments(lake: Lake, batchId: number, segments: Segment[]): Promise<void> {
   const conn = lake.writer
+  // Processing order = (segment, partition, position): every (source, partition) pair gets its
+  // own seg_no, since offsets restart in each Kafka partition.
   const segRows: string[] = []
-  segments.forEach((seg, i) => {
-    if (seg.type === 'file') segRows.push(`(${sqlString(seg.path)}, -1, ${i})`)
+  for (const seg of segments) {
+    if (seg.type === 'file') segRows.push(`(${sqlString(seg.path)}, -1, ${segRows.length})`)
     else {
-      const parts = new Set(seg.lines.map((l) => l.kafka?.partition ?? -1))
-      for (const p of parts) segRows.push(`(${sqlString(seg.source)}, ${p}, ${i})`)
+      const parts = [...new Set(seg.lines.map((l) => l.kafka?.partition ?? -1))].sort((a, b) => a - b)
+      for (const p of parts) segRows.push(`(${sqlString(seg.source)}, ${p}, ${segRows.length})`)
     }
-  })
+  }
   // The scratch tables live for the connection (created at open); emptying them is cheaper
   // than creating tables inside every batch transaction.
   await conn.run(`DELETE FROM _known_errors; DELETE FROM _segments;

@@ -31,7 +31,7 @@ export interface InputLine {
 export interface LinesSegment {
   type: 'lines'
   stream: Stream
-  /** File path, or "kafka:topic" for messages. */
+  /** File path, or the topic name for Kafka messages. */
   source: string
   lines: InputLine[]
 }
