@@ -54,29 +54,33 @@ export function settingsFromFlags(flags: Partial<PipelineFlags>, base: Settings 
   )
 }
 
-export async function runFilePipeline(
+type PipelineHooks = { onStarted?: (control: { stop: () => Promise<void>; drain: () => Promise<void> }) => void }
+
+/**
+ * One micro-batch loop for any source: settings from the flags, the lake opened with a clear
+ * error when it is in use, Ctrl+C stops after the current batch, the source and lake closed.
+ */
+async function runPipeline(
   flags: PipelineFlags,
-  hooks: { onStarted?: (control: { stop: () => Promise<void>; drain: () => Promise<void> }) => void } = {}
+  source: Source & { interrupt?: () => void; drain?: () => void },
+  sourceKind: string,
+  hooks: PipelineHooks
 ): Promise<{ batches: number }> {
   let settings: Settings
-  try {
-    settings = settingsFromFlags(flags)
-  } catch (err) {
-    throw new CliError((err as Error).message)
-  }
-  const source = new FolderSource(flags.inputPath)
   let lake
   try {
+    settings = settingsFromFlags(flags)
     lake = await openLake(flags.lake)
   } catch (err) {
+    await source.close()
     if (err instanceof LakeError) throw new CliError(err.message, 3)
-    throw err
+    throw new CliError((err as Error).message)
   }
   let batches = 0
   const pipeline = new Pipeline({
     lake,
     source,
-    sourceKind: FILE_SOURCE_KIND,
+    sourceKind,
     settings: () => settings,
     untilIdle: flags.untilIdle,
     onBatch: (b) => {
@@ -87,13 +91,21 @@ export async function runFilePipeline(
   const offSignal = onStopSignal(() => {
     console.error('stopping after the current batch…')
     void pipeline.stop()
+    // a poll waiting for an unreachable broker returns at once
+    source.interrupt?.()
   })
   try {
-    if (!flags.untilIdle) source.startWatching()
-    hooks.onStarted?.({ stop: () => pipeline.stop(), drain: () => pipeline.finishWhenIdle() })
+    hooks.onStarted?.({
+      stop: () => pipeline.stop(),
+      drain: () => {
+        source.drain?.()
+        return pipeline.finishWhenIdle()
+      }
+    })
     await pipeline.start()
   } catch (err) {
     if (err instanceof InputFolderError) throw new CliError(err.message, 2)
+    if (err instanceof KafkaUnavailableError) throw new CliError(err.message, EXIT_KAFKA_UNAVAILABLE)
     throw err
   } finally {
     offSignal()
@@ -101,6 +113,13 @@ export async function runFilePipeline(
     await lake.close()
   }
   return { batches }
+}
+
+/** `pipeline --mode file`: the input folder, watched unless --until-idle. */
+export function runFilePipeline(flags: PipelineFlags, hooks: PipelineHooks = {}): Promise<{ batches: number }> {
+  const source = new FolderSource(flags.inputPath)
+  if (!flags.untilIdle) source.startWatching()
+  return runPipeline(flags, source, FILE_SOURCE_KIND, hooks)
 }
 
 /** Builds the Kafka source for `pipeline --mode kafka` (and `run --mode kafka`). */
@@ -116,61 +135,14 @@ export function kafkaSourceFromFlags(flags: PipelineFlags, log: (line: string) =
 }
 
 /** `pipeline --mode kafka`: the same loop over the Kafka source; offsets live in the lake. */
-export async function runKafkaPipeline(
-  flags: PipelineFlags,
-  hooks: { onStarted?: (control: { stop: () => Promise<void>; drain: () => Promise<void> }) => void; source?: Source } = {}
-): Promise<{ batches: number }> {
-  let settings: Settings
+export function runKafkaPipeline(flags: PipelineFlags, hooks: PipelineHooks & { source?: Source } = {}): Promise<{ batches: number }> {
+  let source: Source
   try {
-    settings = settingsFromFlags(flags)
+    source = hooks.source ?? kafkaSourceFromFlags(flags, (line) => console.error(line))
   } catch (err) {
-    throw new CliError((err as Error).message)
+    return Promise.reject(err instanceof CliError ? err : new CliError((err as Error).message))
   }
-  const source = hooks.source ?? kafkaSourceFromFlags(flags, (line) => console.error(line))
-  let lake
-  try {
-    lake = await openLake(flags.lake)
-  } catch (err) {
-    await source.close()
-    if (err instanceof LakeError) throw new CliError(err.message, 3)
-    throw err
-  }
-  let batches = 0
-  const pipeline = new Pipeline({
-    lake,
-    source,
-    sourceKind: KAFKA_SOURCE_KIND,
-    settings: () => settings,
-    untilIdle: flags.untilIdle,
-    onBatch: (b) => {
-      batches++
-      if (!flags.quiet) console.error(formatBatch(b))
-    }
-  })
-  const offSignal = onStopSignal(() => {
-    console.error('stopping after the current batch…')
-    void pipeline.stop()
-    // a poll waiting for an unreachable broker returns at once
-    if (source instanceof KafkaSource) source.interrupt()
-  })
-  try {
-    hooks.onStarted?.({
-      stop: () => pipeline.stop(),
-      drain: () => {
-        if (source instanceof KafkaSource) source.drain()
-        return pipeline.finishWhenIdle()
-      }
-    })
-    await pipeline.start()
-  } catch (err) {
-    if (err instanceof KafkaUnavailableError) throw new CliError(err.message, EXIT_KAFKA_UNAVAILABLE)
-    throw err
-  } finally {
-    offSignal()
-    await source.close()
-    await lake.close()
-  }
-  return { batches }
+  return runPipeline(flags, source as KafkaSource, KAFKA_SOURCE_KIND, hooks)
 }
 
 export function registerPipeline(program: Command): void {
