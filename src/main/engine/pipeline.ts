@@ -67,6 +67,9 @@ export class Pipeline {
         if (this.stopping) break
         lastStart = Date.now()
         this.pendingInput = false
+        // A null poll means "all read" only for a poll begun after untilIdle was set: one begun
+        // before finishWhenIdle() (e.g. a drain) may have fetched before the last input arrived.
+        const idleCheck = !!this.opts.untilIdle
         const plan = await source.poll(pipeline.maxBatchBytes)
         if (plan) {
           const batch = await writeBatch(
@@ -82,8 +85,8 @@ export class Pipeline {
           this.opts.onBatch?.(batch)
           continue
         }
-        if (this.opts.untilIdle) break
-        if (!this.pendingInput) await this.sleep(this.opts.rescanMs ?? 2000, true)
+        if (idleCheck) break
+        if (!this.pendingInput && !this.opts.untilIdle) await this.sleep(this.opts.rescanMs ?? 2000, true)
       }
     } finally {
       unsubscribe()
