@@ -59,18 +59,26 @@ export function registerRun(program: Command): void {
       })
       const genAbort = new AbortController()
       const control: { stop?: () => Promise<void>; drain?: () => Promise<void> } = {}
+      // The pipeline hands over its controls once the lake is open; the generator can finish
+      // before that, so stopping or draining waits for them.
+      let markStarted!: () => void
+      const started = new Promise<void>((resolve) => (markStarted = resolve))
+      const onStarted = (c: Required<typeof control>) => {
+        Object.assign(control, c)
+        markStarted()
+      }
       let pipelineDone: Promise<unknown>
       if (kafka) {
         pipelineDone = runKafkaPipeline(
           { ...flags, mode: 'kafka', lake: flags.lake, trigger: flags.trigger, quiet: flags.quiet, untilIdle: false },
-          { onStarted: (c) => Object.assign(control, c) }
+          { onStarted }
         )
       } else {
         const { mkdirSync } = await import('node:fs')
         for (const sub of ['orders', 'customers']) mkdirSync(`${genConfig.output}/${sub}`, { recursive: true })
         pipelineDone = runFilePipeline(
           { mode: 'file', inputPath: flags.inputPath, lake: flags.lake, trigger: flags.trigger, quiet: flags.quiet },
-          { onStarted: (c) => Object.assign(control, c) }
+          { onStarted }
         )
       }
       // a pipeline that fails early (lake in use, bad flags) stops the generator too
@@ -78,6 +86,7 @@ export function registerRun(program: Command): void {
       process.once('SIGINT', () => genAbort.abort())
       process.once('SIGTERM', () => genAbort.abort())
       await runGenerate(genConfig, { log: (l) => console.error(l), signal: genAbort.signal })
+      await Promise.race([started, pipelineDone.catch(() => undefined)])
       // Finished on its own: the pipeline commits what was generated, then exits.
       if (genAbort.signal.aborted) await control.stop?.()
       else await control.drain?.()
