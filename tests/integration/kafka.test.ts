@@ -184,7 +184,7 @@ describe('bad messages', () => {
     await runKafkaPipeline(kafkaFlags(broker.bootstrap, lake, { kafkaTopic: 'k_orders', customersTopic: 'k_customers' }))
 
     const r = await queries(lake, {
-      quarantine: `SELECT kind, source, kafka_partition AS p, kafka_offset AS o, byte_offset, reason, raw FROM quarantine ORDER BY kind, p, o`,
+      quarantine: `SELECT kind, source, kafka_partition AS p, kafka_offset AS o, kafka_key AS k, kafka_timestamp IS NOT NULL AS has_ts, byte_offset, reason, raw FROM quarantine ORDER BY kind, p, o`,
       bronze: `SELECT 'order' AS kind, kafka_partition AS p, kafka_offset AS o, kafka_key AS k, raw IS NULL AS is_null FROM bronze_orders
         UNION ALL SELECT 'customer', kafka_partition, kafka_offset, kafka_key, raw IS NULL FROM bronze_customers ORDER BY ALL`,
       silver: `SELECT order_id, source, source_position FROM silver_orders ORDER BY order_id`,
@@ -209,6 +209,10 @@ describe('bad messages', () => {
       const e = bad[i]
       expect(q.source, e.label).toBe(e.source)
       expect(q.byte_offset, e.label).toBeNull()
+      // key and message time are kept in quarantine as in bronze
+      const inBronze = (r.bronze as Record<string, unknown>[]).find((b) => b.kind === q.kind && b.p === q.p && b.o === q.o)
+      expect(q.k, e.label).toBe(inBronze?.k)
+      expect(q.has_ts, e.label).toBe(true)
       expect(q.reason, e.label).toMatch(e.expect as RegExp)
       if (e.value === null) expect(q.raw, e.label).toBeNull()
       else if (typeof e.value === 'string' && e.value.length < 10_000) expect(q.raw, e.label).toBe(e.value)

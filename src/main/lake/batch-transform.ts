@@ -37,7 +37,7 @@ function batchRowsSql(table: string, batchId: number, knownErrors: boolean): str
   // Records already quarantined in JavaScript (tombstones, bad bytes) are left out; the anti-join
   // is only planned when there are any, as it costs a pass over the batch.
   const same = (col: string) => `coalesce(e.${col}, -1) = coalesce(b.${col}, -1)`
-  return `SELECT b.source, b.byte_offset, b.kafka_partition, b.kafka_offset, b.raw,
+  return `SELECT b.source, b.byte_offset, b.kafka_partition, b.kafka_offset, b.kafka_key, b.kafka_timestamp, b.raw,
       g.seg_no::HUGEINT * 281474976710656 + coalesce(b.kafka_offset, b.byte_offset, 0) AS pos
     FROM ${table} b
     JOIN _segments g ON g.source = b.source AND g.part = coalesce(b.kafka_partition, -1)
@@ -46,15 +46,15 @@ function batchRowsSql(table: string, batchId: number, knownErrors: boolean): str
 }
 
 function quarantineInsert(kind: 'order' | 'customer', batchId: number, from: string): string {
-  return `INSERT INTO quarantine (batch_id, kind, source, byte_offset, kafka_partition, kafka_offset, reason, raw, ingested_at)
-    SELECT ${batchId}, '${kind}', source, byte_offset, kafka_partition, kafka_offset, reason, raw, now() FROM ${from}`
+  return `INSERT INTO quarantine (batch_id, kind, source, byte_offset, kafka_partition, kafka_offset, kafka_key, kafka_timestamp, reason, raw, ingested_at)
+    SELECT ${batchId}, '${kind}', source, byte_offset, kafka_partition, kafka_offset, kafka_key, kafka_timestamp, reason, raw, now() FROM ${from}`
 }
 
 export async function quarantineKnownErrors(conn: DuckDBConnection, batchId: number): Promise<number> {
   const [n] = await scalarRow(conn, `SELECT count(*) FROM _known_errors`)
   if (num(n) > 0) {
-    await conn.run(`INSERT INTO quarantine (batch_id, kind, source, byte_offset, kafka_partition, kafka_offset, reason, raw, ingested_at)
-      SELECT ${batchId}, kind, source, byte_offset, kafka_partition, kafka_offset, reason, raw, now() FROM _known_errors`)
+    await conn.run(`INSERT INTO quarantine (batch_id, kind, source, byte_offset, kafka_partition, kafka_offset, kafka_key, kafka_timestamp, reason, raw, ingested_at)
+      SELECT ${batchId}, kind, source, byte_offset, kafka_partition, kafka_offset, kafka_key, kafka_timestamp, reason, raw, now() FROM _known_errors`)
   }
   return num(n)
 }
@@ -67,7 +67,7 @@ export async function transformCustomers(
 ): Promise<{ read: number; bad: number }> {
   await conn.run(`CREATE OR REPLACE TEMP TABLE _c AS
     WITH src AS (${batchRowsSql('bronze_customers', batchId, knownErrors)}), ${customerValidationCtes()}
-    SELECT source, byte_offset, kafka_partition, kafka_offset, pos, reason,
+    SELECT source, byte_offset, kafka_partition, kafka_offset, kafka_key, kafka_timestamp, pos, reason,
       CASE WHEN reason IS NOT NULL THEN raw END AS raw,
       ${ft('customer_id')} AS customer_id, ${ft('name')} AS name, ${ft('email')} AS email,
       try_cast(${ft('signup_ts')} AS TIMESTAMPTZ) AS signup_ts, upper(${ft('country')}) AS country, lower(${ft('segment')}) AS segment
@@ -102,7 +102,7 @@ export async function transformOrders(
   // 1. parse + validate; raw is kept only for the bad lines.
   await conn.run(`CREATE OR REPLACE TEMP TABLE _o AS
     WITH src AS (${batchRowsSql('bronze_orders', batchId, knownErrors)}), ${orderValidationCtes()}
-    SELECT source, byte_offset, kafka_partition, kafka_offset, pos, reason,
+    SELECT source, byte_offset, kafka_partition, kafka_offset, kafka_key, kafka_timestamp, pos, reason,
       CASE WHEN reason IS NOT NULL THEN raw END AS raw,
       ${ft('order_id')} AS order_id, ${ft('customer_id')} AS customer_id,
       try_cast(${ft('order_ts')} AS TIMESTAMPTZ) AS order_ts, lower(${ft('status')}) AS status,

@@ -125,6 +125,6 @@ export async function insertLinesSegments(
   }
   await conn.run(`INSERT INTO ${bronzeTable(stream)} (batch_id, ingested_at, source, byte_offset, kafka_partition, kafka_offset, kafka_key, kafka_timestamp, raw)
     SELECT ${batchId}, now(), source, byte_offset, kafka_partition, kafka_offset, kafka_key, try_cast(kafka_timestamp AS TIMESTAMPTZ), raw FROM _lines`)
-  await conn.run(`INSERT INTO _known_errors SELECT '${stream === 'orders' ? 'order' : 'customer'}', source, byte_offset, kafka_partition, kafka_offset, error, raw FROM _lines WHERE error IS NOT NULL`)
+  await conn.run(`INSERT INTO _known_errors SELECT '${stream === 'orders' ? 'order' : 'customer'}', source, byte_offset, kafka_partition, kafka_offset, kafka_key, try_cast(kafka_timestamp AS TIMESTAMPTZ), error, raw FROM _lines WHERE error IS NOT NULL`)
   await conn.run(`DROP TABLE _lines`)
 }

@@ -69,10 +69,16 @@ CREATE TABLE IF NOT EXISTS quarantine (
   byte_offset     BIGINT,
   kafka_partition INTEGER,
   kafka_offset    BIGINT,
+  kafka_key       VARCHAR,
+  kafka_timestamp TIMESTAMPTZ,
   reason          VARCHAR NOT NULL,
   raw             VARCHAR,
   ingested_at     TIMESTAMPTZ NOT NULL
 );
+
+-- Lakes created before quarantine kept Kafka keys and timestamps.
+ALTER TABLE quarantine ADD COLUMN IF NOT EXISTS kafka_key VARCHAR;
+ALTER TABLE quarantine ADD COLUMN IF NOT EXISTS kafka_timestamp TIMESTAMPTZ;
 
 CREATE TABLE IF NOT EXISTS order_windows (
   window_start     TIMESTAMPTZ NOT NULL,
@@ -133,7 +139,7 @@ CREATE TABLE IF NOT EXISTS source_offsets (
 /** Per-connection scratch tables of the batch writer (temporary: never in the lake file). */
 export const SCRATCH_SQL = `
 CREATE TEMP TABLE IF NOT EXISTS _known_errors (kind VARCHAR, source VARCHAR, byte_offset BIGINT,
-  kafka_partition INTEGER, kafka_offset BIGINT, reason VARCHAR, raw VARCHAR);
+  kafka_partition INTEGER, kafka_offset BIGINT, kafka_key VARCHAR, kafka_timestamp TIMESTAMPTZ, reason VARCHAR, raw VARCHAR);
 CREATE TEMP TABLE IF NOT EXISTS _segments (source VARCHAR, part INTEGER, seg_no INTEGER);
 `
 
