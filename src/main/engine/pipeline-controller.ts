@@ -114,24 +114,8 @@ export class PipelineController {
         s.source.kind === 'generator'
           ? new FolderSource(input, 'generator', { deleteIngested: true })
           : new FolderSource(input, 'folder')
-      const pipeline = new Pipeline({
-        lake,
-        source,
-        sourceKind: FILE_SOURCE_KIND,
-        settings: () => this.settings(),
-        onBatch: (b) => {
-          this.lastLagSeconds = b.lagMs === null ? null : b.lagMs / 1000
-          this.events.onBatch(b)
-        }
-      })
       source.startWatching()
-      this.source = source
-      this.pipeline = pipeline
-      this.run = pipeline.start()
-      this.run.then(
-        () => this.finished(null),
-        (err: unknown) => this.finished(err instanceof Error ? err : new Error(String(err)))
-      )
+      this.runPipeline(lake, source, FILE_SOURCE_KIND)
       if (s.source.kind === 'generator' && s.generator.enabled) {
         this.generator = startGeneratorWorker({
           settings: s.generator,
@@ -161,10 +145,15 @@ export class PipelineController {
       customersTopic: k.customersTopic,
       startingOffsets: k.startingOffsets
     })
+    this.runPipeline(await this.lake(), source, KAFKA_SOURCE_KIND)
+  }
+
+  /** Starts the micro-batch loop over `source`; its end (or failure) moves the state on. */
+  private runPipeline(lake: Lake, source: FolderSource | KafkaSource, sourceKind: string): void {
     const pipeline = new Pipeline({
-      lake: await this.lake(),
+      lake,
       source,
-      sourceKind: KAFKA_SOURCE_KIND,
+      sourceKind,
       settings: () => this.settings(),
       onBatch: (b) => {
         this.lastLagSeconds = b.lagMs === null ? null : b.lagMs / 1000
