@@ -146,7 +146,12 @@ export interface Child {
 
 /** Spawns tests/support/pipeline-child.ts with tsx. */
 export function spawnPipeline(input: string, lake: string, extra: string[] = []): Child {
-  const proc = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'tests/support/pipeline-child.ts'), input, lake, ...extra], {
+  return spawnTsx('tests/support/pipeline-child.ts', [input, lake, ...extra])
+}
+
+/** Runs a TypeScript file of this repository in a child process (tsx), stderr captured. */
+export function spawnTsx(script: string, args: string[]): Child {
+  const proc = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, script), ...args], {
     cwd: REPO_ROOT,
     stdio: ['ignore', 'ignore', 'pipe'],
     env: { ...process.env, NODE_NO_WARNINGS: '1' }
