@@ -138,6 +138,15 @@ const asParams = (params: unknown): AxisParam[] => (Array.isArray(params) ? para
 const pointTime = (p: AxisParam | undefined): number | null =>
   Array.isArray(p?.value) && typeof p.value[0] === 'number' ? p.value[0] : null
 
+/** Axis tooltip: the point's time as a heading, then one line per series. */
+function timeTooltip(heading: (t: number) => string, line: (x: AxisParam) => string) {
+  return (params: unknown): string => {
+    const list = asParams(params)
+    const t = pointTime(list[0])
+    return (t === null ? '' : `${heading(t)}<br/>`) + list.map((x) => `${x.marker ?? ''}${line(x)}`).join('<br/>')
+  }
+}
+
 const pointValue = (p: AxisParam): number => (Array.isArray(p.value) ? Number(p.value[1]) : Number(p.value))
 
 /** Revenue per window as an area line. */
@@ -148,12 +157,10 @@ export function revenueTrendOption(windows: readonly WindowRow[], ctx: BuildCont
     ...base(p),
     tooltip: {
       ...base(p).tooltip,
-      formatter: (params: unknown) => {
-        const list = asParams(params)
-        const t = pointTime(list[0])
-        const head = t === null ? '' : `${formatClock(t, ctx.locale)}<br/>`
-        return head + list.map((x) => `${x.marker ?? ''}Revenue <b>${formatCurrency(pointValue(x), currency, ctx.locale)}</b>`).join('<br/>')
-      }
+      formatter: timeTooltip(
+        (t) => formatClock(t, ctx.locale),
+        (x) => `Revenue <b>${formatCurrency(pointValue(x), currency, ctx.locale)}</b>`
+      )
     },
     xAxis: timeAxis(p, ctx.locale, windowExtent(windows)),
     yAxis: valueAxis(p, (v) => formatCurrencyShort(v, currency, ctx.locale)),
@@ -181,13 +188,10 @@ export function orderVolumeOption(windows: readonly WindowRow[], ctx: BuildConte
     ...base(p),
     tooltip: {
       ...base(p).tooltip,
-      formatter: (params: unknown) => {
-        const list = asParams(params)
-        const t = pointTime(list[0])
-        return `${t === null ? '' : `${formatClock(t, ctx.locale)}<br/>`}${list
-          .map((x) => `${x.marker ?? ''}Orders <b>${formatNumber(pointValue(x), 0, ctx.locale)}</b>`)
-          .join('<br/>')}`
-      }
+      formatter: timeTooltip(
+        (t) => formatClock(t, ctx.locale),
+        (x) => `Orders <b>${formatNumber(pointValue(x), 0, ctx.locale)}</b>`
+      )
     },
     xAxis: timeAxis(p, ctx.locale, windowExtent(windows)),
     yAxis: valueAxis(p, (v) => formatNumber(v, 0, ctx.locale)),
@@ -361,13 +365,10 @@ export function ratesOption(batches: readonly BatchRow[], ctx: BuildContext): Ch
     legend: { top: 0, right: 8, icon: 'roundRect', itemWidth: 12, itemHeight: 4, textStyle: { color: p.textMuted } },
     tooltip: {
       ...base(p).tooltip,
-      formatter: (params: unknown) => {
-        const list = asParams(params)
-        const t = pointTime(list[0])
-        return `${t === null ? '' : `${formatTime(new Date(t).toISOString(), ctx.locale)}<br/>`}${list
-          .map((x) => `${x.marker ?? ''}${escapeHtml(x.seriesName ?? '')} <b>${fmt(pointValue(x))}</b> rows/s`)
-          .join('<br/>')}`
-      }
+      formatter: timeTooltip(
+        (t) => formatTime(new Date(t).toISOString(), ctx.locale),
+        (x) => `${escapeHtml(x.seriesName ?? '')} <b>${fmt(pointValue(x))}</b> rows/s`
+      )
     },
     xAxis: timeAxis(p, ctx.locale, batchExtent(batches)),
     yAxis: valueAxis(p, (v) => formatNumber(v, 0, ctx.locale), 'rows/s'),
@@ -401,13 +402,10 @@ export function batchDurationOption(batches: readonly BatchRow[], ctx: BuildCont
     ...base(p),
     tooltip: {
       ...base(p).tooltip,
-      formatter: (params: unknown) => {
-        const list = asParams(params)
-        const t = pointTime(list[0])
-        return `${t === null ? '' : `${formatTime(new Date(t).toISOString(), ctx.locale)}<br/>`}${list
-          .map((x) => `${x.marker ?? ''}Duration <b>${formatDuration(pointValue(x), ctx.locale)}</b>`)
-          .join('<br/>')}`
-      }
+      formatter: timeTooltip(
+        (t) => formatTime(new Date(t).toISOString(), ctx.locale),
+        (x) => `Duration <b>${formatDuration(pointValue(x), ctx.locale)}</b>`
+      )
     },
     xAxis: timeAxis(p, ctx.locale, batchExtent(batches)),
     yAxis: valueAxis(p, (v) => formatDuration(v, ctx.locale)),
