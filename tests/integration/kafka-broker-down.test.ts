@@ -124,10 +124,12 @@ describe('Kafka unreachable', () => {
     expect(exit.code, gaveUp.stderr()).toBe(5)
     expect(gaveUp.stderr()).toMatch(/streamdesk: Kafka at 127\.0\.0\.1:\d+: partitions without a leader after 2 s \(l_orders(\/1)?\); is a broker down/)
 
-    // the leader comes back while the pipeline waits: everything is read, then it exits 0
+    // the leader comes back while the pipeline waits: everything is read, then it exits 0. The
+    // leader returns once the pipeline says it waits for one; the generous timeout keeps a busy
+    // machine from giving up first.
     const lake = makeTempDir()
-    const child = cli(args(lake))
-    await sleep(1000)
+    const child = cli([...args(lake).slice(0, -1), '120s'])
+    await child.waitFor('kafka: waiting for a leader of l_orders')
     await broker.command('leader l_orders 1 1')
     const done = await child.exited
     expect(done.code, child.stderr()).toBe(0)

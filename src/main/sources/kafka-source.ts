@@ -515,9 +515,12 @@ export class KafkaSource implements Source {
         this.unsettledSince = 0
         return plan
       }
-      this.unsettledSince ||= Date.now()
+      const which = new Set([...this.leaderless, ...[...this.parts.values()].filter((p) => p.position === null).map((p) => key(p.topic, p.partition))])
+      if (!this.unsettledSince) {
+        this.unsettledSince = Date.now()
+        this.opts.log?.(`kafka: waiting for a leader of ${[...which].join(', ') || 'some partitions'} on ${this.servers}`)
+      }
       if (Date.now() - this.unsettledSince >= this.giveUpMs) {
-        const which = new Set([...this.leaderless, ...[...this.parts.values()].filter((p) => p.position === null).map((p) => key(p.topic, p.partition))])
         throw new KafkaUnavailableError(
           `Kafka at ${this.servers}: partitions without a leader after ${Math.round(this.giveUpMs / 100) / 10} s (${[...which].join(', ') || 'unknown'}); ` +
             `is a broker down or an election stuck?`
