@@ -7,6 +7,8 @@ import { registerServe } from './commands/serve'
 import { CliError } from './errors'
 import { APP_VERSION } from '../version'
 
+const EXIT_BAD_INPUT = 2
+
 const program = new Command()
   .name('streamdesk')
   .description('Real-time e-commerce analytics: generator, exactly-once pipeline, DuckDB lake, dashboard')
@@ -23,7 +25,9 @@ registerServe(program)
 try {
   await program.parseAsync(process.argv)
 } catch (err) {
-  if (err instanceof CommanderError) process.exit(err.exitCode)
+  // Commander has already printed its message (with the "did you mean" hint); it exits 1 for every
+  // command line it cannot use, but the README promises 2 for bad input. Help and version are 0.
+  if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : EXIT_BAD_INPUT)
   const message = err instanceof Error ? err.message : String(err)
   console.error(`streamdesk: ${message}`)
   if (!(err instanceof CliError) && process.env.STREAMDESK_DEBUG) console.error(err)
