@@ -1,8 +1,9 @@
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { request as httpRequest } from 'node:http'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { WebSocket } from 'ws'
 import type { EngineClient, Handlers, PushMessage, ResponseMessage } from '../../src/shared/api'
 import type { PipelineStatus } from '../../src/shared/dto'
@@ -261,5 +262,212 @@ describe('http server: startup', () => {
     await expect(startHttpServer({ handlers, events: new EventBus(), host: '0.0.0.0', port: 0 })).rejects.toThrow(
       /loopback/
     )
+  })
+})
+
+describe('http server: bad requests and failing handlers never leak internals', () => {
+  // Handlers that fail in the ways real code can: non-Error throws, a result JSON cannot encode,
+  // and a method the schema knows but this host does not implement ('settings.get' is missing).
+  const failing = {
+    'pipeline.status': async () => status('stopped'),
+    'query.kpis': async () => {
+      throw 'disk full'
+    },
+    'query.windows': async () => {
+      throw { code: 'EIO', detail: 'read failed' }
+    },
+    'query.alerts': async () => {
+      throw Object.create(null)
+    },
+    'query.quarantine': async () => {
+      throw undefined
+    },
+    'query.recentOrders': async () => [{ order_id: 'o-1', amount: 10n }],
+    'query.batches': async () => {
+      throw new TypeError('cannot read batches')
+    }
+  } as unknown as Handlers
+
+  let srv: HttpServerHandle
+  let port: number
+  const logged: string[] = []
+  let restore: (() => void) | null = null
+
+  beforeAll(async () => {
+    srv = await startHttpServer({ handlers: failing, events: new EventBus(), staticDir, port: 0 })
+    port = srv.port
+    // Whatever the server logs is collected, so a test can show a bad request logs no stack trace.
+    const spies = (['error', 'warn', 'log'] as const).map((level) =>
+      vi.spyOn(console, level).mockImplementation((...args: unknown[]) => {
+        logged.push(args.map((a) => (a instanceof Error ? String(a.stack) : String(a))).join(' '))
+      })
+    )
+    restore = () => spies.forEach((s) => s.mockRestore())
+  })
+
+  afterEach(() => {
+    logged.length = 0
+  })
+
+  afterAll(async () => {
+    restore?.()
+    await srv.close()
+  })
+
+  /** One request with the path sent exactly as given (fetch would normalise it). */
+  function raw(
+    method: string,
+    path: string,
+    body?: string,
+    headers: Record<string, string> = {}
+  ): Promise<{ status: number; type: string; text: string }> {
+    return new Promise((resolve, reject) => {
+      const req = httpRequest(
+        { host: '127.0.0.1', port, method, path, headers: { 'content-type': 'application/json', ...headers } },
+        (res) => {
+          let text = ''
+          res.setEncoding('utf8')
+          res.on('data', (d: string) => (text += d))
+          res.on('end', () => {
+            resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type']), text })
+            req.destroy()
+          })
+        }
+      )
+      req.on('error', reject)
+      if (headers['content-length'] !== undefined && body === undefined) req.flushHeaders()
+      else req.end(body)
+    })
+  }
+
+  const STACK = /\n\s+at \S|\.ts:\d+|node:internal/
+
+  function expectNoStack(text: string): void {
+    expect(text).not.toMatch(STACK)
+  }
+
+  async function api(name: string, body = '{}'): Promise<{ status: number; json: { type: string; message: string } }> {
+    const res = await raw('POST', `/api/${name}`, body)
+    expectNoStack(res.text)
+    expect(res.type).toMatch(/^application\/json/)
+    return { status: res.status, json: JSON.parse(res.text) as { type: string; message: string } }
+  }
+
+  it('answers a malformed method path with a 400 naming the problem, and logs nothing', async () => {
+    for (const path of ['/api/%', '/api/query.%zz', '/api/%E0%A4%A']) {
+      const res = await raw('POST', path, '{}')
+      expect(res.status).toBe(400)
+      expect(res.type).toMatch(/^application\/json/)
+      expectNoStack(res.text)
+      const body = JSON.parse(res.text) as { type: string; message: string }
+      expect(body.type).toBe('validation')
+      expect(body.message).toContain('malformed percent-encoding')
+      expect(body.message).toContain(path)
+    }
+    const get = await raw('GET', '/api/%')
+    expect(get.status).toBe(400)
+    expect(logged).toEqual([])
+  })
+
+  it('answers a malformed static file path with a 400, and logs nothing', async () => {
+    for (const path of ['/%', '/assets/%zz.js', '/a%E0%A4%A']) {
+      const res = await raw('GET', path)
+      expect(res.status).toBe(400)
+      expect(res.text).toContain('malformed percent-encoding')
+      expectNoStack(res.text)
+    }
+    expect(logged).toEqual([])
+  })
+
+  it('turns whatever a handler throws into a message, never a stack trace', async () => {
+    expect(await api('query.kpis')).toEqual({ status: 500, json: { type: 'engine', message: 'disk full' } })
+    const obj = await api('query.windows')
+    expect(obj.status).toBe(500)
+    expect(obj.json.message).toContain('EIO')
+    const bare = await api('query.alerts')
+    expect(bare.status).toBe(500)
+    expect(bare.json).toMatchObject({ type: 'engine', message: expect.stringContaining('query.alerts') })
+    const nothing = await api('query.quarantine')
+    expect(nothing.status).toBe(500)
+    expect(nothing.json).toMatchObject({ type: 'engine', message: expect.stringContaining('query.quarantine') })
+    const typeError = await api('query.batches')
+    expect(typeError).toEqual({ status: 500, json: { type: 'engine', message: 'cannot read batches' } })
+  })
+
+  it('reports a result that cannot be sent as JSON', async () => {
+    const res = await api('query.recentOrders')
+    expect(res.status).toBe(500)
+    expect(res.json.type).toBe('engine')
+    expect(res.json.message).toMatch(/query\.recentOrders.*JSON/)
+  })
+
+  it('names a method this server does not implement and an unknown one', async () => {
+    const missing = await api('settings.get')
+    expect(missing.status).toBe(404)
+    expect(missing.json).toMatchObject({ type: 'unknown-method', message: expect.stringContaining('settings.get') })
+    const unknown = await api('__proto__')
+    expect(unknown.status).toBe(404)
+    expect(unknown.json).toMatchObject({ type: 'unknown-method', message: expect.stringContaining('__proto__') })
+  })
+
+  it('answers bad bodies with a reason and no stack trace', async () => {
+    const malformed = await api('pipeline.status', '{"a": tru')
+    expect(malformed.status).toBe(400)
+    expect(malformed.json.message).toMatch(/^malformed JSON body: /)
+    const args = await api('query.kpis', '[1,2]')
+    expect(args.status).toBe(400)
+    expect(args.json.message).toMatch(/^invalid arguments for query\.kpis: /)
+    // Only the headers go out: the server must answer from the declared length alone, and no
+    // unsent body can race the server's close of the connection.
+    const big = await raw('POST', '/api/pipeline.status', undefined, { 'content-length': String(1024 * 1024 + 1) })
+    expect(big.status).toBe(413)
+    expectNoStack(big.text)
+    expect((JSON.parse(big.text) as { message: string }).message).toBe('request body larger than 1048576 bytes')
+    expect(logged).toEqual([])
+  })
+
+  it('answers bad WebSocket messages and failing handlers on the same connection, which stays open', async () => {
+    const ws = await new Promise<WebSocket>((resolve, reject) => {
+      const s = new WebSocket(`ws://127.0.0.1:${port}/ws`)
+      open.push(s)
+      s.once('open', () => resolve(s))
+      s.once('error', reject)
+    })
+    const replies: ResponseMessage[] = []
+    for (const message of [
+      '{"id": 1, "name": ',
+      '"just a string"',
+      { id: 2.5, name: 'pipeline.status' },
+      { id: 3, name: 42 },
+      { id: 4, name: 'query.kpis' },
+      { id: 5, name: 'query.alerts' },
+      { id: 6, name: 'query.quarantine' },
+      { id: 7, name: 'query.recentOrders' },
+      { id: 8, name: 'settings.get' },
+      { id: 9, name: 'query.kpis', args: { minutes: 'x' } }
+    ]) {
+      const reply = await call(ws, message)
+      expectNoStack(JSON.stringify(reply))
+      replies.push(reply)
+    }
+    const binary = nextMessage<ResponseMessage>(ws)
+    ws.send(Buffer.from([1, 2, 3]), { binary: true })
+    replies.push(await binary)
+    expect(replies.map((r) => [r.id, r.ok ? 'ok' : r.error.type])).toEqual([
+      [0, 'validation'],
+      [0, 'validation'],
+      [0, 'validation'],
+      [3, 'validation'],
+      [4, 'engine'],
+      [5, 'engine'],
+      [6, 'engine'],
+      [7, 'engine'],
+      [8, 'unknown-method'],
+      [9, 'validation'],
+      [0, 'validation']
+    ])
+    for (const r of replies) if (!r.ok) expect(r.error.message.length).toBeGreaterThan(5)
+    const alive = await call(ws, { id: 10, name: 'pipeline.status' })
+    expect(alive).toMatchObject({ id: 10, ok: true })
   })
 })

@@ -27,7 +27,7 @@ port.on('message', async (msg: ToEngineWorker) => {
     try {
       post({ type: 'result', id: msg.id, ok: true, result: await dispatch(host.handlers, msg.name, msg.args) })
     } catch (err) {
-      post({ type: 'result', id: msg.id, ok: false, error: toErrorShape(err) })
+      post({ type: 'result', id: msg.id, ok: false, error: toErrorShape(err, msg.name) })
     }
   } else if (msg.type === 'dispose') {
     await host?.dispose().catch(() => undefined)

@@ -117,7 +117,16 @@ export function startHttpServer(options: HttpServerOptions): Promise<HttpServerH
       return
     }
     const path = (req.url ?? '/').split('?')[0]
-    if (path === '/api' || path.startsWith('/api/')) {
+    const isApi = path === '/api' || path.startsWith('/api/')
+    // A path that cannot be decoded is the client's mistake; checked here once so neither the API
+    // nor sirv (which would fall back to index.html) has to guess what it meant.
+    if (!isWellEncoded(path)) {
+      const message = `malformed percent-encoding in the request path ${quotePath(path)}: each % must start a %XX escape of UTF-8 bytes`
+      if (isApi) sendJson(res, 400, error('validation', message))
+      else sendText(res, 400, `${message}\n`)
+      return
+    }
+    if (isApi) {
       await handleApi(req, res, decodeURIComponent(path.slice('/api/'.length)))
       return
     }
@@ -159,7 +168,8 @@ export function startHttpServer(options: HttpServerOptions): Promise<HttpServerH
     try {
       body = await readBody(req, maxMessageBytes)
     } catch (err) {
-      sendJson(res, 413, error('validation', (err as Error).message), { Connection: 'close' })
+      if (err instanceof BodyTooLargeError) sendJson(res, 413, error('validation', err.message), { Connection: 'close' })
+      else sendJson(res, 400, error('validation', `request body could not be read: ${(err as Error).message}`), { Connection: 'close' })
       return
     }
     let args: unknown
@@ -171,13 +181,17 @@ export function startHttpServer(options: HttpServerOptions): Promise<HttpServerH
         return
       }
     }
+    let result: unknown
     try {
-      const result = await dispatch(handlers, name, args)
-      sendJson(res, 200, result ?? null)
+      result = await dispatch(handlers, name, args)
     } catch (err) {
-      const shape = toErrorShape(err)
+      const shape = toErrorShape(err, name)
       sendJson(res, statusFor(shape), shape)
+      return
     }
+    const encoded = encodeResult(name, result)
+    if (typeof encoded === 'string') sendJsonText(res, 200, encoded)
+    else sendJson(res, statusFor(encoded), encoded)
   }
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: maxMessageBytes, clientTracking: true })
@@ -202,7 +216,10 @@ export function startHttpServer(options: HttpServerOptions): Promise<HttpServerH
       console.warn(`streamdesk ws: closing client connection: ${err.message}`)
     })
     ws.on('message', (data: RawData, isBinary: boolean) => {
-      void handleWsMessage(ws, data, isBinary)
+      // A rejection here would be unhandled and end the whole server process.
+      handleWsMessage(ws, data, isBinary).catch((err) => {
+        console.error('streamdesk ws: message failed:', err)
+      })
     })
   })
 
@@ -217,14 +234,18 @@ export function startHttpServer(options: HttpServerOptions): Promise<HttpServerH
       return
     }
     const { id, name, args } = parsed.request
-    let response: ResponseMessage
+    let result: unknown
     try {
-      const result = await dispatch(handlers, name, args)
-      response = { id, ok: true, result: result ?? null }
+      result = await dispatch(handlers, name, args)
     } catch (err) {
-      response = { id, ok: false, error: toErrorShape(err) }
+      send(ws, { id, ok: false, error: toErrorShape(err, name) })
+      return
     }
-    send(ws, response)
+    const encoded = encodeResult(name, result)
+    if (typeof encoded !== 'string') return send(ws, { id, ok: false, error: encoded })
+    if (ws.readyState !== WebSocket.OPEN) return
+    // The result is spliced in as already-encoded JSON so it is serialized (and checked) once.
+    ws.send(`{"id":${id},"ok":true,"result":${encoded}}`)
   }
 
   const unsubscribe = events.subscribeAll((event, payload) => {
@@ -308,6 +329,30 @@ function error(type: ApiErrorShape['type'], message: string): ApiErrorShape {
   return { type, message }
 }
 
+/** The result as JSON text, or the error to send instead when JSON cannot express it (BigInt, cycles). */
+function encodeResult(name: string, result: unknown): string | ApiErrorShape {
+  try {
+    // Functions and symbols have no JSON form; stringify returns undefined for them, not text.
+    return JSON.stringify(result ?? null) ?? 'null'
+  } catch (err) {
+    return error('engine', `the result of ${name} could not be sent as JSON: ${(err as Error).message}`)
+  }
+}
+
+function isWellEncoded(path: string): boolean {
+  try {
+    decodeURIComponent(path)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** The path for an error message: quoted, and short enough that a huge URL does not echo back whole. */
+function quotePath(path: string): string {
+  return JSON.stringify(path.length > 200 ? `${path.slice(0, 200)}…` : path)
+}
+
 function statusFor(shape: ApiErrorShape): number {
   if (shape.type === 'validation') return 400
   if (shape.type === 'unknown-method') return 404
@@ -320,7 +365,10 @@ function send(ws: WebSocket, message: ResponseMessage): void {
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = JSON.stringify(body)
+  sendJsonText(res, status, JSON.stringify(body), headers)
+}
+
+function sendJsonText(res: ServerResponse, status: number, text: string, headers: Record<string, string> = {}): void {
   res.writeHead(status, {
     'Content-Type': 'application/json; charset=utf-8',
     'Content-Length': Buffer.byteLength(text),
@@ -347,12 +395,18 @@ function rawToString(data: RawData): string {
   return Buffer.from(data).toString('utf8')
 }
 
+class BodyTooLargeError extends Error {
+  constructor(max: number) {
+    super(`request body larger than ${max} bytes`)
+  }
+}
+
 function readBody(req: IncomingMessage, max: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers['content-length'] ?? 0)
     if (declared > max) {
       req.resume()
-      reject(new Error(`request body larger than ${max} bytes`))
+      reject(new BodyTooLargeError(max))
       return
     }
     const chunks: Buffer[] = []
@@ -363,7 +417,7 @@ function readBody(req: IncomingMessage, max: number): Promise<string> {
       size += chunk.length
       if (size > max) {
         failed = true
-        reject(new Error(`request body larger than ${max} bytes`))
+        reject(new BodyTooLargeError(max))
         return
       }
       chunks.push(chunk)
