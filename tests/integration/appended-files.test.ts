@@ -123,7 +123,7 @@ describe('a file that grows between batches several times', () => {
 describe('a running pipeline watching files grow', () => {
   it('picks up appends and new files while running, without duplicates or half lines', async () => {
     const ws = makeWorkspace()
-    const lake = await openLake(ws.lake)
+    const lake = await openLake(ws.lake, { create: true })
     const source = new FolderSource(ws.input)
     const settings = settingsFromFlags({ trigger: 50 })
     let committed = 0
@@ -206,7 +206,7 @@ describe('a file that grows after the batch was planned', () => {
       onInput: (fn) => inner.onInput(fn),
       close: () => inner.close()
     }
-    const lake = await openLake(ws.lake)
+    const lake = await openLake(ws.lake, { create: true })
     const settings = settingsFromFlags({ trigger: 50 })
     const sizes: number[] = []
     try {

@@ -186,7 +186,7 @@ describe('one lake, one process', () => {
     await owner.waitFor('batch 1:')
 
     // in this process, directly
-    const lakeErr = await openLake(ws.lake).then(
+    const lakeErr = await openLake(ws.lake, { create: true }).then(
       async (lake) => {
         await lake.close()
         return null

@@ -10,7 +10,7 @@ afterAll(cleanupTempDirs)
 describe('a lines segment holding several Kafka partitions', () => {
   it('orders records by partition then offset, so duplicates and counts stay right', async () => {
     const ws = makeWorkspace()
-    const lake = await openLake(ws.lake)
+    const lake = await openLake(ws.lake, { create: true })
     const msg = (partition: number, offset: number, id: string) => ({
       raw: JSON.stringify(order({ order_id: id })),
       kafka: { topic: 'orders', partition, offset: String(offset), key: null, timestamp: null }

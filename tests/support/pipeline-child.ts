@@ -31,7 +31,7 @@ async function runSmallBatches(): Promise<void> {
   const settings = parseSettings({ pipeline: { maxBatchBytes: Number(maxBatchBytes) } }, settingsFromFlags({ trigger }))
   let lake
   try {
-    lake = await openLake(lakeDir)
+    lake = await openLake(lakeDir, { create: true })
   } catch (err) {
     if (err instanceof LakeError) throw new CliError(err.message, 3)
     throw err

@@ -1,14 +1,25 @@
-import { mkdirSync } from 'node:fs'
-import { join, resolve } from 'node:path'
+import { linkSync, mkdirSync, rmSync, unlinkSync } from 'node:fs'
+import { join } from 'node:path'
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api'
-import { SCHEMA_SQL, SCHEMA_VERSION, SCRATCH_SQL } from './schema'
+import { LAKE_FORMAT, SCHEMA_SQL, SCHEMA_VERSION, SCRATCH_SQL } from './schema'
+import { identifyLake, migrateLake } from './migrations'
+import { inspectLakeFolder, LAKE_FILE_NAME } from './lake-folder'
 
 // The lake is one DuckDB file. This module is the only one that opens it; everything else gets
 // a Lake with a writer connection (micro-batches, one transaction each) and a reader connection
-// (dashboard queries, which see only committed batches thanks to DuckDB's MVCC).
+// (dashboard queries, which see only committed batches thanks to DuckDB's MVCC). A process holds
+// a lake through lake-registry.ts, so it never opens the same file twice.
+//
+// Nothing is written to a file before it has proved to be a StreamDesk lake: its header is read
+// first, then its tables on a read-only instance; only a StreamDesk lake is opened for writing.
+
+export type LakeErrorCode = 'missing' | 'refused' | 'in-use' | 'unreadable' | 'closing'
 
 export class LakeError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    readonly code: LakeErrorCode = 'unreadable'
+  ) {
     super(message)
     this.name = 'LakeError'
   }
@@ -21,75 +32,182 @@ export interface Lake {
   readonly reader: DuckDBConnection
   /** A fresh connection for long jobs (export) that must not block the dashboard reader. */
   connect(): Promise<DuckDBConnection>
+  /** Runs `work` on this lake; close() waits for every such call to finish first. */
+  use<T>(work: (lake: Lake) => Promise<T>): Promise<T>
   close(): Promise<void>
 }
 
+export interface OpenLakeOptions {
+  /** Create a new lake if the folder is missing or empty (Start, pipeline, run); never for reads. */
+  create: boolean
+  threads?: number
+}
+
 export function lakeFile(dir: string): string {
-  return join(resolve(dir), 'lake.duckdb')
+  return inspectLakeFolder(dir, false).file
+}
+
+/** Settings every lake instance gets. No extension is ever fetched (only built-ins exist). */
+function instanceOptions(extra: Record<string, string>): Record<string, string> {
+  return {
+    autoinstall_known_extensions: 'false',
+    autoload_known_extensions: 'false',
+    ...extra
+  }
 }
 
 function explainOpenError(file: string, err: unknown): LakeError {
   const msg = err instanceof Error ? err.message : String(err)
-  if (/lock/i.test(msg)) {
+  if (/Could not set lock|Conflicting lock/i.test(msg)) {
     const pid = /PID (\d+)/.exec(msg)?.[1]
     return new LakeError(
-      `the lake ${file} is in use by another process${pid ? ` (PID ${pid})` : ''}; stop it or choose another --lake`
+      `the lake ${file} is in use by another process${pid ? ` (PID ${pid})` : ''}; stop it or choose another lake folder`,
+      'in-use'
     )
-  }
-  if (/not a valid DuckDB database|Unable to open|Permission denied|No such file|Is a directory/i.test(msg)) {
-    return new LakeError(`cannot open the lake ${file}: ${msg.split('\n')[0]}`)
   }
   return new LakeError(`cannot open the lake ${file}: ${msg.split('\n')[0]}`)
 }
 
-export async function openLake(dir: string, opts: { threads?: number } = {}): Promise<Lake> {
-  const absDir = resolve(dir)
+/** Writes a new, empty lake under a temporary name and moves it into place without clobbering. */
+async function createLakeFile(dir: string, file: string): Promise<void> {
   try {
-    mkdirSync(absDir, { recursive: true })
+    mkdirSync(dir, { recursive: true })
   } catch (err) {
-    throw new LakeError(`cannot create the lake folder ${absDir}: ${(err as Error).message}`)
+    throw new LakeError(`cannot create the lake folder ${dir}: ${(err as Error).message}`, 'refused')
   }
-  const file = lakeFile(absDir)
+  const tmp = join(dir, `.${LAKE_FILE_NAME}.creating-${process.pid}`)
+  rmSync(tmp, { force: true })
+  try {
+    const instance = await DuckDBInstance.create(tmp, instanceOptions({}))
+    const conn = await instance.connect()
+    try {
+      await conn.run('BEGIN TRANSACTION')
+      await conn.run(SCHEMA_SQL)
+      await conn.run(`INSERT INTO lake_meta VALUES ('format', '${LAKE_FORMAT}'), ('schema_version', '${SCHEMA_VERSION}')`)
+      await conn.run('COMMIT')
+    } finally {
+      conn.closeSync()
+      instance.closeSync()
+    }
+    // link() fails if a lake appeared meanwhile (another process creating one): never replace it
+    linkSync(tmp, file)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return
+    throw new LakeError(`cannot create the lake ${file}: ${(err as Error).message.split('\n')[0]}`, 'refused')
+  } finally {
+    try {
+      unlinkSync(tmp)
+    } catch {
+      /* already gone */
+    }
+    rmSync(`${tmp}.wal`, { force: true })
+  }
+}
+
+/** Checks on a read-only instance that `file` is a StreamDesk lake this version can open. */
+async function checkLake(file: string): Promise<number> {
   let instance: DuckDBInstance
   try {
-    instance = await DuckDBInstance.create(file, {
-      // Insertion order is irrelevant to every lake table; not preserving it lets DuckDB write
-      // large micro-batches in parallel with less memory.
-      preserve_insertion_order: 'false',
-      ...(opts.threads ? { threads: String(opts.threads) } : {})
-    })
+    instance = await DuckDBInstance.create(file, instanceOptions({ access_mode: 'READ_ONLY' }))
   } catch (err) {
     throw explainOpenError(file, err)
+  }
+  try {
+    const conn = await instance.connect()
+    try {
+      const id = await identifyLake(conn, file)
+      if (!id.ok) throw new LakeError(id.reason, 'refused')
+      return id.version
+    } finally {
+      conn.closeSync()
+    }
+  } finally {
+    instance.closeSync()
+  }
+}
+
+/**
+ * Opens the StreamDesk lake in `dir`. Refuses (LakeError) a folder or file that is not one, a
+ * lake from a newer version, a lake another process holds, and — unless `create` — a missing
+ * lake. Use lake-registry.ts's acquireLake() rather than this, so a process opens a file once.
+ */
+export async function openLake(dir: string, opts: OpenLakeOptions): Promise<Lake> {
+  const where = inspectLakeFolder(dir, opts.create)
+  if (where.kind === 'refused') throw new LakeError(where.reason, where.missing ? 'missing' : 'refused')
+  if (where.kind === 'new') await createLakeFile(where.dir, where.file)
+  const version = await checkLake(where.file)
+  let instance: DuckDBInstance
+  try {
+    instance = await DuckDBInstance.create(
+      where.file,
+      instanceOptions({
+        // Insertion order is irrelevant to every lake table; not preserving it lets DuckDB write
+        // large micro-batches in parallel with less memory.
+        preserve_insertion_order: 'false',
+        ...(opts.threads ? { threads: String(opts.threads) } : {})
+      })
+    )
+  } catch (err) {
+    throw explainOpenError(where.file, err)
   }
   const writer = await instance.connect()
   const reader = await instance.connect()
   try {
-    await writer.run(SCHEMA_SQL)
+    if (version < SCHEMA_VERSION) await migrateLake(writer, version)
     await writer.run(SCRATCH_SQL)
-    await writer.run(
-      `INSERT INTO lake_meta VALUES ('schema_version', '${SCHEMA_VERSION}') ON CONFLICT (key) DO NOTHING`
-    )
   } catch (err) {
     writer.closeSync()
     reader.closeSync()
     instance.closeSync()
-    throw explainOpenError(file, err)
+    throw new LakeError(`cannot open the lake ${where.file}: ${(err as Error).message.split('\n')[0]}`)
   }
-  let closed = false
-  return {
-    dir: absDir,
+  return trackedLake(where.dir, where.file, instance, writer, reader)
+}
+
+/**
+ * An empty lake in memory: what the dashboard reads before Start has created a lake on disk
+ * (its `file` is ':memory:'). Nothing is written anywhere.
+ */
+export async function openScratchLake(): Promise<Lake> {
+  const instance = await DuckDBInstance.create(':memory:', instanceOptions({}))
+  const writer = await instance.connect()
+  await writer.run(SCHEMA_SQL)
+  await writer.run(`INSERT INTO lake_meta VALUES ('format', '${LAKE_FORMAT}'), ('schema_version', '${SCHEMA_VERSION}')`)
+  return trackedLake(':memory:', ':memory:', instance, writer, await instance.connect())
+}
+
+function trackedLake(dir: string, file: string, instance: DuckDBInstance, writer: DuckDBConnection, reader: DuckDBConnection): Lake {
+  const inFlight = new Set<Promise<unknown>>()
+  let closing: Promise<void> | null = null
+  const lake: Lake = {
+    dir,
     file,
     writer,
     reader,
     connect: () => instance.connect(),
-    async close() {
-      if (closed) return
-      closed = true
-      reader.closeSync()
-      writer.closeSync()
-      instance.closeSync()
+    use(work) {
+      if (closing) return Promise.reject(new LakeError(`the lake ${file} is closing`, 'closing'))
+      const p = (async () => work(lake))()
+      const tracked = p.then(
+        () => undefined,
+        () => undefined
+      )
+      inFlight.add(tracked)
+      void tracked.then(() => inFlight.delete(tracked))
+      return p
+    },
+    close() {
+      closing ??= (async () => {
+        // queries in flight finish before DuckDB goes away (closing under them hangs the thread)
+        while (inFlight.size > 0) await Promise.all([...inFlight])
+        reader.closeSync()
+        writer.closeSync()
+        instance.closeSync()
+      })()
+      return closing
     }
   }
+  return lake
 }
 
 export const sqlString = (s: string): string => `'${s.replace(/'/g, "''")}'`

@@ -1,7 +1,11 @@
-// The lake's tables are a public contract (docs/LAKE.md documents every column). Created
-// idempotently; `lake_meta.schema_version` guards future migrations.
+// The lake's tables are a public contract (docs/LAKE.md documents every column). SCHEMA_SQL
+// creates a new lake at SCHEMA_VERSION; an older lake is brought there by the migrations in
+// migrations.ts, so every change to this file ships one.
 
-export const SCHEMA_VERSION = 1
+export const SCHEMA_VERSION = 2
+
+/** `lake_meta.format`: tells a StreamDesk lake from any other DuckDB database. */
+export const LAKE_FORMAT = 'streamdesk-lake'
 
 const bronzeColumns = `
   batch_id        BIGINT NOT NULL,
@@ -15,12 +19,12 @@ const bronzeColumns = `
   raw             VARCHAR`
 
 export const SCHEMA_SQL = `
-CREATE TABLE IF NOT EXISTS lake_meta (key VARCHAR PRIMARY KEY, value VARCHAR);
+CREATE TABLE lake_meta (key VARCHAR PRIMARY KEY, value VARCHAR);
 
-CREATE TABLE IF NOT EXISTS bronze_orders (${bronzeColumns});
-CREATE TABLE IF NOT EXISTS bronze_customers (${bronzeColumns});
+CREATE TABLE bronze_orders (${bronzeColumns});
+CREATE TABLE bronze_customers (${bronzeColumns});
 
-CREATE TABLE IF NOT EXISTS silver_orders (
+CREATE TABLE silver_orders (
   order_id           VARCHAR NOT NULL,
   customer_id        VARCHAR NOT NULL,
   order_ts           TIMESTAMPTZ NOT NULL,
@@ -49,7 +53,7 @@ CREATE TABLE IF NOT EXISTS silver_orders (
   processed_at       TIMESTAMPTZ NOT NULL
 );
 
-CREATE TABLE IF NOT EXISTS customers (
+CREATE TABLE customers (
   customer_id  VARCHAR NOT NULL,
   name         VARCHAR,
   email        VARCHAR,
@@ -60,8 +64,8 @@ CREATE TABLE IF NOT EXISTS customers (
   updated_at   TIMESTAMPTZ NOT NULL
 );
 
-CREATE SEQUENCE IF NOT EXISTS quarantine_id_seq;
-CREATE TABLE IF NOT EXISTS quarantine (
+CREATE SEQUENCE quarantine_id_seq;
+CREATE TABLE quarantine (
   id              BIGINT NOT NULL DEFAULT nextval('quarantine_id_seq'),
   batch_id        BIGINT NOT NULL,
   kind            VARCHAR NOT NULL,
@@ -76,11 +80,7 @@ CREATE TABLE IF NOT EXISTS quarantine (
   ingested_at     TIMESTAMPTZ NOT NULL
 );
 
--- Lakes created before quarantine kept Kafka keys and timestamps.
-ALTER TABLE quarantine ADD COLUMN IF NOT EXISTS kafka_key VARCHAR;
-ALTER TABLE quarantine ADD COLUMN IF NOT EXISTS kafka_timestamp TIMESTAMPTZ;
-
-CREATE TABLE IF NOT EXISTS order_windows (
+CREATE TABLE order_windows (
   window_start     TIMESTAMPTZ NOT NULL,
   window_end       TIMESTAMPTZ NOT NULL,
   orders           BIGINT NOT NULL,
@@ -92,7 +92,7 @@ CREATE TABLE IF NOT EXISTS order_windows (
   updated_batch_id BIGINT NOT NULL
 );
 
-CREATE TABLE IF NOT EXISTS fraud_alerts (
+CREATE TABLE fraud_alerts (
   order_id         VARCHAR NOT NULL,
   customer_id      VARCHAR NOT NULL,
   order_ts         TIMESTAMPTZ NOT NULL,
@@ -108,7 +108,7 @@ CREATE TABLE IF NOT EXISTS fraud_alerts (
   detected_at      TIMESTAMPTZ NOT NULL
 );
 
-CREATE TABLE IF NOT EXISTS batches (
+CREATE TABLE batches (
   batch_id        BIGINT PRIMARY KEY,
   started_at      TIMESTAMPTZ NOT NULL,
   committed_at    TIMESTAMPTZ NOT NULL,
@@ -127,7 +127,7 @@ CREATE TABLE IF NOT EXISTS batches (
   offsets         JSON NOT NULL
 );
 
-CREATE TABLE IF NOT EXISTS source_offsets (
+CREATE TABLE source_offsets (
   source_kind VARCHAR NOT NULL,
   key         VARCHAR NOT NULL,
   next_offset BIGINT NOT NULL,

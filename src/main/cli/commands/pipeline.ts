@@ -1,8 +1,10 @@
 import type { Command } from 'commander'
 import { defaultSettings, parseSettings, type Settings } from '../../../shared/settings'
-import { openLake, LakeError } from '../../lake/lake'
+import { LakeError } from '../../lake/lake'
+import { acquireLake } from '../../lake/lake-registry'
 import { Pipeline } from '../../engine/pipeline'
-import { FolderSource, FILE_SOURCE_KIND, InputFolderError } from '../../sources/folder-source'
+import { FolderSource, FILE_SOURCE_KIND } from '../../sources/folder-source'
+import { checkInputFolder, InputFolderError } from '../../sources/input-folder'
 import { KafkaSource, KafkaUnavailableError, KAFKA_SOURCE_KIND } from '../../sources/kafka-source'
 import type { Source } from '../../sources/source'
 import type { CommittedBatch } from '../../lake/batch-writer'
@@ -70,10 +72,12 @@ async function runPipeline(
   let lake
   try {
     settings = settingsFromFlags(flags)
-    lake = await openLake(flags.lake)
+    if (sourceKind === FILE_SOURCE_KIND) checkInputFolder(flags.inputPath)
+    lake = await acquireLake(flags.lake, { create: true })
   } catch (err) {
     await source.close()
     if (err instanceof LakeError) throw new CliError(err.message, 3)
+    if (err instanceof InputFolderError) throw new CliError(err.message, 2)
     throw new CliError((err as Error).message)
   }
   let batches = 0
@@ -115,9 +119,16 @@ async function runPipeline(
   return { batches }
 }
 
-/** `pipeline --mode file`: the input folder, watched unless --until-idle. */
-export function runFilePipeline(flags: PipelineFlags, hooks: PipelineHooks = {}): Promise<{ batches: number }> {
-  const source = new FolderSource(flags.inputPath)
+/**
+ * `pipeline --mode file`: the input folder, watched unless --until-idle. Only `run` passes
+ * removeGenerated (its generator's files go once ingested); `pipeline` never modifies the folder.
+ */
+export function runFilePipeline(
+  flags: PipelineFlags,
+  hooks: PipelineHooks = {},
+  options: { removeGenerated?: boolean } = {}
+): Promise<{ batches: number }> {
+  const source = new FolderSource(flags.inputPath, 'folder', options)
   if (!flags.untilIdle) source.startWatching()
   return runPipeline(flags, source, FILE_SOURCE_KIND, hooks)
 }
