@@ -2,7 +2,11 @@ import type { Handlers } from '../../shared/api'
 import type { DashboardSnapshot } from '../../shared/dto'
 import { PipelineController } from '../engine/pipeline-controller'
 import { SettingsStore } from '../engine/settings-store'
-import { exportLake } from '../lake/export'
+import { exportLake, ExportError } from '../lake/export'
+import { ApiError } from '../../shared/api'
+import type { ExportAnswer } from '../../shared/dto'
+import type { Lake } from '../lake/lake'
+import { inspectLakeFolder } from '../lake/lake-folder'
 import * as q from '../lake/queries'
 import { committedOffsets } from '../lake/batch-writer'
 import { KAFKA_SOURCE_KIND } from '../sources/kafka-source'
@@ -35,8 +39,7 @@ export async function createEngineHost(opts: EngineHostOptions): Promise<EngineH
         .catch(() => undefined)
       if (batch.alerts > 0) {
         void controller
-          .lake()
-          .then((lake) => q.alertsOfBatch(lake.reader, batch.batchId))
+          .withLake((lake) => q.alertsOfBatch(lake.reader, batch.batchId))
           .then((alerts) => alerts.length && events.emit('alerts.new', alerts))
           .catch(() => undefined)
       }
@@ -44,9 +47,8 @@ export async function createEngineHost(opts: EngineHostOptions): Promise<EngineH
     }
   })
 
-  async function snapshot(): Promise<DashboardSnapshot> {
-    const lake = await controller.lake()
-    return q.dashboard(lake.reader, store.get().dashboard.kpiMinutes)
+  function snapshot(): Promise<DashboardSnapshot> {
+    return controller.withLake((lake) => q.dashboard(lake.reader, store.get().dashboard.kpiMinutes))
   }
 
   function scheduleSnapshot(): void {
@@ -64,26 +66,43 @@ export async function createEngineHost(opts: EngineHostOptions): Promise<EngineH
         }
       } catch (err) {
         snapshotTimer = null
-        console.error('dashboard snapshot failed:', (err as Error).message)
+        if (!disposed) console.error('dashboard snapshot failed:', (err as Error).message)
       }
     }, wait)
   }
 
-  const withReader = async <T>(fn: (c: Awaited<ReturnType<typeof controller.lake>>['reader']) => Promise<T>) =>
-    fn((await controller.lake()).reader)
+  const withReader = <T>(fn: (c: Lake['reader']) => Promise<T>) => controller.withLake((lake) => fn(lake.reader))
 
   const handlers: Handlers = {
     'pipeline.start': () => controller.start(),
     'pipeline.stop': () => controller.stop(),
     'pipeline.status': () => controller.getStatus(),
     'settings.get': async () => store.get(),
+    // validates and saves; opens nothing (a new lake path takes effect at the next Start)
     'settings.update': async ({ patch }) => {
+      checkLakePath(patch, controller)
       const result = store.update(patch)
       scheduleSnapshot()
       return result
     },
-    'lake.export': async ({ outDir, format }) =>
-      exportLake(await controller.lake(), controller.resolvePath(outDir), format, (p) => events.emit('export.progress', p)),
+    'lake.export': ({ outDir, format, overwrite }) =>
+      controller.withExistingLake(async (lake): Promise<ExportAnswer> => {
+        const dir = controller.resolvePath(outDir)
+        try {
+          return await exportLake(lake, dir, format, {
+            overwrite,
+            protectedDirs: [{ dir: controller.resolvePath(store.get().source.inputPath), what: 'the input folder' }],
+            onProgress: (p) => events.emit('export.progress', p)
+          })
+        } catch (err) {
+          if (!(err instanceof ExportError)) throw err
+          // an answer, not an error: the dialog asks the user and calls again with overwrite
+          if (err.code === 'needs-overwrite' && err.conflict) return { status: 'needs-overwrite', message: err.message, ...err.conflict }
+          // the folder is what is wrong: shown next to it
+          if (err.code === 'refused') throw new ApiError('validation', err.message, [{ field: 'outDir', message: err.message }])
+          throw err
+        }
+      }),
     'query.dashboard': () => snapshot(),
     'query.kpis': ({ minutes }) => withReader((c) => q.kpis(c, minutes)),
     'query.windows': ({ limit }) => withReader((c) => q.windows(c, limit)),
@@ -100,7 +119,7 @@ export async function createEngineHost(opts: EngineHostOptions): Promise<EngineH
         return live.map((l) => ({ ...l, highWatermark: num(l.highWatermark), lakeOffset: num(l.lakeOffset), lag: num(l.lag) }))
       }
       // not reading Kafka now: what the lake holds, without the broker's side
-      const offsets = await committedOffsets(await controller.lake(), KAFKA_SOURCE_KIND)
+      const offsets = await controller.withLake((lake) => committedOffsets(lake, KAFKA_SOURCE_KIND))
       return [...offsets]
         .map(([key, offset]) => {
           const i = key.lastIndexOf('/')
@@ -110,8 +129,9 @@ export async function createEngineHost(opts: EngineHostOptions): Promise<EngineH
     }
   }
 
-  // Open the lake now so a locked or unreadable lake is reported at start, not on first click.
-  await controller.lake()
+  // Open an existing lake now so a locked or foreign lake is reported at start, not on first
+  // click; a missing one is created by Start, not here.
+  await controller.openExisting()
   if (store.loadWarning) console.error(store.loadWarning)
 
   return {
@@ -123,4 +143,16 @@ export async function createEngineHost(opts: EngineHostOptions): Promise<EngineH
       await controller.dispose()
     }
   }
+}
+
+/**
+ * A lake path that can never hold a lake (the root folder, a file, another program's database,
+ * a folder with other things in it) is refused when it is saved, next to its field; looking is
+ * all this does — the lake is opened, or created, at the next Start.
+ */
+function checkLakePath(patch: unknown, controller: PipelineController): void {
+  const lakePath = (patch as { lakePath?: unknown } | null)?.lakePath
+  if (typeof lakePath !== 'string' || lakePath.length === 0) return
+  const where = inspectLakeFolder(controller.resolvePath(lakePath), true)
+  if (where.kind === 'refused') throw new ApiError('validation', where.reason, [{ field: 'lakePath', message: where.reason }])
 }

@@ -3,9 +3,12 @@ import { join, resolve } from 'node:path'
 import type { PipelineStatus, SourceDescription } from '../../shared/dto'
 import type { Settings } from '../../shared/settings'
 import type { CommittedBatch } from '../lake/batch-writer'
-import { openLake, type Lake } from '../lake/lake'
+import { LakeError, openScratchLake, type Lake } from '../lake/lake'
+import { canonicalDir, inspectLakeFolder } from '../lake/lake-folder'
+import { acquireLake } from '../lake/lake-registry'
 import { totals } from '../lake/queries'
 import { FolderSource, FILE_SOURCE_KIND } from '../sources/folder-source'
+import { checkInputFolder } from '../sources/input-folder'
 import { KafkaSource, KAFKA_SOURCE_KIND, type KafkaPartitionLag } from '../sources/kafka-source'
 import { kafkaSecurityFromEnv } from '../sources/kafka-client'
 import { startGeneratorWorker, type GeneratorWorker } from '../generator'
@@ -14,6 +17,11 @@ import { Pipeline } from './pipeline'
 // Owns one run of the pipeline (and, for the built-in source, the generator feeding it) and
 // the state machine the header shows: stopped → starting → running → stopping → stopped,
 // or error with its message. Start/stop are idempotent.
+//
+// Start, stop, the end of a run and dispose are serialized, and they alone open and close the
+// lake (through the process-wide registry): concurrent calls can never open a file twice. A
+// changed lake path takes effect at the next Start; until a lake exists, queries read an empty
+// in-memory lake, so nothing is created on disk before Start.
 
 export interface ControllerEvents {
   onState(status: PipelineStatus): void
@@ -26,7 +34,9 @@ export class PipelineController {
   private source: FolderSource | KafkaSource | null = null
   private generator: GeneratorWorker | null = null
   private lakeHandle: Lake | null = null
-  private lakePath: string | null = null
+  private scratch: Promise<Lake> | null = null
+  private lifecycle: Promise<unknown> = Promise.resolve()
+  private disposed = false
   private run: Promise<void> | null = null
   private lastLagSeconds: number | null = null
 
@@ -59,29 +69,90 @@ export class PipelineController {
     return { kind: 'folder', label: input }
   }
 
-  /** The lake, opened on first use and reopened when its configured path changed while stopped. */
-  async lake(): Promise<Lake> {
-    const wanted = this.resolvePath(this.settings().lakePath)
-    if (this.lakeHandle && this.lakePath !== wanted && !this.pipeline) {
-      await this.lakeHandle.close()
+  /** Runs lifecycle steps one at a time, in call order. */
+  private serial<T>(step: () => Promise<T>): Promise<T> {
+    const next = this.lifecycle.then(step, step)
+    this.lifecycle = next.catch(() => undefined)
+    return next
+  }
+
+  /**
+   * Runs `work` on the lake the dashboard reads: the one held, else the configured lake if it
+   * exists (opened, never created), else an empty in-memory lake. Dispose waits for it.
+   */
+  async withLake<T>(work: (lake: Lake) => Promise<T>): Promise<T> {
+    for (;;) {
+      const lake = this.lakeHandle ?? (await this.serial(() => this.lakeForQueries()))
+      try {
+        return await lake.use(work)
+      } catch (err) {
+        // the lake closed between picking it and using it (a Start switched lakes): use the next
+        if (err instanceof LakeError && err.code === 'closing' && !this.disposed) continue
+        throw err
+      }
+    }
+  }
+
+  /** The lake on disk (held or existing); a missing lake is an error that says so. */
+  async withExistingLake<T>(work: (lake: Lake) => Promise<T>): Promise<T> {
+    return this.withLake((lake) => {
+      if (lake.file === ':memory:') {
+        throw new LakeError(`there is no lake at ${this.resolvePath(this.settings().lakePath)} yet; press Start to create one`, 'missing')
+      }
+      return work(lake)
+    })
+  }
+
+  private async lakeForQueries(): Promise<Lake> {
+    if (this.disposed) throw new LakeError('the engine is shutting down', 'closing')
+    if (this.lakeHandle) return this.lakeHandle
+    const dir = this.resolvePath(this.settings().lakePath)
+    if (inspectLakeFolder(dir, false).kind === 'duckdb') {
+      this.lakeHandle = await acquireLake(dir, { create: false })
+      return this.lakeHandle
+    }
+    this.scratch ??= openScratchLake()
+    return this.scratch
+  }
+
+  /** Opens the configured lake for the run, closing another one held before (serial only). */
+  private async lakeForRun(s: Settings): Promise<Lake> {
+    const dir = this.resolvePath(s.lakePath)
+    if (this.lakeHandle && this.lakeHandle.dir !== canonicalDir(dir)) {
+      const old = this.lakeHandle
       this.lakeHandle = null
+      await old.close()
     }
-    if (!this.lakeHandle) {
-      this.lakeHandle = await openLake(wanted)
-      this.lakePath = wanted
-    }
+    this.lakeHandle ??= await acquireLake(dir, { create: true })
     return this.lakeHandle
   }
 
-  async getStatus(): Promise<PipelineStatus> {
-    const lake = await this.lake()
-    const t = await totals(lake.reader)
+  /** Opens the configured lake if it exists, so a refused or locked lake is reported early. */
+  async openExisting(): Promise<void> {
+    await this.withLake(async () => undefined)
+  }
+
+  getStatus(): Promise<PipelineStatus> {
+    return this.withLake((lake) => this.statusOf(lake))
+  }
+
+  /** The status inside a lifecycle step, which must not wait for the lifecycle itself. */
+  private currentStatus(): Promise<PipelineStatus> {
+    const lake = this.lakeHandle
+    return (lake ? lake.use((l) => this.statusOf(l)) : this.statusOf(null)).catch(() => this.status)
+  }
+
+  /** The header's status with the lake's totals (kept as they were when no lake is held). */
+  private async statusOf(lake: Lake | null): Promise<PipelineStatus> {
+    const t = lake ? await totals(lake.reader) : null
     this.status = {
       ...this.status,
       source: this.pipeline ? this.status.source : this.describeSource(this.settings()),
-      lastBatchId: t.lastBatchId,
-      lastBatchAt: t.lastBatchAt,
-      totals: { orders: t.orders, alerts: t.alerts, quarantined: t.quarantined, late: t.late, duplicates: t.duplicates },
+      ...(t && {
+        lastBatchId: t.lastBatchId,
+        lastBatchAt: t.lastBatchAt,
+        totals: { orders: t.orders, alerts: t.alerts, quarantined: t.quarantined, late: t.late, duplicates: t.duplicates }
+      }),
       lagSeconds: this.lastLagSeconds,
       generator: { running: !!this.generator?.running, produced: this.generator?.produced ?? this.status.generator.produced },
       message: this.status.state === 'running' ? (this.source?.status() ?? null) : this.status.message
@@ -91,28 +162,34 @@ export class PipelineController {
 
   private async setState(state: PipelineStatus['state'], message: string | null = null): Promise<void> {
     this.status = { ...this.status, state, message }
-    this.events.onState(await this.getStatus().catch(() => this.status))
+    this.events.onState(await this.currentStatus())
   }
 
-  async start(): Promise<PipelineStatus> {
-    if (this.pipeline || this.status.state === 'starting') return this.getStatus()
+  start(): Promise<PipelineStatus> {
+    return this.serial(() => this.startNow())
+  }
+
+  private async startNow(): Promise<PipelineStatus> {
+    if (this.disposed) throw new LakeError('the engine is shutting down', 'closing')
+    if (this.pipeline) return this.currentStatus()
     const s = this.settings()
     this.status = { ...this.status, source: this.describeSource(s), startedAt: new Date().toISOString() }
     await this.setState('starting')
     try {
-      const lake = await this.lake()
-      if (s.source.kind === 'kafka') {
-        await this.startKafka(s)
-        await this.setState('running')
-        return this.getStatus()
-      }
       const input = this.resolvePath(s.source.inputPath)
+      if (s.source.kind === 'folder') checkInputFolder(input)
+      const lake = await this.lakeForRun(s)
+      if (s.source.kind === 'kafka') {
+        this.startKafka(s, lake)
+        await this.setState('running')
+        return this.currentStatus()
+      }
       if (s.source.kind === 'generator') {
         for (const sub of ['orders', 'customers']) mkdirSync(join(input, sub), { recursive: true })
       }
       const source =
         s.source.kind === 'generator'
-          ? new FolderSource(input, 'generator', { deleteIngested: true })
+          ? new FolderSource(input, 'generator', { removeGenerated: true })
           : new FolderSource(input, 'folder')
       source.startWatching()
       this.runPipeline(lake, source, FILE_SOURCE_KIND)
@@ -133,11 +210,11 @@ export class PipelineController {
       await this.teardown()
       await this.setState('error', (err as Error).message)
     }
-    return this.getStatus()
+    return this.currentStatus()
   }
 
   /** Kafka brokers and topics from the settings (TLS/SASL from STREAMDESK_KAFKA_* variables). */
-  private async startKafka(s: Settings): Promise<void> {
+  private startKafka(s: Settings, lake: Lake): void {
     const k = s.source.kafka
     const source = new KafkaSource({
       connection: { servers: k.servers, ...kafkaSecurityFromEnv(process.env) },
@@ -145,7 +222,7 @@ export class PipelineController {
       customersTopic: k.customersTopic,
       startingOffsets: k.startingOffsets
     })
-    this.runPipeline(await this.lake(), source, KAFKA_SOURCE_KIND)
+    this.runPipeline(lake, source, KAFKA_SOURCE_KIND)
   }
 
   /** Starts the micro-batch loop over `source`; its end (or failure) moves the state on. */
@@ -162,10 +239,11 @@ export class PipelineController {
     })
     this.source = source
     this.pipeline = pipeline
-    this.run = pipeline.start()
-    this.run.then(
-      () => this.finished(null),
-      (err: unknown) => this.finished(err instanceof Error ? err : new Error(String(err)))
+    const run = pipeline.start()
+    this.run = run
+    run.then(
+      () => this.finished(run, null),
+      (err: unknown) => this.finished(run, err instanceof Error ? err : new Error(String(err)))
     )
   }
 
@@ -174,21 +252,28 @@ export class PipelineController {
     return this.source instanceof KafkaSource ? this.source.lag() : null
   }
 
-  private async finished(err: Error | null): Promise<void> {
-    if (this.status.state === 'stopping') return
-    await this.teardown()
-    await this.setState(err ? 'error' : 'stopped', err ? err.message : null)
+  /** A run that ended by itself (an error, or idle); a stopped or replaced run is ignored. */
+  private finished(run: Promise<void>, err: Error | null): Promise<void> {
+    return this.serial(async () => {
+      if (this.run !== run) return
+      await this.teardown()
+      await this.setState(err ? 'error' : 'stopped', err ? err.message : null)
+    })
   }
 
-  async stop(): Promise<PipelineStatus> {
+  stop(): Promise<PipelineStatus> {
+    return this.serial(() => this.stopNow())
+  }
+
+  private async stopNow(): Promise<PipelineStatus> {
     if (!this.pipeline) {
       if (this.status.state === 'error') await this.setState('stopped')
-      return this.getStatus()
+      return this.currentStatus()
     }
     await this.setState('stopping')
     await this.teardown()
     await this.setState('stopped')
-    return this.getStatus()
+    return this.currentStatus()
   }
 
   /** Generator first (no new files), then the pipeline after its batch in flight. */
@@ -201,14 +286,23 @@ export class PipelineController {
     }
     const pipeline = this.pipeline
     this.pipeline = null
+    this.run = null
     await pipeline?.stop()
     await this.source?.close()
     this.source = null
   }
 
-  async dispose(): Promise<void> {
-    await this.teardown()
-    await this.lakeHandle?.close()
-    this.lakeHandle = null
+  /** Stops the run, then closes the lakes once the queries in flight have finished. */
+  dispose(): Promise<void> {
+    return this.serial(async () => {
+      this.disposed = true
+      await this.teardown()
+      const lake = this.lakeHandle
+      this.lakeHandle = null
+      await lake?.close()
+      const scratch = this.scratch
+      this.scratch = null
+      await (await scratch?.catch(() => null))?.close()
+    })
   }
 }
