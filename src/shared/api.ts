@@ -5,8 +5,8 @@ import type {
   BatchRow,
   CountRow,
   DashboardSnapshot,
+  ExportAnswer,
   ExportProgress,
-  ExportResult,
   KafkaLagRow,
   Kpis,
   OrderRow,
@@ -31,7 +31,9 @@ export const handlerArgs = {
   'lake.export': z
     .object({
       outDir: z.string().min(1, 'choose a folder'),
-      format: z.enum(['parquet', 'csv', 'duckdb']).default('parquet')
+      format: z.enum(['parquet', 'csv', 'duckdb']).default('parquet'),
+      // the user confirmed replacing an earlier StreamDesk export in a folder that is not empty
+      overwrite: z.boolean().default(false)
     })
     .strict(),
   'query.dashboard': z.object({}).strict().default({}),
@@ -65,7 +67,7 @@ export interface HandlerResults {
   'pipeline.status': PipelineStatus
   'settings.get': Settings
   'settings.update': SettingsUpdateResult
-  'lake.export': ExportResult
+  'lake.export': ExportAnswer
   'query.dashboard': DashboardSnapshot
   'query.kpis': Kpis
   'query.windows': WindowRow[]

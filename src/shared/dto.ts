@@ -128,12 +128,42 @@ export interface DashboardSnapshot {
 
 export type ExportFormat = 'parquet' | 'csv' | 'duckdb'
 
+/** One file of an export, as manifest.json lists it (`file` is relative to the export folder). */
+export interface ExportedFile {
+  file: string
+  tables: string[]
+  rows: number
+  bytes: number
+  sha256: string
+}
+
 export interface ExportResult {
+  status: 'exported'
   outDir: string
   format: ExportFormat
+  /** `file` is the absolute path of the file holding the table. */
   tables: { name: string; rows: number; file: string }[]
+  files: ExportedFile[]
   manifestPath: string
+  /** Files of an earlier StreamDesk export in outDir that this one replaced or removed. */
+  replaced: string[]
 }
+
+/**
+ * `lake.export` without `overwrite` into a folder that is not empty: nothing was written. Ask
+ * the user, then call again with `overwrite: true`.
+ */
+export interface ExportNeedsOverwrite {
+  status: 'needs-overwrite'
+  outDir: string
+  message: string
+  /** Files of an earlier StreamDesk export (manifest.json included) that would be replaced or removed. */
+  replaces: string[]
+  /** Entries in the folder that are not StreamDesk's; an export never touches them. */
+  others: string[]
+}
+
+export type ExportAnswer = ExportResult | ExportNeedsOverwrite
 
 export interface ExportProgress {
   table: string

@@ -236,6 +236,36 @@ describe('app stores', () => {
     expect(ex.getState()).toMatchObject({ fieldError: 'not writable', error: null })
   })
 
+  it('asks before replacing an earlier export and sends overwrite only after the user confirmed', async () => {
+    const asked = { status: 'needs-overwrite', outDir: '/x/out', message: 'not empty', replaces: ['customers.csv', 'manifest.json'], others: ['notes.txt'] }
+    const done = { status: 'exported', outDir: '/x/out', format: 'csv', tables: [], files: [], manifestPath: '/x/out/manifest.json', replaced: ['customers.csv'] }
+    engine.handlers['lake.export'] = (args) => ((args as { overwrite: boolean }).overwrite ? done : asked)
+    const ex = stores.exporter
+    ex.getState().setOutDir('out')
+    ex.getState().setFormat('csv')
+    await ex.getState().run()
+    expect(engine.calls.at(-1)).toMatchObject({ name: 'lake.export', args: { outDir: 'out', format: 'csv', overwrite: false } })
+    expect(ex.getState()).toMatchObject({ running: false, result: null, error: null, confirm: asked })
+
+    // cancelling, or changing the folder or format, drops the question without exporting
+    ex.getState().cancelOverwrite()
+    expect(ex.getState().confirm).toBeNull()
+    await ex.getState().run()
+    ex.getState().setFormat('parquet')
+    expect(ex.getState().confirm).toBeNull()
+    ex.getState().setFormat('csv')
+    await ex.getState().run()
+    ex.getState().setOutDir('other')
+    expect(ex.getState().confirm).toBeNull()
+    expect(engine.calls.filter((c) => c.name === 'lake.export').every((c) => (c.args as { overwrite: boolean }).overwrite === false)).toBe(true)
+
+    ex.getState().setOutDir('out')
+    await ex.getState().run()
+    await ex.getState().run(true)
+    expect(engine.calls.at(-1)).toMatchObject({ name: 'lake.export', args: { outDir: 'out', format: 'csv', overwrite: true } })
+    expect(ex.getState()).toMatchObject({ confirm: null, result: done })
+  })
+
   it('pages through the quarantine', async () => {
     engine.handlers['query.quarantine'] = (args) => {
       const { offset } = args as { offset: number }

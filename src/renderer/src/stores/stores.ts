@@ -6,6 +6,7 @@ import type {
   BatchRow,
   DashboardSnapshot,
   ExportFormat,
+  ExportNeedsOverwrite,
   ExportProgress,
   ExportResult,
   PipelineStatus,
@@ -74,9 +75,13 @@ export interface ExportState {
   result: ExportResult | null
   error: string | null
   fieldError: string | null
+  /** The folder is not empty: what an overwrite would replace, until the user answers. */
+  confirm: ExportNeedsOverwrite | null
   setFormat(format: ExportFormat): void
   setOutDir(dir: string): void
-  run(): Promise<void>
+  /** `overwrite` only after the user confirmed replacing the earlier export the engine named. */
+  run(overwrite?: boolean): Promise<void>
+  cancelOverwrite(): void
   clear(): void
 }
 
@@ -353,31 +358,37 @@ export function createAppStores(client: EngineClient, connection: Connection, op
     result: null,
     error: null,
     fieldError: null,
+    confirm: null,
     setFormat(format) {
-      set({ format })
+      // a confirmation is for one folder and format: a change asks again
+      set({ format, confirm: null })
     },
     setOutDir(outDir) {
-      set({ outDir, fieldError: outDir.trim() === '' ? 'choose a folder' : null })
+      set({ outDir, fieldError: outDir.trim() === '' ? 'choose a folder' : null, confirm: null })
     },
-    async run() {
+    async run(overwrite = false) {
       const { outDir, format, running } = get()
       if (running) return
       if (outDir.trim() === '') {
         set({ fieldError: 'choose a folder' })
         return
       }
-      set({ running: true, progress: null, result: null, error: null, fieldError: null })
+      set({ running: true, progress: null, result: null, error: null, fieldError: null, confirm: null })
       try {
-        const result = await client.invoke('lake.export', { outDir: outDir.trim(), format })
-        set({ running: false, result })
+        const answer = await client.invoke('lake.export', { outDir: outDir.trim(), format, overwrite })
+        if (answer.status === 'needs-overwrite') set({ running: false, confirm: answer })
+        else set({ running: false, result: answer })
       } catch (err) {
         const e = toApiError(err)
         const outDirError = e.fields?.find((f) => f.field === 'outDir')
         set({ running: false, error: outDirError ? null : e.message, fieldError: outDirError?.message ?? null })
       }
     },
+    cancelOverwrite() {
+      set({ confirm: null })
+    },
     clear() {
-      set({ progress: null, result: null, error: null })
+      set({ progress: null, result: null, error: null, confirm: null })
     }
   }))
   offs.push(

@@ -1,4 +1,4 @@
-import { useEffect } from 'react'
+import { useEffect, useRef } from 'react'
 import type { ExportFormat } from '../../../../shared/dto'
 import { desktopBridge } from '../../client'
 import { formatNumber } from '../../lib/format'
@@ -18,11 +18,21 @@ export function ExportDialog({ onClose }: { onClose(): void }) {
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
-      if (e.key === 'Escape' && !exporter.getState().running) onClose()
+      if (e.key !== 'Escape') return
+      const st = exporter.getState()
+      // Escape answers the confirmation first ("no"), and only then closes the dialog
+      if (st.confirm) st.cancelOverwrite()
+      else if (!st.running) onClose()
     }
     window.addEventListener('keydown', onKey)
     return () => window.removeEventListener('keydown', onKey)
   }, [exporter, onClose])
+
+  // The confirmation interrupts: focus goes to its safe answer so a stray Enter replaces nothing.
+  const cancelRef = useRef<HTMLButtonElement>(null)
+  useEffect(() => {
+    if (ex.confirm) cancelRef.current?.focus()
+  }, [ex.confirm])
 
   const pct = ex.progress && ex.progress.total > 0 ? Math.round((ex.progress.done / ex.progress.total) * 100) : null
   const format = FORMATS.find((f) => f.value === ex.format)
@@ -97,7 +107,9 @@ export function ExportDialog({ onClose }: { onClose(): void }) {
                 {ex.fieldError}
               </span>
             ) : (
-              <span className="hint">Relative folders are created next to the lake.</span>
+              <span className="hint">
+                A new or empty folder; relative folders are created next to the lake. Files StreamDesk did not write are never replaced.
+              </span>
             )}
           </div>
 
@@ -118,10 +130,58 @@ export function ExportDialog({ onClose }: { onClose(): void }) {
             </div>
           )}
 
+          {ex.confirm && (
+            <div
+              className="form-warning"
+              role="alertdialog"
+              aria-labelledby="export-confirm-title"
+              aria-describedby="export-confirm-body"
+              data-testid="export-confirm"
+            >
+              <p id="export-confirm-title" className="confirm-title">
+                This folder is not empty
+              </p>
+              <div id="export-confirm-body">
+                <p className="path">{ex.confirm.outDir}</p>
+                {ex.confirm.replaces.length > 0 ? (
+                  <>
+                    <p>Exporting replaces the earlier StreamDesk export in it:</p>
+                    <ul className="result-list" data-testid="export-confirm-replaces">
+                      {ex.confirm.replaces.map((f) => (
+                        <li key={f} className="mono">
+                          {f}
+                        </li>
+                      ))}
+                    </ul>
+                  </>
+                ) : (
+                  <p>Nothing in it is replaced; the export is written next to what is there.</p>
+                )}
+                {ex.confirm.others.length > 0 && (
+                  <p data-testid="export-confirm-others">
+                    {ex.confirm.others.length === 1 ? '1 other item stays' : `${formatNumber(ex.confirm.others.length)} other items stay`} as{' '}
+                    {ex.confirm.others.length === 1 ? 'it is' : 'they are'}: {ex.confirm.others.slice(0, 5).join(', ')}
+                    {ex.confirm.others.length > 5 ? ', …' : ''}
+                  </p>
+                )}
+              </div>
+              <div className="input-row" style={{ justifyContent: 'flex-end' }}>
+                <button type="button" className="btn" ref={cancelRef} onClick={() => ex.cancelOverwrite()} data-testid="export-confirm-cancel">
+                  Cancel
+                </button>
+                <button type="button" className="btn primary" onClick={() => void ex.run(true)} data-testid="export-confirm-overwrite">
+                  {ex.confirm.replaces.length > 0 ? 'Replace and export' : 'Export here'}
+                </button>
+              </div>
+            </div>
+          )}
+
           {ex.result && (
             <div data-testid="export-result">
               <div className="form-ok" style={{ marginTop: 0 }}>
                 Exported {ex.result.tables.length} tables as {FORMATS.find((f) => f.value === ex.result!.format)?.label}.
+                {ex.result.replaced.length > 0 &&
+                  ` Replaced ${ex.result.replaced.length} ${ex.result.replaced.length === 1 ? 'file' : 'files'} of the earlier export.`}
               </div>
               <p style={{ margin: '12px 0 4px' }} className="path" data-testid="export-result-path">
                 {ex.result.outDir}
@@ -145,7 +205,7 @@ export function ExportDialog({ onClose }: { onClose(): void }) {
                 Show in folder
               </button>
             )}
-            <button type="submit" className="btn primary" disabled={ex.running} data-testid="export-run">
+            <button type="submit" className="btn primary" disabled={ex.running || ex.confirm !== null} data-testid="export-run">
               {ex.running ? 'Exporting…' : ex.result ? 'Export again' : 'Export'}
             </button>
           </div>
