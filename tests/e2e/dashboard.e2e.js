@@ -5,7 +5,7 @@
 // The tests in this file run in order and share one server and one browser page.
 
 import assert from 'node:assert/strict'
-import { existsSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 import {
@@ -170,6 +170,46 @@ test('6. Export to Parquet: the result shows and every table is on disk with a m
     conn.closeSync()
     db.closeSync?.()
   }
+
+  await page.getByTestId('export-close').click()
+  await page.getByTestId('export-dialog').waitFor({ state: 'detached' })
+})
+
+test('6b. Export again into that folder: the dialog asks first, and replaces only the earlier export', async () => {
+  const outDir = join(server.dir, 'export-parquet')
+  const earlier = JSON.parse(readFileSync(join(outDir, 'manifest.json'), 'utf8')).files.map((f) => f.file)
+  writeFileSync(join(outDir, 'notes.txt'), 'mine')
+  const before = readdirSync(outDir).sort()
+
+  await page.getByTestId('open-export').click()
+  await page.getByTestId('export-dialog').waitFor({ state: 'visible' })
+  await page.getByTestId('export-dir').fill(outDir)
+  await page.getByTestId('export-format-csv').click()
+  await page.getByTestId('export-run').click()
+
+  const confirm = page.getByRole('alertdialog', { name: 'This folder is not empty' })
+  await confirm.waitFor({ state: 'visible', timeout: 30_000 })
+  const listed = await page.getByTestId('export-confirm-replaces').locator('li').allTextContents()
+  assert.deepEqual(listed.map((t) => t.trim()).sort(), [...earlier, 'manifest.json'].sort())
+  assert.match(await textOf(page.getByTestId('export-confirm-others')), /1 other item stays as it is: notes\.txt/)
+  // the safe answer has the focus, and Escape means no
+  assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('data-testid')), 'export-confirm-cancel')
+  await page.keyboard.press('Escape')
+  await confirm.waitFor({ state: 'detached' })
+  assert.ok(await page.getByTestId('export-dialog').isVisible(), 'Escape answered the question without closing the dialog')
+  assert.deepEqual(readdirSync(outDir).sort(), before, 'nothing changed before the user confirmed')
+
+  await page.getByTestId('export-run').click()
+  await confirm.waitFor({ state: 'visible', timeout: 30_000 })
+  await page.getByTestId('export-confirm-overwrite').click()
+  const result = page.getByTestId('export-result')
+  await result.waitFor({ state: 'visible', timeout: 30_000 })
+  assert.match(await textOf(result), new RegExp(`Replaced ${earlier.length} files of the earlier export`))
+
+  const manifest = JSON.parse(readFileSync(join(outDir, 'manifest.json'), 'utf8'))
+  assert.equal(manifest.format, 'csv')
+  assert.deepEqual(readdirSync(outDir).sort(), [...manifest.files.map((f) => f.file), 'manifest.json', 'notes.txt'].sort())
+  assert.equal(readFileSync(join(outDir, 'notes.txt'), 'utf8'), 'mine')
 
   await page.getByTestId('export-close').click()
   await page.getByTestId('export-dialog').waitFor({ state: 'detached' })
