@@ -1,5 +1,6 @@
 import type { Command } from 'commander'
-import { openLake, LakeError } from '../../lake/lake'
+import { LakeError } from '../../lake/lake'
+import { acquireLake } from '../../lake/lake-registry'
 import { exportLake, ExportError } from '../../lake/export'
 import type { ExportFormat } from '../../../shared/dto'
 import { CliError } from '../errors'
@@ -20,7 +21,7 @@ export function registerExport(program: Command): void {
     .action(async (flags: { out: string; lake: string; format: ExportFormat; overwrite: boolean }) => {
       let lake
       try {
-        lake = await openLake(flags.lake, { create: false })
+        lake = await acquireLake(flags.lake, { create: false })
       } catch (err) {
         if (err instanceof LakeError) throw new CliError(err.message, EXIT_LAKE_UNAVAILABLE)
         throw err
