@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
+import { resolve } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import type { GeneratorSettings } from '../../shared/settings'
 import type { RunSummary } from './runner'
@@ -38,8 +39,12 @@ export interface GeneratorWorker {
 /**
  * out/main/generator-worker.js. This module is bundled either into an entry next to it
  * (out/main/index.js, cli.js) or into a shared chunk (out/main/chunks/*.js), so look in both.
+ * STREAMDESK_GENERATOR_WORKER (a file path) overrides it.
  */
 export function defaultWorkerUrl(): URL {
+  // Tests run the engine from source, where no built worker sits next to this module.
+  const override = process.env.STREAMDESK_GENERATOR_WORKER
+  if (override) return pathToFileURL(resolve(override))
   const candidates = [new URL('./generator-worker.js', import.meta.url), new URL('../generator-worker.js', import.meta.url)]
   for (const url of candidates) {
     if (url.protocol === 'file:' && existsSync(fileURLToPath(url))) return url

@@ -1,9 +1,11 @@
 import { existsSync, statSync } from 'node:fs'
-import { open, readdir, stat, unlink } from 'node:fs/promises'
+import { open, readdir, stat } from 'node:fs/promises'
 import { basename, join, resolve, sep } from 'node:path'
 import { isUtf8 } from 'node:buffer'
 import { watch, type FSWatcher } from 'chokidar'
 import { MAX_LINE_BYTES } from '../../shared/events'
+import { GeneratedFiles } from './generated-files'
+import { InputFolderError } from './input-folder'
 import type { FileSegment, InputLine, LinesSegment, PlannedBatch, Segment, Source, Stream } from './source'
 
 // Watches <input>/orders and <input>/customers. Progress is a byte offset per file, always just
@@ -13,8 +15,7 @@ import type { FileSegment, InputLine, LinesSegment, PlannedBatch, Segment, Sourc
 export const FILE_SOURCE_KIND = 'file'
 const STREAMS: Stream[] = ['customers', 'orders']
 const TAIL_CHUNK = 64 * 1024
-
-export class InputFolderError extends Error {}
+export { InputFolderError }
 
 export function isInputFile(name: string): boolean {
   return !name.startsWith('.') && !name.endsWith('.tmp') && /\.(jsonl|json|ndjson)$/i.test(name)
@@ -109,18 +110,23 @@ export class FolderSource implements Source {
   /** Full rescans catch changes a watcher can miss (network drives, events lost under load). */
   fullScanEveryMs = 30_000
 
+  /** Set for the built-in generator's folder: removes the generator's files once ingested. */
+  private readonly retention: GeneratedFiles | null
+
   /**
-   * deleteIngested: remove a file once the lake holds all of it. Used for the built-in
-   * generator's folder, whose files are only a hand-over (bronze keeps every line), so that
-   * hours of running leave neither the folder nor this class's state growing.
+   * removeGenerated: remove the files the built-in generator wrote once the lake holds all of
+   * them (sources/generated-files decides, by its record); they are only a hand-over (bronze
+   * keeps every line), so hours of running leave neither the folder nor this class's state
+   * growing. Every other file is only read, whatever the option.
    */
   constructor(
     inputDir: string,
     kind: 'folder' | 'generator' = 'folder',
-    private readonly options: { deleteIngested?: boolean } = {}
+    options: { removeGenerated?: boolean } = {}
   ) {
     this.inputDir = resolve(inputDir)
     this.description = { kind, label: this.inputDir }
+    this.retention = options.removeGenerated ? new GeneratedFiles(this.inputDir) : null
   }
 
   async open(committed: ReadonlyMap<string, bigint>): Promise<void> {
@@ -130,6 +136,11 @@ export class FolderSource implements Source {
       )
     }
     for (const [k, v] of committed) this.offsets.set(k, Number(v))
+  }
+
+  private async sweepGenerated(): Promise<void> {
+    if (!this.retention) return
+    for (const path of await this.retention.sweep(this.offsets).catch(() => [])) this.offsets.delete(path)
   }
 
   /** Starts watching; new or grown files wake the engine. */
@@ -153,6 +164,14 @@ export class FolderSource implements Source {
       })
   }
 
+  /**
+   * The writer is done and the pipeline drains: the next poll looks at the whole folder, not
+   * only at what the watcher reported, so a missed event cannot end the drain early.
+   */
+  drain(): void {
+    this.lastFullScan = 0
+  }
+
   onInput(listener: () => void): () => void {
     this.listeners.add(listener)
     return () => this.listeners.delete(listener)
@@ -167,6 +186,9 @@ export class FolderSource implements Source {
     const paths: { stream: Stream; path: string }[] = []
     if (full) {
       this.lastFullScan = Date.now()
+      // The first poll is a full scan: it removes the generator's files an earlier run left that
+      // the lake now holds; later ones retry a removal that failed after its commit.
+      await this.sweepGenerated()
       const present = new Set<string>()
       for (const stream of STREAMS) {
         const dir = join(this.inputDir, stream)
@@ -258,16 +280,9 @@ export class FolderSource implements Source {
 
   async afterCommit(batch: PlannedBatch): Promise<void> {
     for (const o of batch.offsets) this.offsets.set(o.key, Number(o.offset))
-    if (!this.options.deleteIngested) return
+    if (!this.retention) return
     for (const o of batch.offsets) {
-      try {
-        if ((await stat(o.key)).size === Number(o.offset)) {
-          await unlink(o.key)
-          this.offsets.delete(o.key)
-        }
-      } catch {
-        /* already gone, or being written: the next full scan decides */
-      }
+      if (await this.retention.removeIfIngested(o.key, Number(o.offset))) this.offsets.delete(o.key)
     }
   }
 

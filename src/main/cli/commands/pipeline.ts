@@ -1,3 +1,5 @@
+import { existsSync, mkdirSync } from 'node:fs'
+import { join } from 'node:path'
 import type { Command } from 'commander'
 import { defaultSettings, parseSettings, type Settings } from '../../../shared/settings'
 import { LakeError } from '../../lake/lake'
@@ -66,13 +68,19 @@ async function runPipeline(
   flags: PipelineFlags,
   source: Source & { interrupt?: () => void; drain?: () => void },
   sourceKind: string,
-  hooks: PipelineHooks
+  hooks: PipelineHooks,
+  /**
+   * A folder source's input. create: the folder is run's own, made once the lake is open; else
+   * it must exist already. ready: called once it exists (start watching it then).
+   */
+  input?: { create: boolean; ready: () => void }
 ): Promise<{ batches: number }> {
   let settings: Settings
   let lake
   try {
     settings = settingsFromFlags(flags)
-    if (sourceKind === FILE_SOURCE_KIND) checkInputFolder(flags.inputPath)
+    if (input && !input.create) checkInputFolder(flags.inputPath)
+    if (input?.create && existsSync(flags.inputPath)) checkInputFolder(flags.inputPath) // not a file
     lake = await acquireLake(flags.lake, { create: true })
   } catch (err) {
     await source.close()
@@ -80,6 +88,16 @@ async function runPipeline(
     if (err instanceof InputFolderError) throw new CliError(err.message, 2)
     throw new CliError((err as Error).message)
   }
+  if (input?.create) {
+    try {
+      for (const sub of ['orders', 'customers']) mkdirSync(join(flags.inputPath, sub), { recursive: true })
+    } catch (err) {
+      await source.close()
+      await lake.close()
+      throw new CliError(`cannot create the input folder: ${(err as Error).message}`, 2)
+    }
+  }
+  input?.ready()
   let batches = 0
   const pipeline = new Pipeline({
     lake,
@@ -120,17 +138,25 @@ async function runPipeline(
 }
 
 /**
- * `pipeline --mode file`: the input folder, watched unless --until-idle. Only `run` passes
- * removeGenerated (its generator's files go once ingested); `pipeline` never modifies the folder.
+ * `pipeline --mode file`: the input folder, watched unless --until-idle; it must exist and is
+ * never modified. Only `run` passes generatorFolder: the folder is its generator's, created once
+ * the lake is open (a failed start creates nothing), and the generator's files in it are removed
+ * once the lake holds them (every other file stays).
  */
 export function runFilePipeline(
   flags: PipelineFlags,
   hooks: PipelineHooks = {},
-  options: { removeGenerated?: boolean } = {}
+  options: { generatorFolder?: boolean } = {}
 ): Promise<{ batches: number }> {
-  const source = new FolderSource(flags.inputPath, 'folder', options)
-  if (!flags.untilIdle) source.startWatching()
-  return runPipeline(flags, source, FILE_SOURCE_KIND, hooks)
+  const own = options.generatorFolder === true
+  const source = new FolderSource(flags.inputPath, own ? 'generator' : 'folder', { removeGenerated: own })
+  return runPipeline(flags, source, FILE_SOURCE_KIND, hooks, {
+    create: own,
+    // a watcher started before its folders exist may never report their files
+    ready: () => {
+      if (!flags.untilIdle) source.startWatching()
+    }
+  })
 }
 
 /** Builds the Kafka source for `pipeline --mode kafka` (and `run --mode kafka`). */

@@ -8,6 +8,7 @@ import { parseChoice, parseDuration } from '../options'
 // generator after its current file and the pipeline after its current batch. With
 // --generator-duration, the pipeline drains what was generated and exits. With --mode kafka the
 // generator produces to the topics and the pipeline reads them back (offsets in the lake).
+// In file mode the folder stays bounded: each generated file is removed once the lake holds it.
 
 interface RunFlags extends KafkaFlags {
   mode: 'file' | 'kafka'
@@ -58,35 +59,37 @@ export function registerRun(program: Command): void {
         quiet: flags.quiet
       })
       const genAbort = new AbortController()
+      process.once('SIGINT', () => genAbort.abort())
+      process.once('SIGTERM', () => genAbort.abort())
       const control: { stop?: () => Promise<void>; drain?: () => Promise<void> } = {}
-      // The pipeline hands over its controls once the lake is open; the generator can finish
-      // before that, so stopping or draining waits for them.
+      // The pipeline hands over its controls once the lake is open (and, in file mode, the input
+      // folder made). Only then does the generator start: a failed start (lake in use) leaves no trace.
       let markStarted!: () => void
       const started = new Promise<void>((resolve) => (markStarted = resolve))
       const onStarted = (c: Required<typeof control>) => {
         Object.assign(control, c)
         markStarted()
       }
-      let pipelineDone: Promise<unknown>
-      if (kafka) {
-        pipelineDone = runKafkaPipeline(
-          { ...flags, mode: 'kafka', lake: flags.lake, trigger: flags.trigger, quiet: flags.quiet, untilIdle: false },
-          { onStarted }
-        )
-      } else {
-        const { mkdirSync } = await import('node:fs')
-        for (const sub of ['orders', 'customers']) mkdirSync(`${genConfig.output}/${sub}`, { recursive: true })
-        pipelineDone = runFilePipeline(
-          { mode: 'file', inputPath: flags.inputPath, lake: flags.lake, trigger: flags.trigger, quiet: flags.quiet },
-          { onStarted }
-        )
-      }
-      // a pipeline that fails early (lake in use, bad flags) stops the generator too
+      const pipelineDone: Promise<unknown> = kafka
+        ? runKafkaPipeline(
+            { ...flags, mode: 'kafka', lake: flags.lake, trigger: flags.trigger, quiet: flags.quiet, untilIdle: false },
+            { onStarted }
+          )
+        : // the folder is created once the lake is open; the generator's files go once ingested
+          runFilePipeline(
+            { mode: 'file', inputPath: flags.inputPath, lake: flags.lake, trigger: flags.trigger, quiet: flags.quiet },
+            { onStarted },
+            { generatorFolder: true }
+          )
+      // a pipeline that fails later stops the generator too
       pipelineDone.catch(() => genAbort.abort())
-      process.once('SIGINT', () => genAbort.abort())
-      process.once('SIGTERM', () => genAbort.abort())
-      await runGenerate(genConfig, { log: (l) => console.error(l), signal: genAbort.signal })
-      await Promise.race([started, pipelineDone.catch(() => undefined)])
+      const opened = await Promise.race([started.then(() => true), pipelineDone.then(() => false, () => false)])
+      if (!opened) {
+        await pipelineDone // its error (e.g. exit code 3, lake in use) is run's
+        return
+      }
+      // (a Ctrl+C while the lake was opening: no generator at all)
+      if (!genAbort.signal.aborted) await runGenerate(genConfig, { log: (l) => console.error(l), signal: genAbort.signal })
       // Finished on its own: the pipeline commits what was generated, then exits.
       if (genAbort.signal.aborted) await control.stop?.()
       else await control.drain?.()
