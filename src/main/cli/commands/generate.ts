@@ -190,7 +190,9 @@ export async function runGenerate(config: GenerateConfig, io: GenerateIo): Promi
     controller.abort()
   }
   const external = io.signal
-  if (external) external.addEventListener('abort', () => controller.abort(), { once: true })
+  // a stop that came before this call still stops it (before the first file)
+  if (external?.aborted) controller.abort()
+  else if (external) external.addEventListener('abort', () => controller.abort(), { once: true })
   else {
     process.on('SIGINT', onSignal)
     process.on('SIGTERM', onSignal)
