@@ -36,10 +36,33 @@ function onPath(cmd) {
 async function ensureDisplay() {
   if (process.platform !== 'linux' || process.env.DISPLAY || process.env.WAYLAND_DISPLAY) return { env: {}, stop: () => {} }
   if (!onPath('Xvfb')) return { reason: 'no display (DISPLAY is not set and Xvfb is not installed)' }
-  const display = `:${90 + Math.floor(Math.random() * 400)}`
-  const xvfb = spawn('Xvfb', [display, '-screen', '0', '1600x1000x24', '-nolisten', 'tcp'], { stdio: 'ignore' })
-  await new Promise((r) => setTimeout(r, 1000))
-  if (xvfb.exitCode !== null) return { reason: `Xvfb could not start on ${display}` }
+  // -displayfd: Xvfb picks a free display itself and writes its number to fd 3 once it accepts
+  // clients. Waiting for that line, not for a fixed second, is what makes a busy machine safe.
+  const xvfb = spawn('Xvfb', ['-displayfd', '3', '-screen', '0', '1600x1000x24', '-nolisten', 'tcp'], {
+    stdio: ['ignore', 'ignore', 'pipe', 'pipe']
+  })
+  let stderr = ''
+  xvfb.stderr.on('data', (d) => (stderr += d))
+  const display = await new Promise((done) => {
+    let out = ''
+    const timer = setTimeout(() => done(null), TIMEOUT_MS)
+    xvfb.stdio[3].on('data', (d) => {
+      out += d
+      const m = /^(\d+)\n/.exec(out)
+      if (m) {
+        clearTimeout(timer)
+        done(`:${m[1]}`)
+      }
+    })
+    xvfb.once('exit', () => {
+      clearTimeout(timer)
+      done(null)
+    })
+  })
+  if (!display) {
+    xvfb.kill()
+    return { reason: `Xvfb did not start: ${stderr.trim().split('\n').pop() || 'no display number within the timeout'}` }
+  }
   return { env: { DISPLAY: display }, stop: () => xvfb.kill() }
 }
 

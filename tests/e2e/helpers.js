@@ -24,8 +24,13 @@ export const CHROMIUM_ARGS = [
 ]
 
 const READY_LINE = /serving the dashboard at (http:\/\/\S+)/
-const START_TIMEOUT_MS = 30_000
-const STOP_GRACE_MS = 10_000
+// Every timeout here only turns a hang into a failure with a message. They are generous on
+// purpose: a loaded machine may be many times slower, and its speed must never decide a test.
+/** Longest wait for anything the page or the engine should do (also Playwright's default). */
+export const UI_TIMEOUT_MS = 60_000
+const START_TIMEOUT_MS = 90_000
+/** A clean stop (SIGINT) of serve: the pipeline and generator finish their batch, the lake closes. */
+const STOP_GRACE_MS = 60_000
 
 /** Every child we spawn, so a crashing test run still kills them on exit. */
 const children = new Set()
@@ -46,7 +51,7 @@ export const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
  * with `message`, the last value or error seen, and what `detail()` (optional) returns. Exceptions
  * inside `fn` count as "not yet".
  */
-export async function eventually(fn, { timeout = 20_000, interval = 250, message = 'condition', detail } = {}) {
+export async function eventually(fn, { timeout = UI_TIMEOUT_MS, interval = 250, message = 'condition', detail } = {}) {
   const deadline = Date.now() + timeout
   let last
   let lastError
@@ -222,8 +227,9 @@ export async function launchBrowser({ colorScheme } = {}) {
     args: CHROMIUM_ARGS,
     viewport: VIEWPORT,
     colorScheme,
-    timeout: 30_000
+    timeout: UI_TIMEOUT_MS
   })
+  context.setDefaultTimeout(UI_TIMEOUT_MS)
   const page = context.pages()[0] ?? (await context.newPage())
   const problems = []
   page.on('pageerror', (err) => problems.push(`page error: ${err.message}`))
@@ -241,7 +247,10 @@ export async function launchBrowser({ colorScheme } = {}) {
   }
 }
 
-/** Text of a locator, trimmed (empty string when it is not there). */
+/**
+ * Text of a locator, trimmed (empty string when it is not there). Meant for polls and for elements
+ * known to be on the page; the short wait keeps a poll of an absent element from stalling.
+ */
 export async function textOf(locator) {
   try {
     return ((await locator.first().textContent({ timeout: 1000 })) ?? '').trim()
@@ -253,7 +262,7 @@ export async function textOf(locator) {
 /** Clicks a tab (metrics, fraud, orders, pipeline) and waits for its panel. */
 export async function openTab(page, id) {
   await page.getByTestId(`tab-${id}`).click()
-  await page.getByTestId(`panel-${id}`).waitFor({ state: 'visible', timeout: 10_000 })
+  await page.getByTestId(`panel-${id}`).waitFor({ state: 'visible' })
 }
 
 /** Calls the engine API the way a script would (POST /api/<name>) from Node. */

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict'
 import { readFileSync, rmSync } from 'node:fs'
 import { after, before, test } from 'node:test'
-import { api, eventually, launchBrowser, sleep, startServe, textOf } from './helpers.js'
+import { api, eventually, launchBrowser, startServe, textOf } from './helpers.js'
 
 let server
 let browser
@@ -37,7 +37,7 @@ async function openDrawer() {
   await page.getByTestId('open-settings').click()
   await page.getByTestId('settings-drawer').waitFor({ state: 'visible' })
   // Fields render once the settings are loaded.
-  await page.getByTestId('setting-pipeline.triggerMs').waitFor({ state: 'visible', timeout: 10_000 })
+  await page.getByTestId('setting-pipeline.triggerMs').waitFor({ state: 'visible' })
 }
 
 async function closeDrawer() {
@@ -57,7 +57,7 @@ test('4. A setting saved in the drawer survives a page reload', async () => {
   const save = page.getByTestId('settings-save')
   await eventually(() => save.isEnabled(), { message: 'Save to be enabled after an edit' })
   await save.click()
-  await page.getByTestId('settings-saved').waitFor({ state: 'visible', timeout: 10_000 })
+  await page.getByTestId('settings-saved').waitFor({ state: 'visible' })
   assert.match(await textOf(page.getByTestId('settings-saved')), /^Saved\./)
 
   // Persisted by the engine, not just kept in the page.
@@ -82,10 +82,25 @@ test('5. An out-of-range refresh interval shows its error next to the field and 
   const refresh = page.getByTestId('setting-dashboard.refreshSeconds')
   const error = page.getByTestId('setting-error-dashboard.refreshSeconds')
   const save = page.getByTestId('settings-save')
+  // Counts Enter key presses the page has handled and settings.update requests it has sent, so
+  // "Enter does not save" is checked once the page has handled the key, not after a pause.
+  await page.evaluate(() => {
+    const seen = { enters: 0, updates: 0 }
+    window.__e2eSettings = seen
+    document.addEventListener('keydown', (e) => {
+      if (e.key === 'Enter') seen.enters++
+    })
+    const send = WebSocket.prototype.send
+    WebSocket.prototype.send = function (data) {
+      if (typeof data === 'string' && data.includes('"settings.update"')) seen.updates++
+      return send.call(this, data)
+    }
+  })
 
+  let enters = 0
   for (const bad of ['0.1', '100']) {
     await refresh.fill(bad)
-    await error.waitFor({ state: 'visible', timeout: 5000 })
+    await error.waitFor({ state: 'visible' })
     assert.match(await textOf(error), /between 0\.5 and 60/, `error for ${bad}`)
     assert.equal(await refresh.getAttribute('aria-invalid'), 'true')
     // The error sits with its field: inside the same .field block, referenced by aria-describedby.
@@ -93,9 +108,13 @@ test('5. An out-of-range refresh interval shows its error next to the field and 
     assert.equal(describedBy, await error.getAttribute('id'))
     assert.equal(await page.locator('.field', { has: refresh }).getByTestId('setting-error-dashboard.refreshSeconds').count(), 1)
     assert.equal(await save.isEnabled(), false, `Save is disabled with ${bad}`)
-    // Enter in the field submits the form; that must not save either.
+    // Enter in the field submits the form; that must not save either. A submit, and the save it
+    // would start, run while the key is handled, so once the page has seen the key any request
+    // has been sent.
     await refresh.press('Enter')
-    await sleep(300)
+    enters++
+    await page.waitForFunction((n) => window.__e2eSettings.enters === n, enters)
+    assert.equal(await page.evaluate(() => window.__e2eSettings.updates), 0, `Enter with ${bad} sent no settings.update`)
     assert.equal(await page.getByTestId('settings-saved').count(), 0)
   }
   assert.match(await textOf(page.locator('.drawer-footer .note')), /1 field to fix/)

@@ -214,7 +214,7 @@ describe('one lake, one process', () => {
 
     // the owner is unaffected: it still ingests new input, and stops cleanly
     writeLines(ws.orders('2.jsonl'), [order({ order_id: 'lock-3' })])
-    await owner.waitFor('batch 2:', 20_000)
+    await owner.waitFor('batch 2:')
     owner.proc.kill('SIGTERM')
     expect((await owner.exited).code).toBe(0)
     const r = await queries(ws.lake, {

@@ -26,7 +26,8 @@ function cli(args: string[]): Child {
   return c
 }
 
-async function until(what: string, check: () => boolean, timeoutMs = 60_000, child?: Child): Promise<void> {
+/** Polls `check`; the timeout only turns a hang into a failure. */
+async function until(what: string, check: () => boolean, timeoutMs = 90_000, child?: Child): Promise<void> {
   const t0 = Date.now()
   while (!check()) {
     if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}${child ? `; stderr:\n${child.stderr()}` : ''}`)
@@ -38,7 +39,7 @@ const orders = (from: number, n: number): TestMessage[] =>
   Array.from({ length: n }, (_, i) => ({ key: `c-${(from + i) % 50}`, value: JSON.stringify(order({ order_id: `d-${from + i}`, customer_id: `c-${(from + i) % 50}` })) }))
 
 describe('Kafka unreachable', () => {
-  it('reports "waiting for Kafka at HOST:PORT" while it retries', { timeout: 30_000 }, async () => {
+  it('reports "waiting for Kafka at HOST:PORT" while it retries', { timeout: 60_000 }, async () => {
     const port = await freePort()
     const lines: string[] = []
     const source = new KafkaSource({
@@ -54,7 +55,7 @@ describe('Kafka unreachable', () => {
     await source.close()
   })
 
-  it('--until-idle gives up after --connect-timeout with a clear message and exit code 5', { timeout: 60_000 }, async () => {
+  it('--until-idle gives up after --connect-timeout with a clear message and exit code 5', { timeout: 120_000 }, async () => {
     const port = await freePort()
     const lake = makeTempDir()
     const t0 = Date.now()
@@ -64,16 +65,20 @@ describe('Kafka unreachable', () => {
     expect(exit.code, child.stderr()).toBe(5)
     expect(child.stderr()).toContain(`waiting for Kafka at 127.0.0.1:${port}`)
     expect(child.stderr()).toMatch(new RegExp(`streamdesk: could not reach Kafka at 127\\.0\\.0\\.1:${port} within 2 s \\(connect ECONNREFUSED`))
+    // It did not give up early. (No upper bound: how long the process takes to start and stop
+    // depends on the machine; the message above names the 2 s it applied.)
     expect(elapsed).toBeGreaterThanOrEqual(2000)
-    expect(elapsed).toBeLessThan(20_000)
   })
 
-  it('waits for a broker that comes up later, and rides out an outage, losing and repeating nothing', { timeout: 120_000 }, async () => {
+  it('waits for a broker that comes up later, and rides out an outage, losing and repeating nothing', { timeout: 240_000 }, async () => {
     const port = await freePort()
     const lake = makeTempDir()
     const servers = `127.0.0.1:${port}`
     const child = cli(['pipeline', '--mode', 'kafka', '--kafka-servers', servers, '--lake', lake, '--trigger', '100ms', '--kafka-topic', 'w_orders', '--customers-topic', 'w_customers'])
     await child.waitFor(`waiting for Kafka at ${servers}`)
+    // Lets the backoff grow past its first step before the broker appears. It shapes the scenario
+    // only: nothing below depends on how many retries fit in, so the machine's speed cannot
+    // decide the outcome.
     await sleep(1500)
 
     // the broker comes up on the address the pipeline was given
@@ -82,22 +87,27 @@ describe('Kafka unreachable', () => {
     await produce(servers, 'w_customers', Array.from({ length: 50 }, (_, i) => ({ key: `c-${i}`, value: JSON.stringify(customer({ customer_id: `c-${i}` })) })))
     await produce(servers, 'w_orders', orders(0, 2000))
     await child.waitFor(`connected to ${servers}`)
-    await until('2,050 rows read', () => rowsRead(child.stderr()) >= 2050, 60_000, child)
+    await until('2,050 rows read', () => rowsRead(child.stderr()) >= 2050, 90_000, child)
 
     // the broker goes away while the pipeline runs, then comes back
     const before = child.stderr().length
     await broker.command('down')
-    await until('the pipeline to notice', () => child.stderr().slice(before).includes(`waiting for Kafka at ${servers}`), 30_000, child)
+    await until('the pipeline to notice', () => child.stderr().slice(before).includes(`waiting for Kafka at ${servers}`), 90_000, child)
+    // Keeps the broker away across a retry or so; like the pause above, it decides nothing.
     await sleep(1000)
     await broker.command('up')
     await produce(servers, 'w_orders', orders(2000, 500))
-    await until('2,550 rows read', () => rowsRead(child.stderr()) >= 2550, 60_000, child)
-    await sleep(500)
+    await until('2,550 rows read', () => rowsRead(child.stderr()) >= 2550, 90_000, child)
+    // Nothing may be read twice after the reconnect. One more message, read by a later batch,
+    // proves the pipeline polled again after the 2,550 (a repeat would have shown up by then),
+    // instead of a pause that a slow machine might not fill.
+    await produce(servers, 'w_orders', orders(2500, 1))
+    await until('2,551 rows read', () => rowsRead(child.stderr()) >= 2551, 90_000, child)
 
     child.proc.kill('SIGTERM')
     const exit = await child.exited
     expect(exit.code, child.stderr()).toBe(0)
-    expect(rowsRead(child.stderr())).toBe(2550)
+    expect(rowsRead(child.stderr())).toBe(2551)
 
     const hw = await highWatermarks(servers, 'w_orders')
     const r = await queries(lake, {
@@ -105,8 +115,8 @@ describe('Kafka unreachable', () => {
       silver: `SELECT count(*) AS n, count(DISTINCT order_id) AS d FROM silver_orders`,
       offsets: `SELECT key, next_offset FROM source_offsets WHERE key LIKE 'w_orders/%' ORDER BY key`
     })
-    expect(r.bronze[0]).toEqual({ n: 2500, d: 2500 })
-    expect(r.silver[0]).toEqual({ n: 2500, d: 2500 })
+    expect(r.bronze[0]).toEqual({ n: 2501, d: 2501 })
+    expect(r.silver[0]).toEqual({ n: 2501, d: 2501 })
     expect(r.offsets).toEqual([...hw].sort().map(([key, n]) => ({ key, next_offset: n })))
     await broker.stop()
   })

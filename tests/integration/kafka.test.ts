@@ -12,6 +12,7 @@ import { MAX_LINE_BYTES } from '../../src/shared/events'
 import { cleanupTempDirs, customer, makeTempDir, order, queries, type Row } from '../support/lake-fixtures'
 import { freePort, groupOffsets, highWatermarks, kafkaClient, produce, startBroker, stopAllBrokers, type TestMessage } from '../support/kafka-broker'
 import { spawnCli } from '../support/kafka-processes'
+import { until } from '../support/wait'
 
 // Generator → Kafka → pipeline → lake against a real Kafka wire-protocol broker (librdkafka's
 // mock cluster, tests/support/kafka-mock-broker.c): exact counts, provenance of every message,
@@ -275,7 +276,9 @@ describe('run --mode kafka', () => {
     const exit = await child.exited
     expect(exit.code, child.stderr()).toBe(0)
     const produced = Number(/generate: done .*?: ([\d,]+) orders?/.exec(child.stderr())![1].replace(/,/g, ''))
-    expect(produced).toBeGreaterThan(1000)
+    // How many orders 2 s of generating yields depends on how busy the machine is; what this test
+    // is about is that the lake ends up with exactly those, whatever their number.
+    expect(produced).toBeGreaterThan(0)
     const hw = await highWatermarks(broker.bootstrap, 'ecommerce_orders')
     const r = await queries(lake, {
       n: `SELECT (SELECT count(*) FROM silver_orders) AS silver, (SELECT count(*) FROM bronze_orders) AS bronze,
@@ -302,11 +305,9 @@ describe("the app's pipeline controller with the Kafka source", () => {
       const st = await controller.start()
       expect(st.state).toBe('running')
       expect(st.source).toEqual({ kind: 'kafka', label: expect.stringContaining(broker.bootstrap) })
-      const t0 = Date.now()
-      while ((await controller.getStatus()).totals.orders < 300) {
-        if (Date.now() - t0 > 30_000) throw new Error(`not ingested: ${JSON.stringify(await controller.getStatus())}`)
-        await new Promise((r) => setTimeout(r, 100))
-      }
+      await until('all 300 orders ingested', async () => (await controller.getStatus()).totals.orders >= 300, {
+        detail: () => controller.getStatus()
+      })
       const hw = await highWatermarks(broker.bootstrap, 'a_orders')
       const lag = controller.kafkaLag()!
       expect(lag.filter((l) => l.topic === 'a_orders')).toEqual(
@@ -319,12 +320,10 @@ describe("the app's pipeline controller with the Kafka source", () => {
       const port = await freePort()
       settings = parseSettings({ source: { kind: 'kafka', kafka: { servers: [`127.0.0.1:${port}`] } } }, settings)
       await controller.start()
-      const t1 = Date.now()
       let status = await controller.getStatus()
-      while (!status.message && Date.now() - t1 < 10_000) {
-        await new Promise((r) => setTimeout(r, 100))
-        status = await controller.getStatus()
-      }
+      await until('a status message about the missing broker', async () => Boolean((status = await controller.getStatus()).message), {
+        detail: () => status
+      })
       expect(status.state).toBe('running')
       expect(status.message).toMatch(new RegExp(`^waiting for Kafka at 127\\.0\\.0\\.1:${port}`))
       expect((await controller.stop()).state).toBe('stopped')
@@ -347,11 +346,9 @@ describe('query.kafkaLag', () => {
       expect(await host.handlers['query.kafkaLag']({})).toEqual([])
       await produce(broker.bootstrap, 'h_orders', Array.from({ length: 90 }, (_, i) => ({ key: `c-${i % 11}`, value: JSON.stringify(order({ order_id: `h-${i}` })) })))
       expect((await host.handlers['pipeline.start']({})).state).toBe('running')
-      const t0 = Date.now()
-      while ((await host.handlers['pipeline.status']({})).totals.orders < 90) {
-        if (Date.now() - t0 > 30_000) throw new Error('not ingested')
-        await new Promise((r) => setTimeout(r, 100))
-      }
+      await until('all 90 orders ingested', async () => (await host.handlers['pipeline.status']({})).totals.orders >= 90, {
+        detail: () => host.handlers['pipeline.status']({})
+      })
       const hw = await highWatermarks(broker.bootstrap, 'h_orders')
       const live = await host.handlers['query.kafkaLag']({})
       expect(live.filter((l) => l.topic === 'h_orders')).toEqual(
@@ -393,7 +390,8 @@ describe('messages deleted by the broker before they were read', () => {
       connection: { servers: [broker.bootstrap] },
       ordersTopic: 'r_orders',
       customersTopic: 'r_customers',
-      connectTimeoutMs: 10_000,
+      // The broker is up: this only guards against a hang, and must not race a busy machine.
+      connectTimeoutMs: 90_000,
       log: (l) => lines.push(l)
     })
     await runKafkaPipeline(flags, { source })

@@ -89,7 +89,8 @@ export async function startBroker(topics: Record<string, number> = {}, opts: { p
   void exited.then(() => {
     for (const w of waiters.splice(0)) w.reject(new Error(`mock broker exited: ${err.trim()}`))
   })
-  const waitFor = (text: string, timeoutMs = 20_000) =>
+  // The timeout only guards against a hang: a busy machine may take long to start the process.
+  const waitFor = (text: string, timeoutMs = 90_000) =>
     new Promise<void>((resolve, reject) => {
       if (out.includes(text)) return resolve()
       const t = setTimeout(() => reject(new Error(`mock broker did not print "${text}": ${out}${err}`)), timeoutMs)

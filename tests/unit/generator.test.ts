@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { Command } from 'commander'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { CHANNELS, ORDER_STATUSES, SEGMENTS, type CustomerEvent, type OrderEvent } from '../../src/shared/events'
 import { defaultSettings } from '../../src/shared/settings'
 import { CliError } from '../../src/main/cli/errors'
@@ -19,6 +19,7 @@ import {
   type EventBatch,
   type EventSink
 } from '../../src/main/generator'
+import { until } from '../support/wait'
 
 const START = Date.parse('2026-11-24T10:00:00.000Z')
 /** A fake clock: every reading is `stepMs` later (one reading per order). */
@@ -272,11 +273,13 @@ describe('FileSink + runner', () => {
     const ordersBeforeCustomers = new Set<number>()
     let polls = 0
     let generating = true
+    /** Writes waiting for a poll that starts after they finished (`after` = polls started then). */
+    let pollWaiters: { after: number; resolve: () => void }[] = []
     const visibleNames = async (stream: string) =>
       (await readdir(join(dir, stream)).catch(() => [] as string[])).filter((n) => !n.startsWith('.'))
     const poll = async () => {
       while (generating) {
-        polls++
+        const started = ++polls
         // Orders first: a customers file listed afterwards may be newer, never older.
         const orderNames = await visibleNames('orders')
         const customerSeqs = new Set((await visibleNames('customers')).map(seqOf))
@@ -289,16 +292,29 @@ describe('FileSink + runner', () => {
           for (const line of text.slice(0, -1).split('\n')) JSON.parse(line)
           checked.add(path)
         }
+        const waiting = pollWaiters
+        pollWaiters = waiting.filter((w) => w.after >= started)
+        for (const w of waiting) if (w.after < started) w.resolve()
         await new Promise((r) => setImmediate(r))
       }
     }
+    // Every write waits until a whole poll has run after it, so the watcher inspects each file
+    // while generation goes on, however the two happen to interleave on a given machine.
+    const observed: EventSink = {
+      write: async (batch) => {
+        await sink.write(batch)
+        const after = polls
+        await new Promise<void>((resolve) => pollWaiters.push({ after, resolve }))
+      },
+      close: () => sink.close()
+    }
     const watcher = poll()
-    const summary = await runGenerator({ sink, seed: 21, pace: { kind: 'max' }, count: 40_000, batchSize: 500 })
+    const summary = await runGenerator({ sink: observed, seed: 21, pace: { kind: 'max' }, count: 40_000, batchSize: 500 })
     generating = false
     await watcher
     expect(summary.orders).toBe(40_000)
-    expect(polls).toBeGreaterThan(5)
-    expect(checked.size).toBeGreaterThan(5)
+    expect(polls).toBeGreaterThan(80)
+    expect(checked.size).toBe(80)
 
     // Final state: no temp files left; orders files seen without their customers file belong to
     // batches that had no new customers; every order's customer is in a customers file of the
@@ -330,31 +346,49 @@ describe('FileSink + runner', () => {
     expect(parseLines((await readStream(dir, 'orders')).text)).toHaveLength(1234)
   })
 
+  /**
+   * Runs the generator on a fake clock (its timers and performance.now) into a sink that only
+   * counts: pacing is then exact, where with real time a busy machine's late timers would decide
+   * how many orders fit into the run.
+   */
+  async function pacedRun(options: Omit<Parameters<typeof runGenerator>[0], 'sink'>) {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] })
+    try {
+      const writes: number[] = []
+      const sink: EventSink = {
+        write: async (batch) => void writes.push(batch.orders.length),
+        close: async () => undefined
+      }
+      const run = runGenerator({ ...options, sink })
+      await vi.runAllTimersAsync()
+      return { summary: await run, writes }
+    } finally {
+      vi.useRealTimers()
+    }
+  }
+
   it('paces by rate and stops after --duration', async () => {
-    const dir = freshDir()
-    const summary = await runGenerator({ sink: new FileSink({ dir }), pace: { kind: 'rate', perSecond: 200 }, durationSeconds: 1 })
+    const { summary, writes } = await pacedRun({ pace: { kind: 'rate', perSecond: 200 }, durationSeconds: 1 })
     expect(summary.stopReason).toBe('duration')
-    expect(summary.elapsedMs).toBeGreaterThanOrEqual(950)
-    expect(summary.elapsedMs).toBeLessThan(2000)
-    expect(summary.orders).toBeGreaterThanOrEqual(170)
-    expect(summary.orders).toBeLessThanOrEqual(201)
-    // Flushed at least every ~250 ms: several files, not one.
-    expect(summary.batches).toBeGreaterThanOrEqual(3)
+    expect(summary.elapsedMs).toBe(1000)
+    expect(summary.orders).toBe(200)
+    // Flushed every 250 ms: several batches, not one. Order k is due at k × 5 ms, so the flush at
+    // 250 ms already holds order 50.
+    expect(writes).toEqual([51, 50, 50, 49])
+    expect(summary.batches).toBe(4)
   })
 
-  it('paces by interval: one order (one file) every S seconds', async () => {
-    const dir = freshDir()
-    const summary = await runGenerator({ sink: new FileSink({ dir }), pace: { kind: 'interval', seconds: 0.2 }, durationSeconds: 1 })
-    expect(summary.orders).toBeGreaterThanOrEqual(4)
-    expect(summary.orders).toBeLessThanOrEqual(5)
-    expect((await readStream(dir, 'orders')).names).toHaveLength(summary.orders)
+  it('paces by interval: one order (one write) every S seconds', async () => {
+    const { summary, writes } = await pacedRun({ pace: { kind: 'interval', seconds: 0.2 }, durationSeconds: 1 })
+    expect(summary.orders).toBe(5)
+    expect(writes).toEqual([1, 1, 1, 1, 1])
   })
 
   it('stops cleanly on abort, after the batch in hand', async () => {
     const dir = freshDir()
     const controller = new AbortController()
-    setTimeout(() => controller.abort(), 300)
-    const summary = await runGenerator({ sink: new FileSink({ dir }), pace: { kind: 'max' }, signal: controller.signal })
+    // Aborts once a first batch is written, so there is one whatever the machine's speed.
+    const summary = await runGenerator({ sink: new FileSink({ dir }), pace: { kind: 'max' }, signal: controller.signal, onProgress: () => controller.abort() })
     expect(summary.stopReason).toBe('aborted')
     expect(summary.orders).toBeGreaterThan(0)
     const all = await readdir(join(dir, 'orders'))
@@ -440,10 +474,13 @@ describe('generate command', () => {
   it('runGenerate stops on its signal and reports', async () => {
     const dir = freshDir()
     const controller = new AbortController()
-    setTimeout(() => controller.abort(), 400)
     const lines: string[] = []
     const summary = await runGenerate(parseGenerateOptions({ output: dir, rate: '100' }), {
-      log: (l) => lines.push(l),
+      // Stops once a progress line is out, rather than after a pause it may or may not fill.
+      log: (l) => {
+        lines.push(l)
+        if (/orders\/s$/.test(l)) controller.abort()
+      },
       signal: controller.signal,
       progressSeconds: 0.1
     })
@@ -467,7 +504,7 @@ describe.skipIf(!existsSync(builtWorker))('generator worker (built bundle)', () 
       workerUrl: pathToFileURL(builtWorker),
       onProgress: (p) => progress.push(p.produced)
     })
-    await new Promise((r) => setTimeout(r, 1200))
+    await until('two progress reports from the worker', () => progress.length >= 2, { detail: () => progress })
     const summary = await w.stop()
     expect(w.running).toBe(false)
     expect(summary.stopReason).toBe('aborted')
