@@ -121,7 +121,7 @@ describe('Kafka unreachable', () => {
     await broker.stop()
   })
 
-  it('--until-idle waits for a partition without a leader, and says so when it does not get one', { timeout: 60_000 }, async () => {
+  it('--until-idle waits for a partition without a leader, and says so when it does not get one', { timeout: 240_000 }, async () => {
     const broker = await startBroker({ l_orders: 2, l_customers: 1 })
     const servers = broker.bootstrap
     await produce(servers, 'l_orders', orders(0, 200).map((m, i) => ({ ...m, partition: i % 2 })))
