@@ -72,3 +72,17 @@ export interface Source {
   status?(): string | null
   close(): Promise<void>
 }
+
+/**
+ * A file segment could not be read as planned: the file shrank, vanished or is another file now.
+ * Never fatal: the engine records it, asks the source to look at the file again, and goes on.
+ */
+export class InputChangedError extends Error {
+  constructor(
+    readonly path: string,
+    reason: string
+  ) {
+    super(`${path} changed while being read: ${reason}`)
+    this.name = 'InputChangedError'
+  }
+}
