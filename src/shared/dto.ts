@@ -22,6 +22,24 @@ export interface PipelineStatus {
   generator: { running: boolean; produced: number }
 }
 
+/**
+ * Something that happened to an input file, recorded with the batch that handled it (the lake's
+ * `batches.events`, the Pipeline tab, one line of `streamdesk pipeline`). docs/EVENTS.md.
+ */
+export interface BatchEvent {
+  /**
+   * renamed: the file was read on under its new name, not again; truncated: it shrank or was
+   * rewritten in place and was read again from byte 0; replaced: another file now has a known
+   * name and was read from byte 0; changed: it changed while being read and was planned again.
+   */
+  kind: 'renamed' | 'truncated' | 'replaced' | 'changed'
+  path: string
+  /** renamed: the name it had. */
+  from?: string
+  /** One sentence for people. */
+  message: string
+}
+
 export interface BatchProgress {
   batchId: number
   startedAt: string
@@ -36,6 +54,8 @@ export interface BatchProgress {
   inputRate: number
   processingRate: number
   watermark: string | null
+  /** File events recorded with this batch (absent or empty: none). */
+  events?: BatchEvent[]
 }
 
 export interface Kpis {

@@ -1,4 +1,4 @@
-import type { SourceDescription } from '../../shared/dto'
+import type { BatchEvent, SourceDescription } from '../../shared/dto'
 
 // Every source (watched folder, Kafka) hands the engine the same thing: a plan for one micro-batch
 // (what to read) plus the offsets that plan advances to. The engine writes both in ONE DuckDB
@@ -8,7 +8,10 @@ export type Stream = 'orders' | 'customers'
 
 /**
  * Bytes [start, end) of a file; `end` is just after a newline, so only complete lines are read.
- * When start = 0 and end = the file's size the lake reads the file itself (fast path).
+ * The identity fields say which file the plan was made for: a path can name another file by the
+ * time it is read (renamed, deleted and created again, truncated). The reader checks them on the
+ * handle it reads from (`checkFileIdentity` in file-identity.ts) and throws InputChangedError when
+ * they do not hold, so bytes of one file are never committed under another file's offsets.
  */
 export interface FileSegment {
   type: 'file'
@@ -16,6 +19,14 @@ export interface FileSegment {
   path: string
   start: number
   end: number
+  /** stat({ bigint: true }).dev and .ino as decimal strings (a bigint ino may exceed 2^53). */
+  dev?: string
+  ino?: string
+  /** Hex SHA-256 of the file's first `fingerprintBytes` bytes (min(4096, end)). */
+  fingerprint?: string
+  fingerprintBytes?: number
+  /** The file's size when planned (≥ end); a file now shorter than `end` shrank. */
+  size?: number
 }
 
 /** One input record that reached JavaScript (a Kafka message, or a line of an appended file). */
@@ -46,6 +57,11 @@ export interface OffsetUpdate {
   key: string
   /** Next byte (file) or next message offset (Kafka) to read. */
   offset: bigint
+  /**
+   * What the offset belongs to, stored with it (`source_offsets.identity`, JSON) and handed back to
+   * open(): for a file its device, inode and fingerprints (file-identity.ts); none for Kafka.
+   */
+  identity?: string
 }
 
 export interface PlannedBatch {
@@ -54,16 +70,31 @@ export interface PlannedBatch {
   bytes: number
   /** When the newest input in this batch became visible (file mtime, message timestamp). */
   newestInputAt: Date | null
+  /**
+   * Offsets to delete in the same transaction (files that are gone), so `source_offsets` tracks
+   * what is there, not all history. Never a key that is also in `offsets`.
+   */
+  forget?: { sourceKind: string; key: string }[]
+  /** Events recorded with the batch (`batches.events`): a file renamed, truncated, replaced... */
+  events?: BatchEvent[]
 }
 
 export interface Source {
   readonly description: SourceDescription
-  /** Called once with the offsets the lake committed for this source kind. */
-  open(committed: ReadonlyMap<string, bigint>): Promise<void>
+  /**
+   * Called once with the offsets the lake committed for this source kind, and the identity stored
+   * with each (a key without one was written by an older StreamDesk or has none).
+   */
+  open(committed: ReadonlyMap<string, bigint>, identities?: ReadonlyMap<string, string>): Promise<void>
   /** Plans the next micro-batch of at most ~maxBytes, or null when nothing new is there. */
   poll(maxBytes: number): Promise<PlannedBatch | null>
   /** The plan could not be read as planned (e.g. a file changed under a fast-path read). */
   demoteToLines?(segment: FileSegment): Promise<LinesSegment>
+  /**
+   * These files changed while being read (InputChangedError): the next poll looks at them again
+   * from the committed offsets, checking their identity as if it had never seen them.
+   */
+  replan?(paths: string[]): void
   /** Runs after the lake committed `batch` (e.g. commit Kafka consumer-group offsets). */
   afterCommit?(batch: PlannedBatch): Promise<void>
   /** Wake-ups when new input may be there; returns an unsubscribe function. */
