@@ -27,10 +27,7 @@ describe('a lines segment holding several Kafka partitions', () => {
       const b = await writeBatch(
         lake,
         { segments: [seg], offsets: [], bytes: 0, newestInputAt: null },
-        { fraud: s.fraud, windowMinutes: 1, watermarkMinutes: 10 },
-        () => {
-          throw new Error('no files here')
-        }
+        { fraud: s.fraud, windowMinutes: 1, watermarkMinutes: 10 }
       )
       expect(b.valid).toBe(5)
       expect(b.duplicates).toBe(1)

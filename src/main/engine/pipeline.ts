@@ -2,7 +2,8 @@ import type { PipelineSettings, FraudSettings } from '../../shared/settings'
 import type { Lake } from '../lake/lake'
 import { committedOffsets, writeBatch, type CommittedBatch } from '../lake/batch-writer'
 import { rebuildWindowsIfResized } from '../lake/window-maintenance'
-import type { FileSegment, Source } from '../sources/source'
+import { InputChangedError, type Source } from '../sources/source'
+import type { BatchEvent } from '../../shared/dto'
 
 // The micro-batch loop. A batch starts when input arrives, but never sooner than `triggerMs`
 // after the previous one started (Spark's processing-time trigger, without idle polling):
@@ -16,6 +17,8 @@ export interface PipelineOptions {
   settings: () => { pipeline: PipelineSettings; fraud: FraudSettings }
   untilIdle?: boolean
   onBatch?: (batch: CommittedBatch) => void
+  /** Something happened to the input that the next batch records (a file changed under a read). */
+  onEvent?: (event: BatchEvent) => void
   /** Fallback wake-up so appends that produced no watcher event are still found. */
   rescanMs?: number
 }
@@ -60,6 +63,8 @@ export class Pipeline {
     })
     try {
       let lastStart = 0
+      /** 'changed' events waiting for a batch that commits to be recorded with. */
+      const changed: BatchEvent[] = []
       while (!this.stopping) {
         const { pipeline, fraud } = this.opts.settings()
         const sinceLast = Date.now() - lastStart
@@ -72,15 +77,22 @@ export class Pipeline {
         const idleCheck = !!this.opts.untilIdle
         const plan = await source.poll(pipeline.maxBatchBytes)
         if (plan) {
-          const batch = await writeBatch(
-            lake,
-            plan,
-            { fraud, windowMinutes: pipeline.windowMinutes, watermarkMinutes: pipeline.watermarkMinutes },
-            (seg: FileSegment) => {
-              if (!source.demoteToLines) throw new Error(`cannot re-read ${seg.path}`)
-              return source.demoteToLines(seg)
-            }
-          )
+          const carried = changed.splice(0)
+          if (carried.length) plan.events = [...(plan.events ?? []), ...carried]
+          let batch
+          try {
+            batch = await writeBatch(lake, plan, { fraud, windowMinutes: pipeline.windowMinutes, watermarkMinutes: pipeline.watermarkMinutes })
+          } catch (err) {
+            if (!(err instanceof InputChangedError)) throw err
+            // The file is not what was planned any more: nothing of this batch was committed;
+            // the source looks at the file again and the next batch says what happened.
+            const event: BatchEvent = { kind: 'changed', path: err.path, message: `${err.message}; planned again` }
+            changed.push(...carried, event)
+            this.opts.onEvent?.(event)
+            source.replan?.([err.path])
+            this.pendingInput = true
+            continue
+          }
           await source.afterCommit?.(plan)
           this.opts.onBatch?.(batch)
           continue

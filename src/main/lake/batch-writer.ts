@@ -1,6 +1,7 @@
 import type { BatchProgress } from '../../shared/dto'
-import type { FileSegment, LinesSegment, PlannedBatch, Segment } from '../sources/source'
-import { insertFileSegments, insertLinesSegments, verifyFileSegments } from './bronze-ingest'
+import { InputChangedError, type FileSegment, type LinesSegment, type PlannedBatch, type Segment } from '../sources/source'
+import { insertFileSegments, LinesWriter, readByDuckDb, verifyFileSegments } from './bronze-ingest'
+import { readSegmentLines } from './file-lines'
 import { quarantineKnownErrors, transformCustomers, transformOrders, type TransformSettings } from './batch-transform'
 import { sqlString, type Lake } from './lake'
 
@@ -8,14 +9,6 @@ import { sqlString, type Lake } from './lake'
 // alerts, the batch record AND the source offsets it consumed. A crash before COMMIT leaves the
 // lake exactly as it was; after COMMIT the offsets say precisely what is in it.
 
-export class FastPathMismatch extends Error {
-  constructor(readonly segments: FileSegment[]) {
-    super(`files changed while being read: ${segments.map((s) => s.path).join(', ')}`)
-  }
-}
-
-/** Reads a file segment in JavaScript instead (the source knows how). */
-export type Demote = (segment: FileSegment) => Promise<LinesSegment>
 
 export interface CommittedBatch extends BatchProgress {
   maxEventTs: string | null
@@ -31,7 +24,11 @@ export async function committedOffsets(lake: Lake, sourceKind: string): Promise<
   return new Map(r.getRows().map(([k, o]) => [String(k), BigInt(o as bigint)]))
 }
 
-async function writeSegments(lake: Lake, batchId: number, segments: Segment[]): Promise<void> {
+/**
+ * Bronze for every segment of the batch. `readInJs` names files DuckDB failed to read in an
+ * earlier attempt of this batch (invalid UTF-8, a NUL byte...): JavaScript reads them instead.
+ */
+async function writeSegments(lake: Lake, batchId: number, segments: Segment[], readInJs: ReadonlySet<string>): Promise<void> {
   const conn = lake.writer
   // Processing order = (segment, partition, position): every (source, partition) pair gets its
   // own seg_no, since offsets restart in each Kafka partition.
@@ -49,12 +46,33 @@ async function writeSegments(lake: Lake, batchId: number, segments: Segment[]): 
     ${segRows.length ? `INSERT INTO _segments VALUES ${segRows.join(',')};` : ''}`)
 
   for (const stream of ['customers', 'orders'] as const) {
-    const files = segments.filter((s): s is FileSegment => s.type === 'file' && s.stream === stream)
+    const byDuckDb: FileSegment[] = []
+    const byJs: FileSegment[] = []
+    for (const s of segments) {
+      if (s.type !== 'file' || s.stream !== stream) continue
+      if (!readInJs.has(s.path) && (await readByDuckDb(s))) byDuckDb.push(s)
+      else byJs.push(s)
+    }
     const lines = segments.filter((s): s is LinesSegment => s.type === 'lines' && s.stream === stream)
-    await insertFileSegments(conn, batchId, stream, files)
-    const bad = await verifyFileSegments(conn, batchId, stream, files)
-    if (bad.length) throw new FastPathMismatch(bad)
-    await insertLinesSegments(conn, batchId, stream, lines)
+    await insertFileSegments(conn, batchId, stream, byDuckDb)
+    // A file DuckDB did not read exactly as planned (it grew, or holds bytes read_csv splits
+    // differently): its rows go, and JavaScript reads it, in the same transaction.
+    const mismatched = await verifyFileSegments(conn, batchId, stream, byDuckDb)
+    if (mismatched.length) {
+      await conn.run(`DELETE FROM ${stream === 'orders' ? 'bronze_orders' : 'bronze_customers'}
+        WHERE batch_id = ${batchId} AND source IN (${mismatched.map((m) => sqlString(m.path)).join(', ')})`)
+      byJs.push(...mismatched)
+    }
+    if (byJs.length === 0 && lines.length === 0) continue
+    const writer = await LinesWriter.open(conn, stream)
+    try {
+      for (const f of byJs) await readSegmentLines(f, (chunk) => writer.add(f.path, chunk))
+      for (const l of lines) writer.add(l.source, l.lines)
+    } catch (err) {
+      writer.abandon()
+      throw err
+    }
+    await writer.finish(batchId)
   }
 }
 
@@ -65,31 +83,25 @@ function fileFromError(err: unknown, segments: Segment[]): FileSegment[] {
 }
 
 /**
- * Writes one planned batch atomically. A whole-file read that fails or reads other bytes than
- * planned (file rewritten, invalid UTF-8, NUL bytes...) is retried with that file read in
- * JavaScript, so odd input never stops the engine and never loses a line.
+ * Writes one planned batch atomically. A file DuckDB cannot read (invalid UTF-8, a NUL byte...)
+ * is read in JavaScript on a second attempt, so odd input never stops the engine and never loses
+ * a line. A file that changed under the read (InputChangedError) is for the caller to plan again.
  */
-export async function writeBatch(
-  lake: Lake,
-  plan: PlannedBatch,
-  settings: TransformSettings,
-  demote: Demote
-): Promise<CommittedBatch> {
-  let segments = plan.segments
+export async function writeBatch(lake: Lake, plan: PlannedBatch, settings: TransformSettings): Promise<CommittedBatch> {
+  const readInJs = new Set<string>()
   for (let attempt = 0; ; attempt++) {
     try {
-      return await writeBatchOnce(lake, { ...plan, segments }, settings)
+      return await writeBatchOnce(lake, plan, settings, readInJs)
     } catch (err) {
-      const fileSegs = err instanceof FastPathMismatch ? err.segments : fileFromError(err, segments)
-      if (attempt >= 2 || fileSegs.length === 0) throw err
-      const demoted = new Map<FileSegment, LinesSegment>()
-      for (const f of fileSegs) demoted.set(f, await demote(f))
-      segments = segments.map((s) => (s.type === 'file' && demoted.has(s) ? demoted.get(s)! : s))
+      if (err instanceof InputChangedError) throw err
+      const files = fileFromError(err, plan.segments).filter((f) => !readInJs.has(f.path))
+      if (attempt >= 2 || files.length === 0) throw err
+      for (const f of files) readInJs.add(f.path)
     }
   }
 }
 
-async function writeBatchOnce(lake: Lake, plan: PlannedBatch, settings: TransformSettings): Promise<CommittedBatch> {
+async function writeBatchOnce(lake: Lake, plan: PlannedBatch, settings: TransformSettings, readInJs: ReadonlySet<string>): Promise<CommittedBatch> {
   const conn = lake.writer
   const started = new Date()
   await conn.run('BEGIN TRANSACTION')
@@ -99,9 +111,9 @@ async function writeBatchOnce(lake: Lake, plan: PlannedBatch, settings: Transfor
     const batchId = Number(head.getRows()[0][0])
     const previousMax = (head.getRows()[0][1] as string | null) ?? null
     const previousStart = head.getRows()[0][2] === null ? null : Number(head.getRows()[0][2])
-    await writeSegments(lake, batchId, plan.segments)
-    const hasLines = plan.segments.some((s) => s.type === 'lines')
-    const knownBad = hasLines ? await quarantineKnownErrors(conn, batchId) : 0
+    await writeSegments(lake, batchId, plan.segments, readInJs)
+    // lines JavaScript already found bad (bad bytes, tombstones, over-long lines)
+    const knownBad = await quarantineKnownErrors(conn, batchId)
     const customers = plan.segments.some((s) => s.stream === 'customers')
       ? await transformCustomers(conn, batchId, knownBad > 0)
       : { read: 0, bad: 0 }
