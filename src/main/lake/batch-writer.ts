@@ -24,6 +24,24 @@ export async function committedOffsets(lake: Lake, sourceKind: string): Promise<
   return new Map(r.getRows().map(([k, o]) => [String(k), BigInt(o as bigint)]))
 }
 
+const READS_IN_FLIGHT = 16
+
+/** Runs `work` on every item, at most `limit` at a time; the first failure is thrown after all settle. */
+async function forEachConcurrently<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0
+  let failure: unknown = null
+  const worker = async () => {
+    while (next < items.length && failure === null) {
+      const item = items[next++]
+      await work(item).catch((err: unknown) => {
+        failure ??= err
+      })
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
+  if (failure !== null) throw failure
+}
+
 /**
  * Bronze for every segment of the batch. `readInJs` names files DuckDB failed to read in an
  * earlier attempt of this batch (invalid UTF-8, a NUL byte...): JavaScript reads them instead.
@@ -66,7 +84,9 @@ async function writeSegments(lake: Lake, batchId: number, segments: Segment[], r
     if (byJs.length === 0 && lines.length === 0) continue
     const writer = await LinesWriter.open(conn, stream)
     try {
-      for (const f of byJs) await readSegmentLines(f, (chunk) => writer.add(f.path, chunk))
+      // Many small files: several reads in flight hide the per-file open/stat/close latency.
+      // Row order in bronze does not matter (processing order comes from _segments and offsets).
+      await forEachConcurrently(byJs, READS_IN_FLIGHT, (f) => readSegmentLines(f, (chunk) => writer.add(f.path, chunk)))
       for (const l of lines) writer.add(l.source, l.lines)
     } catch (err) {
       writer.abandon()
