@@ -1,6 +1,7 @@
 import type { PipelineSettings, FraudSettings } from '../../shared/settings'
 import type { Lake } from '../lake/lake'
 import { committedOffsets, writeBatch, type CommittedBatch } from '../lake/batch-writer'
+import { committedIdentities } from '../lake/source-offsets'
 import { rebuildWindowsIfResized } from '../lake/window-maintenance'
 import { InputChangedError, type Source } from '../sources/source'
 import type { BatchEvent } from '../../shared/dto'
@@ -35,7 +36,7 @@ export class Pipeline {
   async start(): Promise<void> {
     const { lake, source, sourceKind } = this.opts
     await rebuildWindowsIfResized(lake, this.opts.settings().pipeline.windowMinutes)
-    await source.open(await committedOffsets(lake, sourceKind))
+    await source.open(await committedOffsets(lake, sourceKind), await committedIdentities(lake, sourceKind))
     this.loopDone = this.loop()
     return this.loopDone
   }

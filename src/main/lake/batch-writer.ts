@@ -1,9 +1,10 @@
-import type { BatchProgress } from '../../shared/dto'
+import type { BatchEvent, BatchProgress } from '../../shared/dto'
 import { InputChangedError, type FileSegment, type LinesSegment, type PlannedBatch, type Segment } from '../sources/source'
 import { insertFileSegments, LinesWriter, readByDuckDb, verifyFileSegments } from './bronze-ingest'
 import { readSegmentLines } from './file-lines'
 import { quarantineKnownErrors, transformCustomers, transformOrders, type TransformSettings } from './batch-transform'
 import { sqlString, type Lake } from './lake'
+import { eventsJson, offsetsJson, offsetStatements } from './source-offsets'
 
 // One micro-batch = one DuckDB transaction holding bronze, quarantine, customers, silver, windows,
 // alerts, the batch record AND the source offsets it consumed. A crash before COMMIT leaves the
@@ -15,6 +16,8 @@ export interface CommittedBatch extends BatchProgress {
   bytes: number
   /** Newest input of the batch becoming visible → its commit, in ms (null if unknown). */
   lagMs: number | null
+  /** File events recorded with the batch (`batches.events`). */
+  events: BatchEvent[]
 }
 
 export async function committedOffsets(lake: Lake, sourceKind: string): Promise<Map<string, bigint>> {
@@ -145,11 +148,7 @@ async function writeBatchOnce(lake: Lake, plan: PlannedBatch, settings: Transfor
       bookkeeping.push(`INSERT INTO lake_meta VALUES ('max_event_ts', ${sqlString(orders.maxEventTs)})
         ON CONFLICT (key) DO UPDATE SET value = excluded.value`)
     }
-    if (plan.offsets.length) {
-      const values = plan.offsets.map((o) => `(${sqlString(o.sourceKind)}, ${sqlString(o.key)}, ${o.offset}, ${batchId})`)
-      bookkeeping.push(`INSERT INTO source_offsets VALUES ${values.join(',')}
-        ON CONFLICT (source_kind, key) DO UPDATE SET next_offset = excluded.next_offset, batch_id = excluded.batch_id`)
-    }
+    bookkeeping.push(...offsetStatements(plan, batchId))
     const committedAt = new Date()
     const durationMs = committedAt.getTime() - started.getTime()
     const rowsRead = customers.read + orders.read + knownBad
@@ -175,13 +174,13 @@ async function writeBatchOnce(lake: Lake, plan: PlannedBatch, settings: Transfor
       watermark: orders.watermark,
       maxEventTs: orders.maxEventTs,
       bytes: plan.bytes,
-      lagMs: null
+      lagMs: null,
+      events: plan.events ?? []
     }
-    const offsetsJson = JSON.stringify(plan.offsets.map((o) => ({ ...o, offset: o.offset.toString() })))
     bookkeeping.push(`INSERT INTO batches VALUES (${batchId}, TIMESTAMPTZ '${result.startedAt}', TIMESTAMPTZ '${result.committedAt}',
       ${durationMs}, ${rowsRead}, ${orders.valid}, ${quarantined}, ${orders.late}, ${orders.duplicates}, ${orders.alerts}, ${plan.bytes},
       ${result.inputRate}, ${result.processingRate}, ${orders.watermark ? `TIMESTAMPTZ '${orders.watermark}'` : 'NULL'},
-      ${orders.maxEventTs ? `TIMESTAMPTZ '${orders.maxEventTs}'` : 'NULL'}, ${sqlString(offsetsJson)})`)
+      ${orders.maxEventTs ? `TIMESTAMPTZ '${orders.maxEventTs}'` : 'NULL'}, ${sqlString(offsetsJson(plan))}, ${sqlString(eventsJson(plan))})`)
     await conn.run(bookkeeping.join(';\n'))
     await conn.run('COMMIT')
     const done = new Date()

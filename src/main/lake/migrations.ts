@@ -12,6 +12,13 @@ const MIGRATIONS: Record<number, string> = {
     ALTER TABLE quarantine ADD COLUMN IF NOT EXISTS kafka_key VARCHAR;
     ALTER TABLE quarantine ADD COLUMN IF NOT EXISTS kafka_timestamp TIMESTAMPTZ;
     INSERT INTO lake_meta VALUES ('format', '${LAKE_FORMAT}') ON CONFLICT (key) DO UPDATE SET value = excluded.value;
+  `,
+  // v2 → v3: file identity. Offsets of v2 have none (the file at that path is trusted once and
+  // gets one with its next batch); earlier batches recorded no events. Added columns go last, as
+  // in SCHEMA_SQL, so a migrated lake has the column order of a new one (inserts are positional).
+  2: `
+    ALTER TABLE source_offsets ADD COLUMN IF NOT EXISTS identity JSON;
+    ALTER TABLE batches ADD COLUMN IF NOT EXISTS events JSON DEFAULT '[]';
   `
 }
 

@@ -2,7 +2,7 @@
 // creates a new lake at SCHEMA_VERSION; an older lake is brought there by the migrations in
 // migrations.ts, so every change to this file ships one.
 
-export const SCHEMA_VERSION = 2
+export const SCHEMA_VERSION = 3
 
 /** `lake_meta.format`: tells a StreamDesk lake from any other DuckDB database. */
 export const LAKE_FORMAT = 'streamdesk-lake'
@@ -124,7 +124,8 @@ CREATE TABLE batches (
   processing_rate DOUBLE NOT NULL,
   watermark       TIMESTAMPTZ,
   max_event_ts    TIMESTAMPTZ,
-  offsets         JSON NOT NULL
+  offsets         JSON NOT NULL,
+  events          JSON DEFAULT '[]'
 );
 
 CREATE TABLE source_offsets (
@@ -132,6 +133,7 @@ CREATE TABLE source_offsets (
   key         VARCHAR NOT NULL,
   next_offset BIGINT NOT NULL,
   batch_id    BIGINT NOT NULL,
+  identity    JSON,
   PRIMARY KEY (source_kind, key)
 );
 `
