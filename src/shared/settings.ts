@@ -72,7 +72,12 @@ export const pipelineSettingsSchema = z
       .int()
       .min(64 * 1024)
       .max(4 * 1024 ** 3)
-      .default(256 * 1024 ** 2)
+      .default(256 * 1024 ** 2),
+    /**
+     * DuckDB's working memory for batches and queries; beyond it DuckDB spills to the lake
+     * folder (lake.duckdb.tmp). Keeps a 300 MB input file well under 1 GB of process memory.
+     */
+    memoryLimitMB: z.number().int().min(256).max(1024 * 1024).default(384)
   })
   .strict()
 

@@ -82,7 +82,12 @@ export class Pipeline {
           if (carried.length) plan.events = [...(plan.events ?? []), ...carried]
           let batch
           try {
-            batch = await writeBatch(lake, plan, { fraud, windowMinutes: pipeline.windowMinutes, watermarkMinutes: pipeline.watermarkMinutes })
+            batch = await writeBatch(lake, plan, {
+              fraud,
+              windowMinutes: pipeline.windowMinutes,
+              watermarkMinutes: pipeline.watermarkMinutes,
+              memoryLimitMB: pipeline.memoryLimitMB
+            })
           } catch (err) {
             if (!(err instanceof InputChangedError)) throw err
             // The file is not what was planned any more: nothing of this batch was committed;

@@ -1,3 +1,4 @@
+import { totalmem } from 'node:os'
 import type { BatchEvent, BatchProgress } from '../../shared/dto'
 import { InputChangedError, type FileSegment, type LinesSegment, type PlannedBatch, type Segment } from '../sources/source'
 import { insertFileSegments, LinesWriter, readByDuckDb, verifyFileSegments } from './bronze-ingest'
@@ -28,6 +29,19 @@ export async function committedOffsets(lake: Lake, sourceKind: string): Promise<
 }
 
 const READS_IN_FLIGHT = 16
+
+const memoryLimits = new WeakMap<Lake['writer'], number>()
+
+const UNLIMITED = -1
+
+/** DuckDB's memory limit is the instance's and can change between batches (settings apply live). */
+async function setMemoryLimit(lake: Lake, mb: number | undefined): Promise<void> {
+  if (mb === undefined || memoryLimits.get(lake.writer) === mb) return
+  // DuckDB's own default: 80% of the machine's memory (RESET keeps the value set last)
+  const value = mb === UNLIMITED ? Math.floor((totalmem() * 0.8) / 2 ** 20) : Math.round(mb)
+  await lake.writer.run(`SET memory_limit = '${value}MiB'`)
+  memoryLimits.set(lake.writer, mb)
+}
 
 /** Runs `work` on every item, at most `limit` at a time; the first failure is thrown after all settle. */
 async function forEachConcurrently<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
@@ -112,11 +126,19 @@ function fileFromError(err: unknown, segments: Segment[]): FileSegment[] {
  */
 export async function writeBatch(lake: Lake, plan: PlannedBatch, settings: TransformSettings): Promise<CommittedBatch> {
   const readInJs = new Set<string>()
+  let memoryMb = settings.memoryLimitMB
   for (let attempt = 0; ; attempt++) {
     try {
+      await setMemoryLimit(lake, memoryMb)
       return await writeBatchOnce(lake, plan, settings, readInJs)
     } catch (err) {
       if (err instanceof InputChangedError) throw err
+      // Most of DuckDB spills to disk beyond its limit; a batch that cannot is retried without
+      // the limit rather than stopping the engine (the next batch has it again).
+      if (/Out of Memory/i.test((err as Error).message) && memoryMb !== undefined && memoryMb !== UNLIMITED) {
+        memoryMb = UNLIMITED
+        continue
+      }
       const files = fileFromError(err, plan.segments).filter((f) => !readInJs.has(f.path))
       if (attempt >= 2 || files.length === 0) throw err
       for (const f of files) readInJs.add(f.path)

@@ -121,6 +121,7 @@ export const FIELDS: readonly FieldDef[] = [
   { path: 'pipeline.windowMinutes', label: 'Window size', kind: 'int', group: 'Pipeline', unit: 'min', min: 1, max: 1440 },
   { path: 'pipeline.watermarkMinutes', label: 'Watermark', kind: 'number', group: 'Pipeline', unit: 'min', min: 0, max: 7 * 1440, hint: 'Orders older than this behind the newest are late' },
   { path: 'pipeline.maxBatchBytes', label: 'Max batch size', kind: 'number', group: 'Pipeline', unit: 'MiB', scale: MiB, min: 0.0625, max: 4096, step: 1 },
+  { path: 'pipeline.memoryLimitMB', label: 'DuckDB memory', kind: 'int', group: 'Pipeline', unit: 'MB', min: 256, max: 1024 * 1024, step: 64, hint: 'Working memory of the lake; beyond it DuckDB spills to disk' },
 
   { path: 'fraud.threshold', label: 'Alert threshold', kind: 'number', group: 'Fraud detection', min: 0, max: 1000, step: 0.5, hint: 'Score at or above which an order raises an alert' },
   weight('amountOver5000', 'Amount over 5,000'),
