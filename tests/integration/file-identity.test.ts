@@ -8,6 +8,7 @@ import { FolderSource, FILE_SOURCE_KIND } from '../../src/main/sources/folder-so
 import type { PlannedBatch, Source } from '../../src/main/sources/source'
 import { parseSettings, type Settings } from '../../src/shared/settings'
 import { cleanupTempDirs, customer, makeWorkspace, order, queries, runPipeline, writeLines, type Workspace } from '../support/lake-fixtures'
+import { spawnCli } from '../support/kafka-processes'
 import { until } from '../support/wait'
 
 // A path is not a file: files are renamed, deleted and created again under the same name,
@@ -238,6 +239,23 @@ describe('a file truncated and written again (copytruncate)', () => {
     const r = await queries(ws.lake, { silver: `SELECT count(*) AS n FROM silver_orders` })
     expect(r.silver).toEqual([{ n: 6 }])
     expect((await events(ws)).map((e) => e.kind)).toEqual(['truncated', 'truncated'])
+  })
+})
+
+describe('streamdesk pipeline', () => {
+  it('prints one line per file event, also with --quiet', async () => {
+    const ws = makeWorkspace()
+    const f = ws.orders('app.jsonl')
+    writeLines(f, [order({ order_id: 'cli-1' }), order({ order_id: 'cli-2' })])
+    const args = ['pipeline', '--input-path', ws.input, '--lake', ws.lake, '--until-idle', '--quiet']
+    expect((await spawnCli(args).exited).code).toBe(0)
+    truncateSync(f, 0)
+    appendFileSync(f, line(order({ order_id: 'cli-3' })))
+    const child = spawnCli(args)
+    expect((await child.exited).code, child.stderr()).toBe(0)
+    const lines = child.stderr().split('\n').filter((l) => l.includes(' event ('))
+    expect(lines).toHaveLength(1)
+    expect(lines[0].startsWith(`batch 2 event (truncated): ${f} was truncated`), lines[0]).toBe(true)
   })
 })
 

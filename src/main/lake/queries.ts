@@ -1,6 +1,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api'
 import type {
   AlertRow,
+  BatchEvent,
   BatchRow,
   CountRow,
   DashboardSnapshot,
@@ -125,14 +126,26 @@ export async function fraudHistogram(conn: DuckDBConnection): Promise<CountRow[]
   return out.map((r) => ({ key: String(r.key), count: n(r.c) }))
 }
 
+/** `batches.events` as DTO fields: only present when the batch recorded any. */
+function batchEvents(text: unknown): { events?: BatchEvent[] } {
+  if (typeof text !== 'string' || text === '[]') return {}
+  try {
+    const events = JSON.parse(text) as BatchEvent[]
+    return Array.isArray(events) && events.length ? { events } : {}
+  } catch {
+    return {}
+  }
+}
+
 export async function batches(conn: DuckDBConnection, limit: number): Promise<BatchRow[]> {
   const out = await rows(
     conn,
     `SELECT * FROM (SELECT batch_id, ${ts('started_at')} AS s, ${ts('committed_at')} AS c, duration_ms, rows_read, valid,
-       quarantined, late, duplicates, alerts, input_rate, processing_rate, ${ts('watermark')} AS wm
+       quarantined, late, duplicates, alerts, input_rate, processing_rate, ${ts('watermark')} AS wm, events::VARCHAR AS ev
      FROM batches ORDER BY batch_id DESC LIMIT ${limit}) ORDER BY batch_id`
   )
   return out.map((r) => ({
+    ...batchEvents(r.ev),
     batchId: n(r.batch_id),
     startedAt: String(r.s),
     committedAt: String(r.c),

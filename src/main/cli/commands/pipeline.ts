@@ -44,6 +44,11 @@ export function formatBatch(b: CommittedBatch): string {
   )
 }
 
+/** One line per file event of a batch (renamed, truncated, replaced, changed): printed even with --quiet. */
+export function formatBatchEvents(b: CommittedBatch): string[] {
+  return b.events.map((e) => `batch ${b.batchId} event (${e.kind}): ${e.message}`)
+}
+
 export function settingsFromFlags(flags: Partial<PipelineFlags>, base: Settings = defaultSettings()): Settings {
   return parseSettings(
     {
@@ -108,6 +113,7 @@ async function runPipeline(
     onBatch: (b) => {
       batches++
       if (!flags.quiet) console.error(formatBatch(b))
+      for (const line of formatBatchEvents(b)) console.error(line)
     }
   })
   const offSignal = onStopSignal(() => {

@@ -7,6 +7,7 @@ import { Card, EmptyState, Stat } from '../../ui/Card'
 import { useChartContext } from '../hooks'
 import { QuarantineBrowser } from './QuarantineBrowser'
 import { KafkaLag } from './KafkaLag'
+import { FileEvents } from './FileEvents'
 
 const TABLE_ROWS = 100
 
@@ -49,6 +50,7 @@ export function PipelineTab() {
         </Card>
       </div>
       <KafkaLag />
+      <FileEvents batches={batches} />
       <Card title="Batches" hint={`newest first · ${formatNumber(batches.length)} kept`} flush testId="batches-card">
         {newestFirst.length === 0 ? (
           <EmptyState title="No batches yet">

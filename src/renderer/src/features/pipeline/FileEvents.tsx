@@ -1,0 +1,69 @@
+import { useMemo } from 'react'
+import type { BatchEvent, BatchRow } from '../../../../shared/dto'
+import { formatTime } from '../../lib/format'
+import { Card } from '../../ui/Card'
+
+const LABEL: Record<BatchEvent['kind'], string> = {
+  renamed: 'renamed',
+  truncated: 'truncated',
+  replaced: 'replaced',
+  changed: 'changed while read'
+}
+
+const MAX_SHOWN = 100
+
+/**
+ * What happened to input files (renamed, truncated, replaced, changed while being read), newest
+ * first, from the batches kept in the history: each means a file was not simply appended to, and
+ * its message says what was read again or not. Hidden when there are none.
+ */
+export function FileEvents({ batches }: { batches: readonly BatchRow[] }) {
+  const rows = useMemo(() => {
+    const out: { batch: BatchRow; event: BatchEvent; key: string }[] = []
+    for (let i = batches.length - 1; i >= 0 && out.length < MAX_SHOWN; i--) {
+      const events = batches[i].events ?? []
+      for (let j = events.length - 1; j >= 0 && out.length < MAX_SHOWN; j--) {
+        out.push({ batch: batches[i], event: events[j], key: `${batches[i].batchId}-${j}` })
+      }
+    }
+    return out
+  }, [batches])
+
+  if (rows.length === 0) return null
+  return (
+    <Card title="File events" hint="input files renamed, truncated or replaced, and what the pipeline did" flush testId="file-events-card">
+      <div className="table-wrap short">
+        <table className="data" data-testid="file-events-table">
+          <thead>
+            <tr>
+              <th className="num">Batch</th>
+              <th>Committed</th>
+              <th>Event</th>
+              <th>File</th>
+              <th>What happened</th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map(({ batch, event, key }) => (
+              <tr key={key} data-testid="file-event-row">
+                <td className="num">{batch.batchId}</td>
+                <td className="tnum">{formatTime(batch.committedAt)}</td>
+                <td>
+                  <span className="badge plain" style={{ background: 'var(--warning-soft)', color: 'var(--warning)' }} data-testid="file-event-kind">
+                    {LABEL[event.kind] ?? event.kind}
+                  </span>
+                </td>
+                <td className="mono ellipsis" title={event.from ? `${event.from} → ${event.path}` : event.path}>
+                  {event.path.split(/[\\/]/).pop()}
+                </td>
+                <td style={{ maxWidth: 640 }} data-testid="file-event-message">
+                  {event.message}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </Card>
+  )
+}
