@@ -200,7 +200,6 @@ describe('a file that grows after the batch was planned', () => {
         if (polls === 2) appendRaw(f, l[5].slice(30) + l[6])
         return plan
       },
-      demoteToLines: (seg) => inner.demoteToLines(seg),
       afterCommit: (b) => inner.afterCommit(b),
       onInput: (fn) => inner.onInput(fn),
       close: () => inner.close()

@@ -277,7 +277,6 @@ describe('a file that shrinks between planning and reading', () => {
         return plan
       },
       replan: (paths) => inner.replan(paths),
-      demoteToLines: (seg) => inner.demoteToLines(seg),
       afterCommit: (b) => inner.afterCommit(b),
       onInput: (fn) => inner.onInput(fn),
       close: () => inner.close()
@@ -297,6 +296,49 @@ describe('a file that shrinks between planning and reading', () => {
     // the five lines vanished before any was read: never accepted, so nothing was lost
     expect(r.bronze).toEqual([{ id: 'kept-1' }])
     expect(r.offsets).toEqual([{ next_offset: statSync(f).size }])
+    expect(await events(ws)).toEqual([expect.objectContaining({ kind: 'changed', path: f })])
+  })
+})
+
+describe('a large file replaced by another of the same size between planning and reading', () => {
+  it('is not read as the planned file: DuckDB reads only the planned file, the new one is read from byte 0', async () => {
+    const ws = makeWorkspace()
+    const f = ws.orders('big.jsonl')
+    // over 1 MiB, so DuckDB reads the whole file itself; ids of equal length keep the size
+    const old = Array.from({ length: 4000 }, (_, i) => line(order({ order_id: `old-${String(i).padStart(5, '0')}`, customer_id: `c-${i % 97}` }))).join('')
+    writeFileSync(f, old)
+    const replacement = ws.orders('.replacement.tmp')
+    writeFileSync(replacement, old.replaceAll('"old-', '"new-'))
+    expect(statSync(replacement).size).toBe(statSync(f).size)
+    expect(statSync(f).size).toBeGreaterThan(1024 * 1024)
+    let polls = 0
+    const replaceAfterFirstPlan = (inner: FolderSource): Source => ({
+      description: inner.description,
+      open: (c, ids) => inner.open(c, ids),
+      poll: async (max) => {
+        const plan: PlannedBatch | null = await inner.poll(max)
+        if (plan && ++polls === 1) renameSync(replacement, f)
+        return plan
+      },
+      replan: (paths) => inner.replan(paths),
+      afterCommit: (b) => inner.afterCommit(b),
+      onInput: (fn) => inner.onInput(fn),
+      close: () => inner.close()
+    })
+    await watching(
+      ws,
+      settingsFromFlags({ trigger: 50 }),
+      async (lake) => {
+        await until('the replacement read', async () => (await count(lake, `SELECT count(*) FROM silver_orders`)) === 4000)
+      },
+      replaceAfterFirstPlan
+    )
+    const r = await queries(ws.lake, {
+      ids: `SELECT count(*) FILTER (WHERE order_id LIKE 'new-%') AS new, count(*) FILTER (WHERE order_id LIKE 'old-%') AS old FROM silver_orders`,
+      bronze: `SELECT count(*) AS n FROM bronze_orders`
+    })
+    expect(r.ids).toEqual([{ new: 4000, old: 0 }])
+    expect(r.bronze).toEqual([{ n: 4000 }])
     expect(await events(ws)).toEqual([expect.objectContaining({ kind: 'changed', path: f })])
   })
 })

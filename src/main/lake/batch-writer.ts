@@ -1,8 +1,10 @@
+import { open, type FileHandle } from 'node:fs/promises'
 import { totalmem } from 'node:os'
 import type { BatchEvent, BatchProgress } from '../../shared/dto'
 import { InputChangedError, type FileSegment, type LinesSegment, type PlannedBatch, type Segment } from '../sources/source'
-import { insertFileSegments, LinesWriter, readByDuckDb, verifyFileSegments } from './bronze-ingest'
+import { FILES_PER_STATEMENT, insertFileSegments, LinesWriter, readByDuckDb, verifyFileSegments } from './bronze-ingest'
 import { readSegmentLines } from './file-lines'
+import { checkFileIdentity } from '../sources/file-identity'
 import { quarantineKnownErrors, transformCustomers, transformOrders, type TransformSettings } from './batch-transform'
 import { sqlString, type Lake } from './lake'
 import { eventsJson, offsetsJson, offsetStatements } from './source-offsets'
@@ -29,6 +31,25 @@ export async function committedOffsets(lake: Lake, sourceKind: string): Promise<
 }
 
 const READS_IN_FLIGHT = 16
+
+/** Opens a file DuckDB is about to read, checking it is still the one planned. */
+async function openPlanned(seg: FileSegment): Promise<FileHandle> {
+  const fh = await open(seg.path, 'r').catch((err: NodeJS.ErrnoException) => {
+    throw new InputChangedError(seg.path, `it cannot be opened any more (${err.code ?? err.message})`)
+  })
+  try {
+    await stillPlanned(fh, seg)
+  } catch (err) {
+    await fh.close()
+    throw err
+  }
+  return fh
+}
+
+async function stillPlanned(fh: FileHandle, seg: FileSegment): Promise<void> {
+  const changed = await checkFileIdentity(fh, seg)
+  if (changed) throw new InputChangedError(seg.path, changed)
+}
 
 const memoryLimits = new WeakMap<Lake['writer'], number>()
 
@@ -89,7 +110,17 @@ async function writeSegments(lake: Lake, batchId: number, segments: Segment[], r
       else byJs.push(s)
     }
     const lines = segments.filter((s): s is LinesSegment => s.type === 'lines' && s.stream === stream)
-    await insertFileSegments(conn, batchId, stream, byDuckDb)
+    // DuckDB opens the files by name: each must be the planned file before and after its read
+    for (let i = 0; i < byDuckDb.length; i += FILES_PER_STATEMENT) {
+      const group = byDuckDb.slice(i, i + FILES_PER_STATEMENT)
+      const handles = await Promise.all(group.map((f) => openPlanned(f)))
+      try {
+        await insertFileSegments(conn, batchId, stream, group)
+        for (const [j, fh] of handles.entries()) await stillPlanned(fh, group[j])
+      } finally {
+        await Promise.all(handles.map((fh) => fh.close()))
+      }
+    }
     // A file DuckDB did not read exactly as planned (it grew, or holds bytes read_csv splits
     // differently): its rows go, and JavaScript reads it, in the same transaction.
     const mismatched = await verifyFileSegments(conn, batchId, stream, byDuckDb)

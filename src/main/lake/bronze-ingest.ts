@@ -21,7 +21,7 @@ function readLinesSql(path: string): string {
 /** A whole file at least this large is read by DuckDB; smaller ones and tails in JavaScript. */
 export const DUCKDB_READ_MIN_BYTES = 1024 * 1024
 /** Files per read_csv statement: one UNION of thousands of scans costs more than several. */
-const FILES_PER_STATEMENT = 32
+export const FILES_PER_STATEMENT = 32
 
 /** Whether DuckDB should read `seg` itself: the whole of a large file, with a path it reads literally. */
 export async function readByDuckDb(seg: FileSegment): Promise<boolean> {

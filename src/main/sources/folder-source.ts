@@ -1,7 +1,6 @@
 import { existsSync, statSync } from 'node:fs'
 import { open, readdir, stat, type FileHandle } from 'node:fs/promises'
 import { basename, dirname, join, resolve, sep } from 'node:path'
-import { isUtf8 } from 'node:buffer'
 import { watch, type FSWatcher } from 'chokidar'
 import type { BatchEvent } from '../../shared/dto'
 import { MAX_LINE_BYTES } from '../../shared/events'
@@ -17,7 +16,7 @@ import {
 } from './file-identity'
 import { GeneratedFiles } from './generated-files'
 import { InputFolderError } from './input-folder'
-import { InputChangedError, type FileSegment, type InputLine, type LinesSegment, type OffsetUpdate, type PlannedBatch, type Segment, type Source, type Stream } from './source'
+import { type FileSegment, type InputLine, type LinesSegment, type OffsetUpdate, type PlannedBatch, type Segment, type Source, type Stream } from './source'
 
 // Watches <input>/orders and <input>/customers. Progress is a byte offset per file, always just
 // after a newline, so a line still being written is left for a later batch. The state this class
@@ -126,55 +125,6 @@ async function longLine(fh: FileHandle, start: number, length: number): Promise<
     error: `line over 1 MiB (${length} bytes); only its first ${head.length} bytes are kept`,
     byteOffset: start
   }
-}
-
-async function readRange(path: string, start: number, end: number): Promise<Buffer> {
-  const fh = await open(path, 'r')
-  try {
-    const buf = Buffer.allocUnsafe(end - start)
-    let off = 0
-    while (off < buf.length) {
-      const { bytesRead } = await fh.read(buf, off, buf.length - off, start + off)
-      if (bytesRead === 0) throw new InputChangedError(path, `it ended at byte ${start + off}, before the planned ${end} (it shrank)`)
-      off += bytesRead
-    }
-    return buf
-  } finally {
-    await fh.close()
-  }
-}
-
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true })
-
-function isBlank(buf: Buffer, from: number, to: number): boolean {
-  for (let i = from; i < to; i++) if (buf[i] !== 32 && buf[i] !== 9 && buf[i] !== 13) return false
-  return true
-}
-
-/** Splits complete lines of a byte range into input lines with exact byte offsets. */
-export function splitLines(buf: Buffer, baseOffset: number): InputLine[] {
-  const lines: InputLine[] = []
-  const allUtf8 = isUtf8(buf)
-  let pos = 0
-  while (pos < buf.length) {
-    let nl = buf.indexOf(10, pos)
-    if (nl < 0) nl = buf.length
-    let end = nl
-    if (end > pos && buf[end - 1] === 13) end--
-    if (end > pos && !isBlank(buf, pos, end)) {
-      const bytes = buf.subarray(pos, end)
-      const line: InputLine = { raw: null, byteOffset: baseOffset + pos }
-      if (allUtf8 || isUtf8(bytes)) line.raw = allUtf8 ? bytes.toString('utf8') : strictUtf8.decode(bytes)
-      else {
-        line.raw = bytes.toString('utf8')
-        line.error = 'line is not valid UTF-8 (invalid bytes shown as U+FFFD)'
-      }
-      if (!line.error && bytes.length > MAX_LINE_BYTES) line.error = `line over 1 MiB (${bytes.length} bytes)`
-      lines.push(line)
-    }
-    pos = nl + 1
-  }
-  return lines
 }
 
 export class FolderSource implements Source {
@@ -638,15 +588,6 @@ export class FolderSource implements Source {
     if (length <= MAX_LINE_BYTES) return file(nl + 1)
     const segment: LinesSegment = { type: 'lines', stream: s.stream, source: s.path, lines: [await longLine(fh, start, length)] }
     return { segment, end: nl + 1 }
-  }
-
-  demoteToLines(segment: FileSegment): Promise<LinesSegment> {
-    return readRange(segment.path, segment.start, segment.end).then((buf) => ({
-      type: 'lines',
-      stream: segment.stream,
-      source: segment.path,
-      lines: splitLines(buf, segment.start)
-    }))
   }
 
   async afterCommit(batch: PlannedBatch): Promise<void> {

@@ -88,8 +88,6 @@ export interface Source {
   open(committed: ReadonlyMap<string, bigint>, identities?: ReadonlyMap<string, string>): Promise<void>
   /** Plans the next micro-batch of at most ~maxBytes, or null when nothing new is there. */
   poll(maxBytes: number): Promise<PlannedBatch | null>
-  /** The plan could not be read as planned (e.g. a file changed under a fast-path read). */
-  demoteToLines?(segment: FileSegment): Promise<LinesSegment>
   /**
    * These files changed while being read (InputChangedError): the next poll looks at them again
    * from the committed offsets, checking their identity as if it had never seen them.
