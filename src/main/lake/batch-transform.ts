@@ -12,6 +12,8 @@ export interface TransformSettings {
   fraud: FraudSettings
   windowMinutes: number
   watermarkMinutes: number
+  /** DuckDB's memory limit for the batch (MB); unset leaves the instance's as it is. */
+  memoryLimitMB?: number
 }
 
 export interface TransformCounts {
@@ -120,22 +122,34 @@ export async function transformOrders(
     WHERE f.order_id NOT IN (SELECT order_id FROM silver_orders WHERE order_id IN (SELECT order_id FROM firsts))`)
 
   // 3. velocity: this customer's orders in the window up to and including this one, among
-  //    orders processed so far (silver, plus earlier orders of this batch). Only customers
-  //    with enough orders in reach can reach the threshold, so only they are joined.
-  const vw = `to_microseconds(${Math.round(fraud.velocityWindowMinutes * 60e6)})`
+  //    orders processed so far (silver, plus earlier orders of this batch). That is a 2-D
+  //    dominance count (same customer, order_ts in [ts - window, ts], processed no later), and a
+  //    join on customer_id plus the time range builds every pair in reach: n²/2 rows for one
+  //    busy customer (a guest checkout, a burst). A framed rank counts them instead: the RANGE
+  //    frame holds the customer's orders in the window, and rank(ORDER BY pos) within it is 1 +
+  //    those processed earlier, which DuckDB answers from a merge-sort tree in O(n log n). Silver
+  //    orders have no pos and sort first: they were all processed earlier.
+  //    Silver is read only near this batch's orders: a slot is one window wide, so an order in
+  //    [ts - window, ts] lies in ts's slot or the one before (`//` truncates toward zero, which
+  //    makes slot 0 two windows wide, never narrower). Only customers with enough orders in
+  //    reach can reach the threshold.
+  const windowUs = Math.round(fraud.velocityWindowMinutes * 60e6)
+  const vw = `to_microseconds(${windowUs})`
+  const slot = (col: string) => `epoch_us(${col}) // ${windowUs}`
   await conn.run(`CREATE OR REPLACE TEMP TABLE _vel AS
     WITH cur AS (SELECT o.pos, o.customer_id, o.order_ts FROM _o o JOIN _new USING (pos)),
+    reach AS (SELECT DISTINCT customer_id, ${slot('order_ts')} - d AS slot FROM cur, (VALUES (0), (1)) s(d)),
     hist AS (
-      SELECT customer_id, order_ts, NULL::HUGEINT AS pos FROM silver_orders
-      WHERE order_ts >= (SELECT min(order_ts) FROM cur) - ${vw} AND order_ts <= (SELECT max(order_ts) FROM cur)
-        AND customer_id IN (SELECT DISTINCT customer_id FROM cur)
+      SELECT s.customer_id, s.order_ts, NULL::HUGEINT AS pos FROM silver_orders s
+      SEMI JOIN reach r ON r.customer_id = s.customer_id AND r.slot = ${slot('s.order_ts')}
+      WHERE s.order_ts >= (SELECT min(order_ts) FROM cur) - ${vw} AND s.order_ts <= (SELECT max(order_ts) FROM cur)
       UNION ALL SELECT customer_id, order_ts, pos FROM cur),
-    busy AS (SELECT customer_id FROM hist GROUP BY customer_id HAVING count(*) >= ${fraud.velocityMinOrders})
-    SELECT a.pos, count(*) AS n FROM cur a JOIN hist h
-      ON h.customer_id = a.customer_id AND h.order_ts BETWEEN a.order_ts - ${vw} AND a.order_ts
-     AND (h.pos IS NULL OR h.pos <= a.pos)
-    WHERE a.customer_id IN (SELECT customer_id FROM busy)
-    GROUP BY a.pos HAVING count(*) >= ${fraud.velocityMinOrders}`)
+    busy AS (SELECT customer_id FROM hist GROUP BY customer_id HAVING count(*) >= ${fraud.velocityMinOrders}),
+    counted AS (
+      SELECT pos, rank(ORDER BY pos ASC NULLS FIRST) OVER (PARTITION BY customer_id ORDER BY order_ts
+          RANGE BETWEEN ${vw} PRECEDING AND CURRENT ROW) AS n
+      FROM hist WHERE customer_id IN (SELECT customer_id FROM busy))
+    SELECT pos, n FROM counted WHERE pos IS NOT NULL AND n >= ${fraud.velocityMinOrders}`)
 
   // 4. enrich, score and write silver in one pass.
   await conn.run(`INSERT INTO silver_orders

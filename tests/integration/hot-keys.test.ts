@@ -1,0 +1,238 @@
+import { existsSync, readFileSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
+import type { DuckDBConnection, DuckDBResultReader } from '@duckdb/node-api'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { transformCustomers, transformOrders, type TransformSettings } from '../../src/main/lake/batch-transform'
+import { openScratchLake, type Lake } from '../../src/main/lake/lake'
+import { SCRATCH_SQL } from '../../src/main/lake/schema'
+import { defaultSettings } from '../../src/shared/settings'
+import { cleanupTempDirs, makeTempDir } from '../support/lake-fixtures'
+
+// Input concentrated on one key must cost a batch O(rows), not O(rows²): a guest checkout (one
+// customer_id with 60,000 orders and as many profile updates in a batch, then 60,000 more in
+// reach of them) and one order_id sent 10,000 times per batch. Asserted on DuckDB's own
+// operator cardinalities, never on time: every statement of the transform runs under the
+// profiler, and no operator may produce more rows than a small multiple of what the batch reads
+// plus the rows silver held before it. The former velocity join produced ~n²/2 rows here.
+
+afterAll(cleanupTempDirs)
+
+const ROWS_PER_INPUT_ROW = 4
+const BASE_US = Date.parse('2024-03-01T12:00:00Z') * 1000
+
+interface Peak {
+  statement: string
+  operator: string
+  rows: number
+}
+
+interface ProfileNode {
+  operator_name?: string
+  operator_cardinality?: number
+  children?: ProfileNode[]
+}
+
+function largestOperator(node: ProfileNode): { operator: string; rows: number } {
+  let best = { operator: node.operator_name ?? '', rows: Number(node.operator_cardinality ?? 0) }
+  for (const child of node.children ?? []) {
+    const c = largestOperator(child)
+    if (c.rows > best.rows) best = c
+  }
+  return best
+}
+
+/**
+ * Stands in for the batch's connection: runs every statement of each call on its own under
+ * DuckDB's JSON profiler and keeps the largest operator output of each.
+ */
+class ProfiledConnection {
+  readonly peaks: Peak[] = []
+  constructor(
+    private readonly conn: DuckDBConnection,
+    private readonly profileFile: string
+  ) {}
+
+  static async on(conn: DuckDBConnection, dir: string): Promise<ProfiledConnection> {
+    const file = join(dir, 'profile.json')
+    await conn.run(`PRAGMA enable_profiling = 'json'; PRAGMA profiling_output = '${file}'`)
+    return new ProfiledConnection(conn, file)
+  }
+
+  run(sql: string): Promise<DuckDBResultReader> {
+    return this.runAndReadAll(sql)
+  }
+
+  async runAndReadAll(sql: string): Promise<DuckDBResultReader> {
+    const statements = await this.conn.extractStatements(sql)
+    let last: DuckDBResultReader | undefined
+    for (let i = 0; i < statements.count; i++) {
+      // statements without a plan (DROP, BEGIN) write no profile: start from no file
+      rmSync(this.profileFile, { force: true })
+      last = await (await statements.prepare(i)).runAndReadAll()
+      if (!existsSync(this.profileFile)) continue
+      const peak = largestOperator(JSON.parse(readFileSync(this.profileFile, 'utf8')) as ProfileNode)
+      this.peaks.push({ statement: `${sql.replace(/\s+/g, ' ').trim().slice(0, 90)} [#${i + 1}]`, ...peak })
+    }
+    return last!
+  }
+
+  asConnection(): DuckDBConnection {
+    return this as unknown as DuckDBConnection
+  }
+}
+
+/** Bronze order lines from `rowsSql` (columns i, order_id, customer_id, ts_us), at byte i·1000. */
+function bronzeOrdersSql(batchId: number, source: string, rowsSql: string): string {
+  return `INSERT INTO bronze_orders (batch_id, ingested_at, source, byte_offset, raw)
+    SELECT ${batchId}, now(), '${source}', i * 1000, json_object('order_id', order_id, 'customer_id', customer_id,
+      'order_ts', strftime(make_timestamp(ts_us), '%Y-%m-%dT%H:%M:%S.%fZ'), 'status', 'paid', 'currency', 'EUR',
+      'total_amount', 25, 'items', json_array(json_object('product_id', 'p-1', 'product_name', 'Widget',
+        'category', 'home', 'quantity', 1, 'unit_price', 25)),
+      'payment_method', 'card', 'shipping_country', 'DE', 'billing_country', 'DE', 'channel', 'web')::VARCHAR
+    FROM (${rowsSql})`
+}
+
+function bronzeCustomersSql(batchId: number, source: string, rowsSql: string): string {
+  return `INSERT INTO bronze_customers (batch_id, ingested_at, source, byte_offset, raw)
+    SELECT ${batchId}, now(), '${source}', i * 1000, json_object('customer_id', customer_id, 'name', 'Guest ' || i,
+      'email', 'guest@example.com', 'signup_ts', '2023-01-01T00:00:00Z', 'country', 'DE', 'segment', 'regular')::VARCHAR
+    FROM (${rowsSql})`
+}
+
+interface BatchInput {
+  orders: { source: string; rowsSql: string }
+  customers?: { source: string; rowsSql: string }
+}
+
+/** A lake in memory that runs the transform of each batch on a profiled connection. */
+class HotLake {
+  private previousMax: string | null = null
+  private batchId = 0
+  readonly settings: TransformSettings
+  private constructor(
+    readonly lake: Lake,
+    readonly conn: ProfiledConnection
+  ) {
+    const s = defaultSettings()
+    this.settings = { fraud: s.fraud, windowMinutes: s.pipeline.windowMinutes, watermarkMinutes: s.pipeline.watermarkMinutes }
+  }
+
+  static async open(): Promise<HotLake> {
+    const lake = await openScratchLake()
+    await lake.writer.run(SCRATCH_SQL)
+    return new HotLake(lake, await ProfiledConnection.on(lake.writer, makeTempDir('streamdesk-profile-')))
+  }
+
+  async count(sql: string): Promise<number> {
+    return Number((await this.lake.writer.runAndReadAll(sql)).getRows()[0][0])
+  }
+
+  /** Runs one batch; returns its counts and the input rows its operators are measured against. */
+  async batch(input: BatchInput): Promise<{ duplicates: number; valid: number; inputRows: number; peaks: Peak[] }> {
+    const id = ++this.batchId
+    const w = this.lake.writer
+    const silverBefore = await this.count(`SELECT count(*) FROM silver_orders`)
+    const segments = [input.customers?.source, input.orders.source].filter((s): s is string => s !== undefined)
+    await w.run(`DELETE FROM _segments; INSERT INTO _segments VALUES ${segments.map((s, i) => `('${s}', -1, ${i})`).join(', ')}`)
+    await w.run(bronzeOrdersSql(id, input.orders.source, input.orders.rowsSql))
+    if (input.customers) await w.run(bronzeCustomersSql(id, input.customers.source, input.customers.rowsSql))
+    const lines = await this.count(
+      `SELECT (SELECT count(*) FROM bronze_orders WHERE batch_id = ${id}) + (SELECT count(*) FROM bronze_customers WHERE batch_id = ${id})`
+    )
+    const first = this.conn.peaks.length
+    await w.run('BEGIN TRANSACTION')
+    if (input.customers) await transformCustomers(this.conn.asConnection(), id, false)
+    const r = await transformOrders(this.conn.asConnection(), id, this.settings, this.previousMax, false)
+    await w.run('COMMIT')
+    this.previousMax = r.maxEventTs
+    return { duplicates: r.duplicates, valid: r.valid, inputRows: lines + silverBefore, peaks: this.conn.peaks.slice(first) }
+  }
+
+  close(): Promise<void> {
+    return this.lake.close()
+  }
+}
+
+function expectLinear(peaks: Peak[], inputRows: number): void {
+  const limit = ROWS_PER_INPUT_ROW * inputRows
+  const over = peaks.filter((p) => p.rows > limit)
+  expect(over, `operators producing more than ${ROWS_PER_INPUT_ROW} × ${inputRows} rows`).toEqual([])
+  // the profiler saw the work: the largest operator of a batch handles at least its orders
+  expect(Math.max(...peaks.map((p) => p.rows))).toBeGreaterThanOrEqual(inputRows / 4)
+}
+
+/** The count an order's velocity reason shows, NULL when the rule did not fire. */
+const velocityN = `list_filter(fraud_reasons, r -> r LIKE '% orders in % min')[1].split(' ')[1]::BIGINT`
+
+describe('one customer_id with 60,000 orders in a batch', () => {
+  const N = 60_000
+  let lake: HotLake
+  let first: Awaited<ReturnType<HotLake['batch']>>
+  let second: Awaited<ReturnType<HotLake['batch']>>
+
+  beforeAll(async () => {
+    lake = await HotLake.open()
+    // Batch 1: a burst, 5 ms apart (all 60,000 within 5 minutes), and 60,000 profile updates.
+    first = await lake.batch({
+      orders: {
+        source: 'guest-1.jsonl',
+        rowsSql: `SELECT i, 'g1-' || i AS order_id, 'guest' AS customer_id, ${BASE_US} + i * 5000 AS ts_us FROM range(${N}) t(i)`
+      },
+      customers: { source: 'guest-profiles.jsonl', rowsSql: `SELECT i, 'guest' AS customer_id FROM range(${N}) t(i)` }
+    })
+    // Batch 2: 60,000 more in reversed time order, each within 10 minutes of all of batch 1.
+    second = await lake.batch({
+      orders: {
+        source: 'guest-2.jsonl',
+        rowsSql: `SELECT i, 'g2-' || i AS order_id, 'guest' AS customer_id, ${BASE_US} + ${N} * 5000 + (${N} - i) * 5000 AS ts_us
+          FROM range(${N}) t(i)`
+      }
+    })
+  })
+  afterAll(() => lake?.close())
+
+  it('counts velocity exactly: the k-th order of the burst has k, each reversed one all of batch 1 plus itself', async () => {
+    expect(first.valid).toBe(N)
+    expect(second.valid).toBe(N)
+    expect(
+      await lake.count(`SELECT count(*) FROM silver_orders WHERE batch_id = 1
+        AND ${velocityN} IS DISTINCT FROM CASE WHEN split_part(order_id, '-', 2)::BIGINT + 1 >= 3 THEN split_part(order_id, '-', 2)::BIGINT + 1 END`)
+    ).toBe(0)
+    expect(await lake.count(`SELECT count(*) FROM silver_orders WHERE batch_id = 2 AND ${velocityN} IS DISTINCT FROM ${N + 1}`)).toBe(0)
+    expect(await lake.count(`SELECT count(*) FROM customers WHERE customer_id = 'guest' AND name = 'Guest ${N - 1}'`)).toBe(1)
+    expect(await lake.count(`SELECT count(*) FROM customers`)).toBe(1)
+  })
+
+  it('no operator of either batch produces more than a few rows per row read', () => {
+    expectLinear(first.peaks, first.inputRows)
+    expectLinear(second.peaks, second.inputRows)
+  })
+})
+
+describe('one order_id sent 10,000 times per batch', () => {
+  const N = 10_000
+  let lake: HotLake
+  let first: Awaited<ReturnType<HotLake['batch']>>
+  let second: Awaited<ReturnType<HotLake['batch']>>
+  const rows = (prefix: string) =>
+    `SELECT i, CASE WHEN i % 2 = 0 THEN 'same' ELSE '${prefix}-' || i END AS order_id, 'c-' || (i % 7) AS customer_id,
+      ${BASE_US} + i * 1000 AS ts_us FROM range(${2 * N}) t(i)`
+
+  beforeAll(async () => {
+    lake = await HotLake.open()
+    first = await lake.batch({ orders: { source: 'dup-1.jsonl', rowsSql: rows('a') } })
+    second = await lake.batch({ orders: { source: 'dup-2.jsonl', rowsSql: rows('b') } })
+  })
+  afterAll(() => lake?.close())
+
+  it('keeps the first one and counts the others as duplicates', async () => {
+    expect(first).toMatchObject({ valid: N + 1, duplicates: N - 1 })
+    expect(second).toMatchObject({ valid: N, duplicates: N })
+    expect(await lake.count(`SELECT count(*) FROM silver_orders WHERE order_id = 'same' AND batch_id = 1 AND source_position = 'byte 0'`)).toBe(1)
+  })
+
+  it('no operator of either batch produces more than a few rows per row read', () => {
+    expectLinear(first.peaks, first.inputRows)
+    expectLinear(second.peaks, second.inputRows)
+  })
+})
