@@ -1,13 +1,13 @@
-import { open, type FileHandle } from 'node:fs/promises'
 import { totalmem } from 'node:os'
 import type { BatchEvent, BatchProgress } from '../../shared/dto'
 import { InputChangedError, type FileSegment, type LinesSegment, type PlannedBatch, type Segment } from '../sources/source'
 import { FILES_PER_STATEMENT, insertFileSegments, LinesWriter, readByDuckDb, verifyFileSegments } from './bronze-ingest'
 import { readSegmentLines } from './file-lines'
 import { checkFileIdentity } from '../sources/file-identity'
+import { openInputFile, type InputFile } from '../sources/input-file'
 import { quarantineKnownErrors, transformCustomers, transformOrders, type TransformSettings } from './batch-transform'
 import { sqlString, type Lake } from './lake'
-import { eventsJson, offsetsJson, offsetStatements } from './source-offsets'
+import { eventsJson, offsetsJson, writeOffsets } from './source-offsets'
 
 // One micro-batch = one DuckDB transaction holding bronze, quarantine, customers, silver, windows,
 // alerts, the batch record AND the source offsets it consumed. A crash before COMMIT leaves the
@@ -33,8 +33,8 @@ export async function committedOffsets(lake: Lake, sourceKind: string): Promise<
 const READS_IN_FLIGHT = 16
 
 /** Opens a file DuckDB is about to read, checking it is still the one planned. */
-async function openPlanned(seg: FileSegment): Promise<FileHandle> {
-  const fh = await open(seg.path, 'r').catch((err: NodeJS.ErrnoException) => {
+async function openPlanned(seg: FileSegment): Promise<InputFile> {
+  const fh = await openInputFile(seg.path).catch((err: NodeJS.ErrnoException) => {
     throw new InputChangedError(seg.path, `it cannot be opened any more (${err.code ?? err.message})`)
   })
   try {
@@ -46,7 +46,7 @@ async function openPlanned(seg: FileSegment): Promise<FileHandle> {
   return fh
 }
 
-async function stillPlanned(fh: FileHandle, seg: FileSegment): Promise<void> {
+async function stillPlanned(fh: InputFile, seg: FileSegment): Promise<void> {
   const changed = await checkFileIdentity(fh, seg)
   if (changed) throw new InputChangedError(seg.path, changed)
 }
@@ -88,18 +88,30 @@ async function writeSegments(lake: Lake, batchId: number, segments: Segment[], r
   const conn = lake.writer
   // Processing order = (segment, partition, position): every (source, partition) pair gets its
   // own seg_no, since offsets restart in each Kafka partition.
-  const segRows: string[] = []
+  const segRows: [string, number][] = []
   for (const seg of segments) {
-    if (seg.type === 'file') segRows.push(`(${sqlString(seg.path)}, -1, ${segRows.length})`)
+    if (seg.type === 'file') segRows.push([seg.path, -1])
     else {
       const parts = [...new Set(seg.lines.map((l) => l.kafka?.partition ?? -1))].sort((a, b) => a - b)
-      for (const p of parts) segRows.push(`(${sqlString(seg.source)}, ${p}, ${segRows.length})`)
+      for (const p of parts) segRows.push([seg.source, p])
     }
   }
   // The scratch tables live for the connection (created at open); emptying them is cheaper
-  // than creating tables inside every batch transaction.
-  await conn.run(`DELETE FROM _known_errors; DELETE FROM _segments;
-    ${segRows.length ? `INSERT INTO _segments VALUES ${segRows.join(',')};` : ''}`)
+  // than creating tables inside every batch transaction. An appender, as a VALUES list of
+  // thousands of files is slow to parse.
+  await conn.run(`DELETE FROM _known_errors; DELETE FROM _segments`)
+  const app = await conn.createAppender('_segments', 'main', 'temp')
+  try {
+    for (const [i, [source, part]] of segRows.entries()) {
+      app.appendVarchar(source)
+      app.appendInteger(part)
+      app.appendInteger(i)
+      app.endRow()
+    }
+    app.flushSync()
+  } finally {
+    app.closeSync()
+  }
 
   for (const stream of ['customers', 'orders'] as const) {
     const byDuckDb: FileSegment[] = []
@@ -201,7 +213,7 @@ async function writeBatchOnce(lake: Lake, plan: PlannedBatch, settings: Transfor
       bookkeeping.push(`INSERT INTO lake_meta VALUES ('max_event_ts', ${sqlString(orders.maxEventTs)})
         ON CONFLICT (key) DO UPDATE SET value = excluded.value`)
     }
-    bookkeeping.push(...offsetStatements(plan, batchId))
+    await writeOffsets(conn, plan, batchId)
     const committedAt = new Date()
     const durationMs = committedAt.getTime() - started.getTime()
     const rowsRead = customers.read + orders.read + knownBad

@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer'
-import { open } from 'node:fs/promises'
 import { MAX_LINE_BYTES } from '../../shared/events'
 import { checkFileIdentity } from '../sources/file-identity'
+import { openInputFile } from '../sources/input-file'
 import { InputChangedError, type FileSegment, type InputLine } from '../sources/source'
 
 // Reads the lines of a file segment [start, end) in JavaScript, in chunks, so a large segment
@@ -59,7 +59,7 @@ export async function readSegmentLines(
 ): Promise<void> {
   let fh
   try {
-    fh = await open(seg.path, 'r')
+    fh = await openInputFile(seg.path)
   } catch (err) {
     throw new InputChangedError(seg.path, `it cannot be opened any more (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`)
   }

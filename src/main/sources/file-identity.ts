@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import type { FileHandle } from 'node:fs/promises'
+import type { InputFile } from './input-file'
 import type { FileSegment } from './source'
 
 // A path is not a file. Between two looks a file can be renamed (its state must follow it, or it
@@ -34,13 +34,13 @@ export interface FileStat {
   mtimeMs: number
 }
 
-export async function statHandle(fh: FileHandle): Promise<FileStat> {
+export async function statHandle(fh: InputFile): Promise<FileStat> {
   const st = await fh.stat({ bigint: true })
   return { dev: String(st.dev), ino: String(st.ino), size: Number(st.size), mtimeMs: Number(st.mtimeMs) }
 }
 
 /** Hex SHA-256 (128 bits) of bytes [from, to), or null when the file no longer has them all. */
-export async function hashRange(fh: FileHandle, from: number, to: number): Promise<string | null> {
+export async function hashRange(fh: InputFile, from: number, to: number): Promise<string | null> {
   const buf = Buffer.allocUnsafe(to - from)
   let off = 0
   while (off < buf.length) {
@@ -52,7 +52,7 @@ export async function hashRange(fh: FileHandle, from: number, to: number): Promi
 }
 
 /** The identity of the file open as `fh` when `offset` bytes of it are committed. */
-export async function identityAt(fh: FileHandle, st: FileStat, offset: number): Promise<FileIdentity | null> {
+export async function identityAt(fh: InputFile, st: FileStat, offset: number): Promise<FileIdentity | null> {
   const n = Math.min(FINGERPRINT_BYTES, offset)
   const head = await hashRange(fh, 0, n)
   const tail = await hashRange(fh, offset - n, offset)
@@ -61,7 +61,7 @@ export async function identityAt(fh: FileHandle, st: FileStat, offset: number): 
 }
 
 /** True when the file open as `fh` still holds the committed bytes `id` describes, up to `offset`. */
-export async function holdsCommittedBytes(fh: FileHandle, id: FileIdentity, offset: number, size: number): Promise<boolean> {
+export async function holdsCommittedBytes(fh: InputFile, id: FileIdentity, offset: number, size: number): Promise<boolean> {
   if (size < offset || id.headBytes > offset || id.tailBytes > offset) return false
   if ((await hashRange(fh, 0, id.headBytes)) !== id.head) return false
   return (await hashRange(fh, offset - id.tailBytes, offset)) === id.tail
@@ -98,7 +98,7 @@ export function decodeIdentity(text: string | null | undefined): FileIdentity | 
  * the segment's last byte, so a change during the read is caught too. A segment without identity
  * fields (planned by an older source) passes.
  */
-export async function checkFileIdentity(fh: FileHandle, seg: FileSegment): Promise<string | null> {
+export async function checkFileIdentity(fh: InputFile, seg: FileSegment): Promise<string | null> {
   const st = await statHandle(fh)
   if (seg.dev !== undefined && seg.ino !== undefined && !sameInode(st, { dev: seg.dev, ino: seg.ino })) {
     return 'it is another file now (device and inode changed since the batch was planned)'

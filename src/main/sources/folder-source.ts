@@ -1,5 +1,5 @@
 import { existsSync, statSync } from 'node:fs'
-import { open, readdir, stat, type FileHandle } from 'node:fs/promises'
+import { readdir } from 'node:fs/promises'
 import { basename, dirname, join, resolve, sep } from 'node:path'
 import { watch, type FSWatcher } from 'chokidar'
 import type { BatchEvent } from '../../shared/dto'
@@ -15,6 +15,7 @@ import {
   type FileStat
 } from './file-identity'
 import { GeneratedFiles } from './generated-files'
+import { openInputFile, type InputFile } from './input-file'
 import { InputFolderError } from './input-folder'
 import { type FileSegment, type InputLine, type LinesSegment, type OffsetUpdate, type PlannedBatch, type Segment, type Source, type Stream } from './source'
 
@@ -70,7 +71,8 @@ const sameStat = (a: FileStat, b: FileStat) => sameInode(a, b) && a.size === b.s
 
 async function statPath(path: string): Promise<FileStat | null> {
   try {
-    const st = await stat(path, { bigint: true })
+    // sync: see input-file.ts (a full scan stats every file of the folder)
+    const st = statSync(path, { bigint: true })
     if (!st.isFile()) return null
     return { dev: String(st.dev), ino: String(st.ino), size: Number(st.size), mtimeMs: Number(st.mtimeMs) }
   } catch {
@@ -79,11 +81,11 @@ async function statPath(path: string): Promise<FileStat | null> {
 }
 
 /** Position just after the last newline in [from, to), or -1 when there is none. */
-async function lastLineEnd(fh: FileHandle, from: number, to: number): Promise<number> {
-  const buf = Buffer.allocUnsafe(SCAN_CHUNK)
+async function lastLineEnd(fh: InputFile, from: number, to: number): Promise<number> {
+  const buf = Buffer.allocUnsafe(Math.min(SCAN_CHUNK, to - from))
   let hi = to
   while (hi > from) {
-    const lo = Math.max(from, hi - SCAN_CHUNK)
+    const lo = Math.max(from, hi - buf.length)
     const { bytesRead } = await fh.read(buf, 0, hi - lo, lo)
     const nl = buf.subarray(0, bytesRead).lastIndexOf(10)
     if (nl >= 0) return lo + nl + 1
@@ -93,7 +95,7 @@ async function lastLineEnd(fh: FileHandle, from: number, to: number): Promise<nu
 }
 
 /** Position of the first newline in [from, to), or -1; one chunk in memory at a time. */
-async function firstNewline(fh: FileHandle, from: number, to: number): Promise<number> {
+async function firstNewline(fh: InputFile, from: number, to: number): Promise<number> {
   const buf = Buffer.allocUnsafe(SCAN_CHUNK)
   for (let lo = from; lo < to; ) {
     const { bytesRead } = await fh.read(buf, 0, Math.min(SCAN_CHUNK, to - lo), lo)
@@ -105,7 +107,7 @@ async function firstNewline(fh: FileHandle, from: number, to: number): Promise<n
   return -1
 }
 
-async function readAt(fh: FileHandle, from: number, length: number): Promise<Buffer> {
+async function readAt(fh: InputFile, from: number, length: number): Promise<Buffer> {
   const buf = Buffer.allocUnsafe(length)
   const { bytesRead } = await fh.read(buf, 0, length, from)
   return buf.subarray(0, bytesRead)
@@ -115,7 +117,7 @@ async function readAt(fh: FileHandle, from: number, length: number): Promise<Buf
  * The record of a line over MAX_LINE_BYTES: its first bytes (cut at a character boundary) and a
  * reason with its length. Only those bytes are read.
  */
-async function longLine(fh: FileHandle, start: number, length: number): Promise<InputLine> {
+async function longLine(fh: InputFile, start: number, length: number): Promise<InputLine> {
   let head = await readAt(fh, start, Math.min(LONG_LINE_PREFIX_BYTES, length))
   let cut = head.length
   if (cut < length) while (cut > 0 && (head[cut] & 0xc0) === 0x80) cut-- // do not split a character
@@ -349,7 +351,7 @@ export class FolderSource implements Source {
    * Which state the file open as `fh` at `path` continues, or a new one from byte 0; null when
    * it is not to be read under this name (a second name of a file read under its first).
    */
-  private async identify(path: string, stream: Stream, fh: FileHandle, st: FileStat): Promise<FileState | null> {
+  private async identify(path: string, stream: Stream, fh: InputFile, st: FileStat): Promise<FileState | null> {
     const known = this.files.get(path)
     if (known) {
       if (known.verified && sameStat(known.verified, st)) return known
@@ -396,7 +398,7 @@ export class FolderSource implements Source {
    * A known file under a new name: its state moves here (renamed, or rotated away from its old
    * name). undefined: it is not one; null: it is a second name of a file still read under its first.
    */
-  private async movedHere(path: string, stream: Stream, fh: FileHandle, st: FileStat): Promise<FileState | null | undefined> {
+  private async movedHere(path: string, stream: Stream, fh: InputFile, st: FileStat): Promise<FileState | null | undefined> {
     const key = inodeKey(st)
     const live = this.byInode.get(key)
     const from = live && live.path !== path ? live : this.graveyard.get(key)
@@ -433,7 +435,7 @@ export class FolderSource implements Source {
   private async fresh(
     path: string,
     stream: Stream,
-    fh: FileHandle,
+    fh: InputFile,
     st: FileStat,
     before: FileState | undefined,
     why: 'truncated' | 'replaced' | null
@@ -472,9 +474,9 @@ export class FolderSource implements Source {
     let newest = 0
     const candidates = await this.candidates()
     for (const [i, c] of candidates.entries()) {
-      let fh: FileHandle
+      let fh: InputFile
       try {
-        fh = await open(c.path, 'r')
+        fh = await openInputFile(c.path)
       } catch {
         continue // gone since the listing: the next full scan settles it
       }
@@ -552,7 +554,7 @@ export class FolderSource implements Source {
    */
   private async planFile(
     s: FileState,
-    fh: FileHandle,
+    fh: InputFile,
     st: FileStat,
     maxBytes: number,
     taken: number
