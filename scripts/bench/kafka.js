@@ -7,7 +7,8 @@
 // (`pipeline --until-idle`), and the medians are compared. Target: Kafka >= 0.6 x folder.
 //
 //   import { benchKafka } from './bench/kafka.js'
-//   const r = await benchKafka({ orders: 300_000, log })   // { folderOps, kafkaOps, ratio, ... } or { skipped }
+//   const r = await benchKafka({ orders: 300_000, log, launcher })   // { folderOps, kafkaOps, ratio, ... } or { skipped }
+//   (launcher: the bin/streamdesk.js of the build to measure; default this checkout's)
 import { execFileSync, spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs'
@@ -18,7 +19,7 @@ import { DuckDBInstance } from '@duckdb/node-api'
 import { fmt, liveChildren, median, timeProcess } from './util.js'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
-const launcher = join(root, 'bin', 'streamdesk.js')
+const defaultLauncher = join(root, 'bin', 'streamdesk.js')
 const brokerSource = join(root, 'tests', 'support', 'kafka-mock-broker.c')
 export const TARGET_KAFKA_RATIO = 0.6
 
@@ -89,7 +90,7 @@ async function silverCount(lake) {
  * Measures folder vs Kafka ingest of `orders` orders; logs progress and RESULT lines with `log`.
  * Never throws on timing; returns { skipped } when no broker can be built here.
  */
-export async function benchKafka({ orders, log = console.log, rounds = 3 }) {
+export async function benchKafka({ orders, log = console.log, rounds = 3, launcher = defaultLauncher }) {
   let bin
   try {
     bin = brokerBinary()
