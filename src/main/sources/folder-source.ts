@@ -29,6 +29,11 @@ export const FILE_SOURCE_KIND = 'file'
 const STREAMS: Stream[] = ['customers', 'orders']
 /** Bytes read per step when looking for a newline. */
 const SCAN_CHUNK = 64 * 1024
+/**
+ * Files one batch takes at most: a backlog of 100,000 small files is read in batches of bounded
+ * memory (plan, offsets and the batch record all grow with the file count), not all at once.
+ */
+export const MAX_FILES_PER_BATCH = 5000
 /** A file after others in a batch still gets this much room. */
 const MIN_WINDOW = 64 * 1024
 /** Bytes of a line over MAX_LINE_BYTES kept in bronze and quarantine (the rest is never read into memory). */
@@ -518,7 +523,7 @@ export class FolderSource implements Source {
         await fh.close().catch(() => undefined)
       }
       bytes += taken
-      if (bytes >= maxBytes) {
+      if (bytes >= maxBytes || segments.length >= MAX_FILES_PER_BATCH) {
         for (const rest of candidates.slice(i + 1)) this.dirty.add(rest.path)
         break
       }
