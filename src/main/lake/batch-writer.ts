@@ -118,7 +118,7 @@ async function writeSegments(lake: Lake, batchId: number, segments: Segment[], r
     const byJs: FileSegment[] = []
     for (const s of segments) {
       if (s.type !== 'file' || s.stream !== stream) continue
-      if (!readInJs.has(s.path) && (await readByDuckDb(s))) byDuckDb.push(s)
+      if (!readInJs.has(s.path) && readByDuckDb(s)) byDuckDb.push(s)
       else byJs.push(s)
     }
     const lines = segments.filter((s): s is LinesSegment => s.type === 'lines' && s.stream === stream)

@@ -1,4 +1,5 @@
-import { open, stat } from 'node:fs/promises'
+import { statSync } from 'node:fs'
+import { open } from 'node:fs/promises'
 import type { DuckDBAppender, DuckDBConnection } from '@duckdb/node-api'
 import type { FileSegment, InputLine, Stream } from '../sources/source'
 import { sqlString } from './lake'
@@ -24,33 +25,23 @@ export const DUCKDB_READ_MIN_BYTES = 1024 * 1024
 export const FILES_PER_STATEMENT = 32
 
 /** Whether DuckDB should read `seg` itself: the whole of a large file, with a path it reads literally. */
-export async function readByDuckDb(seg: FileSegment): Promise<boolean> {
+export function readByDuckDb(seg: FileSegment): boolean {
   if (seg.start !== 0 || seg.end < DUCKDB_READ_MIN_BYTES || /[*?[\]{}]/.test(seg.path)) return false
   // DuckDB reads to the end of the file, so only a file that is exactly the segment qualifies
-  const size = await stat(seg.path).then(
-    (st) => st.size,
-    () => -1
-  )
-  return size === seg.end
-}
-
-/**
- * Inserts whole files DuckDB reads itself, of one stream. Byte offsets come from a running sum
- * over every line, blank ones included (they count as a newline each); blank lines are then
- * left out.
- */
-export async function insertFileSegments(
-  conn: DuckDBConnection,
-  batchId: number,
-  stream: Stream,
-  segments: FileSegment[]
-): Promise<void> {
-  for (let i = 0; i < segments.length; i += FILES_PER_STATEMENT) {
-    await insertFileGroup(conn, batchId, stream, segments.slice(i, i + FILES_PER_STATEMENT))
+  try {
+    return statSync(seg.path).size === seg.end
+  } catch {
+    return false
   }
 }
 
-async function insertFileGroup(conn: DuckDBConnection, batchId: number, stream: Stream, segments: FileSegment[]): Promise<void> {
+/**
+ * Inserts whole files DuckDB reads itself, of one stream, in one statement (callers pass at most
+ * FILES_PER_STATEMENT). Byte offsets come from a running sum over every line, blank ones
+ * included (they count as a newline each); blank lines are then left out.
+ */
+export async function insertFileSegments(conn: DuckDBConnection, batchId: number, stream: Stream, segments: FileSegment[]): Promise<void> {
+  if (segments.length === 0) return
   const selects = segments.map(
     (s) => `SELECT ${sqlString(s.path)} AS source,
         sum(coalesce(strlen(line), 0) + 1) OVER (ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) - coalesce(strlen(line), 0) - 1 AS byte_offset,
