@@ -8,6 +8,7 @@ import { mkdirSync, renameSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { WebSocket } from 'ws'
 import { liveChildren, quantile } from './util.js'
+import { makeRandom } from './orders.js'
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, Math.max(0, ms)))
 
@@ -16,17 +17,6 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, Math.max(0, ms)))
 const STATUSES = ['placed', 'paid', 'shipped', 'completed', 'cancelled', 'refunded']
 const CHANNELS = ['web', 'mobile', 'marketplace']
 const CATEGORIES = ['Electronics', 'Home & Kitchen', 'Fashion', 'Books & Media', 'Toys & Baby']
-
-function makeRandom(seed) {
-  let s = seed >>> 0
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0
-    let t = s
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 function orderLine(rand, seq, nowIso) {
   const n = 1 + Math.floor(rand() * 3)
