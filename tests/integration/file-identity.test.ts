@@ -259,27 +259,34 @@ describe('streamdesk pipeline', () => {
   })
 })
 
-describe('a file that shrinks between planning and reading', () => {
-  it('keeps the watching pipeline running and reads the file from its new start', async () => {
-    const ws = makeWorkspace()
-    const f = ws.orders('shrinking.jsonl')
-    writeLines(f, [1, 2, 3, 4, 5].map((i) => order({ order_id: `gone-${i}` })))
+/** The folder source, with `change` run on the files right after its first plan (before the lake reads it). */
+const afterFirstPlan =
+  (change: () => void) =>
+  (inner: FolderSource): Source => {
     let polls = 0
-    const shrinkAfterFirstPlan = (inner: FolderSource): Source => ({
+    return {
       description: inner.description,
       open: (c, ids) => inner.open(c, ids),
       poll: async (max) => {
         const plan: PlannedBatch | null = await inner.poll(max)
-        if (plan && ++polls === 1) {
-          truncateSync(f, 0)
-          appendFileSync(f, line(order({ order_id: 'kept-1' })))
-        }
+        if (plan && ++polls === 1) change()
         return plan
       },
       replan: (paths) => inner.replan(paths),
       afterCommit: (b) => inner.afterCommit(b),
       onInput: (fn) => inner.onInput(fn),
       close: () => inner.close()
+    }
+  }
+
+describe('a file that shrinks between planning and reading', () => {
+  it('keeps the watching pipeline running and reads the file from its new start', async () => {
+    const ws = makeWorkspace()
+    const f = ws.orders('shrinking.jsonl')
+    writeLines(f, [1, 2, 3, 4, 5].map((i) => order({ order_id: `gone-${i}` })))
+    const shrinkAfterFirstPlan = afterFirstPlan(() => {
+      truncateSync(f, 0)
+      appendFileSync(f, line(order({ order_id: 'kept-1' })))
     })
     await watching(
       ws,
@@ -311,20 +318,7 @@ describe('a large file replaced by another of the same size between planning and
     writeFileSync(replacement, old.replaceAll('"old-', '"new-'))
     expect(statSync(replacement).size).toBe(statSync(f).size)
     expect(statSync(f).size).toBeGreaterThan(1024 * 1024)
-    let polls = 0
-    const replaceAfterFirstPlan = (inner: FolderSource): Source => ({
-      description: inner.description,
-      open: (c, ids) => inner.open(c, ids),
-      poll: async (max) => {
-        const plan: PlannedBatch | null = await inner.poll(max)
-        if (plan && ++polls === 1) renameSync(replacement, f)
-        return plan
-      },
-      replan: (paths) => inner.replan(paths),
-      afterCommit: (b) => inner.afterCommit(b),
-      onInput: (fn) => inner.onInput(fn),
-      close: () => inner.close()
-    })
+    const replaceAfterFirstPlan = afterFirstPlan(() => renameSync(replacement, f))
     await watching(
       ws,
       settingsFromFlags({ trigger: 50 }),
