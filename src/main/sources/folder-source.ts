@@ -1,4 +1,4 @@
-import { existsSync, statSync } from 'node:fs'
+import { statSync } from 'node:fs'
 import { readdir } from 'node:fs/promises'
 import { basename, dirname, join, resolve, sep } from 'node:path'
 import { watch, type FSWatcher } from 'chokidar'
@@ -16,7 +16,7 @@ import {
 } from './file-identity'
 import { GeneratedFiles } from './generated-files'
 import { openInputFile, type InputFile } from './input-file'
-import { InputFolderError } from './input-folder'
+import { checkInputFolder, InputFolderError } from './input-folder'
 import { type FileSegment, type InputLine, type LinesSegment, type OffsetUpdate, type PlannedBatch, type Segment, type Source, type Stream } from './source'
 
 // Watches <input>/orders and <input>/customers. Progress is a byte offset per file, always just
@@ -193,11 +193,7 @@ export class FolderSource implements Source {
   }
 
   async open(committed: ReadonlyMap<string, bigint>, identities?: ReadonlyMap<string, string>): Promise<void> {
-    if (!existsSync(this.inputDir) || !statSync(this.inputDir).isDirectory()) {
-      throw new InputFolderError(
-        `input folder ${this.inputDir} does not exist (expected ${join(this.inputDir, 'orders')} and ${join(this.inputDir, 'customers')})`
-      )
-    }
+    checkInputFolder(this.inputDir)
     for (const [path, offset] of committed) {
       // Offsets of files in other folders (an earlier input folder) are not this source's: they
       // are neither used nor pruned, so going back to that folder later reads nothing twice.
