@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import type {
+  AlertPage,
   AlertRow,
   BatchProgress,
   BatchRow,
@@ -40,6 +41,15 @@ export const handlerArgs = {
   'query.kpis': z.object({ minutes: limit(1440, 1) }).strict().default({ minutes: 1 }),
   'query.windows': z.object({ limit: limit(1440, 60) }).strict().default({ limit: 60 }),
   'query.alerts': z.object({ limit: limit(1000, 100) }).strict().default({ limit: 100 }),
+  'query.alertPage': z
+    .object({
+      limit: limit(500, 50),
+      offset: z.number().int().min(0).default(0),
+      /** Part of an order id or customer id, case-insensitive; empty: every alert. */
+      search: z.string().trim().max(200).default('')
+    })
+    .strict()
+    .default({ limit: 50, offset: 0, search: '' }),
   'query.recentOrders': z.object({ limit: limit(1000, 100) }).strict().default({ limit: 100 }),
   'query.statusDistribution': z.object({}).strict().default({}),
   'query.fraudHistogram': z.object({}).strict().default({}),
@@ -72,6 +82,8 @@ export interface HandlerResults {
   'query.kpis': Kpis
   'query.windows': WindowRow[]
   'query.alerts': AlertRow[]
+  /** Every alert, a page at a time, newest first; `search` narrows to matching order or customer ids. */
+  'query.alertPage': AlertPage
   'query.recentOrders': OrderRow[]
   'query.statusDistribution': CountRow[]
   'query.fraudHistogram': CountRow[]

@@ -58,23 +58,46 @@ export interface BatchProgress {
   events?: BatchEvent[]
 }
 
+/**
+ * The KPI cards, all over one set of orders (docs/LAKE.md, *Dashboard figures*): on-time orders,
+ * excluding cancelled and refunded, in the last `minutes` complete minutes of event time.
+ */
 export interface Kpis {
+  /** The period asked for, in minutes. */
   minutes: number
+  /**
+   * Complete minutes the figures cover: fewer than `minutes` while the lake holds less; 0 until
+   * the first minute is complete (the figures are then 0 and mean nothing yet).
+   */
+  completeMinutes: number
+  /** The covered minutes, [periodStart, periodEnd); null before the first order. */
+  periodStart: string | null
+  periodEnd: string | null
+  /** End of the first complete minute, while there is none yet (else null). */
+  firstCompleteAt: string | null
   orders: number
+  /** orders ÷ completeMinutes (0 when no minute is complete). */
   ordersPerMinute: number
   revenue: number
+  /** revenue ÷ orders (0 without orders). */
   avgOrderValue: number
   uniqueCustomers: number
+  /** Newest order time in the lake: the minute it falls in is the one in progress. */
   asOf: string | null
 }
 
 export interface WindowRow {
   windowStart: string
   windowEnd: string
+  /** On-time orders in the window, every status. */
   orders: number
+  /** Orders counted in revenue (excluding cancelled and refunded): the Metrics tab's "orders". */
+  revenueOrders: number
   revenue: number
   avgOrderValue: number
   uniqueCustomers: number
+  /** The window holds the newest order time: still filling, drawn as partial. */
+  partial: boolean
 }
 
 export interface AlertRow {
@@ -89,6 +112,15 @@ export interface AlertRow {
   shippingCountry: string
   billingCountry: string
   detectedAt: string
+}
+
+/** One page of fraud alerts, newest first, optionally only those whose order or customer id matches. */
+export interface AlertPage {
+  rows: AlertRow[]
+  /** Alerts matching the search (all alerts without one). */
+  total: number
+  /** All alerts in the lake. */
+  all: number
 }
 
 export interface OrderRow {

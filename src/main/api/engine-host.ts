@@ -107,6 +107,7 @@ export async function createEngineHost(opts: EngineHostOptions): Promise<EngineH
     'query.kpis': ({ minutes }) => withReader((c) => q.kpis(c, minutes)),
     'query.windows': ({ limit }) => withReader((c) => q.windows(c, limit)),
     'query.alerts': ({ limit }) => withReader((c) => q.alerts(c, limit)),
+    'query.alertPage': (page) => withReader((c) => q.alertPage(c, page)),
     'query.recentOrders': ({ limit }) => withReader((c) => q.recentOrders(c, limit)),
     'query.statusDistribution': () => withReader((c) => q.statusDistribution(c)),
     'query.fraudHistogram': () => withReader((c) => q.fraudHistogram(c)),

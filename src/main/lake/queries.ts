@@ -1,5 +1,6 @@
 import type { DuckDBConnection } from '@duckdb/node-api'
 import type {
+  AlertPage,
   AlertRow,
   BatchEvent,
   BatchRow,
@@ -16,52 +17,87 @@ import type {
 
 type Row = Record<string, unknown>
 
-async function rows(conn: DuckDBConnection, sql: string): Promise<Row[]> {
-  const r = await conn.runAndReadAll(sql)
+async function rows(conn: DuckDBConnection, sql: string, params: string[] = []): Promise<Row[]> {
+  const r = params.length ? await conn.runAndReadAll(sql, params) : await conn.runAndReadAll(sql)
   return r.getRowObjectsJson() as Row[]
 }
 
 const n = (v: unknown): number => (v === null || v === undefined ? 0 : Number(v))
 const ts = (col: string) => `strftime(${col} AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S.%gZ')`
 
-/** KPIs over the last `minutes` of event time, ending at the newest order seen. */
+const minuteOf = (col: string) => `time_bucket(INTERVAL 1 MINUTE, ${col}, TIMESTAMPTZ '2000-01-01 00:00:00+00')`
+/** The orders every Metrics figure counts (docs/LAKE.md, *Dashboard figures*). */
+const COUNTED = `NOT is_late AND status NOT IN ('cancelled', 'refunded')`
+
+/**
+ * The KPI cards over the last `minutes` complete minutes of event time. The minute holding the
+ * newest order is still filling, so it is left out; so are minutes that began before the lake's
+ * first on-time order, which the lake only saw part of. Every card counts the same orders.
+ */
 export async function kpis(conn: DuckDBConnection, minutes: number): Promise<Kpis> {
-  const [r] = await rows(
+  const [p] = await rows(
     conn,
-    `WITH latest AS (SELECT max(order_ts) AS t FROM silver_orders)
-     SELECT count(*) AS orders,
-       coalesce(sum(total_cents) FILTER (WHERE status NOT IN ('cancelled', 'refunded')), 0) / 100 AS revenue,
-       count(*) FILTER (WHERE status NOT IN ('cancelled', 'refunded')) AS revenue_orders,
-       count(DISTINCT customer_id) AS customers, ${ts('(SELECT t FROM latest)')} AS as_of
-     FROM silver_orders
-     WHERE NOT is_late AND order_ts > (SELECT t FROM latest) - INTERVAL ${minutes} MINUTE`
+    `WITH bounds AS (
+       SELECT max(order_ts) AS latest, min(order_ts) FILTER (WHERE NOT is_late) AS first FROM silver_orders
+     ), period AS (
+       SELECT latest, ${minuteOf('latest')} AS period_end,
+         -- the first minute the lake saw whole starts at the first order, or at the next minute
+         CASE WHEN ${minuteOf('first')} = first THEN first ELSE ${minuteOf('first')} + INTERVAL 1 MINUTE END AS observed_from
+       FROM bounds
+     ), clipped AS (
+       SELECT *, greatest(period_end - INTERVAL ${minutes} MINUTE, observed_from) AS period_start FROM period
+     )
+     SELECT ${ts('latest')} AS as_of, ${ts('period_start')} AS period_start, ${ts('period_end')} AS period_end,
+       ${ts('(observed_from + INTERVAL 1 MINUTE)')} AS first_complete_at,
+       greatest((epoch(period_end) - epoch(period_start)) // 60, 0)::BIGINT AS complete_minutes
+     FROM clipped`
   )
-  const revenueOrders = n(r.revenue_orders)
+  const completeMinutes = n(p.complete_minutes)
+  const asOf = p.as_of ? String(p.as_of) : null
+  const none = { orders: 0, revenue_cents: 0, customers: 0 }
+  // Literal bounds, so DuckDB skips row groups outside the period by their min/max.
+  const [r] = completeMinutes
+    ? await rows(
+        conn,
+        `SELECT count(*) AS orders, coalesce(sum(total_cents), 0) AS revenue_cents, count(DISTINCT customer_id) AS customers
+         FROM silver_orders WHERE ${COUNTED}
+           AND order_ts >= TIMESTAMPTZ '${String(p.period_start)}' AND order_ts < TIMESTAMPTZ '${String(p.period_end)}'`
+      )
+    : [none]
+  const orders = n(r.orders)
+  const revenue = n(r.revenue_cents) / 100
   return {
     minutes,
-    orders: n(r.orders),
-    ordersPerMinute: n(r.orders) / minutes,
-    revenue: n(r.revenue),
-    avgOrderValue: revenueOrders ? n(r.revenue) / revenueOrders : 0,
+    completeMinutes,
+    periodStart: completeMinutes ? String(p.period_start) : null,
+    periodEnd: completeMinutes ? String(p.period_end) : null,
+    firstCompleteAt: !completeMinutes && asOf ? String(p.first_complete_at) : null,
+    orders,
+    ordersPerMinute: completeMinutes ? orders / completeMinutes : 0,
+    revenue,
+    avgOrderValue: orders ? revenue / orders : 0,
     uniqueCustomers: n(r.customers),
-    asOf: r.as_of ? String(r.as_of) : null
+    asOf
   }
 }
 
 export async function windows(conn: DuckDBConnection, limit: number): Promise<WindowRow[]> {
   const out = await rows(
     conn,
-    `SELECT * FROM (SELECT ${ts('window_start')} AS ws, ${ts('window_end')} AS we, orders, revenue::DOUBLE AS revenue,
-       coalesce(avg_order_value, 0)::DOUBLE AS aov, unique_customers
+    `SELECT * FROM (SELECT ${ts('window_start')} AS ws, ${ts('window_end')} AS we, orders, revenue_orders, revenue::DOUBLE AS revenue,
+       coalesce(avg_order_value, 0)::DOUBLE AS aov, unique_customers,
+       coalesce(window_end > (SELECT max(order_ts) FROM silver_orders), false) AS partial
      FROM order_windows ORDER BY window_start DESC LIMIT ${limit}) ORDER BY ws`
   )
   return out.map((r) => ({
     windowStart: String(r.ws),
     windowEnd: String(r.we),
     orders: n(r.orders),
+    revenueOrders: n(r.revenue_orders),
     revenue: n(r.revenue),
     avgOrderValue: n(r.aov),
-    uniqueCustomers: n(r.unique_customers)
+    uniqueCustomers: n(r.unique_customers),
+    partial: r.partial === true
   }))
 }
 
@@ -86,6 +122,25 @@ function toAlert(r: Row): AlertRow {
 
 export async function alerts(conn: DuckDBConnection, limit: number): Promise<AlertRow[]> {
   return (await rows(conn, `${alertSelect} ORDER BY detected_at DESC, order_ts DESC LIMIT ${limit}`)).map(toAlert)
+}
+
+/**
+ * One page of every alert, newest first (order id breaks ties, so pages never overlap or skip);
+ * `search` keeps alerts whose order id or customer id contains it, ignoring case.
+ */
+export async function alertPage(
+  conn: DuckDBConnection,
+  { limit, offset, search }: { limit: number; offset: number; search: string }
+): Promise<AlertPage> {
+  const where = search ? `WHERE contains(lower(order_id), lower($1)) OR contains(lower(customer_id), lower($1))` : ''
+  const params = search ? [search] : []
+  const [t] = await rows(conn, `SELECT count(*) AS total, (SELECT count(*) FROM fraud_alerts) AS all_alerts FROM fraud_alerts ${where}`, params)
+  const out = await rows(
+    conn,
+    `${alertSelect} ${where} ORDER BY detected_at DESC, order_ts DESC, order_id LIMIT ${limit} OFFSET ${offset}`,
+    params
+  )
+  return { rows: out.map(toAlert), total: n(t.total), all: n(t.all_alerts) }
 }
 
 export async function alertsOfBatch(conn: DuckDBConnection, batchId: number, limit = 50): Promise<AlertRow[]> {

@@ -6,9 +6,11 @@ const win = (minute: number, orders = 1): WindowRow => ({
   windowStart: new Date(Date.UTC(2025, 0, 1, 0, minute)).toISOString(),
   windowEnd: new Date(Date.UTC(2025, 0, 1, 0, minute + 1)).toISOString(),
   orders,
+  revenueOrders: orders,
   revenue: orders * 10,
   avgOrderValue: 10,
-  uniqueCustomers: orders
+  uniqueCustomers: orders,
+  partial: false
 })
 
 const batch = (id: number): BatchRow => ({

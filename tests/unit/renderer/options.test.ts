@@ -16,9 +16,11 @@ const windows: WindowRow[] = [0, 1, 2].map((m) => ({
   windowStart: `2025-01-01T00:0${m}:00.000Z`,
   windowEnd: `2025-01-01T00:0${m + 1}:00.000Z`,
   orders: 10 + m,
+  revenueOrders: 10 + m,
   revenue: 100.5 * (m + 1),
   avgOrderValue: 10,
-  uniqueCustomers: 5
+  uniqueCustomers: 5,
+  partial: false
 }))
 
 type Series = { id?: string; type?: string; data?: unknown[]; itemStyle?: { color?: string }; lineStyle?: { color?: string } }

@@ -19,15 +19,29 @@ const status = (state: PipelineStatus['state'], orders = 0, lastBatchId: number 
 
 const snapshot = (n: number): DashboardSnapshot => ({
   at: new Date(n * 1000).toISOString(),
-  kpis: { minutes: 1, orders: n, ordersPerMinute: n, revenue: n * 10, avgOrderValue: 10, uniqueCustomers: n, asOf: new Date(n * 1000).toISOString() },
+  kpis: {
+    minutes: 1,
+    completeMinutes: 1,
+    periodStart: new Date(n * 1000 - 60_000).toISOString(),
+    periodEnd: new Date(n * 1000).toISOString(),
+    firstCompleteAt: null,
+    orders: n,
+    ordersPerMinute: n,
+    revenue: n * 10,
+    avgOrderValue: 10,
+    uniqueCustomers: n,
+    asOf: new Date(n * 1000).toISOString()
+  },
   windows: [
     {
       windowStart: new Date(Date.UTC(2025, 0, 1, 0, n)).toISOString(),
       windowEnd: new Date(Date.UTC(2025, 0, 1, 0, n + 1)).toISOString(),
       orders: n,
+      revenueOrders: n,
       revenue: n,
       avgOrderValue: 1,
-      uniqueCustomers: 1
+      uniqueCustomers: 1,
+      partial: false
     }
   ],
   alerts: [],
