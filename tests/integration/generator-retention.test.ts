@@ -222,7 +222,7 @@ describe('streamdesk run (file mode)', () => {
     const run = cli(['run', '--input-path', input, '--lake', lakeDir, '--generator-rate', '2000', '--trigger', '100ms', '--seed', '9'])
 
     // until the lake holds 6,000 generated orders: at least 3 files of at most 2,500 orders
-    const valid = () => [...run.stderr().matchAll(/^batch \d+: \d+ read, (\d+) valid/gm)].reduce((s, m) => s + Number(m[1]), 0)
+    const valid = () => [...run.stderr().matchAll(/^batch \d+: \d+ rows? in: \d+ orders? = (\d+) valid/gm)].reduce((s, m) => s + Number(m[1]), 0)
     await waitUntil('the lake holds 6,000 generated orders', () => {
       if (run.proc.exitCode !== null) throw new Error(`run exited early:\n${run.stderr()}`)
       return valid() >= USER_IDS.length + 6000

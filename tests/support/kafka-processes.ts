@@ -13,9 +13,9 @@ export function spawnKafkaPipeline(servers: string, lake: string, extra: string[
   return spawnTsx('tests/support/kafka-pipeline-child.ts', [servers, lake, ...extra])
 }
 
-/** Rows read per batch line ("batch N: R read, ...") printed so far. */
+/** Rows read per batch line ("batch N: R rows in: ...") printed so far. */
 export function rowsRead(stderr: string): number {
   let n = 0
-  for (const m of stderr.matchAll(/^batch \d+: (\d+) read/gm)) n += Number(m[1])
+  for (const m of stderr.matchAll(/^batch \d+: (\d+) rows? in:/gm)) n += Number(m[1])
   return n
 }

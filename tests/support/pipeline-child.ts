@@ -8,7 +8,8 @@
 // a big input takes many batches. Prints "started" once the lake is open and one line per batch
 // on stderr; exits like the CLI (CliError → its exit code, e.g. 3 when the lake is in use).
 
-import { runFilePipeline, formatBatch, settingsFromFlags } from '../../src/main/cli/commands/pipeline'
+import { BatchReporter } from '../../src/main/cli/batch-report'
+import { runFilePipeline, settingsFromFlags } from '../../src/main/cli/commands/pipeline'
 import { CliError } from '../../src/main/cli/errors'
 import { onStopSignal } from '../../src/main/cli/signals'
 import { Pipeline } from '../../src/main/engine/pipeline'
@@ -37,6 +38,7 @@ async function runSmallBatches(): Promise<void> {
     throw err
   }
   const source = new FolderSource(inputPath)
+  const reporter = new BatchReporter(lake, (line) => console.error(line))
   const pipeline = new Pipeline({
     lake,
     source,
@@ -44,7 +46,7 @@ async function runSmallBatches(): Promise<void> {
     settings: () => settings,
     untilIdle,
     rescanMs: 200,
-    onBatch: (b) => console.error(formatBatch(b))
+    onBatch: (b) => reporter.report(b)
   })
   const off = onStopSignal(() => void pipeline.stop())
   try {
@@ -53,6 +55,7 @@ async function runSmallBatches(): Promise<void> {
     await pipeline.start()
   } finally {
     off()
+    await reporter.flush()
     await source.close()
     await lake.close()
   }

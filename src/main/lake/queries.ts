@@ -144,7 +144,15 @@ export async function alertPage(
 }
 
 export async function alertsOfBatch(conn: DuckDBConnection, batchId: number, limit = 50): Promise<AlertRow[]> {
-  return (await rows(conn, `${alertSelect} WHERE batch_id = ${batchId} ORDER BY fraud_score DESC LIMIT ${limit}`)).map(toAlert)
+  return (
+    await rows(conn, `${alertSelect} WHERE batch_id = ${batchId} ORDER BY fraud_score DESC, order_ts, order_id LIMIT ${limit}`)
+  ).map(toAlert)
+}
+
+/** Lines of a batch's orders stream that went to quarantine (the rest of its quarantine is customers). */
+export async function quarantinedOrders(conn: DuckDBConnection, batchId: number): Promise<number> {
+  const [r] = await rows(conn, `SELECT count(*) AS c FROM quarantine WHERE batch_id = ${batchId} AND kind = 'order'`)
+  return n(r.c)
 }
 
 export async function recentOrders(conn: DuckDBConnection, limit: number): Promise<OrderRow[]> {

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path'
 import type { Command } from 'commander'
 import { CliError } from '../errors'
+import { formatRate, SlidingRate } from '../sliding-rate'
 import { addKafkaOptions, parseKafkaFlags, type KafkaFlags, type KafkaTarget } from '../kafka-options'
 import type { KafkaCompression } from '../../generator/kafka-sink'
 import {
@@ -200,14 +201,14 @@ export async function runGenerate(config: GenerateConfig, io: GenerateIo): Promi
 
   let sink: EventSink | null = null
   let latest: RunProgress = { orders: 0, customers: 0, batches: 0, elapsedMs: 0 }
-  let shown = { orders: 0, at: performance.now() }
+  const rate = new SlidingRate()
+  rate.add(performance.now(), 0)
   const timer = setInterval(
     () => {
-      const now = performance.now()
-      const rate = ((latest.orders - shown.orders) * 1000) / Math.max(1, now - shown.at)
-      shown = { orders: latest.orders, at: now }
+      rate.add(performance.now(), latest.orders)
       log(
-        `generate: ${fmt(latest.orders)} orders, ${fmt(latest.customers)} customers, ${fmt(latest.batches)} batches | ${fmt(rate)} orders/s`
+        `generate: ${fmt(latest.orders)} orders, ${fmt(latest.customers)} customers, ${fmt(latest.batches)} batches | ` +
+          `${formatRate(rate.perSecond())} orders/s over the last ${Math.round(rate.spanMs() / 1000)} s`
       )
     },
     (io.progressSeconds ?? 5) * 1000
@@ -238,7 +239,7 @@ export async function runGenerate(config: GenerateConfig, io: GenerateIo): Promi
     const fraud = Object.values(summary.fraud).reduce((a, b) => a + b, 0)
     log(
       `generate: done (${STOP_TEXT[summary.stopReason]}): ${count(summary.orders, 'order')}, ${count(summary.customers, 'customer')} in ` +
-        `${secs.toFixed(1)} s (${fmt(summary.orders / Math.max(secs, 1e-3))} orders/s); ${count(fraud, 'fraud-scenario order')}, ` +
+        `${secs.toFixed(1)} s (${formatRate(summary.orders / Math.max(secs, 1e-3))} orders/s); ${count(fraud, 'fraud-scenario order')}, ` +
         `${fmt(summary.late)} late; seed ${summary.seed}`
     )
     return summary

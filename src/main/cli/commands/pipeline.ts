@@ -10,6 +10,7 @@ import { checkInputFolder, InputFolderError } from '../../sources/input-folder'
 import { KafkaSource, KafkaUnavailableError, KAFKA_SOURCE_KIND } from '../../sources/kafka-source'
 import type { Source } from '../../sources/source'
 import type { CommittedBatch } from '../../lake/batch-writer'
+import { BatchReporter } from '../batch-report'
 import { CliError } from '../errors'
 import { addKafkaOptions, parseKafkaFlags, type KafkaFlags } from '../kafka-options'
 import { parseChoice, parseDuration, parsePositive } from '../options'
@@ -34,14 +35,6 @@ export interface PipelineFlags extends KafkaFlags {
   watermark?: number
   fraudThreshold?: number
   quiet?: boolean
-}
-
-export function formatBatch(b: CommittedBatch): string {
-  return (
-    `batch ${b.batchId}: ${b.rowsRead} read, ${b.valid} valid, ${b.quarantined} quarantined, ` +
-    `${b.late} late, ${b.duplicates} duplicate, ${b.alerts} alerts in ${b.durationMs} ms ` +
-    `(${Math.round(b.processingRate).toLocaleString('en-US')} rows/s)`
-  )
 }
 
 /** One line per file event of a batch (renamed, truncated, replaced, changed): printed even with --quiet. */
@@ -104,6 +97,7 @@ async function runPipeline(
   }
   input?.ready()
   let batches = 0
+  const reporter = new BatchReporter(lake, (line) => console.error(line))
   const pipeline = new Pipeline({
     lake,
     source,
@@ -112,8 +106,9 @@ async function runPipeline(
     untilIdle: flags.untilIdle,
     onBatch: (b) => {
       batches++
-      if (!flags.quiet) console.error(formatBatch(b))
-      for (const line of formatBatchEvents(b)) console.error(line)
+      if (!flags.quiet) reporter.report(b)
+      // after the batch's own lines, which wait for the lake
+      reporter.say(formatBatchEvents(b))
     }
   })
   const offSignal = onStopSignal(() => {
@@ -137,6 +132,7 @@ async function runPipeline(
     throw err
   } finally {
     offSignal()
+    await reporter.flush()
     await source.close()
     await lake.close()
   }
