@@ -97,6 +97,8 @@ export function App() {
             ))}
           </nav>
           <div className="spacer" />
+          {/* In the bar, not over the page: it never covers a table. */}
+          {tab !== 'fraud' && !settingsOpen && !exportOpen && <AlertToast onView={() => select('fraud')} />}
           <Counters />
         </div>
         <StatusBanner />
@@ -106,7 +108,6 @@ export function App() {
           {tab === 'orders' && <OrdersTab />}
           {tab === 'pipeline' && <PipelineTab />}
         </main>
-        {tab !== 'fraud' && !settingsOpen && !exportOpen && <AlertToast onView={() => select('fraud')} />}
         {settingsOpen && <SettingsDrawer onClose={closeSettings} />}
         {exportOpen && <ExportDialog onClose={closeExport} />}
       </div>

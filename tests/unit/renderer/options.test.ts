@@ -39,8 +39,8 @@ describe('chart option builders', () => {
     ])
     expect((o.xAxis as { type: string }).type).toBe('time')
     const tooltip = o.tooltip as { formatter: (p: unknown) => string }
-    const html = tooltip.formatter([{ value: [Date.parse(windows[0].windowStart), 1234.5], marker: '' }])
-    expect(html).toContain('€1,234.50')
+    const html = tooltip.formatter([{ value: [Date.parse(windows[0].windowStart), 100.5], marker: '' }])
+    expect(html).toContain('€100.50')
   })
 
   it('order volume: bars of orders per window', () => {
@@ -64,18 +64,18 @@ describe('chart option builders', () => {
     expect(seriesOf(statusPieOption([], { palette: LIGHT }))[0].data).toEqual([])
   })
 
-  it('fraud histogram: categories in engine order, colour rising with score', () => {
+  it('fraud histogram: categories in engine order, alert scores in the alert colour', () => {
     const rows = [
       { key: '0', count: 90 },
+      { key: '1', count: 20 },
       { key: '5', count: 8 },
       { key: '10+', count: 2 }
     ]
-    const o = fraudHistogramOption(rows, { palette: LIGHT })
-    expect((o.xAxis as { data: string[] }).data).toEqual(['0', '5', '10+'])
+    const o = fraudHistogramOption(rows, { palette: LIGHT }, 3)
+    expect((o.xAxis as { data: string[] }).data).toEqual(['0', '1', '5', '10+'])
     const data = seriesOf(o)[0].data as { value: number; itemStyle: { color: string } }[]
-    expect(data.map((d) => d.value)).toEqual([90, 8, 2])
-    expect(data[0].itemStyle.color).toBe(LIGHT.scoreScale[0])
-    expect(data[2].itemStyle.color).toBe(LIGHT.scoreScale[2])
+    expect(data.map((d) => d.value)).toEqual([90, 20, 8, 2])
+    expect(data.map((d) => d.itemStyle.color)).toEqual([LIGHT.axisLine, LIGHT.scoreScale[0], LIGHT.scoreScale[2], LIGHT.scoreScale[2]])
   })
 
   it('alerts timeline: time × amount, score as the visual dimension, escaped tooltip', () => {
@@ -155,5 +155,140 @@ describe('time ranges', () => {
     const b = { ...windows[0], batchId: 1, startedAt: '', committedAt: '2025-01-01T00:00:01.000Z' } as unknown as BatchRow
     const x = ratesOption([b], { palette: LIGHT, locale: 'en-US' }).xAxis as { axisLabel: { formatter: (v: number) => string } }
     expect(x.axisLabel.formatter(new Date(2025, 0, 1, 0, 0, 7).getTime())).toBe('00:00:07')
+  })
+})
+
+// Honest charts: what is not there is not drawn, and what is still filling is marked as such.
+
+const at = (minute: number) => new Date(Date.UTC(2025, 0, 1, 10, minute)).toISOString()
+const win = (minute: number, over: Partial<WindowRow> = {}): WindowRow => ({
+  windowStart: at(minute),
+  windowEnd: at(minute + 1),
+  orders: 12,
+  revenueOrders: 10,
+  revenue: 1000 + minute,
+  avgOrderValue: 100,
+  uniqueCustomers: 9,
+  partial: false,
+  ...over
+})
+const t = (minute: number) => Date.parse(at(minute))
+
+type AnySeries = Series & { smooth?: unknown; connectNulls?: boolean; lineStyle?: { type?: string } }
+type Item = { value: [number, number]; itemStyle: { decal?: unknown; borderType?: string } }
+const tip = (o: { tooltip?: unknown }, value: unknown[]) => (o.tooltip as { formatter: (p: unknown) => string }).formatter([{ value, marker: '' }])
+
+describe('revenue and orders per window: gaps, no smoothing, the window in progress', () => {
+  // 10:00, 10:01, then nothing until 10:04 (stopped), 10:05, and 10:06 still filling
+  const rows = [win(0), win(1), win(4), win(5), win(6, { partial: true, revenue: 20, revenueOrders: 1, orders: 1 })]
+
+  it('the revenue line is straight and stops where windows are missing', () => {
+    const [line] = seriesOf(revenueTrendOption(rows, { palette: LIGHT })) as AnySeries[]
+    expect(line.smooth).toBe(false)
+    expect(line.connectNulls).toBe(false)
+    expect(line.data).toEqual([
+      [t(0), 1000],
+      [t(1), 1001],
+      [t(2), null],
+      [t(4), 1004],
+      [t(5), 1005]
+    ])
+  })
+
+  it('the window still filling is a point of its own in a hatched "in progress" band, not a drop of the line', () => {
+    const o = revenueTrendOption(rows, { palette: LIGHT })
+    const [line, partial] = seriesOf(o) as (AnySeries & { markArea?: { data: { xAxis: number }[][]; itemStyle: { decal?: unknown } } })[]
+    expect((line.data as unknown[][]).map((p) => p[0])).not.toContain(t(6))
+    expect(partial.data).toEqual([[t(6), 20]])
+    expect(partial.markArea?.data).toEqual([[{ xAxis: t(6) - 30_000 }, { xAxis: t(6) + 30_000 }]])
+    expect(partial.markArea?.itemStyle.decal).toBeTruthy()
+    expect(tip(revenueTrendOption(rows, { palette: LIGHT, locale: 'en-US' }), [t(6), 20])).toContain('in progress')
+  })
+
+  it('without a window in progress there is no band', () => {
+    const [, partial] = seriesOf(revenueTrendOption([win(0), win(1)], { palette: LIGHT })) as (AnySeries & { markArea?: unknown })[]
+    expect(partial.data).toEqual([])
+    expect(partial.markArea).toBeUndefined()
+  })
+
+  it('order bars count what the KPI cards count, hatch the window in progress, and leave gaps empty', () => {
+    const o = orderVolumeOption(rows, { palette: LIGHT, locale: 'en-US' })
+    const data = seriesOf(o)[0].data as (Item | unknown[])[]
+    const plain = data.filter(Array.isArray) as unknown[][]
+    expect(plain).toEqual([
+      [t(0), 10],
+      [t(1), 10],
+      [t(2), null],
+      [t(4), 10],
+      [t(5), 10]
+    ])
+    const hatched = data.find((d) => !Array.isArray(d)) as Item
+    expect(hatched.value).toEqual([t(6), 1])
+    expect(hatched.itemStyle.decal).toBeTruthy()
+    expect(hatched.itemStyle.borderType).toBe('dashed')
+    expect(tip(o, [t(0), 10])).toContain('not counted: 2 cancelled or refunded')
+    expect(tip(o, [t(2), null])).toContain('no orders')
+  })
+})
+
+describe('fraud histogram: readable beside a huge score-0 bar', () => {
+  it('uses a log axis that starts below one and labels every bar with its count', () => {
+    const o = fraudHistogramOption(
+      [
+        { key: '0', count: 1500 },
+        { key: '2', count: 1 },
+        { key: '8', count: 3 }
+      ],
+      { palette: LIGHT, locale: 'en-US' }
+    )
+    const y = o.yAxis as { type: string; min: number; max: number }
+    expect(y.type).toBe('log')
+    expect(y.min).toBeLessThan(1)
+    expect(y.max).toBeGreaterThan(1500)
+    const label = (seriesOf(o)[0] as { label?: { show: boolean; formatter: (x: unknown) => string } }).label
+    expect(label?.show).toBe(true)
+    expect(label?.formatter({ value: 1500 })).toBe('1.5K')
+  })
+})
+
+describe('pipeline charts: stopped periods are gaps', () => {
+  const batchAt = (id: number, ms: number): BatchRow => ({
+    batchId: id,
+    startedAt: new Date(ms - 100).toISOString(),
+    committedAt: new Date(ms).toISOString(),
+    durationMs: 100,
+    rowsRead: 10,
+    valid: 10,
+    quarantined: 0,
+    late: 0,
+    duplicates: 0,
+    alerts: 0,
+    inputRate: 10,
+    processingRate: 100,
+    watermark: null
+  })
+  // a batch every second for 20 s, stopped for 3 minutes, then again
+  const t0 = Date.UTC(2025, 0, 1, 10)
+  const batches = [
+    ...Array.from({ length: 20 }, (_, i) => batchAt(i + 1, t0 + i * 1000)),
+    ...Array.from({ length: 20 }, (_, i) => batchAt(i + 21, t0 + 200_000 + i * 1000))
+  ]
+
+  it('throughput and duration lines break across the stop', () => {
+    const nulls = (s: AnySeries) => (s.data as unknown[][]).filter((p) => p[1] === null)
+    const [input, processing] = seriesOf(ratesOption(batches, { palette: LIGHT })) as AnySeries[]
+    const [duration] = seriesOf(batchDurationOption(batches, { palette: LIGHT })) as AnySeries[]
+    for (const s of [input, processing, duration]) {
+      expect(s.connectNulls).toBe(false)
+      expect(s.smooth ?? false).toBe(false)
+      const gap = nulls(s)[0][0] as number
+      expect(gap).toBeGreaterThan(t0 + 19_000)
+      expect(gap).toBeLessThan(t0 + 200_000)
+    }
+    expect(nulls(processing).length).toBe(1)
+    expect(nulls(duration).length).toBe(1)
+    // the first input rate after the stop is averaged over the stop: left out, not drawn as a dip
+    expect(nulls(input).map((p) => p[0])).toEqual([nulls(processing)[0][0], t0 + 200_000])
+    expect(tip(ratesOption(batches, { palette: LIGHT }), [t0 + 100_000, null])).toContain('no batches')
   })
 })

@@ -290,6 +290,29 @@ describe('app stores', () => {
     expect(stores.quarantine.getState()).toMatchObject({ offset: 50, total: 120, loaded: true })
   })
 
+  it('pages and searches the alerts; a slow answer to an older search never replaces a newer one', async () => {
+    const answers: { args: { search: string; offset: number }; resolve: (v: unknown) => void }[] = []
+    engine.handlers['query.alertPage'] = (args) =>
+      new Promise((resolve) => answers.push({ args: args as { search: string; offset: number }, resolve }))
+    const browser = stores.alertBrowser.getState()
+    const older = browser.setSearch('cus')
+    const newer = stores.alertBrowser.getState().setSearch('cus_42')
+    expect(answers.map((a) => a.args)).toEqual([
+      { limit: 50, offset: 0, search: 'cus' },
+      { limit: 50, offset: 0, search: 'cus_42' }
+    ])
+    answers[1].resolve({ rows: [{ orderId: 'o-42' }], total: 1, all: 420 })
+    await newer
+    answers[0].resolve({ rows: [{ orderId: 'o-1' }, { orderId: 'o-42' }], total: 2, all: 420 })
+    await older
+    expect(stores.alertBrowser.getState()).toMatchObject({ search: 'cus_42', rows: [{ orderId: 'o-42' }], total: 1, all: 420, offset: 0 })
+
+    const next = stores.alertBrowser.getState().load(50)
+    answers[2].resolve({ rows: [], total: 1, all: 420 })
+    await next
+    expect(answers[2].args).toEqual({ limit: 50, offset: 50, search: 'cus_42' })
+  })
+
   it('counts new alerts when notifications are on', async () => {
     const onNewAlerts = vi.fn()
     stores.dispose()

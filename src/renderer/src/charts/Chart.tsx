@@ -5,6 +5,7 @@ import {
   DataZoomComponent,
   GridComponent,
   LegendComponent,
+  MarkAreaComponent,
   MarkLineComponent,
   TooltipComponent,
   VisualMapContinuousComponent
@@ -23,6 +24,7 @@ use([
   TooltipComponent,
   VisualMapContinuousComponent,
   DataZoomComponent,
+  MarkAreaComponent,
   MarkLineComponent,
   CanvasRenderer
 ])

@@ -10,12 +10,14 @@ import type {
 import type { AlertRow, BatchRow, CountRow, WindowRow } from '../../../shared/dto'
 import {
   formatClock,
+  formatCompact,
   formatCurrency,
   formatCurrencyShort,
   formatDuration,
   formatNumber,
   formatTime
 } from '../lib/format'
+import { batchGapMs, withGaps, windowPoints, type Point } from './gaps'
 import type { ChartPalette } from './palette'
 
 // Pure ECharts option builders: data + palette in, option out. No DOM, so they are unit-tested
@@ -138,28 +140,87 @@ const asParams = (params: unknown): AxisParam[] => (Array.isArray(params) ? para
 const pointTime = (p: AxisParam | undefined): number | null =>
   Array.isArray(p?.value) && typeof p.value[0] === 'number' ? p.value[0] : null
 
-/** Axis tooltip: the point's time as a heading, then one line per series. */
+const isGap = (p: AxisParam): boolean => Array.isArray(p.value) && p.value[1] === null
+
+/** Axis tooltip: the point's time as a heading, then one line per series (a gap: "no batches"). */
 function timeTooltip(heading: (t: number) => string, line: (x: AxisParam) => string) {
   return (params: unknown): string => {
     const list = asParams(params)
     const t = pointTime(list[0])
-    return (t === null ? '' : `${heading(t)}<br/>`) + list.map((x) => `${x.marker ?? ''}${line(x)}`).join('<br/>')
+    const shown = list.filter((x) => !isGap(x))
+    const body = shown.length ? shown.map((x) => `${x.marker ?? ''}${line(x)}`).join('<br/>') : 'no batches: stopped or idle'
+    return (t === null ? '' : `${heading(t)}<br/>`) + body
   }
 }
 
 const pointValue = (p: AxisParam): number => (Array.isArray(p.value) ? Number(p.value[1]) : Number(p.value))
 
-/** Revenue per window as an area line. */
+/** Windows by start time, for tooltips: a hovered point may be a gap or the partial window. */
+const windowsByStart = (windows: readonly WindowRow[]) => new Map(windows.map((w) => [ts(w.windowStart), w]))
+
+/** Tooltip for a window chart: the window's own figures, or "no orders" in a gap. */
+function windowTooltip(windows: readonly WindowRow[], ctx: BuildContext, body: (w: WindowRow) => string) {
+  const byStart = windowsByStart(windows)
+  return (params: unknown): string => {
+    const t = pointTime(asParams(params)[0])
+    if (t === null) return ''
+    const w = byStart.get(t)
+    const heading = formatClock(t, ctx.locale)
+    if (!w) return `${heading}<br/>no orders`
+    return `${heading}${w.partial ? ' · <i>in progress</i>' : ''}<br/>${body(w)}`
+  }
+}
+
+/** Point indexes with no neighbour on either side: a line draws nothing there, so they get a dot. */
+function isolated(points: readonly Point[]): Set<number> {
+  const out = new Set<number>()
+  points.forEach((p, i) => {
+    if (p[1] !== null && (points[i - 1]?.[1] ?? null) === null && (points[i + 1]?.[1] ?? null) === null) out.add(i)
+  })
+  return out
+}
+
+/** A hatched band over the window still filling, labelled, so its low value reads as "so far". */
+function inProgressBand(p: ChartPalette, partial: Point | null, widthMs: number) {
+  if (!partial) return {}
+  return {
+    markArea: {
+      silent: true,
+      itemStyle: { color: p.accentSoft, decal: hatch(p.textMuted) },
+      label: { show: true, position: 'insideTop' as const, color: p.textMuted, fontSize: 11, formatter: 'in progress' },
+      data: [[{ xAxis: partial[0] - widthMs / 2 }, { xAxis: partial[0] + widthMs / 2 }]] as [{ xAxis: number }, { xAxis: number }][]
+    }
+  }
+}
+
+/** Diagonal stripes (ECharts decal) for what is not final yet. */
+const hatch = (color: string) => ({
+  symbol: 'rect',
+  symbolSize: 1,
+  color,
+  dashArrayX: [1, 0],
+  dashArrayY: [2, 4],
+  rotation: -Math.PI / 4
+})
+
+/**
+ * Revenue per window as a straight (never smoothed) line that stops where windows are missing.
+ * The window still filling is not joined to the line: a hollow dot in a hatched "in progress"
+ * band, so its low value so far never reads as a drop.
+ */
 export function revenueTrendOption(windows: readonly WindowRow[], ctx: BuildContext): ChartOption {
   const p = ctx.palette
   const currency = ctx.currency ?? 'USD'
+  const { complete, partial } = windowPoints(windows, (w) => w.revenue)
+  const lone = isolated(complete)
   return {
     ...base(p),
     tooltip: {
       ...base(p).tooltip,
-      formatter: timeTooltip(
-        (t) => formatClock(t, ctx.locale),
-        (x) => `Revenue <b>${formatCurrency(pointValue(x), currency, ctx.locale)}</b>`
+      formatter: windowTooltip(
+        windows,
+        ctx,
+        (w) => `Revenue <b>${formatCurrency(w.revenue, currency, ctx.locale)}</b><br/>${formatNumber(w.revenueOrders, 0, ctx.locale)} orders`
       )
     },
     xAxis: timeAxis(p, ctx.locale, windowExtent(windows)),
@@ -169,29 +230,52 @@ export function revenueTrendOption(windows: readonly WindowRow[], ctx: BuildCont
         id: 'revenue',
         name: 'Revenue',
         type: 'line',
-        showSymbol: windows.length <= 1,
-        symbolSize: 6,
-        smooth: 0.25,
+        smooth: false,
+        connectNulls: false,
+        showSymbol: true,
+        symbol: 'circle',
+        symbolSize: (_v: unknown, params: { dataIndex: number }) => (lone.has(params.dataIndex) ? 6 : 0),
         lineStyle: { width: 2, color: p.accent },
         itemStyle: { color: p.accent },
         areaStyle: { color: p.accentSoft },
-        data: windows.map((w) => [ts(w.windowStart), w.revenue])
+        data: complete
+      },
+      {
+        id: 'revenue-partial',
+        name: 'Revenue so far, window in progress',
+        type: 'line',
+        smooth: false,
+        showSymbol: true,
+        symbol: 'emptyCircle',
+        symbolSize: 8,
+        lineStyle: { width: 2, color: p.accent, type: 'dashed' },
+        itemStyle: { color: p.accent },
+        label: { show: true, position: 'top', color: p.textMuted, fontSize: 11, formatter: 'so far' },
+        data: partial ? [partial] : [],
+        ...inProgressBand(p, partial, windowMs(windows))
       }
     ]
   }
 }
 
-/** Orders per window as bars. */
+/**
+ * Orders per window as bars, counted like the KPI cards (cancelled and refunded left out, the
+ * tooltip names them); missing windows have no bar, the window still filling is hatched.
+ */
 export function orderVolumeOption(windows: readonly WindowRow[], ctx: BuildContext): ChartOption {
   const p = ctx.palette
+  const { complete, partial } = windowPoints(windows, (w) => w.revenueOrders)
   return {
     ...base(p),
     tooltip: {
       ...base(p).tooltip,
-      formatter: timeTooltip(
-        (t) => formatClock(t, ctx.locale),
-        (x) => `Orders <b>${formatNumber(pointValue(x), 0, ctx.locale)}</b>`
-      )
+      formatter: windowTooltip(windows, ctx, (w) => {
+        const left = w.orders - w.revenueOrders
+        return (
+          `Orders <b>${formatNumber(w.revenueOrders, 0, ctx.locale)}</b>` +
+          (left > 0 ? `<br/>not counted: ${formatNumber(left, 0, ctx.locale)} cancelled or refunded` : '')
+        )
+      })
     },
     xAxis: timeAxis(p, ctx.locale, windowExtent(windows)),
     yAxis: valueAxis(p, (v) => formatNumber(v, 0, ctx.locale)),
@@ -202,25 +286,53 @@ export function orderVolumeOption(windows: readonly WindowRow[], ctx: BuildConte
         type: 'bar',
         barMaxWidth: 14,
         itemStyle: { color: p.secondary, borderRadius: [2, 2, 0, 0] },
-        data: windows.map((w) => [ts(w.windowStart), w.orders])
+        data: [
+          ...complete,
+          ...(partial
+            ? [
+                {
+                  value: partial,
+                  itemStyle: {
+                    color: p.secondarySoft,
+                    borderColor: p.secondary,
+                    borderType: 'dashed' as const,
+                    borderWidth: 1,
+                    decal: hatch(p.secondary)
+                  },
+                  label: { show: true, position: 'top' as const, color: p.textMuted, fontSize: 11, formatter: 'so far' }
+                }
+              ]
+            : [])
+        ],
+        ...inProgressBand(p, partial, windowMs(windows))
       }
     ]
   }
 }
 
-/** Bucket index -> colour from the low/high end of the score scale. */
-function bucketColor(p: ChartPalette, i: number, n: number): string {
-  if (n <= 1) return p.scoreScale[2]
-  const t = i / (n - 1)
-  return t < 0.34 ? p.scoreScale[0] : t < 0.67 ? p.scoreScale[1] : p.scoreScale[2]
+/** Scores from the threshold up are the alerts. */
+const scoreColor = (p: ChartPalette, key: string, threshold: number): string => {
+  const score = Number.parseFloat(key)
+  return score >= threshold ? p.scoreScale[2] : score > 0 ? p.scoreScale[0] : p.axisLine
 }
 
-/** Fraud score distribution; buckets in the order the engine returns them. */
-export function fraudHistogramOption(rows: readonly CountRow[], ctx: BuildContext): ChartOption {
+/**
+ * Orders per fraud score on a log axis, each bar labelled with its count: score 0 holds almost
+ * every order, and on a linear axis it flattens the scores that matter to nothing.
+ */
+export function fraudHistogramOption(rows: readonly CountRow[], ctx: BuildContext, threshold = 3): ChartOption {
   const p = ctx.palette
+  const max = rows.reduce((m, r) => Math.max(m, r.count), 1)
   return {
     ...base(p),
-    tooltip: { ...base(p).tooltip, axisPointer: { type: 'shadow' } },
+    tooltip: {
+      ...base(p).tooltip,
+      axisPointer: { type: 'shadow' },
+      formatter: (params: unknown) => {
+        const x = asParams(params)[0] as AxisParam & { name?: string; value?: unknown }
+        return `Score <b>${escapeHtml(String(x?.name ?? ''))}</b><br/>${formatNumber(Number(x?.value), 0, ctx.locale)} orders`
+      }
+    },
     xAxis: {
       type: 'category',
       name: 'Score',
@@ -233,16 +345,31 @@ export function fraudHistogramOption(rows: readonly CountRow[], ctx: BuildContex
       axisLabel: { color: p.textMuted }
     },
     grid: { left: 8, right: 16, top: 28, bottom: 24 },
-    yAxis: valueAxis(p, (v) => formatNumber(v, 0, ctx.locale)),
+    yAxis: {
+      ...valueAxis(p, (v) => (v >= 1 && Math.log10(v) % 1 === 0 ? formatNumber(v, 0, ctx.locale) : '')),
+      type: 'log',
+      logBase: 10,
+      // below 1, so a bar of one order still has a height
+      min: 0.5,
+      // room above the tallest bar for its label
+      max: 10 ** Math.ceil(Math.log10(max * 2))
+    },
     series: [
       {
-        id: 'alerts',
+        id: 'scores',
         name: 'Orders',
         type: 'bar',
         barMaxWidth: 36,
-        data: rows.map((r, i) => ({
+        label: {
+          show: true,
+          position: 'top',
+          color: p.textMuted,
+          fontSize: 11,
+          formatter: (x: { value?: unknown }) => formatCompact(Number(x.value), ctx.locale)
+        },
+        data: rows.map((r) => ({
           value: r.count,
-          itemStyle: { color: bucketColor(p, i, rows.length), borderRadius: [3, 3, 0, 0] }
+          itemStyle: { color: scoreColor(p, r.key, threshold), borderRadius: [3, 3, 0, 0] }
         }))
       }
     ]
@@ -356,6 +483,21 @@ export function statusPieOption(rows: readonly CountRow[], ctx: BuildContext): C
   }
 }
 
+/**
+ * Per-batch points, broken where the pipeline was stopped or idle (no batch, nothing measured).
+ * `spansPause`: the value of the first batch after a break covers the break itself (the input
+ * rate counts from the previous batch's start), so it is left out rather than drawn as a dip.
+ */
+function batchPoints(batches: readonly BatchRow[], value: (b: BatchRow) => number, spansPause = false): Point[] {
+  const times = batches.map((b) => ts(b.committedAt))
+  const points = withGaps(
+    batches.map((b, i) => [times[i], value(b)]),
+    batchGapMs(times)
+  )
+  if (!spansPause) return points
+  return points.map((pt, i) => (i > 0 && points[i - 1][1] === null ? [pt[0], null] : pt))
+}
+
 /** Input rate vs processing rate per batch. */
 export function ratesOption(batches: readonly BatchRow[], ctx: BuildContext): ChartOption {
   const p = ctx.palette
@@ -380,7 +522,8 @@ export function ratesOption(batches: readonly BatchRow[], ctx: BuildContext): Ch
         showSymbol: false,
         lineStyle: { width: 2, color: p.accent },
         itemStyle: { color: p.accent },
-        data: batches.map((b) => [ts(b.committedAt), b.inputRate])
+        connectNulls: false,
+        data: batchPoints(batches, (b) => b.inputRate, true)
       },
       {
         id: 'processing',
@@ -389,7 +532,8 @@ export function ratesOption(batches: readonly BatchRow[], ctx: BuildContext): Ch
         showSymbol: false,
         lineStyle: { width: 2, color: p.success },
         itemStyle: { color: p.success },
-        data: batches.map((b) => [ts(b.committedAt), b.processingRate])
+        connectNulls: false,
+        data: batchPoints(batches, (b) => b.processingRate)
       }
     ]
   }
@@ -418,7 +562,8 @@ export function batchDurationOption(batches: readonly BatchRow[], ctx: BuildCont
         lineStyle: { width: 1.5, color: p.series[2] },
         itemStyle: { color: p.series[2] },
         areaStyle: { color: p.series[2], opacity: 0.12 },
-        data: batches.map((b) => [ts(b.committedAt), b.durationMs]),
+        connectNulls: false,
+        data: batchPoints(batches, (b) => b.durationMs),
         ...(triggerMs
           ? {
               markLine: {

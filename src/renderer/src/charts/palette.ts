@@ -13,6 +13,8 @@ export interface ChartPalette {
   accent: string
   accentSoft: string
   secondary: string
+  /** The secondary colour, faint: fills of a bar still filling. */
+  secondarySoft: string
   success: string
   warning: string
   danger: string
@@ -33,6 +35,7 @@ export const LIGHT: ChartPalette = {
   accent: '#2f6fed',
   accentSoft: 'rgba(47, 111, 237, 0.14)',
   secondary: '#12a3a3',
+  secondarySoft: 'rgba(18, 163, 163, 0.16)',
   success: '#1f9d55',
   warning: '#d98a04',
   danger: '#d6453d',
@@ -59,6 +62,7 @@ export const DARK: ChartPalette = {
   accent: '#5b8def',
   accentSoft: 'rgba(91, 141, 239, 0.20)',
   secondary: '#2cc4c4',
+  secondarySoft: 'rgba(44, 196, 196, 0.18)',
   success: '#3cc47c',
   warning: '#f0a43a',
   danger: '#f06a62',

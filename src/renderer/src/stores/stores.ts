@@ -17,6 +17,7 @@ import type { Settings } from '../../../shared/settings'
 import type { Connection, ConnectionInfo } from '../client/bridge'
 import { toApiError } from '../client/errors'
 import { createThrottle } from '../lib/throttle'
+import { createAlertBrowser, type AlertBrowserState } from './alert-browser'
 import { mergeAlerts, mergeBatches, mergeWindows } from './history'
 import { checkForm, diffPatch, errorsFromApi, settingsToForm, type FormValue, type FormValues } from './settings-form'
 
@@ -113,6 +114,7 @@ export interface AppStores {
   settings: StoreApi<SettingsState>
   exporter: StoreApi<ExportState>
   quarantine: StoreApi<QuarantineState>
+  alertBrowser: StoreApi<AlertBrowserState>
   notices: StoreApi<NoticeState>
   /** Fetches everything the UI shows on start (and after a reconnect). */
   sync(): Promise<void>
@@ -451,6 +453,7 @@ export function createAppStores(client: EngineClient, connection: Connection, op
     settings,
     exporter,
     quarantine,
+    alertBrowser: createAlertBrowser(client),
     notices,
     sync,
     dispose() {

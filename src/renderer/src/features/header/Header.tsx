@@ -51,7 +51,7 @@ export function Header({ onOpenSettings, onOpenExport }: { onOpenSettings(): voi
         {status && (
           <span className="source-label" data-testid="source-label" title={status.source.label}>
             <SourceIcon kind={status.source.kind} />
-            {status.source.label}
+            <span className="text">{status.source.label}</span>
           </span>
         )}
       </div>

@@ -1,20 +1,27 @@
 import { useMemo } from 'react'
 import { Chart } from '../../charts/Chart'
 import { orderVolumeOption, revenueTrendOption } from '../../charts/options'
-import { formatCurrency, formatNumber, formatTime } from '../../lib/format'
+import { countGaps, windowPoints } from '../../charts/gaps'
+import { DASH, formatCurrency, formatNumber } from '../../lib/format'
 import { useSlice, useStores, useThemeName } from '../../stores/context'
 import { Card, EmptyState } from '../../ui/Card'
 import { useChartContext, useCurrency } from '../hooks'
+import { COUNTED, hasFigures, KPI_DEFINITIONS, kpiPeriod } from './kpi-text'
 import { waitingHint } from './waiting-hint'
 
-function Kpi({ id, label, value, sub }: { id: string; label: string; value: string; sub?: string }) {
+function Kpi({ id, label, value, definition, period }: { id: string; label: string; value: string; definition: string; period: string }) {
   return (
     <div className="card kpi" data-testid={`kpi-${id}`}>
       <div className="label">{label}</div>
       <div className="value" data-testid={`kpi-${id}-value`}>
         {value}
       </div>
-      {sub && <div className="sub">{sub}</div>}
+      <div className="definition" data-testid={`kpi-${id}-definition`}>
+        {definition}
+      </div>
+      <div className="sub" data-testid={`kpi-${id}-period`}>
+        {period}
+      </div>
     </div>
   )
 }
@@ -49,25 +56,42 @@ export function MetricsTab() {
       </div>
     )
   }
-  const period = kpis && kpis.minutes !== 1 ? `last ${kpis.minutes} min` : 'last minute'
-  const asOf = kpis?.asOf ? `as of ${formatTime(kpis.asOf)}` : undefined
+  const figures = hasFigures(kpis)
+  const period = kpiPeriod(kpis)
+  const show = (text: string) => (figures ? text : DASH)
+  const revenueGaps = countGaps(windowPoints(windows, (w) => w.revenue).complete)
 
   return (
     <>
       <div className="grid cols-4">
-        <Kpi id="orders-per-minute" label="Orders / min" value={formatNumber(kpis?.ordersPerMinute, 1)} sub={asOf} />
-        <Kpi id="revenue" label={`Revenue · ${period}`} value={formatCurrency(kpis?.revenue, currency)} sub={kpis ? `${formatNumber(kpis.orders)} orders` : undefined} />
-        <Kpi id="avg-order-value" label="Average order value" value={formatCurrency(kpis?.avgOrderValue, currency)} sub={period} />
-        <Kpi id="unique-customers" label="Unique customers" value={formatNumber(kpis?.uniqueCustomers)} sub={period} />
+        <Kpi
+          id="orders-per-minute"
+          label="Orders / min"
+          value={show(formatNumber(kpis?.ordersPerMinute, 1))}
+          definition={KPI_DEFINITIONS.ordersPerMinute}
+          period={period}
+        />
+        <Kpi
+          id="revenue"
+          label="Revenue"
+          value={show(formatCurrency(kpis?.revenue, currency))}
+          definition={figures && kpis ? `${formatNumber(kpis.orders)} orders · ${KPI_DEFINITIONS.revenue}` : KPI_DEFINITIONS.revenue}
+          period={period}
+        />
+        <Kpi id="avg-order-value" label="Average order value" value={show(formatCurrency(kpis?.avgOrderValue, currency))} definition={KPI_DEFINITIONS.avgOrderValue} period={period} />
+        <Kpi id="unique-customers" label="Unique customers" value={show(formatNumber(kpis?.uniqueCustomers))} definition={KPI_DEFINITIONS.uniqueCustomers} period={period} />
       </div>
       <div className="grid cols-2">
-        <Card title="Revenue" hint={`per window · ${formatNumber(windows.length)} window${windows.length === 1 ? '' : 's'}`} testId="chart-revenue">
-          <Chart option={revenue} theme={theme} height={340} ariaLabel="Revenue per window" />
+        <Card title="Revenue" hint={`per window · ${COUNTED} · dashed: still filling`} testId="chart-revenue">
+          <Chart option={revenue} theme={theme} height={340} ariaLabel={`Revenue per window${gapLabel(revenueGaps)}`} />
         </Card>
-        <Card title="Order volume" hint="orders per window" testId="chart-orders">
-          <Chart option={volume} theme={theme} height={340} ariaLabel="Orders per window" />
+        <Card title="Orders" hint={`per window · ${COUNTED} · hatched: still filling`} testId="chart-orders">
+          <Chart option={volume} theme={theme} height={340} ariaLabel={`Orders per window${gapLabel(revenueGaps)}`} />
         </Card>
       </div>
     </>
   )
 }
+
+/** For the accessible label: the holes a chart leaves where there were no orders. */
+const gapLabel = (gaps: number) => (gaps ? `, ${gaps} gap${gaps === 1 ? '' : 's'} without orders` : '')

@@ -5,11 +5,19 @@ import { formatDuration, formatNumber, formatTime } from '../../lib/format'
 import { useSlice, useStores, useThemeName } from '../../stores/context'
 import { Card, EmptyState, Stat } from '../../ui/Card'
 import { useChartContext } from '../hooks'
+import { batchGapMs, countGaps, withGaps } from '../../charts/gaps'
+import type { BatchRow } from '../../../../shared/dto'
 import { QuarantineBrowser } from './QuarantineBrowser'
 import { KafkaLag } from './KafkaLag'
 import { FileEvents } from './FileEvents'
 
 const TABLE_ROWS = 100
+
+/** Pauses between batches the charts leave blank. */
+function pauses(batches: readonly BatchRow[]): number {
+  const times = batches.map((b) => Date.parse(b.committedAt))
+  return countGaps(withGaps(times.map((t) => [t, 0]), batchGapMs(times)))
+}
 
 export function PipelineTab() {
   const { history, pipeline, settings } = useStores()
@@ -22,6 +30,8 @@ export function PipelineTab() {
   const rates = useMemo(() => ratesOption(batches, ctx), [batches, ctx])
   const durations = useMemo(() => batchDurationOption(batches, ctx, triggerMs), [batches, ctx, triggerMs])
   const newestFirst = useMemo(() => batches.slice(-TABLE_ROWS).reverse(), [batches])
+  const stops = useMemo(() => pauses(batches), [batches])
+  const stopsLabel = stops ? `, ${stops} gap${stops === 1 ? '' : 's'} where no batch ran (stopped or idle)` : ''
 
   return (
     <>
@@ -34,16 +44,16 @@ export function PipelineTab() {
         <Stat label="Quarantined" value={formatNumber(totals?.quarantined)} tone={totals?.quarantined ? 'bad' : undefined} testId="stat-quarantined" />
       </div>
       <div className="grid cols-2">
-        <Card title="Throughput" hint="rows per second, per batch" testId="chart-rates">
+        <Card title="Throughput" hint="rows per second, per batch · blank: no batches" testId="chart-rates">
           {batches.length > 0 ? (
-            <Chart option={rates} theme={theme} height={220} ariaLabel="Input and processing rate" />
+            <Chart option={rates} theme={theme} height={220} ariaLabel={`Input and processing rate${stopsLabel}`} />
           ) : (
             <EmptyState title="No batches yet" />
           )}
         </Card>
         <Card title="Batch duration" hint={triggerMs ? `trigger every ${formatDuration(triggerMs)}` : undefined} testId="chart-durations">
           {batches.length > 0 ? (
-            <Chart option={durations} theme={theme} height={220} ariaLabel="Batch duration" />
+            <Chart option={durations} theme={theme} height={220} ariaLabel={`Batch duration${stopsLabel}`} />
           ) : (
             <EmptyState title="No batches yet" />
           )}

@@ -1,0 +1,132 @@
+import { useEffect, useState } from 'react'
+import { formatCurrency, formatNumber, formatTime } from '../../lib/format'
+import { useSlice, useStores } from '../../stores/context'
+import { Card, EmptyState, ScoreBadge } from '../../ui/Card'
+
+const SEARCH_DELAY_MS = 250
+
+/** Every fraud alert, newest first, a page at a time, with a search by order or customer id. */
+export function AlertsTable({ threshold }: { threshold: number }) {
+  const { alertBrowser, pipeline } = useStores()
+  const a = useSlice(alertBrowser, (s) => s)
+  const alertsCommitted = useSlice(pipeline, (s) => s.status?.totals.alerts ?? 0)
+  const [text, setText] = useState(a.search)
+
+  // The first page follows new alerts as they are committed; a later page stays put while read.
+  useEffect(() => {
+    const s = alertBrowser.getState()
+    if (!s.loaded || s.offset === 0) void s.load(0)
+  }, [alertBrowser, alertsCommitted])
+
+  useEffect(() => {
+    if (text.trim() === alertBrowser.getState().search.trim()) return
+    const t = setTimeout(() => void alertBrowser.getState().setSearch(text.trim()), SEARCH_DELAY_MS)
+    return () => clearTimeout(t)
+  }, [text, alertBrowser])
+
+  const from = a.total === 0 ? 0 : a.offset + 1
+  const to = Math.min(a.offset + a.rows.length, a.total)
+  const searching = a.search !== ''
+  const hint = searching
+    ? `${formatNumber(a.total)} of ${formatNumber(a.all)} alerts match`
+    : `newest first · ${formatNumber(a.all)} alert${a.all === 1 ? '' : 's'}`
+
+  return (
+    <Card
+      title="Fraud alerts"
+      hint={hint}
+      flush
+      testId="alerts-card"
+      right={
+        <div className="pager">
+          <input
+            type="search"
+            className="input search"
+            placeholder="Search order or customer id"
+            aria-label="Search alerts by order or customer id"
+            value={text}
+            onChange={(e) => setText(e.target.value)}
+            data-testid="alerts-search"
+          />
+          <span data-testid="alerts-range" className="tnum">
+            {formatNumber(from)}–{formatNumber(to)} of {formatNumber(a.total)}
+          </span>
+          <button
+            type="button"
+            className="btn small"
+            disabled={a.loading || a.offset === 0}
+            onClick={() => void a.load(Math.max(0, a.offset - a.limit))}
+            data-testid="alerts-prev"
+          >
+            Previous
+          </button>
+          <button
+            type="button"
+            className="btn small"
+            disabled={a.loading || a.offset + a.limit >= a.total}
+            onClick={() => void a.load(a.offset + a.limit)}
+            data-testid="alerts-next"
+          >
+            Next
+          </button>
+        </div>
+      }
+    >
+      {a.error ? (
+        <EmptyState title="Could not load the alerts">
+          <p>{a.error}</p>
+        </EmptyState>
+      ) : a.rows.length === 0 ? (
+        <EmptyState title={!a.loaded ? 'Loading…' : searching ? 'No alert matches' : 'No fraud alerts'} testId="alerts-empty">
+          {a.loaded &&
+            (searching ? (
+              <p>No alert has an order or customer id containing “{a.search}”.</p>
+            ) : (
+              <p>Nothing suspicious so far. Alerts are raised when an order's score reaches {formatNumber(threshold, 1)}.</p>
+            ))}
+        </EmptyState>
+      ) : (
+        <div className="table-wrap">
+          <table className="data alerts" data-testid="alerts-table">
+            <thead>
+              <tr>
+                <th>Time</th>
+                <th>Order</th>
+                <th>Customer</th>
+                <th className="num">Amount</th>
+                <th className="num">Score</th>
+                <th>Reasons</th>
+              </tr>
+            </thead>
+            <tbody>
+              {a.rows.map((r) => (
+                <tr key={r.orderId} data-testid="alert-row" data-order-id={r.orderId}>
+                  <td className="tnum" title={r.orderTs}>
+                    {formatTime(r.orderTs)}
+                  </td>
+                  <td className="mono ellipsis" title={r.orderId}>
+                    {r.orderId}
+                  </td>
+                  <td className="mono ellipsis" title={r.customerId}>
+                    {r.customerId}
+                  </td>
+                  <td className="num">{formatCurrency(r.amount, r.currency)}</td>
+                  <td className="num">
+                    <ScoreBadge score={r.fraudScore} threshold={threshold} />
+                  </td>
+                  <td className="reasons">
+                    {r.fraudReasons.map((reason) => (
+                      <span className="chip" key={reason}>
+                        {reason}
+                      </span>
+                    ))}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </Card>
+  )
+}
