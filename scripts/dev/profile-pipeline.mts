@@ -3,10 +3,11 @@ import { runFilePipeline } from '../../src/main/cli/commands/pipeline'
 for (const m of ['run', 'runAndReadAll'] as const) {
   const orig = (DuckDBConnection.prototype as any)[m]
   ;(DuckDBConnection.prototype as any)[m] = async function (sql: string, ...rest: unknown[]) {
-    const t = performance.now()
+    const t = performance.now(); const u = process.cpuUsage()
+    if (process.env.MEM && typeof sql === "string" && sql.startsWith("SET memory_limit")) sql = `SET memory_limit = '${process.env.MEM}'`
     try { return await orig.call(this, sql, ...rest) } finally {
-      const ms = performance.now() - t
-      if (ms > (Number(process.env.MIN_MS) || 20)) console.error(`${ms.toFixed(0).padStart(6)} ms  ${sql.replace(/\s+/g, ' ').slice(0, 110)}`)
+      const ms = performance.now() - t; const cu = process.cpuUsage(u); const cores = ((cu.user + cu.system) / 1000 / ms).toFixed(2)
+      if (ms > (Number(process.env.MIN_MS) || 20)) console.error(`${ms.toFixed(0).padStart(6)} ms ${cores} cores  ${sql.replace(/\s+/g, ' ').slice(0, 110)}`)
     }
   }
 }

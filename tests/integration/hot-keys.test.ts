@@ -2,9 +2,9 @@ import { existsSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import type { DuckDBConnection, DuckDBResultReader } from '@duckdb/node-api'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { transformCustomers, transformOrders, type TransformSettings } from '../../src/main/lake/batch-transform'
+import { commitStaged, dropStaged, stageCustomers, stageOrders, watermarkSql, type TransformSettings } from '../../src/main/lake/batch-transform'
+import { createStagedLines, stagedLines } from '../../src/main/lake/bronze-ingest'
 import { openScratchLake, type Lake } from '../../src/main/lake/lake'
-import { SCRATCH_SQL } from '../../src/main/lake/schema'
 import { defaultSettings } from '../../src/shared/settings'
 import { cleanupTempDirs, makeTempDir } from '../support/lake-fixtures'
 
@@ -81,10 +81,10 @@ class ProfiledConnection {
   }
 }
 
-/** Bronze order lines from `rowsSql` (columns i, order_id, customer_id, ts_us), at byte i·1000. */
-function bronzeOrdersSql(batchId: number, source: string, rowsSql: string): string {
-  return `INSERT INTO bronze_orders (batch_id, ingested_at, source, byte_offset, raw)
-    SELECT ${batchId}, now(), '${source}', i * 1000, json_object('order_id', order_id, 'customer_id', customer_id,
+/** Staged order lines from `rowsSql` (columns i, order_id, customer_id, ts_us), at byte i·1000. */
+function stagedOrdersSql(source: string, rowsSql: string): string {
+  return `INSERT INTO ${stagedLines('orders')} (source, byte_offset, raw)
+    SELECT '${source}', i * 1000, json_object('order_id', order_id, 'customer_id', customer_id,
       'order_ts', strftime(make_timestamp(ts_us), '%Y-%m-%dT%H:%M:%S.%fZ'), 'status', 'paid', 'currency', 'EUR',
       'total_amount', 25, 'items', json_array(json_object('product_id', 'p-1', 'product_name', 'Widget',
         'category', 'home', 'quantity', 1, 'unit_price', 25)),
@@ -92,9 +92,9 @@ function bronzeOrdersSql(batchId: number, source: string, rowsSql: string): stri
     FROM (${rowsSql})`
 }
 
-function bronzeCustomersSql(batchId: number, source: string, rowsSql: string): string {
-  return `INSERT INTO bronze_customers (batch_id, ingested_at, source, byte_offset, raw)
-    SELECT ${batchId}, now(), '${source}', i * 1000, json_object('customer_id', customer_id, 'name', 'Guest ' || i,
+function stagedCustomersSql(source: string, rowsSql: string): string {
+  return `INSERT INTO ${stagedLines('customers')} (source, byte_offset, raw)
+    SELECT '${source}', i * 1000, json_object('customer_id', customer_id, 'name', 'Guest ' || i,
       'email', 'guest@example.com', 'signup_ts', '2023-01-01T00:00:00Z', 'country', 'DE', 'segment', 'regular')::VARCHAR
     FROM (${rowsSql})`
 }
@@ -119,7 +119,6 @@ class HotLake {
 
   static async open(): Promise<HotLake> {
     const lake = await openScratchLake()
-    await lake.writer.run(SCRATCH_SQL)
     return new HotLake(lake, await ProfiledConnection.on(lake.writer, makeTempDir('streamdesk-profile-')))
   }
 
@@ -133,17 +132,25 @@ class HotLake {
     const w = this.lake.writer
     const silverBefore = await this.count(`SELECT count(*) FROM silver_orders`)
     const segments = [input.customers?.source, input.orders.source].filter((s): s is string => s !== undefined)
-    await w.run(`DELETE FROM _segments; INSERT INTO _segments VALUES ${segments.map((s, i) => `('${s}', -1, ${i})`).join(', ')}`)
-    await w.run(bronzeOrdersSql(id, input.orders.source, input.orders.rowsSql))
-    if (input.customers) await w.run(bronzeCustomersSql(id, input.customers.source, input.customers.rowsSql))
-    const lines = await this.count(
-      `SELECT (SELECT count(*) FROM bronze_orders WHERE batch_id = ${id}) + (SELECT count(*) FROM bronze_customers WHERE batch_id = ${id})`
-    )
+    await w.run(`CREATE OR REPLACE TEMP TABLE _segments AS SELECT * FROM (VALUES ${segments.map((s, i) => `('${s}', -1, ${i})`).join(', ')}) t(source, part, seg_no)`)
+    await createStagedLines(w, 'orders')
+    await createStagedLines(w, 'customers')
+    await w.run(stagedOrdersSql(input.orders.source, input.orders.rowsSql))
+    if (input.customers) await w.run(stagedCustomersSql(input.customers.source, input.customers.rowsSql))
+    const lines = await this.count(`SELECT (SELECT count(*) FROM ${stagedLines('orders')}) + (SELECT count(*) FROM ${stagedLines('customers')})`)
     const first = this.conn.peaks.length
+    const conn = this.conn.asConnection()
+    if (input.customers) await stageCustomers(conn)
+    const r = await stageOrders(conn, id, this.settings, this.previousMax, !!input.customers)
     await w.run('BEGIN TRANSACTION')
-    if (input.customers) await transformCustomers(this.conn.asConnection(), id, false)
-    const r = await transformOrders(this.conn.asConnection(), id, this.settings, this.previousMax, false)
+    await commitStaged(conn, id, {
+      customers: !!input.customers,
+      orders: true,
+      fraudThreshold: this.settings.fraud.threshold,
+      watermarkSql: watermarkSql(r.maxEventTs, this.settings.watermarkMinutes)
+    })
     await w.run('COMMIT')
+    await dropStaged(w)
     this.previousMax = r.maxEventTs
     return { duplicates: r.duplicates, valid: r.valid, inputRows: lines + silverBefore, peaks: this.conn.peaks.slice(first) }
   }

@@ -1,12 +1,18 @@
 import type { DuckDBConnection } from '@duckdb/node-api'
 import type { FraudSettings } from '../../shared/settings'
+import type { Stream } from '../sources/source'
+import { stagedLines } from './bronze-ingest'
 import { clean, customerValidationCtes, orderValidationCtes } from './validation-sql'
 
 const ft = clean.text
 
-// Everything after bronze is set-based SQL over the batch's bronze rows: parse and validate,
-// quarantine, de-duplicate against silver, lateness against the watermark, fraud rules, silver,
-// windows and alerts. JavaScript only sequences the statements inside the batch transaction.
+// Everything after the input lines is set-based SQL, in two phases (batch-writer.ts runs them):
+// - stage: before the batch's transaction, parse and validate the staged lines, de-duplicate
+//   against silver, lateness against the watermark, velocity, fraud rules, the silver rows and
+//   the windows they change, into temp tables. Reading committed tables, DuckDB runs every step
+//   on all cores; a scan of rows the open transaction itself wrote runs on one.
+// - commit: inside the transaction, copy what was staged into the lake's tables.
+// The lake's committed state cannot change in between: this connection is its only writer.
 
 export interface TransformSettings {
   fraud: FraudSettings
@@ -34,67 +40,49 @@ async function scalarRow(conn: DuckDBConnection, sql: string): Promise<unknown[]
   return r.getRows()[0] ?? []
 }
 
-/** Rows of this batch with their processing order `pos` (segment, then position in it). */
-function batchRowsSql(table: string, batchId: number, knownErrors: boolean): string {
-  // Records already quarantined in JavaScript (tombstones, bad bytes) are left out; the anti-join
-  // is only planned when there are any, as it costs a pass over the batch.
-  const same = (col: string) => `coalesce(e.${col}, -1) = coalesce(b.${col}, -1)`
+/** The staged lines of a stream JavaScript did not already reject, with their processing order `pos` (segment, then position in it). */
+function batchRowsSql(stream: Stream): string {
   return `SELECT b.source, b.byte_offset, b.kafka_partition, b.kafka_offset, b.kafka_key, b.kafka_timestamp, b.raw,
       g.seg_no::HUGEINT * 281474976710656 + coalesce(b.kafka_offset, b.byte_offset, 0) AS pos
-    FROM ${table} b
+    FROM ${stagedLines(stream)} b
     JOIN _segments g ON g.source = b.source AND g.part = coalesce(b.kafka_partition, -1)
-    ${knownErrors ? `ANTI JOIN _known_errors e ON e.source = b.source AND ${same('byte_offset')} AND ${same('kafka_partition')} AND ${same('kafka_offset')}` : ''}
-    WHERE b.batch_id = ${batchId}`
+    WHERE b.error IS NULL`
 }
 
-function quarantineInsert(kind: 'order' | 'customer', batchId: number, from: string): string {
-  return `INSERT INTO quarantine (batch_id, kind, source, byte_offset, kafka_partition, kafka_offset, kafka_key, kafka_timestamp, reason, raw, ingested_at)
-    SELECT ${batchId}, '${kind}', source, byte_offset, kafka_partition, kafka_offset, kafka_key, kafka_timestamp, reason, raw, now() FROM ${from}`
-}
+const QUARANTINE_COLUMNS = 'source, byte_offset, kafka_partition, kafka_offset, kafka_key, kafka_timestamp, reason, raw'
 
-export async function quarantineKnownErrors(conn: DuckDBConnection, batchId: number): Promise<number> {
-  const [n] = await scalarRow(conn, `SELECT count(*) FROM _known_errors`)
-  if (num(n) > 0) {
-    await conn.run(`INSERT INTO quarantine (batch_id, kind, source, byte_offset, kafka_partition, kafka_offset, kafka_key, kafka_timestamp, reason, raw, ingested_at)
-      SELECT ${batchId}, kind, source, byte_offset, kafka_partition, kafka_offset, kafka_key, kafka_timestamp, reason, raw, now() FROM _known_errors`)
-  }
-  return num(n)
-}
-
-/** Customers: validate, quarantine, upsert the latest profile per customer_id. */
-export async function transformCustomers(
-  conn: DuckDBConnection,
-  batchId: number,
-  knownErrors: boolean
-): Promise<{ read: number; bad: number }> {
+/** Customers: validate into `_c`, and the latest valid profile per customer_id into `_c_latest`. */
+export async function stageCustomers(conn: DuckDBConnection): Promise<{ read: number; bad: number }> {
   await conn.run(`CREATE OR REPLACE TEMP TABLE _c AS
-    WITH src AS (${batchRowsSql('bronze_customers', batchId, knownErrors)}), ${customerValidationCtes()}
+    WITH src AS (${batchRowsSql('customers')}), ${customerValidationCtes()}
     SELECT source, byte_offset, kafka_partition, kafka_offset, kafka_key, kafka_timestamp, pos, reason,
       CASE WHEN reason IS NOT NULL THEN raw END AS raw,
       ${ft('customer_id')} AS customer_id, ${ft('name')} AS name, ${ft('email')} AS email,
       try_cast(${ft('signup_ts')} AS TIMESTAMPTZ) AS signup_ts, upper(${ft('country')}) AS country, lower(${ft('segment')}) AS segment
     FROM v`)
-  await conn.run(quarantineInsert('customer', batchId, `_c WHERE reason IS NOT NULL`))
-  // Latest profile per customer: replace the rows of the customers this batch saw. A plain
-  // delete + insert; a primary-key index would make every batch pay for index maintenance.
   await conn.run(`CREATE OR REPLACE TEMP TABLE _c_latest AS
-      SELECT customer_id, name, email, signup_ts, country, segment FROM _c
-      WHERE reason IS NULL QUALIFY row_number() OVER (PARTITION BY customer_id ORDER BY pos DESC) = 1;
-    DELETE FROM customers WHERE customer_id IN (SELECT customer_id FROM _c_latest);
-    INSERT INTO customers SELECT *, ${batchId}, now() FROM _c_latest;
-    DROP TABLE _c_latest`)
+    SELECT customer_id, name, email, signup_ts, country, segment FROM _c
+    WHERE reason IS NULL QUALIFY row_number() OVER (PARTITION BY customer_id ORDER BY pos DESC) = 1`)
   const [read, bad] = await scalarRow(conn, `SELECT count(*), count(reason) FROM _c`)
-  await conn.run(`DROP TABLE _c`)
   return { read: num(read), bad: num(bad) }
 }
 
-export async function transformOrders(
+export interface StagedOrders extends Omit<TransformCounts, 'rowsRead'> {
+  read: number
+}
+
+/**
+ * Orders: validate into `_o`, and stage the silver rows (`_silver`) and the windows they change
+ * (`_windows`, `_touched`). `withCustomers`: `_c_latest` holds this batch's customer profiles,
+ * which its orders see as if they were already in `customers`.
+ */
+export async function stageOrders(
   conn: DuckDBConnection,
   batchId: number,
   settings: TransformSettings,
   previousMaxEventTs: string | null,
-  knownErrors: boolean
-): Promise<Omit<TransformCounts, 'rowsRead'> & { read: number }> {
+  withCustomers: boolean
+): Promise<StagedOrders> {
   const { fraud, windowMinutes, watermarkMinutes } = settings
   const w = fraud.weights
   const watermark = previousMaxEventTs
@@ -103,7 +91,7 @@ export async function transformOrders(
 
   // 1. parse + validate; raw is kept only for the bad lines.
   await conn.run(`CREATE OR REPLACE TEMP TABLE _o AS
-    WITH src AS (${batchRowsSql('bronze_orders', batchId, knownErrors)}), ${orderValidationCtes()}
+    WITH src AS (${batchRowsSql('orders')}), ${orderValidationCtes()}
     SELECT source, byte_offset, kafka_partition, kafka_offset, kafka_key, kafka_timestamp, pos, reason,
       CASE WHEN reason IS NOT NULL THEN raw END AS raw,
       ${ft('order_id')} AS order_id, ${ft('customer_id')} AS customer_id,
@@ -113,7 +101,6 @@ export async function transformOrders(
       ${ft('payment_method')} AS payment_method, upper(${ft('shipping_country')}) AS shipping_country,
       upper(${ft('billing_country')}) AS billing_country, lower(${ft('channel')}) AS channel
     FROM v`)
-  await conn.run(quarantineInsert('order', batchId, `_o WHERE reason IS NOT NULL`))
 
   // 2. the first occurrence of each order_id in this batch that silver does not hold yet.
   await conn.run(`CREATE OR REPLACE TEMP TABLE _new AS
@@ -151,12 +138,19 @@ export async function transformOrders(
       FROM hist WHERE customer_id IN (SELECT customer_id FROM busy))
     SELECT pos, n FROM counted WHERE pos IS NOT NULL AND n >= ${fraud.velocityMinOrders}`)
 
-  // 4. enrich, score and write silver in one pass.
-  await conn.run(`INSERT INTO silver_orders
+  // 4. enrich and score: the silver rows of this batch. A profile this batch brought replaces the
+  //    stored one (it replaces it in \`customers\` at commit).
+  const customer = withCustomers
+    ? `LEFT JOIN _c_latest cl USING (customer_id) LEFT JOIN customers c ON c.customer_id = o.customer_id AND cl.customer_id IS NULL`
+    : `LEFT JOIN customers c USING (customer_id)`
+  const profile = (col: string) => (withCustomers ? `coalesce(cl.${col}, c.${col})` : `c.${col}`)
+  // silver's own column names and types (CREATE TABLE AS would name them after the expressions)
+  await conn.run(`CREATE OR REPLACE TEMP TABLE _silver AS SELECT * EXCLUDE (processed_at) FROM silver_orders LIMIT 0`)
+  await conn.run(`INSERT INTO _silver
     WITH e AS (
-      SELECT o.*, c.segment AS customer_segment, c.signup_ts AS customer_signup_ts, v.n AS velocity_n,
+      SELECT o.*, ${profile('segment')} AS customer_segment, ${profile('signup_ts')} AS customer_signup_ts, v.n AS velocity_n,
         coalesce(o.order_ts < ${watermark}, false) AS is_late
-      FROM _o o JOIN _new USING (pos) LEFT JOIN customers c USING (customer_id) LEFT JOIN _vel v USING (pos)),
+      FROM _o o JOIN _new USING (pos) ${customer} LEFT JOIN _vel v USING (pos)),
     r AS (SELECT e.*,
         CASE WHEN total_cents > 500000 THEN ${w.amountOver5000} WHEN total_cents > 300000 THEN ${w.amountOver3000}
              WHEN total_cents > 200000 THEN ${w.amountOver2000} ELSE 0 END AS r_amount,
@@ -182,31 +176,25 @@ export async function transformOrders(
         CASE WHEN r_country > 0 THEN 'billing ' || billing_country || ' ≠ shipping ' || shipping_country END
       ], x -> x IS NOT NULL) END,
       is_late, ${batchId}, source,
-      CASE WHEN kafka_partition IS NOT NULL THEN 'partition ' || kafka_partition || ' offset ' || kafka_offset ELSE 'byte ' || byte_offset END,
-      now()
+      CASE WHEN kafka_partition IS NOT NULL THEN 'partition ' || kafka_partition || ' offset ' || kafka_offset ELSE 'byte ' || byte_offset END
     FROM r`)
 
-  // 5. alerts, read back from this batch's silver rows.
-  await conn.run(`INSERT INTO fraud_alerts
-    SELECT order_id, customer_id, order_ts, total_amount, currency, status, fraud_score, fraud_reasons,
-      shipping_country, billing_country, customer_segment, ${batchId}, now()
-    FROM silver_orders WHERE batch_id = ${batchId} AND fraud_score >= ${fraud.threshold}`)
-
-  // 6. windows touched by this batch's on-time orders are recomputed exactly from silver.
+  // 5. counts, and the new event-time high-water mark and watermark.
+  const previous = previousMaxEventTs ? `TIMESTAMPTZ '${previousMaxEventTs}'` : 'NULL'
   const [read, bad, valid, late, alerts, maxTs, wm] = await scalarRow(
     conn,
     `SELECT (SELECT count(*) FROM _o), (SELECT count(reason) FROM _o),
       count(*), count(*) FILTER (WHERE is_late), count(*) FILTER (WHERE fraud_score >= ${fraud.threshold}),
-      greatest(max(order_ts), ${previousMaxEventTs ? `TIMESTAMPTZ '${previousMaxEventTs}'` : 'NULL'})::VARCHAR,
-      (greatest(max(order_ts), ${previousMaxEventTs ? `TIMESTAMPTZ '${previousMaxEventTs}'` : 'NULL'})
-        - to_microseconds(${Math.round(watermarkMinutes * 60e6)}))::VARCHAR
-     FROM silver_orders WHERE batch_id = ${batchId}`
+      greatest(max(order_ts), ${previous})::VARCHAR,
+      (greatest(max(order_ts), ${previous}) - to_microseconds(${Math.round(watermarkMinutes * 60e6)}))::VARCHAR
+     FROM _silver`
   )
   const newMax = (maxTs as string | null) ?? previousMaxEventTs
-  const newWatermark = newMax ? `(TIMESTAMPTZ '${newMax}' - to_microseconds(${Math.round(watermarkMinutes * 60e6)}))` : 'NULL::TIMESTAMPTZ'
-  await recomputeWindows(conn, batchId, windowMinutes, newWatermark, `SELECT order_ts FROM silver_orders WHERE batch_id = ${batchId} AND NOT is_late`)
 
-  await conn.run(`DROP TABLE _o; DROP TABLE _new; DROP TABLE _vel`)
+  // 6. the windows this batch's on-time orders fall in, recomputed exactly: silver's committed
+  //    rows in them plus this batch's.
+  await stageWindows(conn, batchId, windowMinutes, watermarkSql(newMax, watermarkMinutes), `SELECT order_ts FROM _silver WHERE NOT is_late`, true)
+
   return {
     read: num(read),
     quarantined: num(bad),
@@ -219,7 +207,106 @@ export async function transformOrders(
   }
 }
 
-/** Recomputes the windows containing any timestamp of `touchedSql` (one column, order_ts). */
+/** The watermark for a high-water mark of event time, as SQL. */
+export function watermarkSql(maxEventTs: string | null, watermarkMinutes: number): string {
+  return maxEventTs ? `(TIMESTAMPTZ '${maxEventTs}' - to_microseconds(${Math.round(watermarkMinutes * 60e6)}))` : 'NULL::TIMESTAMPTZ'
+}
+
+export interface StagedBatch {
+  customers: boolean
+  orders: boolean
+  fraudThreshold: number
+  /** The watermark after this batch, as SQL. */
+  watermarkSql: string
+}
+
+/**
+ * Inside the batch's transaction: copies what was staged into the lake. Every line goes to
+ * bronze; each line rejected by JavaScript or by validation to quarantine.
+ */
+export async function commitStaged(conn: DuckDBConnection, batchId: number, staged: StagedBatch): Promise<void> {
+  const statements: string[] = []
+  const rejected: string[] = []
+  for (const [stream, kind, table] of [
+    ['customers', 'customer', 'bronze_customers'],
+    ['orders', 'order', 'bronze_orders']
+  ] as const) {
+    if (!staged[stream]) continue
+    statements.push(`INSERT INTO ${table} (batch_id, ingested_at, source, byte_offset, kafka_partition, kafka_offset, kafka_key, kafka_timestamp, raw)
+      SELECT ${batchId}, now(), source, byte_offset, kafka_partition, kafka_offset, kafka_key, kafka_timestamp, raw FROM ${stagedLines(stream)}`)
+    rejected.push(`SELECT '${kind}' AS kind, ${QUARANTINE_COLUMNS.replace('reason', 'error')} FROM ${stagedLines(stream)} WHERE error IS NOT NULL`)
+    rejected.push(`SELECT '${kind}', ${QUARANTINE_COLUMNS} FROM ${stream === 'orders' ? '_o' : '_c'} WHERE reason IS NOT NULL`)
+  }
+  if (rejected.length) {
+    statements.push(`INSERT INTO quarantine (batch_id, kind, ${QUARANTINE_COLUMNS}, ingested_at)
+      SELECT ${batchId}, * , now() FROM (${rejected.join('\n      UNION ALL ')})`)
+  }
+  if (staged.customers) {
+    // Latest profile per customer: replace the rows of the customers this batch saw. A plain
+    // delete + insert; a primary-key index would make every batch pay for index maintenance.
+    statements.push(`DELETE FROM customers WHERE customer_id IN (SELECT customer_id FROM _c_latest)`)
+    statements.push(`INSERT INTO customers SELECT *, ${batchId}, now() FROM _c_latest`)
+  }
+  if (staged.orders) {
+    statements.push(`INSERT INTO silver_orders SELECT *, now() FROM _silver`)
+    statements.push(`INSERT INTO fraud_alerts
+      SELECT order_id, customer_id, order_ts, total_amount, currency, status, fraud_score, fraud_reasons,
+        shipping_country, billing_country, customer_segment, ${batchId}, now()
+      FROM _silver WHERE fraud_score >= ${staged.fraudThreshold}`)
+    statements.push(...replaceWindowsSql(staged.watermarkSql))
+  }
+  for (const sql of statements) await conn.run(sql)
+}
+
+/** Drops what stage*() created; they are replaced by the next batch anyway, this frees the memory. */
+export async function dropStaged(conn: DuckDBConnection): Promise<void> {
+  const tables = ['_segments', stagedLines('customers'), stagedLines('orders'), '_c', '_c_latest', '_o', '_new', '_vel', '_silver', '_touched', '_windows']
+  await conn.run(tables.map((t) => `DROP TABLE IF EXISTS ${t}`).join('; '))
+}
+
+const windowBucket = (width: string, col: string) => `time_bucket(${width}, ${col}, TIMESTAMPTZ '2000-01-01 00:00:00+00')`
+
+/**
+ * Stages into `_windows` the exact contents of every window holding a timestamp of `touchedSql`
+ * (one column, order_ts): silver's on-time rows in them, plus `_silver`'s when `withStaged`.
+ */
+export async function stageWindows(
+  conn: DuckDBConnection,
+  batchId: number,
+  windowMinutes: number,
+  watermarkSql: string,
+  touchedSql: string,
+  withStaged: boolean
+): Promise<void> {
+  const width = `INTERVAL ${windowMinutes} MINUTE`
+  const bucket = (col: string) => windowBucket(width, col)
+  const kept = `status NOT IN ('cancelled', 'refunded')`
+  await conn.run(`CREATE OR REPLACE TEMP TABLE _touched AS SELECT DISTINCT ${bucket('order_ts')} AS window_start FROM (${touchedSql})`)
+  const rows = `SELECT order_ts, status, total_cents, customer_id FROM silver_orders
+      WHERE NOT is_late AND order_ts >= (SELECT min(window_start) FROM _touched) AND ${bucket('order_ts')} IN (SELECT window_start FROM _touched)
+    ${withStaged ? 'UNION ALL SELECT order_ts, status, total_cents, customer_id FROM _silver WHERE NOT is_late' : ''}`
+  await conn.run(`CREATE OR REPLACE TEMP TABLE _windows AS
+    SELECT ${bucket('order_ts')} AS ws, ws + ${width} AS window_end, count(*) AS orders,
+      (coalesce(sum(total_cents) FILTER (WHERE ${kept}), 0) / 100)::DECIMAL(18,2) AS revenue,
+      count(*) FILTER (WHERE ${kept}) AS revenue_orders,
+      CASE WHEN count(*) FILTER (WHERE ${kept}) > 0
+        THEN (sum(total_cents) FILTER (WHERE ${kept}) / 100 / count(*) FILTER (WHERE ${kept}))::DECIMAL(18,2) END AS avg_order_value,
+      count(DISTINCT customer_id) AS unique_customers,
+      coalesce(ws + ${width} <= ${watermarkSql}, false) AS is_final, ${batchId} AS updated_batch_id
+    FROM (${rows})
+    GROUP BY ws`)
+}
+
+/** Replaces the staged windows in order_windows and finalizes every window the watermark passed. */
+export function replaceWindowsSql(watermarkSql: string): string[] {
+  return [
+    `DELETE FROM order_windows WHERE window_start IN (SELECT window_start FROM _touched)`,
+    `INSERT INTO order_windows SELECT * FROM _windows`,
+    `UPDATE order_windows SET is_final = true WHERE NOT is_final AND window_end <= ${watermarkSql}`
+  ]
+}
+
+/** Recomputes, from silver alone, the windows containing any timestamp of `touchedSql` (one column, order_ts). */
 export async function recomputeWindows(
   conn: DuckDBConnection,
   batchId: number,
@@ -227,22 +314,7 @@ export async function recomputeWindows(
   watermarkSql: string,
   touchedSql: string
 ): Promise<void> {
-  const width = `INTERVAL ${windowMinutes} MINUTE`
-  const bucket = (col: string) => `time_bucket(${width}, ${col}, TIMESTAMPTZ '2000-01-01 00:00:00+00')`
-  await conn.run(`CREATE OR REPLACE TEMP TABLE _touched AS SELECT DISTINCT ${bucket('order_ts')} AS window_start FROM (${touchedSql})`)
-  await conn.run(`DELETE FROM order_windows WHERE window_start IN (SELECT window_start FROM _touched)`)
-  await conn.run(`INSERT INTO order_windows
-    SELECT ${bucket('order_ts')} AS ws, ws + ${width}, count(*),
-      (coalesce(sum(total_cents) FILTER (WHERE status NOT IN ('cancelled', 'refunded')), 0) / 100)::DECIMAL(18,2),
-      count(*) FILTER (WHERE status NOT IN ('cancelled', 'refunded')),
-      CASE WHEN count(*) FILTER (WHERE status NOT IN ('cancelled', 'refunded')) > 0
-        THEN (sum(total_cents) FILTER (WHERE status NOT IN ('cancelled', 'refunded')) / 100 / count(*) FILTER (WHERE status NOT IN ('cancelled', 'refunded')))::DECIMAL(18,2) END,
-      count(DISTINCT customer_id),
-      coalesce(ws + ${width} <= ${watermarkSql}, false), ${batchId}
-    FROM silver_orders
-    WHERE NOT is_late AND order_ts >= (SELECT min(window_start) FROM _touched)
-      AND ${bucket('order_ts')} IN (SELECT window_start FROM _touched)
-    GROUP BY ws`)
-  await conn.run(`UPDATE order_windows SET is_final = true WHERE NOT is_final AND window_end <= ${watermarkSql}`)
-  await conn.run(`DROP TABLE _touched`)
+  await stageWindows(conn, batchId, windowMinutes, watermarkSql, touchedSql, false)
+  for (const sql of replaceWindowsSql(watermarkSql)) await conn.run(sql)
+  await conn.run(`DROP TABLE _touched; DROP TABLE _windows`)
 }

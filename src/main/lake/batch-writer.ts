@@ -1,17 +1,21 @@
 import { totalmem } from 'node:os'
 import type { BatchEvent, BatchProgress } from '../../shared/dto'
 import { InputChangedError, type FileSegment, type LinesSegment, type PlannedBatch, type Segment } from '../sources/source'
-import { FILES_PER_STATEMENT, insertFileSegments, LinesWriter, readByDuckDb, verifyFileSegments } from './bronze-ingest'
+import { createStagedLines, FILES_PER_STATEMENT, LinesWriter, readByDuckDb, stagedLines, stageFileSegments, verifyFileSegments } from './bronze-ingest'
 import { readSegmentLines } from './file-lines'
 import { checkFileIdentity } from '../sources/file-identity'
 import { openInputFile, type InputFile } from '../sources/input-file'
-import { quarantineKnownErrors, transformCustomers, transformOrders, type TransformSettings } from './batch-transform'
+import { commitStaged, dropStaged, stageCustomers, stageOrders, watermarkSql, type StagedOrders, type TransformSettings } from './batch-transform'
 import { sqlString, type Lake } from './lake'
 import { eventsJson, offsetsJson, writeOffsets } from './source-offsets'
 
 // One micro-batch = one DuckDB transaction holding bronze, quarantine, customers, silver, windows,
 // alerts, the batch record AND the source offsets it consumed. A crash before COMMIT leaves the
 // lake exactly as it was; after COMMIT the offsets say precisely what is in it.
+//
+// The heavy work happens before that transaction opens: the input lines and everything derived
+// from them are staged in temp tables of this connection (batch-transform.ts says why), which
+// are not part of the lake and vanish with the process. The transaction then copies them in.
 
 
 export interface CommittedBatch extends BatchProgress {
@@ -81,10 +85,11 @@ async function forEachConcurrently<T>(items: readonly T[], limit: number, work: 
 }
 
 /**
- * Bronze for every segment of the batch. `readInJs` names files DuckDB failed to read in an
- * earlier attempt of this batch (invalid UTF-8, a NUL byte...): JavaScript reads them instead.
+ * Stages the input lines of every segment of the batch (`_lines_<stream>`) and their processing
+ * order (`_segments`). `readInJs` names files DuckDB failed to read in an earlier attempt of this
+ * batch (invalid UTF-8, a NUL byte...): JavaScript reads them instead.
  */
-async function writeSegments(lake: Lake, batchId: number, segments: Segment[], readInJs: ReadonlySet<string>): Promise<void> {
+async function stageSegments(lake: Lake, segments: Segment[], readInJs: ReadonlySet<string>): Promise<void> {
   const conn = lake.writer
   // Processing order = (segment, partition, position): every (source, partition) pair gets its
   // own seg_no, since offsets restart in each Kafka partition.
@@ -96,10 +101,8 @@ async function writeSegments(lake: Lake, batchId: number, segments: Segment[], r
       for (const p of parts) segRows.push([seg.source, p])
     }
   }
-  // The scratch tables live for the connection (created at open); emptying them is cheaper
-  // than creating tables inside every batch transaction. An appender, as a VALUES list of
-  // thousands of files is slow to parse.
-  await conn.run(`DELETE FROM _known_errors; DELETE FROM _segments`)
+  // An appender, as a VALUES list of thousands of files is slow to parse.
+  await conn.run(`CREATE OR REPLACE TEMP TABLE _segments (source VARCHAR, part INTEGER, seg_no INTEGER)`)
   const app = await conn.createAppender('_segments', 'main', 'temp')
   try {
     for (const [i, [source, part]] of segRows.entries()) {
@@ -114,6 +117,7 @@ async function writeSegments(lake: Lake, batchId: number, segments: Segment[], r
   }
 
   for (const stream of ['customers', 'orders'] as const) {
+    await createStagedLines(conn, stream)
     const byDuckDb: FileSegment[] = []
     const byJs: FileSegment[] = []
     for (const s of segments) {
@@ -127,32 +131,31 @@ async function writeSegments(lake: Lake, batchId: number, segments: Segment[], r
       const group = byDuckDb.slice(i, i + FILES_PER_STATEMENT)
       const handles = await Promise.all(group.map((f) => openPlanned(f)))
       try {
-        await insertFileSegments(conn, batchId, stream, group)
+        await stageFileSegments(conn, stream, group)
         for (const [j, fh] of handles.entries()) await stillPlanned(fh, group[j])
       } finally {
         await Promise.all(handles.map((fh) => fh.close()))
       }
     }
     // A file DuckDB did not read exactly as planned (it grew, or holds bytes read_csv splits
-    // differently): its rows go, and JavaScript reads it, in the same transaction.
-    const mismatched = await verifyFileSegments(conn, batchId, stream, byDuckDb)
+    // differently): its lines go, and JavaScript reads it.
+    const mismatched = await verifyFileSegments(conn, stream, byDuckDb)
     if (mismatched.length) {
-      await conn.run(`DELETE FROM ${stream === 'orders' ? 'bronze_orders' : 'bronze_customers'}
-        WHERE batch_id = ${batchId} AND source IN (${mismatched.map((m) => sqlString(m.path)).join(', ')})`)
+      await conn.run(`DELETE FROM ${stagedLines(stream)} WHERE source IN (${mismatched.map((m) => sqlString(m.path)).join(', ')})`)
       byJs.push(...mismatched)
     }
     if (byJs.length === 0 && lines.length === 0) continue
     const writer = await LinesWriter.open(conn, stream)
     try {
       // Many small files: several reads in flight hide the per-file open/stat/close latency.
-      // Row order in bronze does not matter (processing order comes from _segments and offsets).
+      // Row order does not matter (processing order comes from _segments and offsets).
       await forEachConcurrently(byJs, READS_IN_FLIGHT, (f) => readSegmentLines(f, (chunk) => writer.add(f.path, chunk)))
       for (const l of lines) writer.add(l.source, l.lines)
     } catch (err) {
       writer.abandon()
       throw err
     }
-    await writer.finish(batchId)
+    writer.finish()
   }
 }
 
@@ -189,73 +192,86 @@ export async function writeBatch(lake: Lake, plan: PlannedBatch, settings: Trans
   }
 }
 
+const NO_ORDERS: StagedOrders = { read: 0, quarantined: 0, valid: 0, late: 0, duplicates: 0, alerts: 0, maxEventTs: null, watermark: null }
+
 async function writeBatchOnce(lake: Lake, plan: PlannedBatch, settings: TransformSettings, readInJs: ReadonlySet<string>): Promise<CommittedBatch> {
   const conn = lake.writer
   const started = new Date()
-  await conn.run('BEGIN TRANSACTION')
   try {
     const head = await conn.runAndReadAll(`SELECT (SELECT coalesce(max(batch_id), 0) + 1 FROM batches),
       (SELECT value FROM lake_meta WHERE key = 'max_event_ts'), (SELECT epoch_ms(max(started_at)) FROM batches)`)
     const batchId = Number(head.getRows()[0][0])
     const previousMax = (head.getRows()[0][1] as string | null) ?? null
     const previousStart = head.getRows()[0][2] === null ? null : Number(head.getRows()[0][2])
-    await writeSegments(lake, batchId, plan.segments, readInJs)
+    await stageSegments(lake, plan.segments, readInJs)
     // lines JavaScript already found bad (bad bytes, tombstones, over-long lines)
-    const knownBad = await quarantineKnownErrors(conn, batchId)
-    const customers = plan.segments.some((s) => s.stream === 'customers')
-      ? await transformCustomers(conn, batchId, knownBad > 0)
-      : { read: 0, bad: 0 }
-    const orders = plan.segments.some((s) => s.stream === 'orders')
-      ? await transformOrders(conn, batchId, settings, previousMax, knownBad > 0)
-      : { read: 0, quarantined: 0, valid: 0, late: 0, duplicates: 0, alerts: 0, maxEventTs: previousMax, watermark: null }
-    const bookkeeping: string[] = []
-    if (orders.maxEventTs) {
-      bookkeeping.push(`INSERT INTO lake_meta VALUES ('max_event_ts', ${sqlString(orders.maxEventTs)})
-        ON CONFLICT (key) DO UPDATE SET value = excluded.value`)
+    const knownBad = Number(
+      (await conn.runAndReadAll(`SELECT (SELECT count(error) FROM ${stagedLines('customers')}) + (SELECT count(error) FROM ${stagedLines('orders')})`)).getRows()[0][0]
+    )
+    const hasCustomers = plan.segments.some((s) => s.stream === 'customers')
+    const hasOrders = plan.segments.some((s) => s.stream === 'orders')
+    const customers = hasCustomers ? await stageCustomers(conn) : { read: 0, bad: 0 }
+    const orders = hasOrders ? await stageOrders(conn, batchId, settings, previousMax, hasCustomers) : { ...NO_ORDERS, maxEventTs: previousMax }
+
+    await conn.run('BEGIN TRANSACTION')
+    try {
+      await commitStaged(conn, batchId, {
+        customers: hasCustomers,
+        orders: hasOrders,
+        fraudThreshold: settings.fraud.threshold,
+        watermarkSql: watermarkSql(orders.maxEventTs, settings.watermarkMinutes)
+      })
+      const bookkeeping: string[] = []
+      if (orders.maxEventTs) {
+        bookkeeping.push(`INSERT INTO lake_meta VALUES ('max_event_ts', ${sqlString(orders.maxEventTs)})
+          ON CONFLICT (key) DO UPDATE SET value = excluded.value`)
+      }
+      await writeOffsets(conn, plan, batchId)
+      const committedAt = new Date()
+      const durationMs = committedAt.getTime() - started.getTime()
+      const rowsRead = customers.read + orders.read + knownBad
+      const quarantined = customers.bad + orders.quarantined + knownBad
+      const seconds = Math.max(durationMs, 1) / 1000
+      // Arrival rate: what this batch took in over the time since the previous batch started
+      // (the first batch of a run with a backlog has no such interval: its processing time).
+      const sincePrevious = previousStart === null ? null : (started.getTime() - previousStart) / 1000
+      const arrivalSeconds = sincePrevious !== null && sincePrevious < 3600 ? Math.max(sincePrevious, 0.001) : seconds
+      const result: CommittedBatch = {
+        batchId,
+        startedAt: started.toISOString(),
+        committedAt: committedAt.toISOString(),
+        durationMs,
+        rowsRead,
+        valid: orders.valid,
+        quarantined,
+        late: orders.late,
+        duplicates: orders.duplicates,
+        alerts: orders.alerts,
+        inputRate: rowsRead / arrivalSeconds,
+        processingRate: rowsRead / seconds,
+        watermark: orders.watermark,
+        maxEventTs: orders.maxEventTs,
+        bytes: plan.bytes,
+        lagMs: null,
+        events: plan.events ?? []
+      }
+      bookkeeping.push(`INSERT INTO batches VALUES (${batchId}, TIMESTAMPTZ '${result.startedAt}', TIMESTAMPTZ '${result.committedAt}',
+        ${durationMs}, ${rowsRead}, ${orders.valid}, ${quarantined}, ${orders.late}, ${orders.duplicates}, ${orders.alerts}, ${plan.bytes},
+        ${result.inputRate}, ${result.processingRate}, ${orders.watermark ? `TIMESTAMPTZ '${orders.watermark}'` : 'NULL'},
+        ${orders.maxEventTs ? `TIMESTAMPTZ '${orders.maxEventTs}'` : 'NULL'}, ${sqlString(offsetsJson(plan))}, ${sqlString(eventsJson(plan))})`)
+      await conn.run(bookkeeping.join(';\n'))
+      await conn.run('COMMIT')
+      const done = new Date()
+      result.committedAt = done.toISOString()
+      result.durationMs = done.getTime() - started.getTime()
+      result.processingRate = rowsRead / (Math.max(result.durationMs, 1) / 1000)
+      result.lagMs = plan.newestInputAt ? Math.max(0, done.getTime() - plan.newestInputAt.getTime()) : null
+      return result
+    } catch (err) {
+      await conn.run('ROLLBACK').catch(() => undefined)
+      throw err
     }
-    await writeOffsets(conn, plan, batchId)
-    const committedAt = new Date()
-    const durationMs = committedAt.getTime() - started.getTime()
-    const rowsRead = customers.read + orders.read + knownBad
-    const quarantined = customers.bad + orders.quarantined + knownBad
-    const seconds = Math.max(durationMs, 1) / 1000
-    // Arrival rate: what this batch took in over the time since the previous batch started
-    // (the first batch of a run with a backlog has no such interval: its processing time).
-    const sincePrevious = previousStart === null ? null : (started.getTime() - previousStart) / 1000
-    const arrivalSeconds = sincePrevious !== null && sincePrevious < 3600 ? Math.max(sincePrevious, 0.001) : seconds
-    const result: CommittedBatch = {
-      batchId,
-      startedAt: started.toISOString(),
-      committedAt: committedAt.toISOString(),
-      durationMs,
-      rowsRead,
-      valid: orders.valid,
-      quarantined,
-      late: orders.late,
-      duplicates: orders.duplicates,
-      alerts: orders.alerts,
-      inputRate: rowsRead / arrivalSeconds,
-      processingRate: rowsRead / seconds,
-      watermark: orders.watermark,
-      maxEventTs: orders.maxEventTs,
-      bytes: plan.bytes,
-      lagMs: null,
-      events: plan.events ?? []
-    }
-    bookkeeping.push(`INSERT INTO batches VALUES (${batchId}, TIMESTAMPTZ '${result.startedAt}', TIMESTAMPTZ '${result.committedAt}',
-      ${durationMs}, ${rowsRead}, ${orders.valid}, ${quarantined}, ${orders.late}, ${orders.duplicates}, ${orders.alerts}, ${plan.bytes},
-      ${result.inputRate}, ${result.processingRate}, ${orders.watermark ? `TIMESTAMPTZ '${orders.watermark}'` : 'NULL'},
-      ${orders.maxEventTs ? `TIMESTAMPTZ '${orders.maxEventTs}'` : 'NULL'}, ${sqlString(offsetsJson(plan))}, ${sqlString(eventsJson(plan))})`)
-    await conn.run(bookkeeping.join(';\n'))
-    await conn.run('COMMIT')
-    const done = new Date()
-    result.committedAt = done.toISOString()
-    result.durationMs = done.getTime() - started.getTime()
-    result.processingRate = rowsRead / (Math.max(result.durationMs, 1) / 1000)
-    result.lagMs = plan.newestInputAt ? Math.max(0, done.getTime() - plan.newestInputAt.getTime()) : null
-    return result
-  } catch (err) {
-    await conn.run('ROLLBACK').catch(() => undefined)
-    throw err
+  } finally {
+    await dropStaged(conn).catch(() => undefined)
   }
 }

@@ -1,28 +1,34 @@
 import { statSync } from 'node:fs'
 import { open } from 'node:fs/promises'
-import type { DuckDBAppender, DuckDBConnection } from '@duckdb/node-api'
+import { DuckDBTimestampTZValue, type DuckDBAppender, type DuckDBConnection } from '@duckdb/node-api'
 import type { FileSegment, InputLine, Stream } from '../sources/source'
 import { sqlString } from './lake'
 
-// Bronze takes every input line as read. Large whole files are read by DuckDB itself (read_csv
-// with a delimiter and quote that never split a line), so their bytes never pass through
-// JavaScript; byte offsets come from a streaming running sum of line lengths. Everything else —
-// small files (a read_csv call costs more than the file), appended tails, a file DuckDB did not
-// read as planned, Kafka messages — reaches bronze through JavaScript and an appender.
+// A batch's input lines are first staged in a temp table per stream, `_lines_<stream>`, outside
+// the batch's transaction (see batch-writer.ts): every later step reads them from there, where
+// DuckDB scans them on all cores, and the transaction only copies them into bronze. Large whole
+// files are read by DuckDB itself (read_csv with a delimiter and quote that never split a line),
+// so their bytes never pass through JavaScript. Everything else (small files, where a read_csv
+// call costs more than the file; appended tails; a file DuckDB did not read as planned; Kafka
+// messages) reaches the stage through JavaScript and an appender.
 
+// DuckDB's CSV buffer is 16 × max_line_size by default, per file read at once: 128 MiB each at
+// this line size, past the lake's memory limit with a few files in flight.
 const MAX_READ_LINE = 8 * 1024 * 1024
 
-const bronzeTable = (stream: Stream) => (stream === 'orders' ? 'bronze_orders' : 'bronze_customers')
-
-function readLinesSql(path: string): string {
-  return `read_csv(${sqlString(path)}, columns = {'line': 'VARCHAR'}, delim = chr(0), quote = '', escape = '',
-    header = false, auto_detect = false, new_line = '\\n', max_line_size = ${MAX_READ_LINE}, strict_mode = false)`
+/** `files`: a SQL list of paths; `filename` is each path as given. */
+function readLinesSql(files: string): string {
+  return `read_csv(${files}, filename = true, columns = {'line': 'VARCHAR'}, delim = chr(0), quote = '', escape = '',
+    header = false, auto_detect = false, new_line = '\\n', max_line_size = ${MAX_READ_LINE}, buffer_size = ${2 * MAX_READ_LINE}, strict_mode = false)`
 }
 
-/** A whole file at least this large is read by DuckDB; smaller ones and tails in JavaScript. */
-export const DUCKDB_READ_MIN_BYTES = 1024 * 1024
-/** Files per read_csv statement: one UNION of thousands of scans costs more than several. */
-export const FILES_PER_STATEMENT = 32
+/**
+ * A whole file at least this large is read by DuckDB; smaller ones and tails in JavaScript, where
+ * a one-line file costs an open and a read, less than DuckDB's per-file setup.
+ */
+export const DUCKDB_READ_MIN_BYTES = 64 * 1024
+/** Files per read_csv statement (each is held open meanwhile, to check it is still the planned one). */
+export const FILES_PER_STATEMENT = 256
 
 /** Whether DuckDB should read `seg` itself: the whole of a large file, with a path it reads literally. */
 export function readByDuckDb(seg: FileSegment): boolean {
@@ -35,22 +41,37 @@ export function readByDuckDb(seg: FileSegment): boolean {
   }
 }
 
+/** The staged lines of a stream: bronze's columns, plus the reason for a line JavaScript found bad. */
+export const stagedLines = (stream: Stream) => `_lines_${stream}`
+
+export async function createStagedLines(conn: DuckDBConnection, stream: Stream): Promise<void> {
+  await conn.run(`CREATE OR REPLACE TEMP TABLE ${stagedLines(stream)} (source VARCHAR, byte_offset BIGINT, kafka_partition INTEGER,
+    kafka_offset BIGINT, kafka_key VARCHAR, kafka_timestamp TIMESTAMPTZ, raw VARCHAR, error VARCHAR)`)
+}
+
 /**
- * Inserts whole files DuckDB reads itself, of one stream, in one statement (callers pass at most
- * FILES_PER_STATEMENT). Byte offsets come from a running sum over every line, blank ones
- * included (they count as a newline each); blank lines are then left out.
+ * Stages whole files DuckDB reads itself, of one stream (callers pass at most
+ * FILES_PER_STATEMENT). Byte offsets are running sums of line lengths within each file, blank
+ * lines included (they count as a newline each); blank lines are then left out. The running sum
+ * needs the lines in file order: they are first read in order into `_csv`, in parallel (DuckDB
+ * keeps the scan's order when told to), and a partitioned window numbers them per file, also in
+ * parallel. One streaming window over the lines would run on one thread.
  */
-export async function insertFileSegments(conn: DuckDBConnection, batchId: number, stream: Stream, segments: FileSegment[]): Promise<void> {
+export async function stageFileSegments(conn: DuckDBConnection, stream: Stream, segments: FileSegment[]): Promise<void> {
   if (segments.length === 0) return
-  const selects = segments.map(
-    (s) => `SELECT ${sqlString(s.path)} AS source,
-        sum(coalesce(strlen(line), 0) + 1) OVER (ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) - coalesce(strlen(line), 0) - 1 AS byte_offset,
-        line
-      FROM ${readLinesSql(s.path)}`
-  )
-  await conn.run(`INSERT INTO ${bronzeTable(stream)} (batch_id, ingested_at, source, byte_offset, raw)
-    SELECT ${batchId}, now(), source, byte_offset, line FROM (${selects.join('\nUNION ALL\n')})
-    WHERE line IS NOT NULL AND (NOT regexp_full_match(left(line, 1), '[ \t\r]') OR trim(line, ' \t\r') <> '')`)
+  await conn.run(`SET preserve_insertion_order = true`)
+  try {
+    await conn.run(`CREATE OR REPLACE TEMP TABLE _csv AS SELECT filename AS source, line
+      FROM ${readLinesSql(`[${segments.map((s) => sqlString(s.path)).join(', ')}]`)}`)
+  } finally {
+    await conn.run(`SET preserve_insertion_order = false`)
+  }
+  await conn.run(`INSERT INTO ${stagedLines(stream)} (source, byte_offset, raw)
+    SELECT source, byte_offset, line FROM (
+      SELECT source, line, sum(coalesce(strlen(line), 0) + 1) OVER (PARTITION BY source ORDER BY rowid) - coalesce(strlen(line), 0) - 1 AS byte_offset
+      FROM _csv)
+    WHERE line IS NOT NULL AND (NOT regexp_full_match(left(line, 1), '[ \t\r]') OR trim(line, ' \t\r') <> '');
+    DROP TABLE _csv`)
 }
 
 const BLANK = new Set([10, 13, 32, 9])
@@ -75,15 +96,10 @@ async function onlyBlanks(path: string, from: number, to: number): Promise<boole
  * before the planned end with only blank bytes after it (a file that grew, changed, or holds
  * bytes read_csv splits differently fails this and is re-read in JavaScript).
  */
-export async function verifyFileSegments(
-  conn: DuckDBConnection,
-  batchId: number,
-  stream: Stream,
-  segments: FileSegment[]
-): Promise<FileSegment[]> {
+export async function verifyFileSegments(conn: DuckDBConnection, stream: Stream, segments: FileSegment[]): Promise<FileSegment[]> {
   if (segments.length === 0) return []
   const reader = await conn.runAndReadAll(`SELECT source, max(byte_offset + strlen(raw) + 1)::BIGINT AS end_offset
-    FROM ${bronzeTable(stream)} WHERE batch_id = ${batchId} AND kafka_partition IS NULL GROUP BY source`)
+    FROM ${stagedLines(stream)} WHERE kafka_partition IS NULL GROUP BY source`)
   const ends = new Map<string, number>()
   for (const [source, end] of reader.getRows()) ends.set(String(source), Number(end))
   const bad: FileSegment[] = []
@@ -95,27 +111,15 @@ export async function verifyFileSegments(
 }
 
 /**
- * Collects the lines that go through JavaScript in one batch (file segments read here, appended
- * tails, Kafka messages) in a temp table on the batch's connection, through an appender: the
- * rows are part of the batch's transaction, and an appender is several times faster than one
- * big JSON parameter (which DuckDB parses on one thread). `finish` moves them into bronze, and
- * lines already known to be bad into `_known_errors`.
+ * Stages the lines that go through JavaScript (file segments read here, appended tails, Kafka
+ * messages) through an appender, several times faster than one big JSON parameter (which DuckDB
+ * parses on one thread). Lines JavaScript already found bad keep their reason in `error`.
  */
 export class LinesWriter {
-  private app: DuckDBAppender | null = null
-  private rows = 0
-
-  private constructor(
-    private readonly conn: DuckDBConnection,
-    private readonly stream: Stream
-  ) {}
+  private constructor(private app: DuckDBAppender | null) {}
 
   static async open(conn: DuckDBConnection, stream: Stream): Promise<LinesWriter> {
-    await conn.run(`CREATE OR REPLACE TEMP TABLE _lines (source VARCHAR, byte_offset BIGINT, kafka_partition INTEGER,
-      kafka_offset BIGINT, kafka_key VARCHAR, kafka_timestamp VARCHAR, raw VARCHAR, error VARCHAR)`)
-    const w = new LinesWriter(conn, stream)
-    w.app = await conn.createAppender('_lines', 'main', 'temp')
-    return w
+    return new LinesWriter(await conn.createAppender(stagedLines(stream), 'main', 'temp'))
   }
 
   add(source: string, lines: readonly InputLine[]): void {
@@ -129,7 +133,10 @@ export class LinesWriter {
         app.appendInteger(l.kafka.partition)
         app.appendBigInt(BigInt(l.kafka.offset))
         text(l.kafka.key)
-        text(l.kafka.timestamp)
+        // the stage's column is a TIMESTAMPTZ: a broker time DuckDB cannot read stays NULL, as before
+        const ts = l.kafka.timestamp === null || l.kafka.timestamp === undefined ? null : Date.parse(l.kafka.timestamp)
+        if (ts === null || Number.isNaN(ts)) app.appendNull()
+        else app.appendTimestampTZ(new DuckDBTimestampTZValue(BigInt(ts) * 1000n))
       } else {
         app.appendNull()
         app.appendNull()
@@ -140,35 +147,25 @@ export class LinesWriter {
       text(l.error)
       app.endRow()
     }
-    this.rows += lines.length
   }
 
-  /** Moves the collected lines into bronze; returns how many there were. */
-  async finish(batchId: number): Promise<number> {
+  finish(): void {
     const app = this.app
     this.app = null
-    if (app) {
-      try {
-        app.flushSync()
-      } finally {
-        app.closeSync()
-      }
+    if (!app) return
+    try {
+      app.flushSync()
+    } finally {
+      app.closeSync()
     }
-    if (this.rows > 0) {
-      await this.conn.run(`INSERT INTO ${bronzeTable(this.stream)} (batch_id, ingested_at, source, byte_offset, kafka_partition, kafka_offset, kafka_key, kafka_timestamp, raw)
-        SELECT ${batchId}, now(), source, byte_offset, kafka_partition, kafka_offset, kafka_key, try_cast(kafka_timestamp AS TIMESTAMPTZ), raw FROM _lines`)
-      await this.conn.run(`INSERT INTO _known_errors SELECT '${this.stream === 'orders' ? 'order' : 'customer'}', source, byte_offset, kafka_partition, kafka_offset, kafka_key, try_cast(kafka_timestamp AS TIMESTAMPTZ), error, raw FROM _lines WHERE error IS NOT NULL`)
-    }
-    await this.conn.run(`DROP TABLE _lines`)
-    return this.rows
   }
 
-  /** Closes the appender without writing (the batch is being rolled back). */
+  /** Closes the appender without writing (the batch is being abandoned). */
   abandon(): void {
     try {
       this.app?.closeSync()
     } catch {
-      /* the transaction is rolled back anyway */
+      /* the staged lines are replaced by the next attempt anyway */
     }
     this.app = null
   }

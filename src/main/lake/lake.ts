@@ -1,7 +1,7 @@
 import { linkSync, mkdirSync, rmSync, unlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api'
-import { LAKE_FORMAT, SCHEMA_SQL, SCHEMA_VERSION, SCRATCH_SQL } from './schema'
+import { LAKE_FORMAT, SCHEMA_SQL, SCHEMA_VERSION } from './schema'
 import { identifyLake, migrateLake } from './migrations'
 import { inspectLakeFolder, LAKE_FILE_NAME } from './lake-folder'
 
@@ -154,7 +154,6 @@ export async function openLake(dir: string, opts: OpenLakeOptions): Promise<Lake
   const reader = await instance.connect()
   try {
     if (version < SCHEMA_VERSION) await migrateLake(writer, version)
-    await writer.run(SCRATCH_SQL)
   } catch (err) {
     writer.closeSync()
     reader.closeSync()

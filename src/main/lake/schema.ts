@@ -138,13 +138,6 @@ CREATE TABLE source_offsets (
 );
 `
 
-/** Per-connection scratch tables of the batch writer (temporary: never in the lake file). */
-export const SCRATCH_SQL = `
-CREATE TEMP TABLE IF NOT EXISTS _known_errors (kind VARCHAR, source VARCHAR, byte_offset BIGINT,
-  kafka_partition INTEGER, kafka_offset BIGINT, kafka_key VARCHAR, kafka_timestamp TIMESTAMPTZ, reason VARCHAR, raw VARCHAR);
-CREATE TEMP TABLE IF NOT EXISTS _segments (source VARCHAR, part INTEGER, seg_no INTEGER);
-`
-
 export const LAKE_TABLES = [
   'bronze_orders',
   'bronze_customers',
