@@ -153,9 +153,11 @@ function ingest(order: OrderRow, alert: AlertRow | null): void {
       windowStart: new Date(ws).toISOString(),
       windowEnd: new Date(ws + settings.pipeline.windowMinutes * 60_000).toISOString(),
       orders: 0,
+      revenueOrders: 0,
       revenue: 0,
       avgOrderValue: 0,
       uniqueCustomers: 0,
+      partial: false,
       customers: new Set()
     }
     windows.set(ws, w)
@@ -259,18 +261,31 @@ function runBatch(startedAt: number, count: number, record = true): BatchRow {
   return batch
 }
 
+/** The real engine's definition (docs/LAKE.md, Dashboard figures), over the last complete minutes. */
 function kpis(minutes: number): Kpis {
-  const since = Date.now() - minutes * 60_000
-  const recent = orders.filter((o) => Date.parse(o.orderTs) >= since)
-  const revenue = recent.reduce((s, o) => s + o.amount, 0)
+  const asOf = orders.length ? orders[orders.length - 1].orderTs : null
+  const none = { minutes, completeMinutes: 0, periodStart: null, periodEnd: null, firstCompleteAt: null, orders: 0, ordersPerMinute: 0, revenue: 0, avgOrderValue: 0, uniqueCustomers: 0, asOf }
+  if (!asOf) return none
+  const end = Math.floor(Date.parse(asOf) / 60_000) * 60_000
+  const first = Math.ceil(Date.parse(orders[0].orderTs) / 60_000) * 60_000
+  const start = Math.max(end - minutes * 60_000, first)
+  if (start >= end) return { ...none, firstCompleteAt: new Date(first + 60_000).toISOString() }
+  const counted = orders.filter((o) => {
+    const t = Date.parse(o.orderTs)
+    return t >= start && t < end && !o.isLate && o.status !== 'cancelled' && o.status !== 'refunded'
+  })
+  const revenue = Math.round(counted.reduce((s, o) => s + o.amount, 0) * 100) / 100
+  const completeMinutes = (end - start) / 60_000
   return {
-    minutes,
-    orders: recent.length,
-    ordersPerMinute: recent.length / minutes,
-    revenue: Math.round(revenue * 100) / 100,
-    avgOrderValue: recent.length ? revenue / recent.length : 0,
-    uniqueCustomers: new Set(recent.map((o) => o.customerId)).size,
-    asOf: orders.length ? orders[orders.length - 1].orderTs : null
+    ...none,
+    completeMinutes,
+    periodStart: new Date(start).toISOString(),
+    periodEnd: new Date(end).toISOString(),
+    orders: counted.length,
+    ordersPerMinute: counted.length / completeMinutes,
+    revenue,
+    avgOrderValue: counted.length ? revenue / counted.length : 0,
+    uniqueCustomers: new Set(counted.map((o) => o.customerId)).size
   }
 }
 
@@ -278,13 +293,15 @@ function windowRows(limit: number): WindowRow[] {
   return [...windows.entries()]
     .sort((a, b) => a[0] - b[0])
     .slice(-limit)
-    .map(([, w]) => ({
+    .map(([, w], i, all) => ({
       windowStart: w.windowStart,
       windowEnd: w.windowEnd,
       orders: w.orders,
+      revenueOrders: w.revenueOrders || w.orders,
       revenue: w.revenue,
       avgOrderValue: w.avgOrderValue,
-      uniqueCustomers: w.uniqueCustomers
+      uniqueCustomers: w.uniqueCustomers,
+      partial: i === all.length - 1
     }))
 }
 
@@ -425,6 +442,11 @@ const handlers: Handlers = {
   },
   async 'query.alerts'({ limit }) {
     return alerts.slice(0, limit)
+  },
+  async 'query.alertPage'({ limit, offset, search }) {
+    const q = search.toLowerCase()
+    const matching = q ? alerts.filter((a) => a.orderId.toLowerCase().includes(q) || a.customerId.toLowerCase().includes(q)) : alerts
+    return { rows: matching.slice(offset, offset + limit), total: matching.length, all: alerts.length }
   },
   async 'query.recentOrders'({ limit }) {
     return orders.slice(-limit).reverse()

@@ -195,13 +195,13 @@ describe('revenue and orders per window: gaps, no smoothing, the window in progr
     ])
   })
 
-  it('the window still filling is a point of its own in a hatched "in progress" band, not a drop of the line', () => {
+  it('the window still filling is a point of its own in a dashed "in progress" band, not a drop of the line', () => {
     const o = revenueTrendOption(rows, { palette: LIGHT })
-    const [line, partial] = seriesOf(o) as (AnySeries & { markArea?: { data: { xAxis: number }[][]; itemStyle: { decal?: unknown } } })[]
+    const [line, partial] = seriesOf(o) as (AnySeries & { markArea?: { data: { xAxis: number }[][]; itemStyle: { borderType?: string } } })[]
     expect((line.data as unknown[][]).map((p) => p[0])).not.toContain(t(6))
     expect(partial.data).toEqual([[t(6), 20]])
     expect(partial.markArea?.data).toEqual([[{ xAxis: t(6) - 30_000 }, { xAxis: t(6) + 30_000 }]])
-    expect(partial.markArea?.itemStyle.decal).toBeTruthy()
+    expect(partial.markArea?.itemStyle.borderType).toBe('dashed')
     expect(tip(revenueTrendOption(rows, { palette: LIGHT, locale: 'en-US' }), [t(6), 20])).toContain('in progress')
   })
 
@@ -241,9 +241,10 @@ describe('fraud histogram: readable beside a huge score-0 bar', () => {
       ],
       { palette: LIGHT, locale: 'en-US' }
     )
-    const y = o.yAxis as { type: string; min: number; max: number }
+    const y = o.yAxis as { type: string; min: number; max: number; startValue: number }
     expect(y.type).toBe('log')
     expect(y.min).toBeLessThan(1)
+    expect(y.startValue).toBe(y.min)
     expect(y.max).toBeGreaterThan(1500)
     const label = (seriesOf(o)[0] as { label?: { show: boolean; formatter: (x: unknown) => string } }).label
     expect(label?.show).toBe(true)

@@ -1,4 +1,4 @@
-import { useEffect, useRef } from 'react'
+import { useEffect, useRef, useState } from 'react'
 import { init, use, type ECharts } from 'echarts/core'
 import { BarChart, LineChart, PieChart, ScatterChart } from 'echarts/charts'
 import {
@@ -29,6 +29,21 @@ use([
   CanvasRenderer
 ])
 
+const REDUCED_MOTION = '(prefers-reduced-motion: reduce)'
+
+/** Whether the person asked for less motion: charts then change without animating. */
+function useReducedMotion(): boolean {
+  const [reduce, setReduce] = useState(() => window.matchMedia?.(REDUCED_MOTION).matches ?? false)
+  useEffect(() => {
+    const mq = window.matchMedia?.(REDUCED_MOTION)
+    if (!mq) return
+    const on = (e: MediaQueryListEvent) => setReduce(e.matches)
+    mq.addEventListener('change', on)
+    return () => mq.removeEventListener('change', on)
+  }, [])
+  return reduce
+}
+
 export interface ChartProps {
   option: ChartOption
   /** Re-creates the instance on change so canvases pick up the theme's colours cleanly. */
@@ -42,8 +57,9 @@ export interface ChartProps {
 export function Chart({ option, theme, height = 240, ariaLabel, testId }: ChartProps) {
   const ref = useRef<HTMLDivElement>(null)
   const chart = useRef<ECharts | null>(null)
+  const reduceMotion = useReducedMotion()
   const latest = useRef(option)
-  latest.current = option
+  latest.current = reduceMotion ? { ...option, animation: false } : option
 
   useEffect(() => {
     const el = ref.current
@@ -71,8 +87,8 @@ export function Chart({ option, theme, height = 240, ariaLabel, testId }: ChartP
     const instance = chart.current
     if (!instance || instance.isDisposed()) return
     // Series keep their ids, so a merge animates the change instead of redrawing from scratch.
-    instance.setOption(option, { lazyUpdate: true, replaceMerge: ['series'] })
-  }, [option])
+    instance.setOption(latest.current, { lazyUpdate: true, replaceMerge: ['series'] })
+  }, [option, reduceMotion])
 
   return <div ref={ref} className="chart" style={{ height }} role="img" aria-label={ariaLabel} data-testid={testId} />
 }

@@ -180,14 +180,15 @@ function isolated(points: readonly Point[]): Set<number> {
   return out
 }
 
-/** A hatched band over the window still filling, labelled, so its low value reads as "so far". */
+/** A dashed, grey band over the window still filling, labelled, so its low value reads as "so far". */
 function inProgressBand(p: ChartPalette, partial: Point | null, widthMs: number) {
   if (!partial) return {}
   return {
     markArea: {
       silent: true,
-      itemStyle: { color: p.accentSoft, decal: hatch(p.textMuted) },
-      label: { show: true, position: 'insideTop' as const, color: p.textMuted, fontSize: 11, formatter: 'in progress' },
+      itemStyle: { color: p.inProgress, borderColor: p.axisLine, borderWidth: 1, borderType: 'dashed' as const },
+      // above the plot, where no point or bar label can lie under it
+      label: { show: true, position: 'top' as const, color: p.textMuted, fontSize: 11, formatter: 'in progress' },
       data: [[{ xAxis: partial[0] - widthMs / 2 }, { xAxis: partial[0] + widthMs / 2 }]] as [{ xAxis: number }, { xAxis: number }][]
     }
   }
@@ -205,7 +206,7 @@ const hatch = (color: string) => ({
 
 /**
  * Revenue per window as a straight (never smoothed) line that stops where windows are missing.
- * The window still filling is not joined to the line: a hollow dot in a hatched "in progress"
+ * The window still filling is not joined to the line: a hollow dot in a dashed "in progress"
  * band, so its low value so far never reads as a drop.
  */
 export function revenueTrendOption(windows: readonly WindowRow[], ctx: BuildContext): ChartOption {
@@ -250,7 +251,6 @@ export function revenueTrendOption(windows: readonly WindowRow[], ctx: BuildCont
         symbolSize: 8,
         lineStyle: { width: 2, color: p.accent, type: 'dashed' },
         itemStyle: { color: p.accent },
-        label: { show: true, position: 'top', color: p.textMuted, fontSize: 11, formatter: 'so far' },
         data: partial ? [partial] : [],
         ...inProgressBand(p, partial, windowMs(windows))
       }
@@ -298,8 +298,7 @@ export function orderVolumeOption(windows: readonly WindowRow[], ctx: BuildConte
                     borderType: 'dashed' as const,
                     borderWidth: 1,
                     decal: hatch(p.secondary)
-                  },
-                  label: { show: true, position: 'top' as const, color: p.textMuted, fontSize: 11, formatter: 'so far' }
+                  }
                 }
               ]
             : [])
@@ -349,8 +348,9 @@ export function fraudHistogramOption(rows: readonly CountRow[], ctx: BuildContex
       ...valueAxis(p, (v) => (v >= 1 && Math.log10(v) % 1 === 0 ? formatNumber(v, 0, ctx.locale) : '')),
       type: 'log',
       logBase: 10,
-      // below 1, so a bar of one order still has a height
+      // bars rise from 0.5, not from 1 (a log axis's default), so a bar of one order has a height
       min: 0.5,
+      startValue: 0.5,
       // room above the tallest bar for its label
       max: 10 ** Math.ceil(Math.log10(max * 2))
     },

@@ -18,6 +18,8 @@ export interface ChartPalette {
   success: string
   warning: string
   danger: string
+  /** Band behind the window still filling: neutral, unlike any series. */
+  inProgress: string
   /** Low -> high fraud score. */
   scoreScale: [string, string, string]
   series: string[]
@@ -39,6 +41,7 @@ export const LIGHT: ChartPalette = {
   success: '#1f9d55',
   warning: '#d98a04',
   danger: '#d6453d',
+  inProgress: 'rgba(97, 110, 124, 0.08)',
   scoreScale: ['#f2c94c', '#f2994a', '#d6453d'],
   series: ['#2f6fed', '#12a3a3', '#8b5cf6', '#d98a04', '#d6453d', '#1f9d55', '#64748b'],
   status: {
@@ -66,6 +69,7 @@ export const DARK: ChartPalette = {
   success: '#3cc47c',
   warning: '#f0a43a',
   danger: '#f06a62',
+  inProgress: 'rgba(152, 162, 179, 0.10)',
   scoreScale: ['#f2d36b', '#f5a25d', '#f06a62'],
   series: ['#5b8def', '#2cc4c4', '#a78bfa', '#f0a43a', '#f06a62', '#3cc47c', '#94a3b8'],
   status: {

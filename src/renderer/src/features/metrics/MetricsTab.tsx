@@ -82,10 +82,10 @@ export function MetricsTab() {
         <Kpi id="unique-customers" label="Unique customers" value={show(formatNumber(kpis?.uniqueCustomers))} definition={KPI_DEFINITIONS.uniqueCustomers} period={period} />
       </div>
       <div className="grid cols-2">
-        <Card title="Revenue" hint={`per window · ${COUNTED} · dashed: still filling`} testId="chart-revenue">
+        <Card title="Revenue" hint={`per window · ${COUNTED}`} testId="chart-revenue">
           <Chart option={revenue} theme={theme} height={340} ariaLabel={`Revenue per window${gapLabel(revenueGaps)}`} />
         </Card>
-        <Card title="Orders" hint={`per window · ${COUNTED} · hatched: still filling`} testId="chart-orders">
+        <Card title="Orders" hint={`per window · ${COUNTED}`} testId="chart-orders">
           <Chart option={volume} theme={theme} height={340} ariaLabel={`Orders per window${gapLabel(revenueGaps)}`} />
         </Card>
       </div>
