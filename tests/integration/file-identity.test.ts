@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { settingsFromFlags } from '../../src/main/cli/commands/pipeline'
 import { Pipeline } from '../../src/main/engine/pipeline'
 import { lakeFile, openLake, type Lake } from '../../src/main/lake/lake'
-import { FolderSource, FILE_SOURCE_KIND } from '../../src/main/sources/folder-source'
+import { FolderSource, FILE_SOURCE_KIND, SMALL_FILE_BYTES } from '../../src/main/sources/folder-source'
 import type { PlannedBatch, Source } from '../../src/main/sources/source'
 import { parseSettings, type Settings } from '../../src/shared/settings'
 import { cleanupTempDirs, customer, makeWorkspace, order, queries, runPipeline, writeLines, type Workspace } from '../support/lake-fixtures'
@@ -283,7 +283,9 @@ describe('a file that shrinks between planning and reading', () => {
   it('keeps the watching pipeline running and reads the file from its new start', async () => {
     const ws = makeWorkspace()
     const f = ws.orders('shrinking.jsonl')
-    writeLines(f, [1, 2, 3, 4, 5].map((i) => order({ order_id: `gone-${i}` })))
+    // over SMALL_FILE_BYTES, so planning does not read it whole: the lake reads it later
+    writeLines(f, Array.from({ length: 400 }, (_, i) => order({ order_id: `gone-${i}` })))
+    expect(statSync(f).size).toBeGreaterThan(SMALL_FILE_BYTES)
     const shrinkAfterFirstPlan = afterFirstPlan(() => {
       truncateSync(f, 0)
       appendFileSync(f, line(order({ order_id: 'kept-1' })))
@@ -300,10 +302,35 @@ describe('a file that shrinks between planning and reading', () => {
       bronze: `SELECT raw->>'order_id' AS id FROM bronze_orders`,
       offsets: `SELECT next_offset FROM source_offsets`
     })
-    // the five lines vanished before any was read: never accepted, so nothing was lost
+    // the lines vanished before any was read: never accepted, so nothing was lost
     expect(r.bronze).toEqual([{ id: 'kept-1' }])
     expect(r.offsets).toEqual([{ next_offset: statSync(f).size }])
     expect(await events(ws)).toEqual([expect.objectContaining({ kind: 'changed', path: f })])
+  })
+})
+
+describe('a small file truncated right after planning', () => {
+  it('keeps the lines planning read (they were in the file), then reads the file again from its new start and says so', async () => {
+    const ws = makeWorkspace()
+    const f = ws.orders('small.jsonl')
+    writeLines(f, [1, 2, 3].map((i) => order({ order_id: `first-${i}` })))
+    expect(statSync(f).size).toBeLessThanOrEqual(SMALL_FILE_BYTES)
+    const truncateAfterFirstPlan = afterFirstPlan(() => {
+      truncateSync(f, 0)
+      appendFileSync(f, line(order({ order_id: 'second-1' })))
+    })
+    await watching(
+      ws,
+      settingsFromFlags({ trigger: 50 }),
+      async (lake) => {
+        await until('the line written after the truncation', async () => (await count(lake, `SELECT count(*) FROM silver_orders WHERE order_id = 'second-1'`)) === 1)
+      },
+      truncateAfterFirstPlan
+    )
+    const r = await queries(ws.lake, { bronze: `SELECT raw->>'order_id' AS id FROM bronze_orders ORDER BY batch_id, byte_offset` })
+    // a small file is read whole while its batch is planned: what it held then is the batch
+    expect(r.bronze).toEqual([{ id: 'first-1' }, { id: 'first-2' }, { id: 'first-3' }, { id: 'second-1' }])
+    expect(await events(ws)).toEqual([expect.objectContaining({ kind: 'truncated', path: f })])
   })
 })
 

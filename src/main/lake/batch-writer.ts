@@ -2,7 +2,7 @@ import { totalmem } from 'node:os'
 import type { BatchEvent, BatchProgress } from '../../shared/dto'
 import { InputChangedError, type FileSegment, type LinesSegment, type PlannedBatch, type Segment } from '../sources/source'
 import { createStagedLines, FILES_PER_STATEMENT, LinesWriter, readByDuckDb, stagedLines, stageFileSegments, verifyFileSegments } from './bronze-ingest'
-import { readSegmentLines } from './file-lines'
+import { readSegmentLines, splitLines } from './file-lines'
 import { checkFileIdentity } from '../sources/file-identity'
 import { openInputFile, type InputFile } from '../sources/input-file'
 import { commitStaged, dropStaged, stageCustomers, stageOrders, watermarkSql, type StagedOrders, type TransformSettings } from './batch-transform'
@@ -120,9 +120,11 @@ async function stageSegments(lake: Lake, segments: Segment[], readInJs: Readonly
     await createStagedLines(conn, stream)
     const byDuckDb: FileSegment[] = []
     const byJs: FileSegment[] = []
+    const inMemory: FileSegment[] = []
     for (const s of segments) {
       if (s.type !== 'file' || s.stream !== stream) continue
-      if (!readInJs.has(s.path) && readByDuckDb(s)) byDuckDb.push(s)
+      if (s.bytes) inMemory.push(s)
+      else if (!readInJs.has(s.path) && readByDuckDb(s)) byDuckDb.push(s)
       else byJs.push(s)
     }
     const lines = segments.filter((s): s is LinesSegment => s.type === 'lines' && s.stream === stream)
@@ -144,12 +146,13 @@ async function stageSegments(lake: Lake, segments: Segment[], readInJs: Readonly
       await conn.run(`DELETE FROM ${stagedLines(stream)} WHERE source IN (${mismatched.map((m) => sqlString(m.path)).join(', ')})`)
       byJs.push(...mismatched)
     }
-    if (byJs.length === 0 && lines.length === 0) continue
+    if (byJs.length === 0 && lines.length === 0 && inMemory.length === 0) continue
     const writer = await LinesWriter.open(conn, stream)
     try {
       // Many small files: several reads in flight hide the per-file open/stat/close latency.
       // Row order does not matter (processing order comes from _segments and offsets).
       await forEachConcurrently(byJs, READS_IN_FLIGHT, (f) => readSegmentLines(f, (chunk) => writer.add(f.path, chunk)))
+      for (const f of inMemory) writer.add(f.path, splitLines(f.bytes!, f.start))
       for (const l of lines) writer.add(l.source, l.lines)
     } catch (err) {
       writer.abandon()
@@ -210,7 +213,7 @@ async function writeBatchOnce(lake: Lake, plan: PlannedBatch, settings: Transfor
     )
     const hasCustomers = plan.segments.some((s) => s.stream === 'customers')
     const hasOrders = plan.segments.some((s) => s.stream === 'orders')
-    const customers = hasCustomers ? await stageCustomers(conn) : { read: 0, bad: 0 }
+    const customers = hasCustomers ? await stageCustomers(conn, settings) : { read: 0, bad: 0 }
     const orders = hasOrders ? await stageOrders(conn, batchId, settings, previousMax, hasCustomers) : { ...NO_ORDERS, maxEventTs: previousMax }
 
     await conn.run('BEGIN TRANSACTION')

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import type { BigIntStats } from 'node:fs'
 import type { InputFile } from './input-file'
 import type { FileSegment } from './source'
 
@@ -35,7 +36,10 @@ export interface FileStat {
 }
 
 export async function statHandle(fh: InputFile): Promise<FileStat> {
-  const st = await fh.stat({ bigint: true })
+  return fileStatOf(await fh.stat({ bigint: true }))
+}
+
+export function fileStatOf(st: BigIntStats): FileStat {
   return { dev: String(st.dev), ino: String(st.ino), size: Number(st.size), mtimeMs: Number(st.mtimeMs) }
 }
 

@@ -10,12 +10,13 @@ import {
   holdsCommittedBytes,
   identityAt,
   sameInode,
+  fileStatOf,
   statHandle,
   type FileIdentity,
   type FileStat
 } from './file-identity'
 import { GeneratedFiles } from './generated-files'
-import { openInputFile, type InputFile } from './input-file'
+import { inputFileFromBytes, openInputFile, readWhole, type InputFile } from './input-file'
 import { checkInputFolder, InputFolderError } from './input-folder'
 import { type FileSegment, type InputLine, type LinesSegment, type OffsetUpdate, type PlannedBatch, type Segment, type Source, type Stream } from './source'
 
@@ -34,6 +35,8 @@ const SCAN_CHUNK = 64 * 1024
  * memory (plan, offsets and the batch record all grow with the file count), not all at once.
  */
 export const MAX_FILES_PER_BATCH = 5000
+/** Files up to this size are read whole while planning (one read instead of one per fingerprint, plus the lake's). */
+export const SMALL_FILE_BYTES = 64 * 1024
 /** A file after others in a batch still gets this much room. */
 const MIN_WINDOW = 64 * 1024
 /** Bytes of a line over MAX_LINE_BYTES kept in bronze and quarantine (the rest is never read into memory). */
@@ -360,7 +363,7 @@ export class FolderSource implements Source {
       const s = this.byInode.get(inodeKey(c.st)) ?? this.graveyard.get(inodeKey(c.st))
       return s !== undefined && s.path !== c.path ? 0 : 1
     }
-    out.sort((a, b) => moved(a) - moved(b) || a.st.mtimeMs - b.st.mtimeMs || a.path.localeCompare(b.path))
+    out.sort((a, b) => moved(a) - moved(b) || a.st.mtimeMs - b.st.mtimeMs || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
     // what was left over keeps its place ahead of files reported since (poll re-stats each one)
     return carried.length ? [...carried, ...out] : out
   }
@@ -500,8 +503,12 @@ export class FolderSource implements Source {
       }
       let taken = 0
       try {
-        const st = await statHandle(fh)
-        const state = await this.identify(c.path, c.stream, fh, st)
+        const raw = await fh.stat({ bigint: true })
+        const st = fileStatOf(raw)
+        // A small file is read once, here; planning and the lake use those bytes.
+        const whole = st.size <= SMALL_FILE_BYTES ? await readWhole(fh, st.size) : null
+        const file = whole ? inputFileFromBytes(whole, raw) : fh
+        const state = await this.identify(c.path, c.stream, file, st)
         if (!state) continue
         const start = state.offset
         if (st.size <= start) continue
@@ -509,15 +516,16 @@ export class FolderSource implements Source {
           this.leftover = candidates.slice(i)
           break
         }
-        const planned = await this.planFile(state, fh, st, maxBytes, bytes)
+        const planned = await this.planFile(state, file, st, maxBytes, bytes)
         if (!planned) continue
-        const id = await identityAt(fh, st, planned.end)
+        const id = await identityAt(file, st, planned.end)
         if (!id) {
           this.dirty.add(c.path) // shrank meanwhile: look again
           continue
         }
         if (planned.segment.type === 'file') {
           Object.assign(planned.segment, { dev: st.dev, ino: st.ino, fingerprint: id.head, fingerprintBytes: id.headBytes, size: st.size })
+          if (whole) planned.segment.bytes = whole.subarray(planned.segment.start, planned.end)
         }
         segments.push(planned.segment)
         offsets.push({ sourceKind: FILE_SOURCE_KIND, key: c.path, offset: BigInt(planned.end), identity: encodeIdentity(id) })

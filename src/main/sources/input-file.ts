@@ -25,3 +25,32 @@ export async function openInputFile(path: string): Promise<InputFile> {
     }
   }
 }
+
+/**
+ * A view of a small file's bytes read in one call: the same three calls, served from memory.
+ * Planning a one-line file takes several reads (last newline, head and tail fingerprints) and
+ * the lake one more; with 100,000 such files the system calls were most of the time.
+ */
+export function inputFileFromBytes(bytes: Buffer, stat: BigIntStats): InputFile {
+  return {
+    stat: async () => stat,
+    read: async (buffer, offset, length, position) => {
+      const n = Math.max(0, Math.min(length, bytes.length - position))
+      bytes.copy(buffer, offset, position, position + n)
+      return { bytesRead: n }
+    },
+    close: async () => undefined
+  }
+}
+
+/** The whole file open as `fh`, when it has `size` bytes and still has them all (else null). */
+export async function readWhole(fh: InputFile, size: number): Promise<Buffer | null> {
+  const buf = Buffer.allocUnsafe(size)
+  let off = 0
+  while (off < size) {
+    const { bytesRead } = await fh.read(buf, off, size - off, off)
+    if (bytesRead === 0) return null
+    off += bytesRead
+  }
+  return buf
+}

@@ -27,6 +27,11 @@ export interface FileSegment {
   fingerprintBytes?: number
   /** The file's size when planned (≥ end); a file now shorter than `end` shrank. */
   size?: number
+  /**
+   * Bytes [start, end), when planning read the whole (small) file: the lake takes them instead
+   * of opening the file again. They are the bytes the offset and identity were computed from.
+   */
+  bytes?: Buffer
 }
 
 /** One input record that reached JavaScript (a Kafka message, or a line of an appended file). */
