@@ -20,6 +20,8 @@ export interface PipelineStatus {
   /** Seconds between the newest input file/message seen and the last commit. */
   lagSeconds: number | null
   generator: { running: boolean; produced: number }
+  /** What the engine changed in the lake on its own and its user should know (a repair on open). */
+  warnings?: string[]
 }
 
 /**
@@ -100,12 +102,23 @@ export interface WindowRow {
   partial: boolean
 }
 
-export interface AlertRow {
+/**
+ * Money of one order: `amount` in the order's own `currency`, as sent; `reportingAmount` the same
+ * in the reporting currency at `fxRate` (units of it per unit of `currency`), which the sums and
+ * the fraud rules use. Both null only on orders of lakes written before conversion, in a currency
+ * without a known rate (docs/LAKE.md).
+ */
+interface OrderMoney {
+  amount: number
+  currency: string
+  reportingAmount: number | null
+  fxRate: number | null
+}
+
+export interface AlertRow extends OrderMoney {
   orderId: string
   customerId: string
   orderTs: string
-  amount: number
-  currency: string
   status: string
   fraudScore: number
   fraudReasons: string[]
@@ -123,13 +136,11 @@ export interface AlertPage {
   all: number
 }
 
-export interface OrderRow {
+export interface OrderRow extends OrderMoney {
   orderId: string
   customerId: string
   orderTs: string
   status: string
-  amount: number
-  currency: string
   itemCount: number
   channel: string
   fraudScore: number
@@ -166,8 +177,28 @@ export interface KafkaLagRow {
   lag: number | null
 }
 
+/** Recent orders of one currency (Recent orders tab): what they add to the summary's revenue. */
+export interface CurrencyRow {
+  currency: string
+  orders: number
+  /** Orders counted in revenue (excluding cancelled and refunded). */
+  revenueOrders: number
+  /** Their amounts in `currency`, as sent. */
+  amount: number
+  /** The same in the reporting currency: these add up to the summary's revenue. */
+  reportingAmount: number
+  /** The rates used (several when the rates changed between batches); null when none was. */
+  minRate: number | null
+  maxRate: number | null
+}
+
 export interface DashboardSnapshot {
   at: string
+  /**
+   * The lake's reporting currency: every sum, KPI, window and summary is in it. Null while the
+   * lake has none yet (no run wrote it): the settings' currency then.
+   */
+  currency: string | null
   kpis: Kpis
   windows: WindowRow[]
   alerts: AlertRow[]
@@ -175,7 +206,10 @@ export interface DashboardSnapshot {
   statusDistribution: CountRow[]
   fraudHistogram: CountRow[]
   batches: BatchRow[]
+  /** Of `recentOrders`; revenue and AOV in the reporting currency, excluding cancelled and refunded. */
   summary: { orders: number; revenue: number; avgOrderValue: number }
+  /** `summary`'s revenue per currency the orders came in. */
+  currencies: CurrencyRow[]
 }
 
 export type ExportFormat = 'parquet' | 'csv' | 'duckdb'

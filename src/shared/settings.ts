@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { isCurrencyCode } from './iso-codes'
 
 // One settings object drives generator, engine and dashboard. Every field has a default, so an
 // empty object (or an old settings file missing new fields) always parses to a complete Settings.
@@ -77,9 +78,52 @@ export const pipelineSettingsSchema = z
      * DuckDB's working memory for batches and queries; beyond it DuckDB spills to the lake
      * folder (lake.duckdb.tmp). Keeps a 300 MB input file well under 1 GB of process memory.
      */
-    memoryLimitMB: z.number().int().min(256).max(1024 * 1024).default(384)
+    memoryLimitMB: z.number().int().min(256).max(1024 * 1024).default(384),
+    /**
+     * How far ahead of this machine's clock an event time may be when it is ingested; beyond it
+     * the line is quarantined, so a mistyped year cannot drag the watermark into the future.
+     */
+    maxFutureSkewMinutes: z.number().min(0).max(7 * 1440).default(15)
   })
   .strict()
+
+/**
+ * Units of the reporting currency one unit of each currency is worth, for the default reporting
+ * currency USD: approximate rates of late 2024 for the currencies the generator writes. They are
+ * examples to replace with your own; a currency missing here is quarantined, never guessed.
+ */
+export const DEFAULT_FX_RATES: Readonly<Record<string, number>> = { EUR: 1.08, GBP: 1.27, CAD: 0.73, AUD: 0.66 }
+
+const currencyCode = z
+  .string()
+  .regex(/^[A-Z]{3}$/, { message: 'must be a 3-letter ISO 4217 code in capitals, e.g. USD', abort: true })
+  .refine(isCurrencyCode, 'is not an ISO 4217 currency code')
+
+export const reportingSettingsSchema = z
+  .object({
+    /** Revenue, AOV, windows and the fraud amount rules are in this currency. */
+    currency: currencyCode.default('USD'),
+    /**
+     * Currency → units of `currency` per unit. Replaced whole by an update (not merged), so a
+     * rate can be removed. The reporting currency itself is always 1.
+     */
+    fxRates: z
+      .record(currencyCode, z.number().positive('must be more than 0').max(1e9).finite())
+      .default({ ...DEFAULT_FX_RATES })
+      // sorted, so the same rates always compare (and are saved) the same
+      .transform((rates) => Object.fromEntries(Object.entries(rates).sort(([a], [b]) => a.localeCompare(b))))
+  })
+  .strict()
+  .superRefine((r, ctx) => {
+    const own = r.fxRates[r.currency]
+    if (own !== undefined && own !== 1) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['fxRates', r.currency],
+        message: `${r.currency} is the reporting currency: its rate is 1 (got ${own})`
+      })
+    }
+  })
 
 export const dashboardSettingsSchema = z
   .object({
@@ -97,6 +141,7 @@ export const settingsSchema = z
     pipeline: pipelineSettingsSchema.default(pipelineSettingsSchema.parse({})),
     fraud: fraudSettingsSchema.default(fraudSettingsSchema.parse({})),
     dashboard: dashboardSettingsSchema.default(dashboardSettingsSchema.parse({})),
+    reporting: reportingSettingsSchema.default(reportingSettingsSchema.parse({})),
     lakePath: z.string().min(1).default('lake')
   })
   .strict()
@@ -108,6 +153,7 @@ export type GeneratorSettings = z.infer<typeof generatorSettingsSchema>
 export type PipelineSettings = z.infer<typeof pipelineSettingsSchema>
 export type SourceSettings = z.infer<typeof sourceSettingsSchema>
 export type KafkaSettings = z.infer<typeof kafkaSettingsSchema>
+export type ReportingSettings = z.infer<typeof reportingSettingsSchema>
 
 export type DeepPartial<T> = T extends readonly unknown[]
   ? T
@@ -123,8 +169,13 @@ export const restartRequiredPaths: readonly string[] = [
   'source.inputPath',
   'source.kafka',
   'lakePath',
-  'pipeline.windowMinutes'
+  'pipeline.windowMinutes',
+  // a run converts every order to one currency: its windows cannot mix two
+  'reporting.currency'
 ]
+
+/** Settings replaced whole by an update instead of merged key by key (their keys are data). */
+const replacedWhole: readonly string[] = ['reporting.fxRates']
 
 export interface FieldError {
   /** Dotted path of the offending field, e.g. "pipeline.triggerMs". */
@@ -143,10 +194,10 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v)
 }
 
-export function mergeDeep<T>(base: T, patch: unknown): T {
-  if (!isPlainObject(base) || !isPlainObject(patch)) return (patch === undefined ? base : patch) as T
+export function mergeDeep<T>(base: T, patch: unknown, path = ''): T {
+  if (!isPlainObject(base) || !isPlainObject(patch) || replacedWhole.includes(path)) return (patch === undefined ? base : patch) as T
   const out: Record<string, unknown> = { ...base }
-  for (const [k, v] of Object.entries(patch)) out[k] = k in out ? mergeDeep(out[k], v) : v
+  for (const [k, v] of Object.entries(patch)) out[k] = k in out ? mergeDeep(out[k], v, path ? `${path}.${k}` : k) : v
   return out as T
 }
 
@@ -156,7 +207,9 @@ function readableIssue(issue: z.core.$ZodIssue): string {
     case 'too_big':
       return `must be at most ${issue.maximum}`
     case 'too_small':
-      return `must be at least ${issue.minimum}`
+      return issue.inclusive === false ? `must be more than ${issue.minimum}` : `must be at least ${issue.minimum}`
+    case 'invalid_key':
+      return issue.issues[0]?.message ?? issue.message
     case 'invalid_type':
       return `must be ${
         issue.expected === 'number' ? 'a number' : issue.expected === 'int' ? 'a whole number' : issue.expected === 'boolean' ? 'on or off' : `a ${issue.expected}`
@@ -187,7 +240,7 @@ export function parseSettings(input: unknown, base: Settings = defaultSettings()
 
 /** Dotted paths of every leaf that differs between two settings objects. */
 export function changedPaths(a: unknown, b: unknown, prefix = ''): string[] {
-  if (isPlainObject(a) && isPlainObject(b)) {
+  if (isPlainObject(a) && isPlainObject(b) && !replacedWhole.includes(prefix)) {
     const keys = new Set([...Object.keys(a), ...Object.keys(b)])
     return [...keys].flatMap((k) => changedPaths(a[k], b[k], prefix ? `${prefix}.${k}` : k))
   }

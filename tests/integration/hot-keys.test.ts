@@ -2,7 +2,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import type { DuckDBConnection, DuckDBResultReader } from '@duckdb/node-api'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { commitStaged, dropStaged, stageCustomers, stageOrders, watermarkSql, type TransformSettings } from '../../src/main/lake/batch-transform'
+import { commitStaged, dropStaged, stageCustomers, stageOrders, transformSettings, watermarkSql, type TransformSettings } from '../../src/main/lake/batch-transform'
 import { createStagedLines, stagedLines } from '../../src/main/lake/bronze-ingest'
 import { openScratchLake, type Lake } from '../../src/main/lake/lake'
 import { defaultSettings } from '../../src/shared/settings'
@@ -113,8 +113,7 @@ class HotLake {
     readonly lake: Lake,
     readonly conn: ProfiledConnection
   ) {
-    const s = defaultSettings()
-    this.settings = { fraud: s.fraud, windowMinutes: s.pipeline.windowMinutes, watermarkMinutes: s.pipeline.watermarkMinutes }
+    this.settings = transformSettings(defaultSettings())
   }
 
   static async open(): Promise<HotLake> {
@@ -140,7 +139,7 @@ class HotLake {
     const lines = await this.count(`SELECT (SELECT count(*) FROM ${stagedLines('orders')}) + (SELECT count(*) FROM ${stagedLines('customers')})`)
     const first = this.conn.peaks.length
     const conn = this.conn.asConnection()
-    if (input.customers) await stageCustomers(conn)
+    if (input.customers) await stageCustomers(conn, this.settings)
     const r = await stageOrders(conn, id, this.settings, this.previousMax, !!input.customers)
     await w.run('BEGIN TRANSACTION')
     await commitStaged(conn, id, {

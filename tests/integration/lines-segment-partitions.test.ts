@@ -2,6 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { defaultSettings } from '../../src/shared/settings'
 import { openLake } from '../../src/main/lake/lake'
 import { writeBatch } from '../../src/main/lake/batch-writer'
+import { transformSettings } from '../../src/main/lake/batch-transform'
 import type { LinesSegment } from '../../src/main/sources/source'
 import { cleanupTempDirs, makeWorkspace, order, query } from '../support/lake-fixtures'
 
@@ -27,7 +28,7 @@ describe('a lines segment holding several Kafka partitions', () => {
       const b = await writeBatch(
         lake,
         { segments: [seg], offsets: [], bytes: 0, newestInputAt: null },
-        { fraud: s.fraud, windowMinutes: 1, watermarkMinutes: 10 }
+        transformSettings(s)
       )
       expect(b.valid).toBe(5)
       expect(b.duplicates).toBe(1)

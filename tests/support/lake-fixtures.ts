@@ -90,7 +90,8 @@ export function order(over: OrderLine = {}): OrderLine {
     customer_id: `c-${orderSeq}`,
     order_ts: ts(0),
     status: 'paid',
-    currency: 'EUR',
+    // the default reporting currency: amounts count 1:1 in windows and fraud rules
+    currency: 'USD',
     total_amount: 0,
     items: [],
     payment_method: 'card',

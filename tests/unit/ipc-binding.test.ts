@@ -86,6 +86,8 @@ function alert(orderId: string, fraudScore: number): AlertRow {
     orderTs: '2026-01-01T00:00:00.000Z',
     amount: 5400,
     currency: 'USD',
+    reportingAmount: 5400,
+    fxRate: 1,
     status: 'paid',
     fraudScore,
     fraudReasons: ['amount>5000', 'country_mismatch'],

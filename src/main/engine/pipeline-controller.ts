@@ -6,6 +6,7 @@ import type { CommittedBatch } from '../lake/batch-writer'
 import { LakeError, openScratchLake, type Lake } from '../lake/lake'
 import { canonicalDir, inspectLakeFolder } from '../lake/lake-folder'
 import { acquireLake } from '../lake/lake-registry'
+import { repairFutureEventTimes } from '../lake/event-time-repair'
 import { totals } from '../lake/queries'
 import { FolderSource, FILE_SOURCE_KIND } from '../sources/folder-source'
 import { checkInputFolder } from '../sources/input-folder'
@@ -39,6 +40,8 @@ export class PipelineController {
   private disposed = false
   private run: Promise<void> | null = null
   private lastLagSeconds: number | null = null
+  /** Repairs of the lakes this engine opened, newest last (shown until the engine ends). */
+  private warnings: string[] = []
 
   constructor(
     private readonly baseDir: string,
@@ -108,7 +111,15 @@ export class PipelineController {
     if (this.lakeHandle) return this.lakeHandle
     const dir = this.resolvePath(this.settings().lakePath)
     if (inspectLakeFolder(dir, false).kind === 'duckdb') {
-      this.lakeHandle = await acquireLake(dir, { create: false })
+      const lake = await acquireLake(dir, { create: false })
+      try {
+        // before the first query, so no figure is read from a poisoned watermark
+        this.warn(await repairFutureEventTimes(lake, this.settings().pipeline))
+      } catch (err) {
+        await lake.close()
+        throw err
+      }
+      this.lakeHandle = lake
       return this.lakeHandle
     }
     this.scratch ??= openScratchLake()
@@ -154,6 +165,7 @@ export class PipelineController {
         totals: { orders: t.orders, alerts: t.alerts, quarantined: t.quarantined, late: t.late, duplicates: t.duplicates }
       }),
       lagSeconds: this.lastLagSeconds,
+      warnings: this.warnings,
       generator: { running: !!this.generator?.running, produced: this.generator?.produced ?? this.status.generator.produced },
       message: this.status.state === 'running' ? (this.source?.status() ?? null) : this.status.message
     }
@@ -232,6 +244,10 @@ export class PipelineController {
       source,
       sourceKind,
       settings: () => this.settings(),
+      onWarning: (message) => {
+        this.warn(message)
+        void this.currentStatus().then((status) => this.events.onState(status))
+      },
       onBatch: (b) => {
         this.lastLagSeconds = b.lagMs === null ? null : b.lagMs / 1000
         this.events.onBatch(b)
@@ -245,6 +261,12 @@ export class PipelineController {
       () => this.finished(run, null),
       (err: unknown) => this.finished(run, err instanceof Error ? err : new Error(String(err)))
     )
+  }
+
+  private warn(message: string | null): void {
+    if (message === null) return
+    console.error(`warning: ${message}`)
+    this.warnings = [...this.warnings, message].slice(-5)
   }
 
   /** Per-partition lag of the running Kafka source (null when the source is not Kafka). */

@@ -1,6 +1,9 @@
-import type { PipelineSettings, FraudSettings } from '../../shared/settings'
+import type { PipelineSettings, FraudSettings, ReportingSettings } from '../../shared/settings'
 import type { Lake } from '../lake/lake'
 import { committedOffsets, writeBatch, type CommittedBatch } from '../lake/batch-writer'
+import { transformSettings } from '../lake/batch-transform'
+import { repairFutureEventTimes } from '../lake/event-time-repair'
+import { adoptReportingCurrency } from '../lake/reporting-currency'
 import { committedIdentities } from '../lake/source-offsets'
 import { rebuildWindowsIfResized } from '../lake/window-maintenance'
 import { InputChangedError, type Source } from '../sources/source'
@@ -14,14 +17,19 @@ export interface PipelineOptions {
   lake: Lake
   source: Source
   sourceKind: string
-  /** Read on every batch, so threshold, weights, trigger and watermark apply live. */
-  settings: () => { pipeline: PipelineSettings; fraud: FraudSettings }
+  /**
+   * Read on every batch, so threshold, weights, trigger, watermark and rates apply live; the
+   * reporting currency is the one at start (a lake sums one currency).
+   */
+  settings: () => { pipeline: PipelineSettings; fraud: FraudSettings; reporting: ReportingSettings }
   untilIdle?: boolean
   onBatch?: (batch: CommittedBatch) => void
   /** Something happened to the input that the next batch records (a file changed under a read). */
   onEvent?: (event: BatchEvent) => void
   /** Fallback wake-up so appends that produced no watcher event are still found. */
   rescanMs?: number
+  /** Something about the lake its user should know (a repair at start). */
+  onWarning?: (message: string) => void
 }
 
 export class Pipeline {
@@ -29,13 +37,19 @@ export class Pipeline {
   private wake: (() => void) | null = null
   private pendingInput = true
   private loopDone: Promise<void> | null = null
+  private currency = ''
 
   constructor(private readonly opts: PipelineOptions) {}
 
   /** Opens the source at the lake's offsets and runs until stop() (or idle with untilIdle). */
   async start(): Promise<void> {
     const { lake, source, sourceKind } = this.opts
-    await rebuildWindowsIfResized(lake, this.opts.settings().pipeline.windowMinutes)
+    const s = this.opts.settings()
+    const warning = await repairFutureEventTimes(lake, s.pipeline)
+    if (warning) this.opts.onWarning?.(warning)
+    await adoptReportingCurrency(lake, s.reporting.currency)
+    this.currency = s.reporting.currency
+    await rebuildWindowsIfResized(lake, s.pipeline.windowMinutes)
     await source.open(await committedOffsets(lake, sourceKind), await committedIdentities(lake, sourceKind))
     this.loopDone = this.loop()
     return this.loopDone
@@ -67,7 +81,8 @@ export class Pipeline {
       /** 'changed' events waiting for a batch that commits to be recorded with. */
       const changed: BatchEvent[] = []
       while (!this.stopping) {
-        const { pipeline, fraud } = this.opts.settings()
+        const settings = this.opts.settings()
+        const { pipeline } = settings
         const sinceLast = Date.now() - lastStart
         if (sinceLast < pipeline.triggerMs) await this.sleep(pipeline.triggerMs - sinceLast, !!this.opts.untilIdle)
         if (this.stopping) break
@@ -82,12 +97,11 @@ export class Pipeline {
           if (carried.length) plan.events = [...(plan.events ?? []), ...carried]
           let batch
           try {
-            batch = await writeBatch(lake, plan, {
-              fraud,
-              windowMinutes: pipeline.windowMinutes,
-              watermarkMinutes: pipeline.watermarkMinutes,
-              memoryLimitMB: pipeline.memoryLimitMB
-            })
+            batch = await writeBatch(
+              lake,
+              plan,
+              transformSettings({ ...settings, reporting: { ...settings.reporting, currency: this.currency } })
+            )
           } catch (err) {
             if (!(err instanceof InputChangedError)) throw err
             // The file is not what was planned any more: nothing of this batch was committed;

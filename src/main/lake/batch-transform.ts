@@ -1,8 +1,8 @@
 import type { DuckDBConnection } from '@duckdb/node-api'
-import type { FraudSettings } from '../../shared/settings'
+import type { FraudSettings, Settings } from '../../shared/settings'
 import type { Stream } from '../sources/source'
 import { stagedLines } from './bronze-ingest'
-import { clean, customerValidationCtes, orderValidationCtes } from './validation-sql'
+import { clean, customerValidationCtes, orderValidationCtes, type ValidationContext } from './validation-sql'
 
 const ft = clean.text
 
@@ -20,6 +20,36 @@ export interface TransformSettings {
   watermarkMinutes: number
   /** DuckDB's memory limit for the batch (MB); unset leaves the instance's as it is. */
   memoryLimitMB?: number
+  maxFutureSkewMinutes: number
+  /** Money is converted to `currency` with `fxRates` (units of it per unit of each currency). */
+  reporting: { currency: string; fxRates: Readonly<Record<string, number>> }
+}
+
+/** The settings a batch runs with. */
+export function transformSettings(s: Pick<Settings, 'pipeline' | 'fraud' | 'reporting'>): TransformSettings {
+  return {
+    fraud: s.fraud,
+    windowMinutes: s.pipeline.windowMinutes,
+    watermarkMinutes: s.pipeline.watermarkMinutes,
+    memoryLimitMB: s.pipeline.memoryLimitMB,
+    maxFutureSkewMinutes: s.pipeline.maxFutureSkewMinutes,
+    reporting: s.reporting
+  }
+}
+
+/** Rates of a batch: the reporting currency is 1 whatever the table says. */
+function batchRates(settings: TransformSettings): [string, number][] {
+  return Object.entries({ ...settings.reporting.fxRates, [settings.reporting.currency]: 1 })
+}
+
+/** What validation compares lines with, read once per batch: the clock, the rates. */
+function validationContext(settings: TransformSettings): ValidationContext {
+  return {
+    clock: new Date().toISOString(),
+    maxFutureSkewMinutes: settings.maxFutureSkewMinutes,
+    ratedCurrencies: batchRates(settings).map(([c]) => c),
+    reportingCurrency: settings.reporting.currency
+  }
 }
 
 export interface TransformCounts {
@@ -52,9 +82,9 @@ function batchRowsSql(stream: Stream): string {
 const QUARANTINE_COLUMNS = 'source, byte_offset, kafka_partition, kafka_offset, kafka_key, kafka_timestamp, reason, raw'
 
 /** Customers: validate into `_c`, and the latest valid profile per customer_id into `_c_latest`. */
-export async function stageCustomers(conn: DuckDBConnection): Promise<{ read: number; bad: number }> {
+export async function stageCustomers(conn: DuckDBConnection, settings: TransformSettings): Promise<{ read: number; bad: number }> {
   await conn.run(`CREATE OR REPLACE TEMP TABLE _c AS
-    WITH src AS (${batchRowsSql('customers')}), ${customerValidationCtes()}
+    WITH src AS (${batchRowsSql('customers')}), ${customerValidationCtes(validationContext(settings))}
     SELECT source, byte_offset, kafka_partition, kafka_offset, kafka_key, kafka_timestamp, pos, reason,
       CASE WHEN reason IS NOT NULL THEN raw END AS raw,
       ${ft('customer_id')} AS customer_id, ${ft('name')} AS name, ${ft('email')} AS email,
@@ -89,9 +119,13 @@ export async function stageOrders(
     ? `(TIMESTAMPTZ '${previousMaxEventTs}' - to_microseconds(${Math.round(watermarkMinutes * 60e6)}))`
     : 'NULL::TIMESTAMPTZ'
 
-  // 1. parse + validate; raw is kept only for the bad lines.
+  // 1. parse + validate; raw is kept only for the bad lines. A valid line's currency has a rate
+  //    (validation quarantines the others): the amount in the reporting currency, rounded to cents.
+  const rates = batchRates(settings)
+  const fxRate = `CASE upper(${ft('currency')}) ${rates.map(([c, r]) => `WHEN '${c}' THEN ${r}::DOUBLE`).join(' ')} END`
   await conn.run(`CREATE OR REPLACE TEMP TABLE _o AS
-    WITH src AS (${batchRowsSql('orders')}), ${orderValidationCtes()}
+    WITH src AS (${batchRowsSql('orders')}), ${orderValidationCtes(validationContext(settings))}
+    SELECT *, try_cast(round(total_cents * fx_rate) AS BIGINT) AS reporting_cents FROM (
     SELECT source, byte_offset, kafka_partition, kafka_offset, kafka_key, kafka_timestamp, pos, reason,
       CASE WHEN reason IS NOT NULL THEN raw END AS raw,
       ${ft('order_id')} AS order_id, ${ft('customer_id')} AS customer_id,
@@ -99,8 +133,9 @@ export async function stageOrders(
       upper(${ft('currency')}) AS currency, try_cast(round(${clean.amount} * 100) AS BIGINT) AS total_cents,
       ${clean.items} AS items,
       ${ft('payment_method')} AS payment_method, upper(${ft('shipping_country')}) AS shipping_country,
-      upper(${ft('billing_country')}) AS billing_country, lower(${ft('channel')}) AS channel
-    FROM v`)
+      upper(${ft('billing_country')}) AS billing_country, lower(${ft('channel')}) AS channel,
+      CASE WHEN reason IS NULL THEN ${fxRate} END AS fx_rate
+    FROM v)`)
 
   // 2. the first occurrence of each order_id in this batch that silver does not hold yet.
   await conn.run(`CREATE OR REPLACE TEMP TABLE _new AS
@@ -139,7 +174,8 @@ export async function stageOrders(
     SELECT pos, n FROM counted WHERE pos IS NOT NULL AND n >= ${fraud.velocityMinOrders}`)
 
   // 4. enrich and score: the silver rows of this batch. A profile this batch brought replaces the
-  //    stored one (it replaces it in \`customers\` at commit).
+  //    stored one (it replaces it in \`customers\` at commit). The amount rules compare the amount
+  //    in the reporting currency: their thresholds are in it.
   const customer = withCustomers
     ? `LEFT JOIN _c_latest cl USING (customer_id) LEFT JOIN customers c ON c.customer_id = o.customer_id AND cl.customer_id IS NULL`
     : `LEFT JOIN customers c USING (customer_id)`
@@ -152,12 +188,12 @@ export async function stageOrders(
         coalesce(o.order_ts < ${watermark}, false) AS is_late
       FROM _o o JOIN _new USING (pos) ${customer} LEFT JOIN _vel v USING (pos)),
     r AS (SELECT e.*,
-        CASE WHEN total_cents > 500000 THEN ${w.amountOver5000} WHEN total_cents > 300000 THEN ${w.amountOver3000}
-             WHEN total_cents > 200000 THEN ${w.amountOver2000} ELSE 0 END AS r_amount,
+        CASE WHEN reporting_cents > 500000 THEN ${w.amountOver5000} WHEN reporting_cents > 300000 THEN ${w.amountOver3000}
+             WHEN reporting_cents > 200000 THEN ${w.amountOver2000} ELSE 0 END AS r_amount,
         CASE WHEN status IN ('cancelled', 'refunded') THEN ${w.cancelledOrRefunded} ELSE 0 END AS r_status,
         CASE WHEN velocity_n IS NOT NULL THEN ${w.velocity} ELSE 0 END AS r_velocity,
         CASE WHEN customer_signup_ts > order_ts - to_microseconds(${Math.round(fraud.newAccountHours * 3600e6)})
-              AND total_cents > ${Math.round(fraud.newAccountAmount * 100)} THEN ${w.newAccountLargeOrder} ELSE 0 END AS r_new_account,
+              AND reporting_cents > ${Math.round(fraud.newAccountAmount * 100)} THEN ${w.newAccountLargeOrder} ELSE 0 END AS r_new_account,
         CASE WHEN billing_country <> shipping_country THEN ${w.countryMismatch} ELSE 0 END AS r_country
       FROM e)
     SELECT order_id, customer_id, order_ts, status, currency, (total_cents / 100)::DECIMAL(18,2), total_cents, items,
@@ -169,14 +205,15 @@ export async function stageOrders(
       customer_segment, customer_signup_ts, billing_country <> shipping_country,
       (r_amount + r_status + r_velocity + r_new_account + r_country)::INTEGER,
       CASE WHEN r_amount + r_status + r_velocity + r_new_account + r_country = 0 THEN []::VARCHAR[] ELSE list_filter([
-        CASE WHEN r_amount > 0 THEN 'amount over ' || CASE WHEN total_cents > 500000 THEN '5000' WHEN total_cents > 300000 THEN '3000' ELSE '2000' END END,
+        CASE WHEN r_amount > 0 THEN 'amount over ' || CASE WHEN reporting_cents > 500000 THEN '5000' WHEN reporting_cents > 300000 THEN '3000' ELSE '2000' END END,
         CASE WHEN r_status > 0 THEN 'status ' || status END,
         CASE WHEN r_velocity > 0 THEN velocity_n || ' orders in ${fraud.velocityWindowMinutes} min' END,
         CASE WHEN r_new_account > 0 THEN 'new account with large order' END,
         CASE WHEN r_country > 0 THEN 'billing ' || billing_country || ' ≠ shipping ' || shipping_country END
       ], x -> x IS NOT NULL) END,
       is_late, ${batchId}, source,
-      CASE WHEN kafka_partition IS NOT NULL THEN 'partition ' || kafka_partition || ' offset ' || kafka_offset ELSE 'byte ' || byte_offset END
+      CASE WHEN kafka_partition IS NOT NULL THEN 'partition ' || kafka_partition || ' offset ' || kafka_offset ELSE 'byte ' || byte_offset END,
+      fx_rate, '${settings.reporting.currency}', (reporting_cents / 100)::DECIMAL(18,2), reporting_cents
     FROM r`)
 
   // 5. counts, and the new event-time high-water mark and watermark.
@@ -248,10 +285,11 @@ export async function commitStaged(conn: DuckDBConnection, batchId: number, stag
     statements.push(`INSERT INTO customers SELECT *, ${batchId}, now() FROM _c_latest`)
   }
   if (staged.orders) {
-    statements.push(`INSERT INTO silver_orders SELECT *, now() FROM _silver`)
+    // by name: processed_at sits before the columns schema 4 appended
+    statements.push(`INSERT INTO silver_orders BY NAME SELECT *, now() AS processed_at FROM _silver`)
     statements.push(`INSERT INTO fraud_alerts
       SELECT order_id, customer_id, order_ts, total_amount, currency, status, fraud_score, fraud_reasons,
-        shipping_country, billing_country, customer_segment, ${batchId}, now()
+        shipping_country, billing_country, customer_segment, ${batchId}, now(), fx_rate, reporting_currency, reporting_amount
       FROM _silver WHERE fraud_score >= ${staged.fraudThreshold}`)
     statements.push(...replaceWindowsSql(staged.watermarkSql))
   }
@@ -282,15 +320,16 @@ export async function stageWindows(
   const bucket = (col: string) => windowBucket(width, col)
   const kept = `status NOT IN ('cancelled', 'refunded')`
   await conn.run(`CREATE OR REPLACE TEMP TABLE _touched AS SELECT DISTINCT ${bucket('order_ts')} AS window_start FROM (${touchedSql})`)
-  const rows = `SELECT order_ts, status, total_cents, customer_id FROM silver_orders
+  // money in the reporting currency, whatever currency each order came in
+  const rows = `SELECT order_ts, status, reporting_cents, customer_id FROM silver_orders
       WHERE NOT is_late AND order_ts >= (SELECT min(window_start) FROM _touched) AND ${bucket('order_ts')} IN (SELECT window_start FROM _touched)
-    ${withStaged ? 'UNION ALL SELECT order_ts, status, total_cents, customer_id FROM _silver WHERE NOT is_late' : ''}`
+    ${withStaged ? 'UNION ALL SELECT order_ts, status, reporting_cents, customer_id FROM _silver WHERE NOT is_late' : ''}`
   await conn.run(`CREATE OR REPLACE TEMP TABLE _windows AS
     SELECT ${bucket('order_ts')} AS ws, ws + ${width} AS window_end, count(*) AS orders,
-      (coalesce(sum(total_cents) FILTER (WHERE ${kept}), 0) / 100)::DECIMAL(18,2) AS revenue,
+      (coalesce(sum(reporting_cents) FILTER (WHERE ${kept}), 0) / 100)::DECIMAL(18,2) AS revenue,
       count(*) FILTER (WHERE ${kept}) AS revenue_orders,
       CASE WHEN count(*) FILTER (WHERE ${kept}) > 0
-        THEN (sum(total_cents) FILTER (WHERE ${kept}) / 100 / count(*) FILTER (WHERE ${kept}))::DECIMAL(18,2) END AS avg_order_value,
+        THEN (coalesce(sum(reporting_cents) FILTER (WHERE ${kept}), 0) / 100 / count(*) FILTER (WHERE ${kept}))::DECIMAL(18,2) END AS avg_order_value,
       count(DISTINCT customer_id) AS unique_customers,
       coalesce(ws + ${width} <= ${watermarkSql}, false) AS is_final, ${batchId} AS updated_batch_id
     FROM (${rows})

@@ -5,6 +5,13 @@ import { LAKE_FORMAT, SCHEMA_VERSION } from './schema'
 // MIGRATIONS[v] takes a lake from version v to v + 1 and runs in the transaction that records
 // the new version, so a crash leaves the lake at one version or the next, never between.
 
+/**
+ * USD per unit, for lakes written before conversion: the default rates of the version that
+ * introduced it (settings.ts DEFAULT_FX_RATES then), fixed here so the migration of a given lake
+ * never changes when the defaults do.
+ */
+export const V4_MIGRATION_RATES: Readonly<Record<string, number>> = { USD: 1, EUR: 1.08, GBP: 1.27, CAD: 0.73, AUD: 0.66 }
+
 const MIGRATIONS: Record<number, string> = {
   // v1 (StreamDesk ≤ 0.1 before the format marker). Lakes written before quarantine kept Kafka
   // keys and times may lack those columns.
@@ -19,6 +26,38 @@ const MIGRATIONS: Record<number, string> = {
   2: `
     ALTER TABLE source_offsets ADD COLUMN IF NOT EXISTS identity JSON;
     ALTER TABLE batches ADD COLUMN IF NOT EXISTS events JSON DEFAULT '[]';
+  `,
+  // v3 → v4: money in one reporting currency. Schema 3 summed amounts as they came, whatever
+  // their currency. Its orders are converted to USD at the rates of V4_MIGRATION_RATES, so
+  // revenue stays continuous across the upgrade and every row says which rate it got; a currency
+  // without a rate there keeps NULL (no number is better than a made-up one). The windows are
+  // recomputed from the converted amounts. Fraud scores stay as they were computed.
+  3: `
+    ALTER TABLE silver_orders ADD COLUMN IF NOT EXISTS fx_rate DOUBLE;
+    ALTER TABLE silver_orders ADD COLUMN IF NOT EXISTS reporting_currency VARCHAR;
+    ALTER TABLE silver_orders ADD COLUMN IF NOT EXISTS reporting_amount DECIMAL(18,2);
+    ALTER TABLE silver_orders ADD COLUMN IF NOT EXISTS reporting_cents BIGINT;
+    ALTER TABLE fraud_alerts ADD COLUMN IF NOT EXISTS fx_rate DOUBLE;
+    ALTER TABLE fraud_alerts ADD COLUMN IF NOT EXISTS reporting_currency VARCHAR;
+    ALTER TABLE fraud_alerts ADD COLUMN IF NOT EXISTS reporting_amount DECIMAL(18,2);
+    CREATE TEMP TABLE _v4_rates AS SELECT * FROM (VALUES ${Object.entries(V4_MIGRATION_RATES)
+      .map(([c, r]) => `('${c}', ${r}::DOUBLE)`)
+      .join(', ')}) r(currency, rate);
+    UPDATE silver_orders SET fx_rate = r.rate, reporting_currency = 'USD',
+        reporting_cents = round(total_cents * r.rate)::BIGINT, reporting_amount = (round(total_cents * r.rate) / 100)::DECIMAL(18,2)
+      FROM _v4_rates r WHERE r.currency = silver_orders.currency;
+    UPDATE fraud_alerts SET fx_rate = s.fx_rate, reporting_currency = s.reporting_currency, reporting_amount = s.reporting_amount
+      FROM silver_orders s WHERE s.order_id = fraud_alerts.order_id;
+    UPDATE order_windows SET revenue = x.revenue,
+        avg_order_value = CASE WHEN order_windows.revenue_orders > 0 THEN (x.revenue / order_windows.revenue_orders)::DECIMAL(18,2) END
+      FROM (
+        SELECT w.window_start, (coalesce(sum(s.reporting_cents), 0) / 100)::DECIMAL(18,2) AS revenue
+        FROM order_windows w LEFT JOIN silver_orders s ON s.order_ts >= w.window_start AND s.order_ts < w.window_end
+          AND NOT s.is_late AND s.status NOT IN ('cancelled', 'refunded')
+        GROUP BY w.window_start) x
+      WHERE x.window_start = order_windows.window_start;
+    INSERT INTO lake_meta VALUES ('reporting_currency', 'USD') ON CONFLICT (key) DO UPDATE SET value = excluded.value;
+    DROP TABLE _v4_rates;
   `
 }
 

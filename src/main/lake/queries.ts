@@ -1,10 +1,12 @@
 import type { DuckDBConnection } from '@duckdb/node-api'
+import { lakeReportingCurrency } from './reporting-currency'
 import type {
   AlertPage,
   AlertRow,
   BatchEvent,
   BatchRow,
   CountRow,
+  CurrencyRow,
   DashboardSnapshot,
   Kpis,
   OrderRow,
@@ -59,7 +61,7 @@ export async function kpis(conn: DuckDBConnection, minutes: number): Promise<Kpi
   const [r] = completeMinutes
     ? await rows(
         conn,
-        `SELECT count(*) AS orders, coalesce(sum(total_cents), 0) AS revenue_cents, count(DISTINCT customer_id) AS customers
+        `SELECT count(*) AS orders, coalesce(sum(reporting_cents), 0) AS revenue_cents, count(DISTINCT customer_id) AS customers
          FROM silver_orders WHERE ${COUNTED}
            AND order_ts >= TIMESTAMPTZ '${String(p.period_start)}' AND order_ts < TIMESTAMPTZ '${String(p.period_end)}'`
       )
@@ -101,7 +103,12 @@ export async function windows(conn: DuckDBConnection, limit: number): Promise<Wi
   }))
 }
 
-const alertSelect = `SELECT order_id, customer_id, ${ts('order_ts')} AS order_ts, total_amount::DOUBLE AS amount, currency, status,
+/** An order's money: as sent, and in the reporting currency (OrderMoney in dto.ts). */
+const moneyColumns = `total_amount::DOUBLE AS amount, currency, reporting_amount::DOUBLE AS reporting_amount, fx_rate`
+const nullable = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v))
+const money = (r: Row) => ({ amount: n(r.amount), currency: String(r.currency), reportingAmount: nullable(r.reporting_amount), fxRate: nullable(r.fx_rate) })
+
+const alertSelect = `SELECT order_id, customer_id, ${ts('order_ts')} AS order_ts, ${moneyColumns}, status,
   fraud_score, fraud_reasons, shipping_country, billing_country, ${ts('detected_at')} AS detected_at FROM fraud_alerts`
 
 function toAlert(r: Row): AlertRow {
@@ -109,8 +116,7 @@ function toAlert(r: Row): AlertRow {
     orderId: String(r.order_id),
     customerId: String(r.customer_id),
     orderTs: String(r.order_ts),
-    amount: n(r.amount),
-    currency: String(r.currency),
+    ...money(r),
     status: String(r.status),
     fraudScore: n(r.fraud_score),
     fraudReasons: Array.isArray(r.fraud_reasons) ? r.fraud_reasons.map(String) : [],
@@ -155,25 +161,64 @@ export async function quarantinedOrders(conn: DuckDBConnection, batchId: number)
   return n(r.c)
 }
 
+/** The latest orders, newest batch first (order_id breaks ties, so every query picks the same ones). */
+const recentSql = (limit: number) => `SELECT * FROM silver_orders ORDER BY batch_id DESC, order_ts DESC, order_id LIMIT ${limit}`
+
 export async function recentOrders(conn: DuckDBConnection, limit: number): Promise<OrderRow[]> {
   const out = await rows(
     conn,
-    `SELECT order_id, customer_id, ${ts('order_ts')} AS order_ts, status, total_amount::DOUBLE AS amount, currency,
+    `SELECT order_id, customer_id, ${ts('order_ts')} AS order_ts, status, ${moneyColumns},
        item_count, channel, fraud_score, is_late
-     FROM silver_orders ORDER BY batch_id DESC, order_ts DESC LIMIT ${limit}`
+     FROM (${recentSql(limit)}) ORDER BY batch_id DESC, order_ts DESC, order_id`
   )
   return out.map((r) => ({
     orderId: String(r.order_id),
     customerId: String(r.customer_id),
     orderTs: String(r.order_ts),
     status: String(r.status),
-    amount: n(r.amount),
-    currency: String(r.currency),
+    ...money(r),
     itemCount: n(r.item_count),
     channel: String(r.channel),
     fraudScore: n(r.fraud_score),
     isLate: Boolean(r.is_late)
   }))
+}
+
+/**
+ * The latest `limit` orders' revenue (excluding cancelled and refunded, in the reporting
+ * currency) in total and per currency they came in: the total row has currency NULL.
+ */
+export async function recentRevenue(
+  conn: DuckDBConnection,
+  limit: number
+): Promise<{ summary: DashboardSnapshot['summary']; currencies: CurrencyRow[] }> {
+  const kept = `status NOT IN ('cancelled', 'refunded')`
+  const out = await rows(
+    conn,
+    `SELECT currency, count(*) AS orders, count(*) FILTER (WHERE ${kept}) AS revenue_orders,
+       coalesce(sum(total_amount) FILTER (WHERE ${kept}), 0)::DOUBLE AS amount,
+       coalesce(sum(reporting_amount) FILTER (WHERE ${kept}), 0)::DOUBLE AS reporting_amount,
+       min(fx_rate) AS min_rate, max(fx_rate) AS max_rate
+     FROM (${recentSql(limit)}) GROUP BY GROUPING SETS ((currency), ())
+     ORDER BY currency IS NULL, reporting_amount DESC, currency`
+  )
+  const total = out.find((r) => r.currency === null)
+  const revenueOrders = n(total?.revenue_orders)
+  const revenue = n(total?.reporting_amount)
+  return {
+    summary: { orders: n(total?.orders), revenue, avgOrderValue: revenueOrders ? revenue / revenueOrders : 0 },
+    currencies: out
+      .filter((r) => r.currency !== null)
+      .map((r) => ({
+        currency: String(r.currency),
+        orders: n(r.orders),
+        revenueOrders: n(r.revenue_orders),
+        amount: n(r.amount),
+        reportingAmount: n(r.reporting_amount),
+        minRate: nullable(r.min_rate),
+        maxRate: nullable(r.max_rate)
+      }))
+  }
 }
 
 export async function statusDistribution(conn: DuckDBConnection): Promise<CountRow[]> {
@@ -291,10 +336,10 @@ export async function dashboard(conn: DuckDBConnection, kpiMinutes: number): Pro
   const s = await statusDistribution(conn)
   const h = await fraudHistogram(conn)
   const b = await batches(conn, 100)
-  const revenue = o.filter((x) => x.status !== 'cancelled' && x.status !== 'refunded').reduce((acc, x) => acc + x.amount, 0)
-  const revenueOrders = o.filter((x) => x.status !== 'cancelled' && x.status !== 'refunded').length
+  const { summary, currencies } = await recentRevenue(conn, 100)
   return {
     at: new Date().toISOString(),
+    currency: await lakeReportingCurrency(conn),
     kpis: k,
     windows: w,
     alerts: a,
@@ -302,6 +347,7 @@ export async function dashboard(conn: DuckDBConnection, kpiMinutes: number): Pro
     statusDistribution: s,
     fraudHistogram: h,
     batches: b,
-    summary: { orders: o.length, revenue, avgOrderValue: revenueOrders ? revenue / revenueOrders : 0 }
+    summary,
+    currencies
   }
 }

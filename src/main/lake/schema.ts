@@ -2,7 +2,7 @@
 // creates a new lake at SCHEMA_VERSION; an older lake is brought there by the migrations in
 // migrations.ts, so every change to this file ships one.
 
-export const SCHEMA_VERSION = 3
+export const SCHEMA_VERSION = 4
 
 /** `lake_meta.format`: tells a StreamDesk lake from any other DuckDB database. */
 export const LAKE_FORMAT = 'streamdesk-lake'
@@ -50,7 +50,13 @@ CREATE TABLE silver_orders (
   batch_id           BIGINT NOT NULL,
   source             VARCHAR NOT NULL,
   source_position    VARCHAR NOT NULL,
-  processed_at       TIMESTAMPTZ NOT NULL
+  processed_at       TIMESTAMPTZ NOT NULL,
+  -- money in the reporting currency (schema 4). Nullable as in a migrated lake, where a currency
+  -- without a known rate has none; the pipeline always fills them.
+  fx_rate            DOUBLE,
+  reporting_currency VARCHAR,
+  reporting_amount   DECIMAL(18,2),
+  reporting_cents    BIGINT
 );
 
 CREATE TABLE customers (
@@ -105,7 +111,10 @@ CREATE TABLE fraud_alerts (
   billing_country  VARCHAR NOT NULL,
   customer_segment VARCHAR,
   batch_id         BIGINT NOT NULL,
-  detected_at      TIMESTAMPTZ NOT NULL
+  detected_at      TIMESTAMPTZ NOT NULL,
+  fx_rate            DOUBLE,
+  reporting_currency VARCHAR,
+  reporting_amount   DECIMAL(18,2)
 );
 
 CREATE TABLE batches (

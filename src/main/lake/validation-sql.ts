@@ -1,4 +1,5 @@
 import { MAX_LINE_BYTES, ORDER_STATUSES, CHANNELS, SEGMENTS } from '../../shared/events'
+import { ISO_3166_ALPHA2, ISO_4217_CODES, isCurrencyCode } from '../../shared/iso-codes'
 
 // Validation is one set-based pass in DuckDB. Each line is parsed ONCE into a struct of JSON
 // texts (so a missing field, an explicit null and a wrong type can be told apart). The common
@@ -70,6 +71,67 @@ function jsonStructSpec(fields: FieldSpec[]): string {
 
 const ITEMS_SPEC = `'[${jsonStructSpec(ITEM_FIELDS).slice(1, -1)}]'`
 const ISO_WITH_OFFSET = `'^\\d{4}-\\d{2}-\\d{2}[T ]\\d{2}:\\d{2}(:\\d{2}(\\.\\d+)?)?(Z|[+-]\\d{2}(:?\\d{2})?)$'`
+// DuckDB's cast takes any year (0000 becomes 1 BC) and any offset (+99:99 shifts a time by four
+// days). The diagnosis tells the three apart; the gate checks all three at once. Of a string
+// ISO_WITH_OFFSET matches, YEAR_OK sees its year and OFFSET_OK exactly its offset, so the gate's
+// TIMESTAMP_OK holds exactly when all three do.
+const YEAR = '(19\\d\\d|[2-9]\\d{3})'
+const OFFSET = '(Z|[+-]((0\\d|1[0-3])(:?[0-5]\\d)?|14(:?00)?))'
+const YEAR_OK = `'^${YEAR}-'`
+const OFFSET_OK = `'${OFFSET}$'`
+const TIMESTAMP_OK = `'^${YEAR}-\\d{2}-\\d{2}[T ]\\d{2}:\\d{2}(:\\d{2}(\\.\\d+)?)?${OFFSET}$'`
+
+/**
+ * `x` (any text) is an ISO 3166-1 alpha-2 code, in any case. A lookup in a bitmap of the 676
+ * two-letter combinations: the gate runs it twice per order, and an IN list of 249 strings
+ * costs several times more per row.
+ */
+function isCountry(x: string): string {
+  const bits = Array.from({ length: 26 * 26 }, (_, i) =>
+    ISO_3166_ALPHA2.includes(String.fromCharCode(65 + Math.floor(i / 26), 65 + (i % 26))) ? '1' : '0'
+  ).join('')
+  const u = `upper(${x})`
+  return `CASE WHEN regexp_full_match(${x}, '[A-Za-z]{2}') THEN get_bit('${bits}'::BIT, (ascii(${u}) - 65) * 26 + ascii(${u}[2]) - 65) = 1 ELSE false END`
+}
+
+/** What validation needs to know beyond the line: the clock and the currencies with a rate. */
+export interface ValidationContext {
+  /** This machine's clock when the batch validates its lines (ISO 8601). */
+  clock: string
+  /** Event times later than `clock` + this are quarantined. */
+  maxFutureSkewMinutes: number
+  /** Currencies an order may be in: those with a rate, the reporting currency included. */
+  ratedCurrencies: readonly string[]
+  reportingCurrency: string
+  /**
+   * false: every line gets the field-by-field diagnosis. The gate only spares valid lines that
+   * work; tests run both ways and compare.
+   */
+  gate?: boolean
+}
+
+/** The latest event time accepted, as SQL. */
+const latestAccepted = (ctx: Pick<ValidationContext, 'clock' | 'maxFutureSkewMinutes'>) =>
+  `TIMESTAMPTZ '${new Date(Date.parse(ctx.clock) + Math.round(ctx.maxFutureSkewMinutes * 60_000)).toISOString()}'`
+
+/** Diagnosis arms for an event-time field, after its presence and type. */
+function timestampArms(field: string, ctx: Pick<ValidationContext, 'clock' | 'maxFutureSkewMinutes'>): string {
+  const s = `s_${field}`
+  const shown = `left(${s}, 60)`
+  return `WHEN try_cast(${s} AS TIMESTAMPTZ) IS NULL OR NOT regexp_matches(${s}, ${ISO_WITH_OFFSET})
+        THEN '${field} is not an ISO-8601 timestamp with offset: ' || ${shown}
+      WHEN NOT regexp_matches(${s}, ${YEAR_OK}) THEN '${field} has year ' || left(${s}, 4) || ', outside 1900–9999: ' || ${shown}
+      WHEN NOT regexp_matches(${s}, ${OFFSET_OK})
+        THEN '${field} has offset ' || regexp_extract(${s}, '[+-][0-9:]+$') || ', outside -14:00 to +14:00: ' || ${shown}
+      WHEN try_cast(${s} AS TIMESTAMPTZ) > ${latestAccepted(ctx)}
+        THEN '${field} ' || ${shown} || ' is more than ${ctx.maxFutureSkewMinutes} min ahead of this machine''s clock at ingest (${ctx.clock}); the limit is pipeline.maxFutureSkewMinutes = ${ctx.maxFutureSkewMinutes}'`
+}
+
+/** Gate checks for an event-time field: the conjunction of timestampArms' conditions. */
+const timestampGate = (field: string, ctx: Pick<ValidationContext, 'clock' | 'maxFutureSkewMinutes'>) => [
+  `regexp_matches(s_${field}, ${TIMESTAMP_OK})`,
+  `try_cast(s_${field} AS TIMESTAMPTZ) <= ${latestAccepted(ctx)}`
+]
 
 /** The text of a JSON string value; skips the JSON parser when there is no escape in it. */
 const jsonStr = (x: string) => `CASE WHEN contains(${x}, '\\') THEN ${x}->>'$' ELSE (${x}::VARCHAR)[2:-2] END`
@@ -141,17 +203,18 @@ function textColumns(fields: FieldSpec[]): string {
  * and computes `fast_ok`, the common case. It must never accept a line the diagnosis would
  * reject; the quarantine tests hold it to that.
  */
-function parseCtes(fields: FieldSpec[], gateChecks: string[], extra = ''): string {
+function parseCtes(fields: FieldSpec[], gateChecks: string[], gate: boolean, extra = ''): string {
   const typeChecks = fields.map((fl) => IS[fl.kind](`f.${fl.name}`))
+  const fastOk = gate ? `coalesce(f IS NOT NULL AND ${[...typeChecks, ...gateChecks].join('\n      AND ')}, false)` : 'false'
   return `p AS (SELECT *, CASE WHEN strlen(raw) <= ${MAX_LINE_BYTES} THEN try(from_json(raw, ${jsonStructSpec(fields)})) END AS f FROM src),
     q AS (SELECT *, ${textColumns(fields)}${extra} FROM p),
-    g AS (SELECT *, coalesce(f IS NOT NULL AND ${[...typeChecks, ...gateChecks].join('\n      AND ')}, false) AS fast_ok FROM q)`
+    g AS (SELECT *, ${fastOk} AS fast_ok FROM q)`
 }
 
 const amount = jsonNum('f.total_amount')
 const itemsSum = `list_sum(list_transform(items_f, x -> ${jsonNum('x.quantity')} * ${jsonNum('x.unit_price')}))`
 
-const orderGate = [
+const orderGate = (ctx: ValidationContext) => [
   `len(items_f) > 0`,
   `list_bool_and(list_transform(items_f, x -> ${IS.string('x.product_id')} AND ${IS.string('x.product_name')} AND ${IS.string('x.category')}
       AND ${IS.integer('x.quantity')} AND ${IS.number('x.unit_price')}
@@ -159,35 +222,36 @@ const orderGate = [
       AND isfinite(${jsonNum('x.unit_price')}) AND ${jsonNum('x.unit_price')} BETWEEN 0 AND ${MAX_AMOUNT}))`,
   `s_order_id <> ''`,
   `s_customer_id <> ''`,
-  `regexp_matches(s_order_ts, ${ISO_WITH_OFFSET})`,
-  `try_cast(s_order_ts AS TIMESTAMPTZ) IS NOT NULL`,
+  ...timestampGate('order_ts', ctx),
   `lower(s_status) IN ${sqlList(ORDER_STATUSES)}`,
-  `regexp_matches(s_currency, '^[A-Za-z]{3}$')`,
+  `upper(s_currency) IN ${sqlList(rated(ctx))}`,
   `isfinite(${amount}) AND ${amount} BETWEEN 0 AND ${MAX_AMOUNT}`,
-  `regexp_matches(s_shipping_country, '^[A-Za-z]{2}$')`,
-  `regexp_matches(s_billing_country, '^[A-Za-z]{2}$')`,
+  isCountry('s_shipping_country'),
+  isCountry('s_billing_country'),
   `lower(s_channel) IN ${sqlList(CHANNELS)}`,
   `abs(${amount} - ${itemsSum}) <= 0.01 + 1e-9`
 ]
 
-const customerGate = [
+const customerGate = (ctx: ValidationContext) => [
   `s_customer_id <> ''`,
-  `regexp_matches(s_signup_ts, ${ISO_WITH_OFFSET})`,
-  `try_cast(s_signup_ts AS TIMESTAMPTZ) IS NOT NULL`,
+  ...timestampGate('signup_ts', ctx),
   `lower(s_segment) IN ${sqlList(SEGMENTS)}`,
-  `regexp_matches(s_country, '^[A-Za-z]{2}$')`
+  isCountry('s_country')
 ]
+
+/** Currencies an order may be in; only ISO codes (the settings schema allows no others anyway). */
+const rated = (ctx: ValidationContext) => [...new Set([ctx.reportingCurrency, ...ctx.ratedCurrencies])].filter(isCurrencyCode)
 
 /**
  * CTEs from `src` (raw, source, offsets, pos) to `v`, which adds `reason` (NULL = valid).
  * Clean values come from `f`, `s_*` and `items_f`. Reference `reason` as few times as
  * possible: DuckDB may inline it.
  */
-export function orderValidationCtes(): string {
-  const ts = `try_cast(s_order_ts AS TIMESTAMPTZ)`
+export function orderValidationCtes(ctx: ValidationContext): string {
   return `${parseCtes(
     ORDER_FIELDS,
-    orderGate,
+    orderGate(ctx),
+    ctx.gate !== false,
     `, CASE WHEN ${IS.array('f.items')} THEN try(from_json(f.items, ${ITEMS_SPEC})) END AS items_f`
   )},
     v AS (SELECT *, CASE WHEN fast_ok THEN NULL ELSE CASE
@@ -195,35 +259,39 @@ export function orderValidationCtes(): string {
       ${presenceAndTypeArms(ORDER_FIELDS).join('\n      ')}
       WHEN s_order_id = '' THEN 'order_id is empty'
       WHEN s_customer_id = '' THEN 'customer_id is empty'
-      WHEN ${ts} IS NULL OR NOT regexp_matches(s_order_ts, ${ISO_WITH_OFFSET})
-        THEN 'order_ts is not an ISO-8601 timestamp with offset: ' || left(s_order_ts, 60)
+      ${timestampArms('order_ts', ctx)}
       WHEN lower(s_status) NOT IN ${sqlList(ORDER_STATUSES)} THEN 'unknown status: ' || left(s_status, 60)
       WHEN NOT regexp_matches(s_currency, '^[A-Za-z]{3}$') THEN 'currency must be 3 letters, got: ' || left(s_currency, 60)
+      WHEN upper(s_currency) NOT IN ${sqlList(ISO_4217_CODES)} THEN 'currency ' || s_currency || ' is not an ISO 4217 currency code'
       WHEN NOT isfinite(${amount}) THEN 'total_amount is not a finite number'
       WHEN ${amount} < 0 THEN 'negative amount: total_amount = ' || f.total_amount::VARCHAR
       WHEN ${amount} > ${MAX_AMOUNT} THEN 'total_amount is too large (at most ${MAX_AMOUNT}): ' || f.total_amount::VARCHAR
       WHEN NOT regexp_matches(s_shipping_country, '^[A-Za-z]{2}$') THEN 'shipping_country must be an ISO alpha-2 code, got: ' || left(s_shipping_country, 60)
+      WHEN NOT ${isCountry('s_shipping_country')} THEN 'shipping_country ' || s_shipping_country || ' is not an ISO 3166-1 alpha-2 country code'
       WHEN NOT regexp_matches(s_billing_country, '^[A-Za-z]{2}$') THEN 'billing_country must be an ISO alpha-2 code, got: ' || left(s_billing_country, 60)
+      WHEN NOT ${isCountry('s_billing_country')} THEN 'billing_country ' || s_billing_country || ' is not an ISO 3166-1 alpha-2 country code'
       WHEN lower(s_channel) NOT IN ${sqlList(CHANNELS)} THEN 'unknown channel: ' || left(s_channel, 60)
       WHEN items_f IS NULL THEN 'items must be an array of objects'
       WHEN len(items_f) = 0 THEN 'items is empty'
       WHEN ${itemProblem()} IS NOT NULL THEN ${itemProblem()}
       WHEN abs(${amount} - ${itemsSum}) > 0.01 + 1e-9
         THEN 'total differs from the sum of items by more than 0.01: total_amount = ' || f.total_amount::VARCHAR || ', items sum to ' || round(${itemsSum}, 2)::VARCHAR
+      -- last: the line itself is fine, the settings lack what it needs
+      WHEN upper(s_currency) NOT IN ${sqlList(rated(ctx))}
+        THEN 'no exchange rate for ' || upper(s_currency) || ': add one to reporting.fxRates (${ctx.reportingCurrency} per ' || upper(s_currency) || ')'
     END END AS reason FROM (SELECT *, CASE WHEN NOT fast_ok AND ${IS.array('f.items')} THEN from_json(f.items, '["JSON"]') END AS items_raw FROM g))`
 }
 
-export function customerValidationCtes(): string {
-  const ts = `try_cast(s_signup_ts AS TIMESTAMPTZ)`
-  return `${parseCtes(CUSTOMER_FIELDS, customerGate)},
+export function customerValidationCtes(ctx: ValidationContext): string {
+  return `${parseCtes(CUSTOMER_FIELDS, customerGate(ctx), ctx.gate !== false)},
     v AS (SELECT *, CASE WHEN fast_ok THEN NULL ELSE CASE
       ${headArms}
       ${presenceAndTypeArms(CUSTOMER_FIELDS).join('\n      ')}
       WHEN s_customer_id = '' THEN 'customer_id is empty'
-      WHEN ${ts} IS NULL OR NOT regexp_matches(s_signup_ts, ${ISO_WITH_OFFSET})
-        THEN 'signup_ts is not an ISO-8601 timestamp with offset: ' || left(s_signup_ts, 60)
+      ${timestampArms('signup_ts', ctx)}
       WHEN lower(s_segment) NOT IN ${sqlList(SEGMENTS)} THEN 'unknown segment: ' || left(s_segment, 60)
       WHEN NOT regexp_matches(s_country, '^[A-Za-z]{2}$') THEN 'country must be an ISO alpha-2 code, got: ' || left(s_country, 60)
+      WHEN NOT ${isCountry('s_country')} THEN 'country ' || s_country || ' is not an ISO 3166-1 alpha-2 country code'
     END END AS reason FROM g)`
 }
 

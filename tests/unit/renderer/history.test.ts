@@ -35,6 +35,8 @@ const alert = (id: string, second: number): AlertRow => ({
   orderTs: new Date(second * 1000).toISOString(),
   amount: 1,
   currency: 'USD',
+  reportingAmount: 1,
+  fxRate: 1,
   status: 'paid',
   fraudScore: 5,
   fraudReasons: [],

@@ -86,6 +86,8 @@ describe('chart option builders', () => {
         orderTs: '2025-01-01T00:00:10.000Z',
         amount: 5000,
         currency: 'USD',
+        reportingAmount: 5000,
+        fxRate: 1,
         status: 'paid',
         fraudScore: 7,
         fraudReasons: ['amount'],

@@ -49,7 +49,9 @@ const snapshot = (n: number): DashboardSnapshot => ({
   statusDistribution: [],
   fraudHistogram: [],
   batches: [],
-  summary: { orders: n, revenue: n, avgOrderValue: 1 }
+  summary: { orders: n, revenue: n, avgOrderValue: 1 },
+  currency: 'USD',
+  currencies: []
 })
 
 const batch = (id: number, valid: number): BatchProgress => ({

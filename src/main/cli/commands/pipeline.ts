@@ -15,6 +15,8 @@ import { CliError } from '../errors'
 import { addKafkaOptions, parseKafkaFlags, type KafkaFlags } from '../kafka-options'
 import { parseChoice, parseDuration, parsePositive } from '../options'
 import { onStopSignal } from '../signals'
+import { applySettingsFile } from '../settings-file'
+import { ReportingCurrencyError } from '../../lake/reporting-currency'
 
 /** Exit code when --until-idle gives up on an unreachable Kafka broker. */
 export const EXIT_KAFKA_UNAVAILABLE = 5
@@ -35,6 +37,10 @@ export interface PipelineFlags extends KafkaFlags {
   watermark?: number
   fraudThreshold?: number
   quiet?: boolean
+  /** --settings: the settings file given. */
+  settings?: string
+  /** What that file holds; the other flags override it. */
+  baseSettings?: Settings
 }
 
 /** One line per file event of a batch (renamed, truncated, replaced, changed): printed even with --quiet. */
@@ -76,7 +82,7 @@ async function runPipeline(
   let settings: Settings
   let lake
   try {
-    settings = settingsFromFlags(flags)
+    settings = settingsFromFlags(flags, flags.baseSettings)
     if (input && !input.create) checkInputFolder(flags.inputPath)
     if (input?.create && existsSync(flags.inputPath)) checkInputFolder(flags.inputPath) // not a file
     lake = await acquireLake(flags.lake, { create: true })
@@ -104,6 +110,8 @@ async function runPipeline(
     sourceKind,
     settings: () => settings,
     untilIdle: flags.untilIdle,
+    // printed even with --quiet: the lake was changed
+    onWarning: (message) => reporter.say([`warning: ${message}`]),
     onBatch: (b) => {
       batches++
       if (!flags.quiet) reporter.report(b)
@@ -129,6 +137,7 @@ async function runPipeline(
   } catch (err) {
     if (err instanceof InputFolderError) throw new CliError(err.message, 2)
     if (err instanceof KafkaUnavailableError) throw new CliError(err.message, EXIT_KAFKA_UNAVAILABLE)
+    if (err instanceof ReportingCurrencyError) throw new CliError(err.message, 2)
     throw err
   } finally {
     offSignal()
@@ -196,6 +205,7 @@ export function registerPipeline(program: Command): void {
     .option('--window <minutes>', 'tumbling window size in minutes', parsePositive('--window', { integer: true }))
     .option('--watermark <duration>', 'allowed lateness, e.g. 10m', parseDuration('--watermark'))
     .option('--fraud-threshold <score>', 'fraud score that raises an alert', parsePositive('--fraud-threshold', { allowZero: true }))
+    .option('--settings <file>', 'settings file (JSON, as serve and the app use): pipeline, fraud and reporting settings, and the lake and input folders unless given; flags override it')
     .option('-q, --quiet', 'do not print a line per batch')
   addKafkaOptions(cmd)
     .option(
@@ -207,7 +217,9 @@ export function registerPipeline(program: Command): void {
     .option('--connect-timeout <duration>', 'kafka with --until-idle: give up when no broker answers for this long', parseDuration('--connect-timeout'), 30_000)
     .option('--kafka-group <id>', 'kafka: consumer group that gets the offsets after each lake commit, for lag tools (never read back)', 'streamdesk')
     .option('--no-kafka-group', 'kafka: do not commit offsets to a consumer group')
-    .action(async (flags: PipelineFlags) => {
+    .action(async (given: PipelineFlags, command: Command) => {
+      const { flags: f, base } = applySettingsFile(given, command)
+      const flags = { ...f, baseSettings: base }
       const { batches } = flags.mode === 'kafka' ? await runKafkaPipeline(flags) : await runFilePipeline(flags)
       if (flags.untilIdle) console.error(`idle: all input committed (${batches} batch${batches === 1 ? '' : 'es'} this run)`)
     })

@@ -3,6 +3,7 @@ import { parseGenerateOptions, runGenerate } from './generate'
 import { runFilePipeline, runKafkaPipeline } from './pipeline'
 import { addKafkaOptions, type KafkaFlags } from '../kafka-options'
 import { parseChoice, parseDuration } from '../options'
+import { applySettingsFile } from '../settings-file'
 
 // Generator and pipeline in one process: one command starts everything. Ctrl+C stops the
 // generator after its current file and the pipeline after its current batch. With
@@ -24,6 +25,7 @@ interface RunFlags extends KafkaFlags {
   fraudRate?: string
   seed?: string
   quiet?: boolean
+  settings?: string
 }
 
 export function registerRun(program: Command): void {
@@ -39,13 +41,15 @@ export function registerRun(program: Command): void {
     .option('--generator-duration <seconds>', 'stop generating after S seconds, then drain and exit')
     .option('--fraud-rate <share>', 'share of orders from fraud scenarios', '0.03')
     .option('--seed <n>', 'seed for reproducible events')
+    .option('--settings <file>', "settings file (JSON, as serve and the app use): the pipeline's pipeline, fraud and reporting settings, and the lake and input folders unless given; flags override it")
     .option('-q, --quiet', 'no per-batch lines')
   addKafkaOptions(cmd)
     .option('--kafka-compression <codec>', "kafka mode: 'gzip' or 'none'", 'gzip')
     .option('--starting-offsets <where>', 'kafka: where partitions the lake has never seen start', parseChoice('--starting-offsets', ['earliest', 'latest'] as const), 'earliest')
     .option('--kafka-group <id>', 'kafka: consumer group that gets the offsets after each lake commit (for lag tools)', 'streamdesk')
     .option('--no-kafka-group', 'kafka: do not commit offsets to a consumer group')
-    .action(async (flags: RunFlags) => {
+    .action(async (given: RunFlags, command: Command) => {
+      const { flags, base: baseSettings } = applySettingsFile(given, command)
       const kafka = flags.mode === 'kafka'
       const genConfig = parseGenerateOptions({
         ...(kafka ? flags : {}),
@@ -72,12 +76,12 @@ export function registerRun(program: Command): void {
       }
       const pipelineDone: Promise<unknown> = kafka
         ? runKafkaPipeline(
-            { ...flags, mode: 'kafka', lake: flags.lake, trigger: flags.trigger, quiet: flags.quiet, untilIdle: false },
+            { ...flags, mode: 'kafka', lake: flags.lake, trigger: flags.trigger, quiet: flags.quiet, untilIdle: false, settings: undefined, baseSettings },
             { onStarted }
           )
         : // the folder is created once the lake is open; the generator's files go once ingested
           runFilePipeline(
-            { mode: 'file', inputPath: flags.inputPath, lake: flags.lake, trigger: flags.trigger, quiet: flags.quiet },
+            { mode: 'file', inputPath: flags.inputPath, lake: flags.lake, trigger: flags.trigger, quiet: flags.quiet, baseSettings },
             { onStarted },
             { generatorFolder: true }
           )
