@@ -34,7 +34,7 @@ const SCAN_CHUNK = 64 * 1024
  * Files one batch takes at most: a backlog of 100,000 small files is read in batches of bounded
  * memory (plan, offsets and the batch record all grow with the file count), not all at once.
  */
-export const MAX_FILES_PER_BATCH = 5000
+export const MAX_FILES_PER_BATCH = 20000
 /** Files up to this size are read whole while planning (one read instead of one per fingerprint, plus the lake's). */
 export const SMALL_FILE_BYTES = 64 * 1024
 /** A file after others in a batch still gets this much room. */
