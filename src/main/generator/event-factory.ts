@@ -1,4 +1,5 @@
 import type { CustomerEvent, OrderEvent, OrderItem, OrderStatus } from '../../shared/events'
+import { DEFAULT_FX_RATES } from '../../shared/settings'
 import { BasketBuilder, type Basket } from './basket'
 import { DEFAULT_CATALOG_SEED, buildCatalog, type Catalog } from './catalog'
 import { CustomerPool, type CustomerKind, type CustomerState } from './customers'
@@ -24,7 +25,9 @@ import { HOUR_MS, MINUTE_MS, isoTimestamp } from './time'
 // 4/3/2, cancelled/refunded +1, >= 3rd order within 10 min +2, signup < 24 h and amount > 1000
 // +2, billing != shipping +1; alert at >= 3): every scenario order scores >= 3, and ordinary
 // orders are kept at <= 2 (total <= 2000, <= 1000 for accounts younger than a day, never a 3rd
-// order within 10 minutes), so the alert share tracks `fraudRate`.
+// order within 10 minutes), so the alert share tracks `fraudRate`. The engine compares amounts
+// in the reporting currency (USD by default), so these bounds are in USD and an order in another
+// currency gets its basket within them at the default rates.
 
 export const FRAUD_SCENARIOS = ['high_amount', 'burst', 'new_account', 'country_mismatch'] as const
 export type FraudScenario = (typeof FRAUD_SCENARIOS)[number]
@@ -78,6 +81,14 @@ const newCustomerKind = new WeightedPicker<CustomerKind>(['fresh', 'recent', 'es
 const GIFT_ABROAD_SHARE = 0.015
 
 const CENTS = 100
+
+/** USD per unit of an order's currency, as the engine converts by default. */
+const usdPer = (currency: string): number => (currency === 'USD' ? 1 : (DEFAULT_FX_RATES[currency] ?? 1))
+/** The most cents of `currency` worth at most `usdCents` once converted and rounded to cents. */
+const atMost = (usdCents: number, currency: string): number => Math.floor(usdCents / usdPer(currency))
+/** Cents of `currency` above which every total is worth more than `usdCents` once converted. */
+const above = (usdCents: number, currency: string): number => Math.ceil((usdCents + 1) / usdPer(currency))
+
 const NORMAL_CAP = 2000 * CENTS
 const FRESH_CAP = 1000 * CENTS
 /** Margins around the engine's 10-minute and 24-hour rule windows. */
@@ -277,7 +288,8 @@ export class EventFactory {
     status: OrderStatus,
     shipping: string,
     billing: string,
-    fraud: boolean
+    fraud: boolean,
+    currency: string
   ): void {
     const rng = this.rng
     const items: OrderItem[] = basket.items
@@ -286,7 +298,7 @@ export class EventFactory {
       customer_id: customer.id,
       order_ts: isoTimestamp(ts),
       status,
-      currency: this.currencyFor(shipping),
+      currency,
       total_amount: basket.totalCents / CENTS,
       items,
       payment_method: (fraud ? fraudPaymentPicker : paymentPicker).pick(rng),
@@ -302,10 +314,11 @@ export class EventFactory {
   private ordinary(batch: EventBatch, customer: CustomerState, ts: number): void {
     const rng = this.rng
     const cap = customer.signupMs > ts - FRESH_GUARD_MS ? FRESH_CAP : NORMAL_CAP
-    const basket = this.baskets.everyday(cap)
     let shipping = customer.country
     if (rng.chance(GIFT_ABROAD_SHARE)) shipping = this.otherCountry(customer.country)
-    this.emitOrder(batch, customer, ts, basket, statusPicker.pick(rng), shipping, customer.country, false)
+    const currency = this.currencyFor(shipping)
+    const basket = this.baskets.everyday(atMost(cap, currency))
+    this.emitOrder(batch, customer, ts, basket, statusPicker.pick(rng), shipping, customer.country, false, currency)
   }
 
   /** > 5000 (score 4), > 3000 (3), or > 2000 plus cancelled/refunded or a foreign card (3). */
@@ -313,20 +326,22 @@ export class EventFactory {
     const rng = this.rng
     const customer = this.customerForFraud(batch, ts)
     const tier = rng.float()
+    const currency = this.currencyFor(customer.country)
+    const within = (lo: number, hi: number) => this.baskets.inRange(above(lo * CENTS, currency), atMost(hi * CENTS, currency), 5)
     let basket: Basket
     let status = cleanStatusPicker.pick(rng)
     let billing = customer.country
     if (tier < 0.4) {
-      basket = this.baskets.inRange(5000 * CENTS, Math.floor(rng.between(5600, 15_000)) * CENTS, 5)
+      basket = within(5000, Math.floor(rng.between(5600, 15_000)))
     } else if (tier < 0.75) {
-      basket = this.baskets.inRange(3000 * CENTS, 5000 * CENTS, 5)
+      basket = within(3000, 5000)
     } else {
-      basket = this.baskets.inRange(2000 * CENTS, 3000 * CENTS, 5)
+      basket = within(2000, 3000)
       if (rng.chance(0.5)) status = rng.chance(0.6) ? 'cancelled' : 'refunded'
       else billing = this.otherCountry(customer.country)
     }
     this.stats.fraud.high_amount++
-    this.emitOrder(batch, customer, ts, basket, status, customer.country, billing, true)
+    this.emitOrder(batch, customer, ts, basket, status, customer.country, billing, true, currency)
   }
 
   /** A brand-new account placing a large order: > 1000 (+2) plus a foreign card, a cancel, or > 2000. */
@@ -334,31 +349,34 @@ export class EventFactory {
     const rng = this.rng
     const customer = this.newCustomer(batch, 'fresh', ts)
     const kind = rng.float()
+    const currency = this.currencyFor(customer.country)
+    const within = (lo: number, hi: number) => this.baskets.inRange(above(lo * CENTS, currency), atMost(hi * CENTS, currency))
     let basket: Basket
     let status = cleanStatusPicker.pick(rng)
     let billing = customer.country
     if (kind < 0.5) {
-      basket = this.baskets.inRange(1000 * CENTS, 2000 * CENTS)
+      basket = within(1000, 2000)
       billing = this.otherCountry(customer.country)
     } else if (kind < 0.75) {
-      basket = this.baskets.inRange(1000 * CENTS, 2000 * CENTS)
+      basket = within(1000, 2000)
       status = rng.chance(0.6) ? 'cancelled' : 'refunded'
     } else {
-      basket = this.baskets.inRange(2000 * CENTS, 3000 * CENTS)
+      basket = within(2000, 3000)
     }
     this.stats.fraud.new_account++
-    this.emitOrder(batch, customer, ts, basket, status, customer.country, billing, true)
+    this.emitOrder(batch, customer, ts, basket, status, customer.country, billing, true, currency)
   }
 
   /** Billing country differs from shipping (+1) on an order over 2000 (+2). */
   private countryMismatch(batch: EventBatch, ts: number): void {
     const rng = this.rng
     const customer = this.customerForFraud(batch, ts)
-    const basket = this.baskets.inRange(2000 * CENTS, 3000 * CENTS)
     const shipping = rng.chance(0.3) ? this.otherCountry(customer.country) : customer.country
     const billing = this.otherCountry(shipping)
+    const currency = this.currencyFor(shipping)
+    const basket = this.baskets.inRange(above(2000 * CENTS, currency), atMost(3000 * CENTS, currency))
     this.stats.fraud.country_mismatch++
-    this.emitOrder(batch, customer, ts, basket, cleanStatusPicker.pick(rng), shipping, billing, true)
+    this.emitOrder(batch, customer, ts, basket, cleanStatusPicker.pick(rng), shipping, billing, true, currency)
   }
 
   /**
@@ -383,11 +401,14 @@ export class EventFactory {
   private burstOrder(batch: EventBatch, ts: number): void {
     const rng = this.rng
     const burst = this.bursts.pop()!
+    const currency = this.currencyFor(burst.customer.country)
     const basket =
-      burst.done < 2 ? this.baskets.inRange(2000 * CENTS, 3500 * CENTS) : this.baskets.inRange(100 * CENTS, 1500 * CENTS)
+      burst.done < 2
+        ? this.baskets.inRange(above(2000 * CENTS, currency), atMost(3500 * CENTS, currency))
+        : this.baskets.inRange(above(100 * CENTS, currency), atMost(1500 * CENTS, currency))
     burst.done++
     this.stats.fraud.burst++
-    this.emitOrder(batch, burst.customer, ts, basket, cleanStatusPicker.pick(rng), burst.customer.country, burst.billing, true)
+    this.emitOrder(batch, burst.customer, ts, basket, cleanStatusPicker.pick(rng), burst.customer.country, burst.billing, true, currency)
     if (burst.done < burst.size) {
       burst.due = ts + Math.floor(rng.between(5_000, 25_000))
       this.bursts.push(burst)
