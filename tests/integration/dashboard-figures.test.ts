@@ -25,7 +25,7 @@ import {
 //
 // Event time, minute by minute (base 12:00 UTC):
 //   12:00  first on-time order at 12:00:20: the lake saw only part of this minute
-//   12:01  every status, repeat customers
+//   12:01  every status, repeat customers, euros and pounds
 //   12:02  a late order arrives for it in the second batch (watermark 1 minute)
 //   12:03  no orders
 //   12:04  orders, among them big ones that raise alerts
@@ -41,6 +41,9 @@ const minute1 = [
   order({ order_id: 'm1-shipped', customer_id: 'C-A', order_ts: at(1, 2), total_amount: 20.2, status: 'shipped' }),
   order({ order_id: 'm1-completed', customer_id: 'C-B', order_ts: at(1, 3), total_amount: 30.33, status: 'completed' }),
   order({ order_id: 'm1-placed', customer_id: 'C-C', order_ts: at(1, 4), total_amount: 5, status: 'placed' }),
+  // money in other currencies counts converted to the reporting currency (USD)
+  order({ order_id: 'm1-eur', customer_id: 'C-H', order_ts: at(1, 6), total_amount: 50, currency: 'EUR', status: 'paid' }),
+  order({ order_id: 'm1-gbp', customer_id: 'C-I', order_ts: at(1, 7), total_amount: 40, currency: 'GBP', status: 'shipped' }),
   // the same customer's cancelled and refunded orders: not counted, and not a customer by them
   order({ order_id: 'm1-cancelled', customer_id: 'C-D', order_ts: at(1, 5), total_amount: 999, status: 'cancelled' }),
   order({ order_id: 'm1-refunded', customer_id: 'C-D', order_ts: at(1, 59.999), total_amount: 888, status: 'refunded' })
@@ -59,11 +62,15 @@ const bigOnes = Array.from({ length: 23 }, (_, i) =>
     status: i === 5 ? 'refunded' : 'paid'
   })
 )
-const minute4 = [order({ order_id: 'm4-a', customer_id: 'C-F', order_ts: at(4, 40), total_amount: 7.77, status: 'paid' }), ...bigOnes]
+const minute4 = [
+  order({ order_id: 'm4-a', customer_id: 'C-F', order_ts: at(4, 40), total_amount: 7.77, status: 'paid' }),
+  order({ order_id: 'm4-eur', customer_id: 'C-F', order_ts: at(4, 41), total_amount: 19.99, currency: 'EUR', status: 'paid' }),
+  ...bigOnes
+]
 const minute5 = [order({ order_id: 'm5-newest', customer_id: 'C-G', order_ts: at(5, 30), total_amount: 42, status: 'paid' })]
 
 /** The orders every figure counts, written out from the definition, in [from, to) minutes after 12:00. */
-const countedSql = (from: number, to: number) => `SELECT count(*)::BIGINT AS orders, coalesce(sum(total_amount), 0)::DOUBLE AS revenue,
+const countedSql = (from: number, to: number) => `SELECT count(*)::BIGINT AS orders, coalesce(sum(reporting_amount), 0)::DOUBLE AS revenue,
     count(DISTINCT customer_id)::BIGINT AS customers
   FROM silver_orders WHERE NOT is_late AND status NOT IN ('cancelled', 'refunded')
     AND order_ts >= ${utc(from)} AND order_ts < ${utc(to)}`
@@ -103,6 +110,7 @@ beforeAll(async () => {
     m2to5: countedSql(2, 5),
     m1to5: countedSql(1, 5),
     late: `SELECT count(*)::BIGINT AS n FROM silver_orders WHERE is_late AND order_id = 'm2-late'`,
+    converted: `SELECT count(*)::BIGINT AS n FROM silver_orders WHERE currency <> 'USD' AND reporting_amount <> total_amount`,
     windows: `SELECT strftime(window_start AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S.000Z') AS start, orders, revenue_orders,
         revenue::DOUBLE AS revenue FROM order_windows ORDER BY window_start`,
     histogram: `SELECT fraud_score::VARCHAR AS key, count(*)::BIGINT AS count FROM silver_orders GROUP BY fraud_score ORDER BY fraud_score`,
@@ -128,7 +136,8 @@ afterAll(async () => {
 describe('KPI cards: one set of orders, the last complete minutes', () => {
   it('the data set has what the definitions must handle', () => {
     expect(expected.late[0].n).toBe(1)
-    expect(expected.m4[0].orders).toBe(23) // 24 orders in 12:04, one of them refunded
+    expect(expected.converted[0].n).toBe(3)
+    expect(expected.m4[0].orders).toBe(24) // 25 orders in 12:04, one of them refunded
   })
 
   it('last minute: the last complete minute (12:04), not the one in progress (12:05)', async () => {
