@@ -45,6 +45,10 @@ export function fileStatOf(st: BigIntStats): FileStat {
 
 /** Hex SHA-256 (128 bits) of bytes [from, to), or null when the file no longer has them all. */
 export async function hashRange(fh: InputFile, from: number, to: number): Promise<string | null> {
+  if (fh.slice) {
+    const bytes = fh.slice(from, to)
+    return bytes && createHash('sha256').update(bytes).digest('hex').slice(0, 32)
+  }
   const buf = Buffer.allocUnsafe(to - from)
   let off = 0
   while (off < buf.length) {

@@ -90,6 +90,11 @@ async function statPath(path: string): Promise<FileStat | null> {
 
 /** Position just after the last newline in [from, to), or -1 when there is none. */
 async function lastLineEnd(fh: InputFile, from: number, to: number): Promise<number> {
+  const inMemory = fh.slice?.(from, to)
+  if (inMemory) {
+    const nl = inMemory.lastIndexOf(10)
+    return nl >= 0 ? from + nl + 1 : -1
+  }
   const buf = Buffer.allocUnsafe(Math.min(SCAN_CHUNK, to - from))
   let hi = to
   while (hi > from) {

@@ -10,6 +10,8 @@ export interface InputFile {
   stat(opts: { bigint: true }): Promise<BigIntStats>
   read(buffer: Buffer, offset: number, length: number, position: number): Promise<{ bytesRead: number }>
   close(): Promise<void>
+  /** Bytes [from, to) without a copy, when the file's bytes are in memory (null when it has fewer). */
+  slice?(from: number, to: number): Buffer | null
 }
 
 export async function openInputFile(path: string): Promise<InputFile> {
@@ -39,7 +41,8 @@ export function inputFileFromBytes(bytes: Buffer, stat: BigIntStats): InputFile 
       bytes.copy(buffer, offset, position, position + n)
       return { bytesRead: n }
     },
-    close: async () => undefined
+    close: async () => undefined,
+    slice: (from, to) => (to <= bytes.length ? bytes.subarray(from, to) : null)
   }
 }
 
