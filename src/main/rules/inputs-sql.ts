@@ -39,7 +39,8 @@ export const formatNumber = (v: number): string => v.toLocaleString('en-US', { m
 function valueText(type: ValueType, sql: string): string {
   switch (type) {
     case 'number':
-      return `CASE WHEN ${sql} IS NULL THEN 'unknown' WHEN ${sql} = trunc(${sql}) AND abs(${sql}) < 1e15 THEN format('{:,}', (${sql})::BIGINT) ELSE format('{:,.2f}', ${sql}) END`
+      // up to 4 decimals, trailing zeros dropped: 23.999 hours must not read as 24 beside "< 24"
+      return `CASE WHEN ${sql} IS NULL THEN 'unknown' WHEN ${sql} = trunc(${sql}) AND abs(${sql}) < 1e15 THEN format('{:,}', (${sql})::BIGINT) ELSE rtrim(rtrim(format('{:,.4f}', ${sql}), '0'), '.') END`
     case 'string':
       return `coalesce(${sql}, 'unknown')`
     case 'boolean':
