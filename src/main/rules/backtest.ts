@@ -143,7 +143,7 @@ export async function backtest(conn: DuckDBConnection, opts: BacktestOptions): P
     const totalPreds = { orders: 'true', ...ALERTS, ...(labels ? LABEL_TOTALS : {}) }
     const rulePreds = { ...RULE, ...(labels ? RULE_LABELS : {}) }
     const n = new SqlParams()
-    const s = n.number(sampleSize)
+    const s = n.integer(sampleSize)
     const totals = (await conn.runAndReadAll(`SELECT ${aggregates(totalPreds, s)} FROM ${table}`, n.values, n.types)).getRowObjectsJS()[0] as Row
     const byRule = new Map(
       (

@@ -1,4 +1,4 @@
-import { BOOLEAN, DOUBLE, LIST, VARCHAR, listValue, type DuckDBType, type DuckDBValue } from '@duckdb/node-api'
+import { BIGINT, BOOLEAN, DOUBLE, LIST, VARCHAR, listValue, type DuckDBType, type DuckDBValue } from '@duckdb/node-api'
 
 // Values from a rule (numbers, text, list contents, time bounds) reach DuckDB only as bound
 // parameters: the SQL text holds `$n` placeholders, never a value, so no rule text can change
@@ -18,6 +18,11 @@ export class SqlParams {
   number(v: number): string {
     if (!Number.isFinite(v)) throw new RangeError(`not a finite number: ${v}`)
     return this.add(v, DOUBLE)
+  }
+
+  integer(v: number): string {
+    if (!Number.isSafeInteger(v)) throw new RangeError(`not a whole number: ${v}`)
+    return this.add(BigInt(v), BIGINT)
   }
 
   text(v: string): string {
