@@ -104,14 +104,15 @@ export interface WindowRow {
 
 /**
  * Money of one order: `amount` in the order's own `currency`, as sent; `reportingAmount` the same
- * in the reporting currency at `fxRate` (units of it per unit of `currency`), which the sums and
- * the fraud rules use. Both null only on orders of lakes written before conversion, in a currency
- * without a known rate (docs/LAKE.md).
+ * in `reportingCurrency` at `fxRate` (units of it per unit of `currency`), which the sums and the
+ * fraud rules use. Null only on orders of lakes written before conversion, in a currency without
+ * a known rate (docs/LAKE.md).
  */
 interface OrderMoney {
   amount: number
   currency: string
   reportingAmount: number | null
+  reportingCurrency: string | null
   fxRate: number | null
 }
 

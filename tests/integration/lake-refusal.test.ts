@@ -6,6 +6,7 @@ import { DuckDBInstance } from '@duckdb/node-api'
 import { afterAll, describe, expect, it } from 'vitest'
 import { openLake, LakeError } from '../../src/main/lake/lake'
 import { SCHEMA_VERSION } from '../../src/main/lake/schema'
+import { V4_MIGRATION_RATES } from '../../src/main/lake/migrations'
 import { spawnCli } from '../support/kafka-processes'
 import { cleanupTempDirs, makeTempDir, makeWorkspace, order, queries, REPO_ROOT, runPipeline, writeLines } from '../support/lake-fixtures'
 
@@ -190,6 +191,56 @@ describe('lakes outlive versions', () => {
       { batch_id: 1, events: '[]' },
       { batch_id: 2, events: '[]' }
     ])
+  })
+
+  it('a lake written by the previous version (schema 3) opens, is migrated: its orders converted to USD at the fixed migration rates, its windows summed again', async () => {
+    const ws = makeWorkspace()
+    mkdirSync(ws.lake)
+    writeFileSync(join(ws.lake, 'lake.duckdb'), gunzipSync(readFileSync(join(REPO_ROOT, 'tests/fixtures/lake-v3.duckdb.gz'))))
+    const count = {
+      silver: 'SELECT count(*) AS n, sum(total_cents) AS cents FROM silver_orders',
+      customers: 'SELECT count(*) AS n FROM customers',
+      quarantine: 'SELECT count(*) AS n FROM quarantine',
+      alerts: 'SELECT count(*) AS n FROM fraud_alerts',
+      offsets: 'SELECT count(*) AS n FROM source_offsets',
+      version: `SELECT value FROM lake_meta WHERE key = 'schema_version'`
+    }
+    const before = await queries(ws.lake, {
+      ...count,
+      currencies: 'SELECT currency, count(*) AS n FROM silver_orders GROUP BY 1 ORDER BY 1',
+      // schema 3 added the amounts as they came, whatever their currency
+      windows: `SELECT (SELECT sum(revenue) FROM order_windows)::DOUBLE AS revenue,
+        (SELECT sum(total_cents) FILTER (WHERE NOT is_late AND status NOT IN ('cancelled', 'refunded')) FROM silver_orders) / 100 AS raw_sum`
+    })
+    expect(before.version).toEqual([{ value: '3' }])
+    expect(before.silver[0].n).toBe(300)
+    expect(before.currencies.map((c) => c.currency)).toEqual(['AUD', 'CAD', 'EUR', 'GBP', 'USD'])
+    expect(before.windows[0].revenue).toBeCloseTo(before.windows[0].raw_sum as number, 2)
+
+    writeLines(ws.orders('new.jsonl'), [order({ order_id: 'after-upgrade-1' }), order({ order_id: 'after-upgrade-2', currency: 'GBP' })])
+    await runPipeline(ws)
+    const after = await queries(ws.lake, {
+      ...count,
+      version: `SELECT value FROM lake_meta WHERE key IN ('schema_version', 'reporting_currency') ORDER BY key`,
+      // every old order at the rate the migration states, in cents rounded once
+      converted: `SELECT count(*) FILTER (WHERE fx_rate = r.rate AND reporting_currency = 'USD'
+          AND reporting_cents = round(total_cents * r.rate) AND reporting_amount = reporting_cents / 100) AS ok, count(*) AS n
+        FROM silver_orders s JOIN (VALUES ${Object.entries(V4_MIGRATION_RATES)
+          .map(([c, r]) => `('${c}', ${r}::DOUBLE)`)
+          .join(', ')}) r(currency, rate) USING (currency) WHERE s.batch_id = 1`,
+      alerts: `SELECT count(*) AS n, count(*) FILTER (WHERE a.reporting_amount = s.reporting_amount AND a.fx_rate = s.fx_rate) AS same
+        FROM fraud_alerts a JOIN silver_orders s USING (order_id)`,
+      windows: `SELECT (SELECT sum(revenue) FROM order_windows) = (SELECT sum(reporting_cents) FILTER (WHERE NOT is_late AND status NOT IN ('cancelled', 'refunded')) FROM silver_orders) / 100 AS ok`
+    })
+    expect(after.version).toEqual([{ value: 'USD' }, { value: String(SCHEMA_VERSION) }])
+    expect(after.silver[0].n).toBe(302)
+    expect(after.customers).toEqual(before.customers)
+    expect(after.quarantine).toEqual(before.quarantine)
+    expect(after.offsets[0].n).toBe(4)
+    expect(after.converted).toEqual([{ ok: 300, n: 300 }])
+    expect(after.alerts[0].same).toBe(after.alerts[0].n)
+    expect(after.alerts[0].n).toBeGreaterThanOrEqual(before.alerts[0].n as number)
+    expect(after.windows).toEqual([{ ok: true }])
   })
 
   it('a lake from a newer StreamDesk is refused with a clear message and left unchanged', async () => {

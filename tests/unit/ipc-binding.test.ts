@@ -87,6 +87,7 @@ function alert(orderId: string, fraudScore: number): AlertRow {
     amount: 5400,
     currency: 'USD',
     reportingAmount: 5400,
+    reportingCurrency: 'USD',
     fxRate: 1,
     status: 'paid',
     fraudScore,

@@ -66,11 +66,18 @@ export function formatBatch(b: CommittedBatch, s: BatchSplit): string {
 const money = (amount: number, currency: string) =>
   `${amount.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })} ${currency}`
 
+/** As sent, and in the reporting currency the amount rules compared when it differs: "4,100.00 GBP (5,207.00 USD)". */
+function orderMoney(a: AlertRow): string {
+  const sent = money(a.amount, a.currency)
+  if (a.reportingAmount === null || a.reportingCurrency === null || a.reportingCurrency === a.currency) return sent
+  return `${sent} (${money(a.reportingAmount, a.reportingCurrency)})`
+}
+
 /** One line per alert (of at most `ALERTS_PER_BATCH` given), then "+N more" for the rest of `total`. */
 export function formatAlerts(batchId: number, alerts: readonly AlertRow[], total: number): string[] {
   const lines = alerts.map(
     (a) =>
-      `  alert ${a.orderId}  customer ${a.customerId}  ${money(a.amount, a.currency)}  score ${a.fraudScore}: ` +
+      `  alert ${a.orderId}  customer ${a.customerId}  ${orderMoney(a)}  score ${a.fraudScore}: ` +
       (a.fraudReasons.length ? a.fraudReasons.join(', ') : 'no reason recorded')
   )
   const more = total - alerts.length

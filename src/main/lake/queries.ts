@@ -104,9 +104,15 @@ export async function windows(conn: DuckDBConnection, limit: number): Promise<Wi
 }
 
 /** An order's money: as sent, and in the reporting currency (OrderMoney in dto.ts). */
-const moneyColumns = `total_amount::DOUBLE AS amount, currency, reporting_amount::DOUBLE AS reporting_amount, fx_rate`
+const moneyColumns = `total_amount::DOUBLE AS amount, currency, reporting_amount::DOUBLE AS reporting_amount, reporting_currency, fx_rate`
 const nullable = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v))
-const money = (r: Row) => ({ amount: n(r.amount), currency: String(r.currency), reportingAmount: nullable(r.reporting_amount), fxRate: nullable(r.fx_rate) })
+const money = (r: Row) => ({
+  amount: n(r.amount),
+  currency: String(r.currency),
+  reportingAmount: nullable(r.reporting_amount),
+  reportingCurrency: r.reporting_currency === null || r.reporting_currency === undefined ? null : String(r.reporting_currency),
+  fxRate: nullable(r.fx_rate)
+})
 
 const alertSelect = `SELECT order_id, customer_id, ${ts('order_ts')} AS order_ts, ${moneyColumns}, status,
   fraud_score, fraud_reasons, shipping_country, billing_country, ${ts('detected_at')} AS detected_at FROM fraud_alerts`

@@ -36,6 +36,7 @@ const alert = (id: string, second: number): AlertRow => ({
   amount: 1,
   currency: 'USD',
   reportingAmount: 1,
+  reportingCurrency: 'USD',
   fxRate: 1,
   status: 'paid',
   fraudScore: 5,

@@ -87,6 +87,7 @@ describe('chart option builders', () => {
         amount: 5000,
         currency: 'USD',
         reportingAmount: 5000,
+        reportingCurrency: 'USD',
         fxRate: 1,
         status: 'paid',
         fraudScore: 7,
