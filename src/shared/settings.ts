@@ -175,7 +175,7 @@ export const restartRequiredPaths: readonly string[] = [
 ]
 
 /** Settings replaced whole by an update instead of merged key by key (their keys are data). */
-const replacedWhole: readonly string[] = ['reporting.fxRates']
+export const replacedWhole: readonly string[] = ['reporting.fxRates']
 
 export interface FieldError {
   /** Dotted path of the offending field, e.g. "pipeline.triggerMs". */

@@ -3,7 +3,7 @@ import { createRoot } from 'react-dom/client'
 import type { AlertRow } from '../../shared/dto'
 import { App } from './App'
 import { createClient } from './client'
-import { formatCurrency } from './lib/format'
+import { orderMoney } from './lib/format'
 import { StoresContext } from './stores/context'
 import { createAppStores } from './stores/stores'
 import './styles.css'
@@ -17,7 +17,7 @@ function notify(alerts: AlertRow[]): void {
   const top = alerts.reduce((a, b) => (b.fraudScore > a.fraudScore ? b : a))
   try {
     new Notification(alerts.length === 1 ? 'New fraud alert' : `${alerts.length} new fraud alerts`, {
-      body: `${top.orderId}: ${formatCurrency(top.amount, top.currency)}, score ${Math.round(top.fraudScore)}`,
+      body: `${top.orderId}: ${orderMoney(top).shown}, score ${Math.round(top.fraudScore)}`,
       tag: 'streamdesk-alerts'
     })
   } catch {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import {
   DASH,
-  dominantCurrency,
+  orderMoney,
   formatCompact,
   formatCurrency,
   formatCurrencyShort,
@@ -65,9 +65,24 @@ describe('durations and times', () => {
 })
 
 describe('helpers', () => {
-  it('picks the most frequent currency', () => {
-    expect(dominantCurrency([{ currency: 'EUR' }, { currency: 'USD' }, { currency: 'EUR' }])).toBe('EUR')
-    expect(dominantCurrency([])).toBe('USD')
+  it("shows an order's amount in the reporting currency, and as sent when that differs", () => {
+    const L = 'en-US'
+    expect(orderMoney({ amount: 99.99, currency: 'GBP', reportingAmount: 126.99, reportingCurrency: 'USD', fxRate: 1.27 }, L)).toEqual({
+      shown: '$126.99',
+      sent: '£99.99',
+      title: '£99.99 at 1.27 USD per GBP = $126.99'
+    })
+    expect(orderMoney({ amount: 5, currency: 'USD', reportingAmount: 5, reportingCurrency: 'USD', fxRate: 1 }, L)).toEqual({
+      shown: '$5.00',
+      sent: null,
+      title: '$5.00'
+    })
+    // an order of an old lake in a currency it had no rate for
+    expect(orderMoney({ amount: 7, currency: 'SEK', reportingAmount: null, reportingCurrency: null, fxRate: null }, L)).toEqual({
+      shown: formatCurrency(7, 'SEK', L),
+      sent: null,
+      title: `${formatCurrency(7, 'SEK', L)} (not converted)`
+    })
   })
 
   it('truncates with an ellipsis', () => {

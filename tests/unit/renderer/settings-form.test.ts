@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { ApiError } from '../../../src/shared/api'
-import { defaultSettings, settingsSchema } from '../../../src/shared/settings'
+import { defaultSettings, parseSettings, replacedWhole, settingsSchema } from '../../../src/shared/settings'
 import {
   appliesOnRestart,
   checkForm,
@@ -12,8 +12,9 @@ import {
   settingsToForm
 } from '../../../src/renderer/src/stores/settings-form'
 
+/** Fields of Settings; a map whose keys are data (the exchange rates) is one field. */
 const leafPaths = (obj: unknown, prefix = ''): string[] =>
-  typeof obj === 'object' && obj !== null && !Array.isArray(obj)
+  typeof obj === 'object' && obj !== null && !Array.isArray(obj) && !replacedWhole.includes(prefix)
     ? Object.entries(obj).flatMap(([k, v]) => leafPaths(v, prefix ? `${prefix}.${k}` : k))
     : [prefix]
 
@@ -29,6 +30,30 @@ describe('settings form', () => {
     expect(check.errors).toEqual({})
     expect(check.settings).toEqual(s)
     expect(diffPatch(s, check.settings!)).toEqual({})
+  })
+
+  it('edits the exchange rates as "CODE rate" pairs: a rate can be added, changed and removed', () => {
+    const s = defaultSettings()
+    const form = settingsToForm(s)
+    expect(form['reporting.fxRates']).toBe('AUD 0.66, CAD 0.73, EUR 1.08, GBP 1.27')
+    const check = checkForm({ ...form, 'reporting.fxRates': 'eur: 1.1; GBP=1.27\nsek 0.095' }, s)
+    expect(check.errors).toEqual({})
+    expect(check.settings?.reporting.fxRates).toEqual({ EUR: 1.1, GBP: 1.27, SEK: 0.095 })
+    // the whole map goes to the engine, so AUD and CAD are gone there too
+    const patch = diffPatch(s, check.settings!)
+    expect(patch).toEqual({ reporting: { fxRates: { EUR: 1.1, GBP: 1.27, SEK: 0.095 } } })
+    expect(parseSettings(patch, s).reporting.fxRates).toEqual({ EUR: 1.1, GBP: 1.27, SEK: 0.095 })
+
+    const bad = (text: string) => checkForm({ ...form, 'reporting.fxRates': text }, s).errors['reporting.fxRates']
+    expect(bad('XYZ 2')).toBe('XYZ is not an ISO 4217 currency code')
+    expect(bad('EUR 0')).toBe('the rate of EUR must be a number above 0, got 0')
+    expect(bad('EUR one')).toBe('the rate of EUR must be a number above 0, got one')
+    expect(bad('1.08 EUR')).toMatch(/write a currency code and its rate/)
+    expect(bad('EUR 1, eur 2')).toBe('EUR is given twice')
+    // the reporting currency's own rate is 1: the schema says so next to the rates
+    expect(checkForm({ ...form, 'reporting.currency': 'EUR' }, s).errors['reporting.fxRates']).toBe(
+      'EUR is the reporting currency: its rate is 1 (got 1.08)'
+    )
   })
 
   it('shows scaled values and stores them unscaled', () => {

@@ -435,7 +435,8 @@ export function alertsTimelineOption(alerts: readonly AlertRow[], ctx: BuildCont
           return 7 + Math.min(9, Math.max(0, score - minScore) * 1.5)
         },
         itemStyle: { opacity: 0.85, borderColor: p.tooltipBg, borderWidth: 1 },
-        data: alerts.map((a) => [ts(a.orderTs), a.amount, a.fraudScore, a.orderId])
+        // in the reporting currency, as the axis and the amount rules are
+        data: alerts.map((a) => [ts(a.orderTs), a.reportingAmount ?? a.amount, a.fraudScore, a.orderId])
       }
     ]
   }

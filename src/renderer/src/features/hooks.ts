@@ -2,7 +2,6 @@ import { useEffect, useMemo, useState } from 'react'
 import type { ThemeName } from '../charts/palette'
 import { paletteFor } from '../charts/palette'
 import type { BuildContext } from '../charts/options'
-import { dominantCurrency } from '../lib/format'
 import { useSlice, useStores, useThemeName } from '../stores/context'
 
 const DARK_QUERY = '(prefers-color-scheme: dark)'
@@ -26,11 +25,15 @@ export function useEffectiveTheme(): ThemeName {
   return theme
 }
 
-/** The currency most recent orders are in; totals are shown in it. */
+/**
+ * The reporting currency every total is in: the lake's (it keeps the one its orders were
+ * converted to), else the settings' for a lake no run has written yet.
+ */
 export function useCurrency(): string {
-  const { dashboard } = useStores()
-  const orders = useSlice(dashboard, (s) => s.snapshot?.recentOrders)
-  return useMemo(() => dominantCurrency(orders ?? []), [orders])
+  const { dashboard, settings } = useStores()
+  const lake = useSlice(dashboard, (s) => s.snapshot?.currency)
+  const configured = useSlice(settings, (s) => s.settings?.reporting.currency)
+  return lake ?? configured ?? 'USD'
 }
 
 /** Palette + currency for the chart option builders. */

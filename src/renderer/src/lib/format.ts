@@ -135,19 +135,29 @@ export function formatDateTime(iso: string | null | undefined, locale?: string):
   }).format(d)
 }
 
-/** Most frequent currency among rows (the dashboard shows totals in it); USD when none. */
-export function dominantCurrency(rows: readonly { currency: string }[]): string {
-  const counts = new Map<string, number>()
-  for (const r of rows) counts.set(r.currency, (counts.get(r.currency) ?? 0) + 1)
-  let best = 'USD'
-  let bestCount = 0
-  for (const [c, n] of counts) {
-    if (n > bestCount) {
-      best = c
-      bestCount = n
-    }
+/** An order's money as the dashboard has it (OrderMoney in shared/dto.ts). */
+export interface OrderAmounts {
+  amount: number
+  currency: string
+  reportingAmount?: number | null
+  reportingCurrency?: string | null
+  fxRate?: number | null
+}
+
+/**
+ * An order's amount as the dashboard shows it: in the reporting currency (what the sums and the
+ * fraud rules use), and as sent when that was another currency. An order without a converted
+ * amount (an old lake, a currency it had no rate for) is shown as sent only.
+ */
+export function orderMoney(o: OrderAmounts, locale?: string): { shown: string; sent: string | null; title: string } {
+  const sentText = formatCurrency(o.amount, o.currency, locale)
+  if (o.reportingAmount === null || o.reportingAmount === undefined || !o.reportingCurrency) {
+    return { shown: sentText, sent: null, title: `${sentText} (not converted)` }
   }
-  return safeCurrency(best)
+  const shown = formatCurrency(o.reportingAmount, o.reportingCurrency, locale)
+  if (o.reportingCurrency === o.currency) return { shown, sent: null, title: shown }
+  const rate = o.fxRate === null || o.fxRate === undefined ? '' : ` at ${formatNumber(o.fxRate, 6, locale)} ${o.reportingCurrency} per ${o.currency}`
+  return { shown, sent: sentText, title: `${sentText}${rate} = ${shown}` }
 }
 
 /** Shortens long text for table cells; the full value goes in a title attribute. */

@@ -1,4 +1,5 @@
 import type { ApiError } from '../../../shared/api'
+import { ISO_4217_CODES, isCurrencyCode } from '../../../shared/iso-codes'
 import {
   changedPaths,
   parseSettings,
@@ -12,7 +13,8 @@ import {
 // The settings form as data: which fields exist, how they are shown and edited, how form text
 // turns back into Settings, and how validation errors (ours and the server's) land on fields.
 
-export type FieldKind = 'bool' | 'number' | 'int' | 'optional-int' | 'text' | 'list' | 'select'
+/** rates: a currency → number map, written "EUR 1.08, GBP 1.27". */
+export type FieldKind = 'bool' | 'number' | 'int' | 'optional-int' | 'text' | 'list' | 'select' | 'rates'
 
 export interface FieldDef {
   path: string
@@ -32,8 +34,8 @@ export interface FieldDef {
   enabledWhen?: (form: FormValues) => boolean
 }
 
-export type SettingsGroup = 'Generator' | 'Source' | 'Pipeline' | 'Fraud detection' | 'Dashboard'
-export const SETTINGS_GROUPS: readonly SettingsGroup[] = ['Generator', 'Source', 'Pipeline', 'Fraud detection', 'Dashboard']
+export type SettingsGroup = 'Generator' | 'Source' | 'Pipeline' | 'Fraud detection' | 'Money' | 'Dashboard'
+export const SETTINGS_GROUPS: readonly SettingsGroup[] = ['Generator', 'Source', 'Pipeline', 'Fraud detection', 'Money', 'Dashboard']
 
 export type FormValue = string | boolean
 export type FormValues = Record<string, FormValue>
@@ -122,6 +124,16 @@ export const FIELDS: readonly FieldDef[] = [
   { path: 'pipeline.watermarkMinutes', label: 'Watermark', kind: 'number', group: 'Pipeline', unit: 'min', min: 0, max: 7 * 1440, hint: 'Orders older than this behind the newest are late' },
   { path: 'pipeline.maxBatchBytes', label: 'Max batch size', kind: 'number', group: 'Pipeline', unit: 'MiB', scale: MiB, min: 0.0625, max: 4096, step: 1 },
   { path: 'pipeline.memoryLimitMB', label: 'DuckDB memory', kind: 'int', group: 'Pipeline', unit: 'MB', min: 256, max: 1024 * 1024, step: 64, hint: 'Working memory of the lake; beyond it DuckDB spills to disk' },
+  {
+    path: 'pipeline.maxFutureSkewMinutes',
+    label: 'Future tolerance',
+    kind: 'number',
+    group: 'Pipeline',
+    unit: 'min',
+    min: 0,
+    max: 7 * 1440,
+    hint: "Events dated further ahead of this computer's clock are quarantined"
+  },
 
   { path: 'fraud.threshold', label: 'Alert threshold', kind: 'number', group: 'Fraud detection', min: 0, max: 1000, step: 0.5, hint: 'Score at or above which an order raises an alert' },
   weight('amountOver5000', 'Amount over 5,000'),
@@ -135,6 +147,22 @@ export const FIELDS: readonly FieldDef[] = [
   { path: 'fraud.velocityMinOrders', label: 'Velocity orders', kind: 'int', group: 'Fraud detection', min: 2, max: 1000, hint: 'Orders within the window that count as velocity' },
   { path: 'fraud.newAccountHours', label: 'New account age', kind: 'number', group: 'Fraud detection', unit: 'h', min: 0, max: 24 * 365 },
   { path: 'fraud.newAccountAmount', label: 'Large order for new account', kind: 'number', group: 'Fraud detection', min: 0 },
+
+  {
+    path: 'reporting.currency',
+    label: 'Reporting currency',
+    kind: 'select',
+    group: 'Money',
+    options: ISO_4217_CODES.map((c) => ({ value: c, label: c })),
+    hint: 'Revenue, averages, windows and the fraud amount rules are in it; a lake keeps the currency of its first run'
+  },
+  {
+    path: 'reporting.fxRates',
+    label: 'Exchange rates',
+    kind: 'rates',
+    group: 'Money',
+    hint: 'Units of the reporting currency per unit, e.g. EUR 1.08, GBP 1.27. Orders in a currency without a rate are quarantined; a change applies to new batches'
+  },
 
   { path: 'dashboard.refreshSeconds', label: 'Refresh interval', kind: 'number', group: 'Dashboard', unit: 's', min: 0.5, max: 60, step: 0.5 },
   { path: 'dashboard.kpiMinutes', label: 'KPI period', kind: 'int', group: 'Dashboard', unit: 'min', min: 1, max: 1440 },
@@ -196,6 +224,9 @@ export function settingsToForm(settings: Settings): FormValues {
       case 'list':
         form[f.path] = Array.isArray(v) ? v.join(', ') : ''
         break
+      case 'rates':
+        form[f.path] = formatRates(v)
+        break
       case 'number':
       case 'int':
       case 'optional-int':
@@ -209,6 +240,28 @@ export function settingsToForm(settings: Settings): FormValues {
 }
 
 const NUMBER_RE = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/
+
+function formatRates(v: unknown): string {
+  if (typeof v !== 'object' || v === null) return ''
+  return Object.entries(v as Record<string, number>)
+    .map(([c, r]) => `${c} ${trimNumber(r)}`)
+    .join(', ')
+}
+
+/** "EUR 1.08, GBP: 1.27; cad=0.73" → { EUR: 1.08, GBP: 1.27, CAD: 0.73 }, or what is wrong, naming the entry. */
+function parseRates(text: string): { value: Record<string, number> } | { error: string } {
+  const rates: Record<string, number> = {}
+  for (const entry of text.split(/[,;\n]+/).map((e) => e.trim()).filter(Boolean)) {
+    const m = /^([A-Za-z]{3})\s*[:=]?\s*(\S+)$/.exec(entry)
+    if (!m) return { error: `"${entry}": write a currency code and its rate, e.g. EUR 1.08` }
+    const code = m[1].toUpperCase()
+    if (!isCurrencyCode(code)) return { error: `${code} is not an ISO 4217 currency code` }
+    if (!NUMBER_RE.test(m[2]) || !(Number(m[2]) > 0)) return { error: `the rate of ${code} must be a number above 0, got ${m[2]}` }
+    if (code in rates) return { error: `${code} is given twice` }
+    rates[code] = Number(m[2])
+  }
+  return { value: rates }
+}
 
 /** One field's form text -> stored value, or a message saying what is wrong. */
 export function parseField(def: FieldDef, raw: FormValue): { value: unknown } | { error: string } {
@@ -226,6 +279,8 @@ export function parseField(def: FieldDef, raw: FormValue): { value: unknown } | 
         .filter(Boolean)
       return items.length === 0 ? { error: 'enter at least one' } : { value: items }
     }
+    case 'rates':
+      return parseRates(text)
     case 'optional-int':
       if (text === '') return { value: null }
       if (!/^[+-]?\d+$/.test(text)) return { error: 'enter a whole number or leave empty' }

@@ -1,7 +1,8 @@
 import { useEffect, useState } from 'react'
-import { formatCurrency, formatNumber, formatTime } from '../../lib/format'
+import { formatNumber, formatTime } from '../../lib/format'
 import { useSlice, useStores } from '../../stores/context'
 import { Card, EmptyState, ScoreBadge } from '../../ui/Card'
+import { Money } from '../../ui/Money'
 
 const SEARCH_DELAY_MS = 250
 
@@ -110,7 +111,9 @@ export function AlertsTable({ threshold }: { threshold: number }) {
                   <td className="mono ellipsis" title={r.customerId}>
                     {r.customerId}
                   </td>
-                  <td className="num">{formatCurrency(r.amount, r.currency)}</td>
+                  <td className="num">
+                    <Money order={r} />
+                  </td>
                   <td className="num">
                     <ScoreBadge score={r.fraudScore} threshold={threshold} />
                   </td>

@@ -156,7 +156,16 @@ export function StatusBanner() {
       </div>
     )
   }
-  if (status?.message && status.state !== 'stopped') {
+  const warning = status?.warnings?.at(-1)
+  if (warning) {
+    return (
+      <div className="banner warning" role="status" data-testid="lake-warning">
+        <strong>Lake repaired.</strong>
+        <span className="grow">{warning}</span>
+      </div>
+    )
+  }
+    if (status?.message && status.state !== 'stopped') {
     return (
       <div className="banner info" role="status" data-testid="pipeline-message">
         <span className="grow">{status.message}</span>

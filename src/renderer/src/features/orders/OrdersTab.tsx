@@ -1,10 +1,12 @@
 import { useMemo } from 'react'
+import type { CurrencyRow } from '../../../../shared/dto'
 import { Chart } from '../../charts/Chart'
 import { paletteFor } from '../../charts/palette'
 import { statusPieOption } from '../../charts/options'
 import { formatCurrency, formatNumber, formatTime } from '../../lib/format'
 import { useSlice, useStores, useThemeName } from '../../stores/context'
 import { Card, EmptyState, Stat } from '../../ui/Card'
+import { Money } from '../../ui/Money'
 import { useChartContext, useCurrency } from '../hooks'
 import { WaitingForData } from '../metrics/MetricsTab'
 
@@ -13,6 +15,7 @@ export function OrdersTab() {
   const orders = useSlice(dashboard, (s) => s.snapshot?.recentOrders)
   const distribution = useSlice(dashboard, (s) => s.snapshot?.statusDistribution)
   const summary = useSlice(dashboard, (s) => s.snapshot?.summary)
+  const currencies = useSlice(dashboard, (s) => s.snapshot?.currencies)
   const currency = useCurrency()
   const ctx = useChartContext()
   const theme = useThemeName()
@@ -68,7 +71,9 @@ export function OrdersTab() {
                   </td>
                   <td className="muted">{o.channel}</td>
                   <td className="num">{formatNumber(o.itemCount)}</td>
-                  <td className="num">{formatCurrency(o.amount, o.currency)}</td>
+                  <td className="num">
+                    <Money order={o} />
+                  </td>
                   <td className="num muted">{formatNumber(o.fraudScore, 1)}</td>
                 </tr>
               ))}
@@ -82,6 +87,7 @@ export function OrdersTab() {
           <Stat label="Revenue · excl. cancelled and refunded" value={formatCurrency(summary?.revenue, currency)} testId="summary-revenue" />
           <Stat label="Average order value" value={formatCurrency(summary?.avgOrderValue, currency)} testId="summary-aov" />
         </div>
+        <CurrencyBreakdown rows={currencies ?? []} currency={currency} />
         <Card title="Status" hint="all orders" testId="chart-status">
           {distribution && distribution.length > 0 ? (
             <Chart option={pie} theme={theme} height={220} ariaLabel="Order status distribution" />
@@ -92,4 +98,44 @@ export function OrdersTab() {
       </div>
     </div>
   )
+}
+
+/** The list's revenue per currency the orders came in, and what each adds in the reporting currency. */
+function CurrencyBreakdown({ rows, currency }: { rows: CurrencyRow[]; currency: string }) {
+  return (
+    <Card title="Revenue by currency" hint={`in ${currency}`} flush testId="currency-breakdown">
+      {rows.length === 0 ? (
+        <EmptyState title="No orders yet" />
+      ) : (
+        <table className="data compact" data-testid="currency-table">
+          <thead>
+            <tr>
+              <th>Sent in</th>
+              <th className="num">Amount</th>
+              <th className="num">In {currency}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((r) => (
+              <tr key={r.currency} data-testid="currency-row" data-currency={r.currency}>
+                <td title={`${formatNumber(r.orders)} orders in the list, ${formatNumber(r.revenueOrders)} counted in revenue`}>
+                  <span className="mono">{r.currency}</span>
+                  <span className="money-sent">{rateText(r, currency)}</span>
+                </td>
+                <td className="num">{formatCurrency(r.amount, r.currency)}</td>
+                <td className="num">{formatCurrency(r.reportingAmount, currency)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </Card>
+  )
+}
+
+/** The rate the orders got ("× 1.27"); a range when the rates changed between their batches. */
+function rateText(r: CurrencyRow, currency: string): string {
+  if (r.minRate === null || r.maxRate === null) return 'no rate'
+  if (r.currency === currency && r.minRate === 1 && r.maxRate === 1) return 'reporting'
+  return r.minRate === r.maxRate ? `× ${formatNumber(r.minRate, 6)}` : `× ${formatNumber(r.minRate, 6)}–${formatNumber(r.maxRate, 6)}`
 }

@@ -15,7 +15,7 @@ function Field({ def }: { def: FieldDef }) {
   const describedBy = error ? `${id}-error` : def.hint ? `${id}-hint` : undefined
   const set = (v: string | boolean) => settings.getState().setField(def.path, v)
   const testId = `setting-${def.path}`
-  const wide = def.kind === 'text' || def.kind === 'list' || def.kind === 'bool'
+  const wide = def.kind === 'text' || def.kind === 'list' || def.kind === 'bool' || def.kind === 'rates'
 
   let control
   if (def.kind === 'bool') {
