@@ -109,7 +109,7 @@ describe('exactly-once under SIGKILL', () => {
         coalesce(sum(revenue_orders), 0)::BIGINT AS revenue_orders,
         (SELECT count(*) FROM (SELECT window_start FROM order_windows GROUP BY 1 HAVING count(*) > 1)) AS dup_windows FROM order_windows`,
       silverTotals: `SELECT count(*) AS orders,
-        coalesce(sum(total_amount) FILTER (WHERE status NOT IN ('cancelled', 'refunded')), 0)::DECIMAL(38,2)::VARCHAR AS revenue,
+        coalesce(sum(reporting_amount) FILTER (WHERE status NOT IN ('cancelled', 'refunded')), 0)::DECIMAL(38,2)::VARCHAR AS revenue,
         count(*) FILTER (WHERE status NOT IN ('cancelled', 'refunded')) AS revenue_orders
         FROM silver_orders WHERE NOT is_late`,
       offsets: `SELECT key, next_offset FROM source_offsets`,

@@ -29,7 +29,7 @@ async function expectWindowsMatchSilver(ws: Workspace): Promise<void> {
     w: `SELECT coalesce(sum(orders), 0)::BIGINT AS orders, coalesce(sum(revenue), 0)::VARCHAR AS revenue,
           coalesce(sum(revenue_orders), 0)::BIGINT AS revenue_orders FROM order_windows`,
     s: `SELECT count(*)::BIGINT AS orders,
-          coalesce(sum(total_amount) FILTER (WHERE status NOT IN ('cancelled', 'refunded')), 0)::DECIMAL(38,2)::VARCHAR AS revenue,
+          coalesce(sum(reporting_amount) FILTER (WHERE status NOT IN ('cancelled', 'refunded')), 0)::DECIMAL(38,2)::VARCHAR AS revenue,
           (count(*) FILTER (WHERE status NOT IN ('cancelled', 'refunded')))::BIGINT AS revenue_orders
         FROM silver_orders WHERE NOT is_late`,
     perWindow: `WITH s AS (
