@@ -22,6 +22,8 @@ const BASE_US = Date.parse('2024-03-01T12:00:00Z') * 1000
 
 interface Peak {
   statement: string
+  /** Joins that compare every row with every row (their cost, unlike their output, is quadratic). */
+  loopJoins: string[]
   operator: string
   rows: number
 }
@@ -30,6 +32,19 @@ interface ProfileNode {
   operator_name?: string
   operator_cardinality?: number
   children?: ProfileNode[]
+}
+
+const LOOP_JOINS = /NESTED_LOOP|BLOCKWISE_NL|CROSS_PRODUCT/
+const LOOP_SIDE_ROWS = 100
+
+/**
+ * Loop joins over two inputs of many rows. One side of a few rows (a scalar subquery, a
+ * two-row VALUES list) costs a constant factor, so a loop join is flagged only above that.
+ */
+function loopJoins(node: ProfileNode): string[] {
+  const sides = (node.children ?? []).map((c) => Number(c.operator_cardinality ?? 0))
+  const own = LOOP_JOINS.test(node.operator_name ?? '') && sides.length >= 2 && Math.min(...sides) > LOOP_SIDE_ROWS ? [node.operator_name!] : []
+  return [...own, ...(node.children ?? []).flatMap(loopJoins)]
 }
 
 function largestOperator(node: ProfileNode): { operator: string; rows: number } {
@@ -70,8 +85,8 @@ class ProfiledConnection {
       rmSync(this.profileFile, { force: true })
       last = await (await statements.prepare(i)).runAndReadAll()
       if (!existsSync(this.profileFile)) continue
-      const peak = largestOperator(JSON.parse(readFileSync(this.profileFile, 'utf8')) as ProfileNode)
-      this.peaks.push({ statement: `${sql.replace(/\s+/g, ' ').trim().slice(0, 90)} [#${i + 1}]`, ...peak })
+      const profile = JSON.parse(readFileSync(this.profileFile, 'utf8')) as ProfileNode
+      this.peaks.push({ statement: `${sql.replace(/\s+/g, ' ').trim().slice(0, 90)} [#${i + 1}]`, loopJoins: loopJoins(profile), ...largestOperator(profile) })
     }
     return last!
   }
@@ -163,12 +178,36 @@ function expectLinear(peaks: Peak[], inputRows: number): void {
   const limit = ROWS_PER_INPUT_ROW * inputRows
   const over = peaks.filter((p) => p.rows > limit)
   expect(over, `operators producing more than ${ROWS_PER_INPUT_ROW} × ${inputRows} rows`).toEqual([])
+  expect(peaks.filter((p) => p.loopJoins.length > 0).map((p) => `${p.statement}: ${p.loopJoins.join(', ')}`), 'nested-loop joins').toEqual([])
   // the profiler saw the work: the largest operator of a batch handles at least its orders
   expect(Math.max(...peaks.map((p) => p.rows))).toBeGreaterThanOrEqual(inputRows / 4)
 }
 
 /** The count an order's velocity reason shows, NULL when the rule did not fire. */
 const velocityN = `list_filter(fraud_reasons, r -> r LIKE '% orders in % min')[1].split(' ')[1]::BIGINT`
+
+describe('profile updates for customers the lake already holds', () => {
+  const N = 20_000
+  let lake: HotLake
+  let second: Awaited<ReturnType<HotLake['batch']>>
+
+  beforeAll(async () => {
+    lake = await HotLake.open()
+    const orders = (batch: number) => ({
+      source: `orders-${batch}.jsonl`,
+      rowsSql: `SELECT i, 'o${batch}-' || i AS order_id, 'c-' || i AS customer_id, ${BASE_US} + ${batch} * 60000000 + i * 1000 AS ts_us FROM range(${N}) t(i)`
+    })
+    await lake.batch({ orders: orders(1), customers: { source: 'profiles-1.jsonl', rowsSql: `SELECT i, 'c-' || i AS customer_id FROM range(${N}) t(i)` } })
+    // every order of batch 2 joins the stored profiles; a few of them are replaced in the same batch
+    second = await lake.batch({ orders: orders(2), customers: { source: 'profiles-2.jsonl', rowsSql: `SELECT i, 'c-' || i AS customer_id FROM range(50) t(i)` } })
+  })
+  afterAll(() => lake?.close())
+
+  it('joins them by key, never row by row', () => {
+    expect(second.valid).toBe(N)
+    expectLinear(second.peaks, second.inputRows)
+  })
+})
 
 describe('one customer_id with 60,000 orders in a batch', () => {
   const N = 60_000
@@ -186,13 +225,15 @@ describe('one customer_id with 60,000 orders in a batch', () => {
       },
       customers: { source: 'guest-profiles.jsonl', rowsSql: `SELECT i, 'guest' AS customer_id FROM range(${N}) t(i)` }
     })
-    // Batch 2: 60,000 more in reversed time order, each within 10 minutes of all of batch 1.
+    // Batch 2: 60,000 more in reversed time order, each within 10 minutes of all of batch 1,
+    // and the profile again, now that customers holds it.
     second = await lake.batch({
       orders: {
         source: 'guest-2.jsonl',
         rowsSql: `SELECT i, 'g2-' || i AS order_id, 'guest' AS customer_id, ${BASE_US} + ${N} * 5000 + (${N} - i) * 5000 AS ts_us
           FROM range(${N}) t(i)`
-      }
+      },
+      customers: { source: 'guest-profiles-2.jsonl', rowsSql: `SELECT i, 'guest' AS customer_id FROM range(${N}) t(i)` }
     })
   })
   afterAll(() => lake?.close())

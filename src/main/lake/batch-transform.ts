@@ -176,10 +176,12 @@ export async function stageOrders(
   // 4. enrich and score: the silver rows of this batch. A profile this batch brought replaces the
   //    stored one (it replaces it in \`customers\` at commit). The amount rules compare the amount
   //    in the reporting currency: their thresholds are in it.
+  // Two plain equi-joins: a join condition that also tests the other join's column is not a
+  // hash join any more (a second batch with 166k stored customers took 19 s instead of 0.5 s).
   const customer = withCustomers
-    ? `LEFT JOIN _c_latest cl USING (customer_id) LEFT JOIN customers c ON c.customer_id = o.customer_id AND cl.customer_id IS NULL`
+    ? `LEFT JOIN customers c ON c.customer_id = o.customer_id LEFT JOIN _c_latest cl ON cl.customer_id = o.customer_id`
     : `LEFT JOIN customers c USING (customer_id)`
-  const profile = (col: string) => (withCustomers ? `coalesce(cl.${col}, c.${col})` : `c.${col}`)
+  const profile = (col: string) => (withCustomers ? `CASE WHEN cl.customer_id IS NOT NULL THEN cl.${col} ELSE c.${col} END` : `c.${col}`)
   // silver's own column names and types (CREATE TABLE AS would name them after the expressions)
   await conn.run(`CREATE OR REPLACE TEMP TABLE _silver AS SELECT * EXCLUDE (processed_at) FROM silver_orders LIMIT 0`)
   await conn.run(`INSERT INTO _silver
