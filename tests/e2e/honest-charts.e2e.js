@@ -101,7 +101,9 @@ async function expectAmountAndScoreVisible(what) {
   let checked = 0
   for (let i = 0; i < n; i++) {
     const table = tables.nth(i)
-    const wrap = await box(table.locator('xpath=ancestor::div[contains(@class,"table-wrap")][1]'))
+    // a table that scrolls sits in a .table-wrap; a small one (Revenue by currency) is its own box
+    const scroller = table.locator('xpath=ancestor::div[contains(@class,"table-wrap")][1]')
+    const wrap = await box((await scroller.count()) > 0 ? scroller : table)
     for (const th of await table.locator('th').all()) {
       const label = (await textOf(th)).toLowerCase()
       if (label !== 'amount' && label !== 'score') continue
