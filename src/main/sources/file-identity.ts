@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import type { BigIntStats } from 'node:fs'
-import type { InputFile } from './input-file'
+import { readRange, type InputFile } from './input-file'
 import type { FileSegment } from './source'
 
 // A path is not a file. Between two looks a file can be renamed (its state must follow it, or it
@@ -45,18 +45,8 @@ export function fileStatOf(st: BigIntStats): FileStat {
 
 /** Hex SHA-256 (128 bits) of bytes [from, to), or null when the file no longer has them all. */
 export async function hashRange(fh: InputFile, from: number, to: number): Promise<string | null> {
-  if (fh.slice) {
-    const bytes = fh.slice(from, to)
-    return bytes && createHash('sha256').update(bytes).digest('hex').slice(0, 32)
-  }
-  const buf = Buffer.allocUnsafe(to - from)
-  let off = 0
-  while (off < buf.length) {
-    const { bytesRead } = await fh.read(buf, off, buf.length - off, from + off)
-    if (bytesRead === 0) return null
-    off += bytesRead
-  }
-  return createHash('sha256').update(buf).digest('hex').slice(0, 32)
+  const bytes = await readRange(fh, from, to)
+  return bytes && createHash('sha256').update(bytes).digest('hex').slice(0, 32)
 }
 
 /** The identity of the file open as `fh` when `offset` bytes of it are committed. */

@@ -16,7 +16,7 @@ import {
   type FileStat
 } from './file-identity'
 import { GeneratedFiles } from './generated-files'
-import { inputFileFromBytes, openInputFile, readWhole, type InputFile } from './input-file'
+import { inputFileFromBytes, openInputFile, readRange, type InputFile } from './input-file'
 import { checkInputFolder, InputFolderError } from './input-folder'
 import { type FileSegment, type InputLine, type LinesSegment, type OffsetUpdate, type PlannedBatch, type Segment, type Source, type Stream } from './source'
 
@@ -511,7 +511,7 @@ export class FolderSource implements Source {
         const raw = await fh.stat({ bigint: true })
         const st = fileStatOf(raw)
         // A small file is read once, here; planning and the lake use those bytes.
-        const whole = st.size <= SMALL_FILE_BYTES ? await readWhole(fh, st.size) : null
+        const whole = st.size <= SMALL_FILE_BYTES ? await readRange(fh, 0, st.size) : null
         const file = whole ? inputFileFromBytes(whole, raw) : fh
         const state = await this.identify(c.path, c.stream, file, st)
         if (!state) continue

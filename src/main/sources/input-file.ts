@@ -46,12 +46,16 @@ export function inputFileFromBytes(bytes: Buffer, stat: BigIntStats): InputFile 
   }
 }
 
-/** The whole file open as `fh`, when it has `size` bytes and still has them all (else null). */
-export async function readWhole(fh: InputFile, size: number): Promise<Buffer | null> {
-  const buf = Buffer.allocUnsafe(size)
+/**
+ * Bytes [from, to) of the file open as `fh`, or null when it no longer has them all. Served from
+ * memory, without a copy, when the file's bytes are there.
+ */
+export async function readRange(fh: InputFile, from: number, to: number): Promise<Buffer | null> {
+  if (fh.slice) return fh.slice(from, to)
+  const buf = Buffer.allocUnsafe(to - from)
   let off = 0
-  while (off < size) {
-    const { bytesRead } = await fh.read(buf, off, size - off, off)
+  while (off < buf.length) {
+    const { bytesRead } = await fh.read(buf, off, buf.length - off, from + off)
     if (bytesRead === 0) return null
     off += bytesRead
   }
