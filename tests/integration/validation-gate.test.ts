@@ -65,6 +65,24 @@ const AMOUNTS: [number | string | null, unknown[]][] = [
   [1e13, [{ product_id: 'p', product_name: 'n', category: 'c', quantity: 1, unit_price: 1e13 }]]
 ]
 
+const ITEM = { product_id: 'p', product_name: 'n', category: 'c', quantity: 1, unit_price: 25 }
+// items are parsed with the line into objects; these shapes check that the gate and the
+// diagnosis still see what the JSON held
+const ITEM_SHAPES: unknown[] = [
+  'items',
+  null,
+  { ...ITEM },
+  [25],
+  [null],
+  [[ITEM]],
+  [{ ...ITEM, quantity: '1' }],
+  [{ ...ITEM, product_id: { id: 'p' } }],
+  [{ ...ITEM, category: ['c'] }],
+  [{ ...ITEM, extra: { deep: [[[1]]] } }],
+  [{ product_id: 'p', product_name: 'n', category: 'c', quantity: 1 }],
+  [ITEM, 7]
+]
+
 const BASE_ORDER = order({ order_id: 'o', customer_id: 'c', order_ts: '2026-06-01T11:00:00Z' })
 const orderLine = (over: Record<string, unknown>) => JSON.stringify({ ...BASE_ORDER, ...over })
 
@@ -75,6 +93,7 @@ function orderLines(): string[] {
   for (const c of CURRENCIES) lines.push(base({ currency: c }))
   for (const c of COUNTRIES) lines.push(base({ shipping_country: c }), base({ billing_country: c }))
   for (const [total_amount, items] of AMOUNTS) lines.push(base({ total_amount, items }))
+  for (const items of ITEM_SHAPES) lines.push(base({ total_amount: 25, items }))
   // two problems at once: the diagnosis reports the first in its order, whatever the gate did
   for (const t of TIMES.slice(0, 12)) for (const c of ['SEK', 'XYZ', 'usd']) lines.push(base({ order_ts: t, currency: c, shipping_country: 'ZZ' }))
   lines.push('{"order_id": ', 'null', '[]', '{}')
@@ -177,6 +196,17 @@ describe('the validation gate never decides differently from the diagnosis', () 
     expect(reasonFor({ currency: 'HRK' })).toBe('currency HRK is not an ISO 4217 currency code')
     expect(reasonFor({ shipping_country: 'AQ' })).toBeNull()
     expect(reasonFor({ billing_country: 'EU' })).toBe('billing_country EU is not an ISO 3166-1 alpha-2 country code')
+    const itemsReason = (items: unknown) => reasonFor({ total_amount: 25, items })
+    expect(itemsReason('items')).toBe('wrong type for items: expected an array, got a string')
+    expect(itemsReason(null)).toBe('missing field items')
+    expect(itemsReason({ ...ITEM })).toBe('wrong type for items: expected an array, got an object')
+    expect(itemsReason([25])).toBe('items[0] is not an object (got a number)')
+    expect(itemsReason([[ITEM]])).toBe('items[0] is not an object (got an array)')
+    expect(itemsReason([{ ...ITEM, quantity: '1' }])).toBe('wrong type for items[0].quantity: expected an integer')
+    expect(itemsReason([{ ...ITEM, product_id: { id: 'p' } }])).toBe('wrong type for items[0].product_id: expected a string')
+    expect(itemsReason([{ ...ITEM, extra: { deep: [[[1]]] } }])).toBeNull()
+    expect(itemsReason([{ product_id: 'p', product_name: 'n', category: 'c', quantity: 1 }])).toBe('items[0] is missing unit_price')
+    expect(itemsReason([ITEM, 7])).toBe('items[1] is not an object (got a number)')
     expect(reasonFor({ order_ts: '2031-12-01T00:00:00Z', currency: 'SEK', shipping_country: 'ZZ' })).toMatch(/^order_ts 2031-12-01T00:00:00Z is more than 15 min ahead/)
   })
 })
