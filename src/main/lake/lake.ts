@@ -1,7 +1,7 @@
 import { linkSync, mkdirSync, rmSync, unlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api'
-import { LAKE_FORMAT, SCHEMA_SQL, SCHEMA_VERSION } from './schema'
+import { LAKE_FORMAT, LAKE_STORAGE_VERSION, SCHEMA_SQL, SCHEMA_VERSION } from './schema'
 import { identifyLake, migrateLake } from './migrations'
 import { inspectLakeFolder, LAKE_FILE_NAME } from './lake-folder'
 
@@ -78,7 +78,7 @@ async function createLakeFile(dir: string, file: string): Promise<void> {
   const tmp = join(dir, `.${LAKE_FILE_NAME}.creating-${process.pid}`)
   rmSync(tmp, { force: true })
   try {
-    const instance = await DuckDBInstance.create(tmp, instanceOptions({}))
+    const instance = await DuckDBInstance.create(tmp, instanceOptions({ storage_compatibility_version: LAKE_STORAGE_VERSION }))
     const conn = await instance.connect()
     try {
       await conn.run('BEGIN TRANSACTION')
