@@ -158,7 +158,8 @@ export function SqlTab() {
               at line {problem.position.line}, column {problem.position.column}
             </span>
           )}
-          <pre>{problem?.message ?? failure}</pre>
+          {/* the heading says it was refused; the engine's message says so too, for the CLI */}
+          <pre>{problem ? problem.message.replace(/^refused: /, '') : failure}</pre>
         </div>
       )}
 
