@@ -74,7 +74,9 @@ describe('SQL console: reading', () => {
     expect(exact.ok && exact.truncated).toBe(false)
   })
 
-  it('allows CTEs, DESCRIBE and the catalog functions', async () => {
+  it('allows CTEs, DESCRIBE, SUMMARIZE, a PIVOT with its values and the catalog functions', async () => {
+    expect((await rows('SUMMARIZE batches')).length).toBeGreaterThan(5)
+    expect((await rows("PIVOT silver_orders ON status IN ('paid', 'shipped') USING count(*) GROUP BY channel"))[0]).toHaveLength(3)
     expect((await rows('WITH s AS (SELECT * FROM silver_orders) SELECT count(*) FROM s'))[0][0]).toBe(String(expectedOrders))
     expect((await rows('DESCRIBE silver_orders')).length).toBeGreaterThan(5)
     expect((await rows("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'batches'"))[0][0]).toBe('1')
@@ -136,8 +138,9 @@ describe('SQL console: refusals', () => {
     ['CHECKPOINT', 'CHECKPOINT'],
     ['CALL pragma_version()', 'CALL'],
     ['/* a comment first */ insert into lake_meta values (1, 2)', 'INSERT'],
-    ['SELECT 1; DROP TABLE batches', 'one statement at a time; this text holds 2'],
-    ['SELECT 1; SELECT 2', 'one statement at a time; this text holds 2'],
+    ['SELECT 1; DROP TABLE batches', 'one statement at a time; DuckDB reads this text as 2'],
+    ['SELECT 1; SELECT 2', 'one statement at a time; DuckDB reads this text as 2'],
+    ['PIVOT silver_orders ON status USING count(*)', 'a PIVOT needs its values listed'],
     ["SELECT * FROM read_csv('OUT/x.csv')", 'read_csv() reads files'],
     ["SELECT * FROM read_json_auto('OUT/x.json')", 'read_json_auto() reads files'],
     ["SELECT * FROM read_parquet('OUT/*.parquet')", 'read_parquet() reads files'],

@@ -102,6 +102,11 @@ function walk(value: unknown, ctes: ReadonlySet<string>, tables: TableRef[]): Gu
   return { ok: true }
 }
 
+/** DuckDB also turns a PIVOT without an IN list into two statements: a CREATE TYPE (a write) and the query. */
+function tooMany(count: number): GuardVerdict {
+  return refuse(`one statement at a time; DuckDB reads this text as ${count} (a PIVOT needs its values listed: ON col IN ('a', 'b'))`)
+}
+
 function refuse(message: string, offset?: number): GuardVerdict {
   return { ok: false, kind: 'refused', message: `refused: ${message}`, offset }
 }
@@ -139,14 +144,14 @@ export async function checkReadOnly(conn: DuckDBConnection, sql: string): Promis
     if (/Only SELECT statements/i.test(message)) {
       // extracting parses and runs nothing; it tells a script from one statement that is not a SELECT
       const count = (await conn.extractStatements(sql)).count
-      if (count > 1) return refuse(`one statement at a time; this text holds ${count}`)
+      if (count > 1) return tooMany(count)
       return refuse(`only a SELECT statement (or DESCRIBE/SHOW/SUMMARIZE) can run here, and this statement is not one (${statementKind(sql)})`)
     }
     return { ok: false, kind: 'invalid', message }
   }
   const statements = parsed.statements as unknown[]
   if (statements.length === 0) return { ok: false, kind: 'invalid', message: 'there is no statement to run' }
-  if (statements.length > 1) return refuse(`one statement at a time; this text holds ${statements.length}`)
+  if (statements.length > 1) return tooMany(statements.length)
   const tables: TableRef[] = []
   const verdict = walk(statements[0], new Set(), tables)
   if (!verdict.ok || tables.length === 0) return verdict
