@@ -16,7 +16,7 @@ import type {
   WindowRow
 } from './dto'
 import type { DeepPartial, FieldError, Settings } from './settings'
-import { SQL_DEFAULT_MAX_ROWS, SQL_MAX_LENGTH, SQL_MAX_MAX_ROWS, type SqlAnswer, type SqlSchemaTable } from './sql'
+import { SQL_DEFAULT_MAX_ROWS, SQL_MAX_LENGTH, SQL_MAX_MAX_ROWS, type SavedQuery, type SqlAnswer, type SqlSchemaTable } from './sql'
 
 // The one contract between engine and UI. Served over Electron IPC (preload + ipcMain) and over
 // HTTP/WebSocket (`streamdesk serve`). The renderer is untrusted: every argument is checked
@@ -69,7 +69,18 @@ export const handlerArgs = {
     })
     .strict(),
   'sql.cancel': z.object({ queryId: z.string().min(1).max(64) }).strict(),
-  'sql.schema': z.object({}).strict().default({})
+  'sql.schema': z.object({}).strict().default({}),
+  'sql.savedList': z.object({ dir: z.string().min(1, 'choose a folder') }).strict(),
+  'sql.savedRead': z.object({ dir: z.string().min(1, 'choose a folder'), name: z.string().min(1) }).strict(),
+  'sql.savedWrite': z
+    .object({
+      dir: z.string().min(1, 'choose a folder'),
+      name: z.string().min(1, 'name the query'),
+      sql: z.string().max(SQL_MAX_LENGTH),
+      /** The user confirmed replacing the file of that name. */
+      overwrite: z.boolean().default(false)
+    })
+    .strict()
 } as const
 
 export type HandlerName = keyof typeof handlerArgs
@@ -108,6 +119,11 @@ export interface HandlerResults {
   'sql.cancel': { cancelled: boolean }
   /** The lake's tables and views with their columns, for the editor's completion. */
   'sql.schema': SqlSchemaTable[]
+  /** The `.sql` files in a folder (relative folders resolve against the engine's base folder). */
+  'sql.savedList': { dir: string; queries: SavedQuery[] }
+  'sql.savedRead': { name: string; sql: string }
+  /** 'exists': a file of that name is there and overwrite was not given; nothing was written. */
+  'sql.savedWrite': { status: 'saved' | 'exists'; name: string }
 }
 
 /** Engine-side implementation: receives already-validated arguments. */

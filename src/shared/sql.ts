@@ -46,6 +46,14 @@ export interface SqlSchemaTable {
   columns: SqlColumn[]
 }
 
+/** A `.sql` file in the saved-queries folder. */
+export interface SavedQuery {
+  /** The file name without `.sql`. */
+  name: string
+  bytes: number
+  modifiedAt: string
+}
+
 export const SQL_DEFAULT_MAX_ROWS = 1000
 export const SQL_MAX_MAX_ROWS = 100_000
 /** Longest statement accepted (characters): a console query, not a data load. */

@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createEngineHost } from '../../src/main/api/engine-host'
@@ -66,5 +67,31 @@ describe('the sql.* API', () => {
     const silver = body.find((t: { name: string }) => t.name === 'silver_orders')
     expect(silver.kind).toBe('table')
     expect(silver.columns).toContainEqual({ name: 'order_id', type: 'VARCHAR' })
+  })
+
+  it('saves queries as .sql files in a folder, lists and reads them, and asks before replacing one', async () => {
+    const dir = join(ws.root, 'queries')
+    expect((await call('sql.savedWrite', { dir, name: 'by status', sql: 'SELECT status FROM silver_orders' })).body).toEqual({ status: 'saved', name: 'by status' })
+    expect(readFileSync(join(dir, 'by status.sql'), 'utf8')).toBe('SELECT status FROM silver_orders\n')
+    const again = await call('sql.savedWrite', { dir, name: 'by status', sql: 'SELECT 2' })
+    expect(again.body).toEqual({ status: 'exists', name: 'by status' })
+    expect(readFileSync(join(dir, 'by status.sql'), 'utf8')).toBe('SELECT status FROM silver_orders\n')
+    await call('sql.savedWrite', { dir, name: 'by status', sql: 'SELECT 2', overwrite: true })
+    writeFileSync(join(dir, 'notes.txt'), 'not a query')
+    const listed = await call('sql.savedList', { dir })
+    expect(listed.body.queries.map((q: { name: string }) => q.name)).toEqual(['by status'])
+    expect((await call('sql.savedRead', { dir, name: 'by status' })).body).toEqual({ name: 'by status', sql: 'SELECT 2\n' })
+    expect(readdirSync(dir).sort()).toEqual(['by status.sql', 'notes.txt'])
+  })
+
+  it('a saved query name cannot leave its folder', async () => {
+    const dir = join(ws.root, 'queries')
+    for (const name of ['../escape', '.hidden', 'a/b']) {
+      const r = await call('sql.savedWrite', { dir, name, sql: 'SELECT 1' })
+      expect(r.status).toBe(400)
+      expect(r.body.fields).toEqual([{ field: 'name', message: expect.stringContaining('a query name is letters') }])
+    }
+    expect(readdirSync(ws.root)).not.toContain('escape.sql')
+    expect((await call('sql.savedList', { dir: join(ws.root, 'nope') })).body.message).toContain('there is no folder')
   })
 })

@@ -9,6 +9,7 @@ import type { Lake } from '../lake/lake'
 import { inspectLakeFolder } from '../lake/lake-folder'
 import * as q from '../lake/queries'
 import { SqlConsole, sqlSchema } from '../lake/sql-console'
+import { listSavedQueries, readSavedQuery, saveQuery, SavedQueryError } from '../engine/saved-queries'
 import { committedOffsets } from '../lake/batch-writer'
 import { KAFKA_SOURCE_KIND } from '../sources/kafka-source'
 import { EventBus } from './event-bus'
@@ -133,7 +134,16 @@ export async function createEngineHost(opts: EngineHostOptions): Promise<EngineH
     // before the first Start this reads the empty in-memory lake: the tables are there, no rows
     'sql.run': (req) => controller.withLake((lake) => sql.run(lake, req)),
     'sql.cancel': async ({ queryId }) => ({ cancelled: sql.cancel(queryId) }),
-    'sql.schema': () => withReader((c) => sqlSchema(c))
+    'sql.schema': () => withReader((c) => sqlSchema(c)),
+    'sql.savedList': async ({ dir }) => {
+      const abs = controller.resolvePath(dir)
+      return { dir: abs, queries: savedQueries(() => listSavedQueries(abs)) }
+    },
+    'sql.savedRead': async ({ dir, name }) => ({ name, sql: savedQueries(() => readSavedQuery(controller.resolvePath(dir), name)) }),
+    'sql.savedWrite': async ({ dir, name, sql: text, overwrite }) => ({
+      name,
+      status: savedQueries(() => saveQuery(controller.resolvePath(dir), name, text, overwrite))
+    })
   }
 
   // Open an existing lake now so a locked or foreign lake is reported at start, not on first
@@ -149,6 +159,16 @@ export async function createEngineHost(opts: EngineHostOptions): Promise<EngineH
       if (snapshotTimer) clearTimeout(snapshotTimer)
       await controller.dispose()
     }
+  }
+}
+
+/** A saved-query problem is the user's to fix, shown next to the folder or the name. */
+function savedQueries<T>(work: () => T): T {
+  try {
+    return work()
+  } catch (err) {
+    if (err instanceof SavedQueryError) throw new ApiError('validation', err.message, [{ field: err.field, message: err.message }])
+    throw err
   }
 }
 

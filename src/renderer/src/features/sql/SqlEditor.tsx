@@ -17,6 +17,8 @@ export interface SqlEditorProps {
   onRun(): void
   /** Moves the cursor to a problem DuckDB reported, so the user sees where it is. */
   focusAt?: SqlPosition | null
+  /** Replaces the whole text (a saved query opened); a new object each time. */
+  replace?: { text: string } | null
 }
 
 function namespace(schema: SqlSchemaTable[]): SQLNamespace {
@@ -32,7 +34,7 @@ const theme = EditorView.theme({
   '.cm-activeLine, .cm-activeLineGutter': { background: 'var(--surface-hover)' }
 })
 
-export function SqlEditor({ initial, schema, onChange, onRun, focusAt }: SqlEditorProps) {
+export function SqlEditor({ initial, schema, onChange, onRun, focusAt, replace }: SqlEditorProps) {
   const host = useRef<HTMLDivElement>(null)
   const view = useRef<EditorView | null>(null)
   const language = useRef(new Compartment())
@@ -87,6 +89,12 @@ export function SqlEditor({ initial, schema, onChange, onRun, focusAt }: SqlEdit
     v.dispatch({ selection: EditorSelection.cursor(at), scrollIntoView: true })
     v.focus()
   }, [focusAt])
+
+  useEffect(() => {
+    const v = view.current
+    if (!v || !replace) return
+    v.dispatch({ changes: { from: 0, to: v.state.doc.length, insert: replace.text } })
+  }, [replace])
 
   return <div ref={host} className="sql-editor" />
 }

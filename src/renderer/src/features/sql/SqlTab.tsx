@@ -8,6 +8,7 @@ import { formatNumber } from '../../lib/format'
 import { useStores, useThemeName } from '../../stores/context'
 import { Card, EmptyState } from '../../ui/Card'
 import { downloadText } from './download'
+import { SavedQueries } from './SavedQueries'
 import { SqlEditor } from './SqlEditor'
 
 // The SQL console: one read-only statement at a time on the lake's last committed batch, while
@@ -73,6 +74,7 @@ export function SqlTab() {
   const [answer, setAnswer] = useState<SqlAnswer | null>(null)
   const [failure, setFailure] = useState<string | null>(null)
   const [chart, setChart] = useState<ResultChartKind | null>(null)
+  const [replace, setReplace] = useState<{ text: string } | null>(null)
   const runningRef = useRef<string | null>(null)
 
   useEffect(() => {
@@ -119,35 +121,38 @@ export function SqlTab() {
 
   return (
     <div className="stack" data-testid="sql-tab">
-      <Card
-        title="SQL"
-        hint="one read-only statement on the lake's last committed batch · Ctrl/⌘+Enter runs it"
-        right={
-          <div className="sql-actions">
-            <label className="muted">
-              Rows{' '}
-              <select value={maxRows} onChange={(e) => setMaxRows(Number(e.target.value))} data-testid="sql-max-rows">
-                {ROW_CAPS.map((n) => (
-                  <option key={n} value={n}>
-                    {formatNumber(n)}
-                  </option>
-                ))}
-              </select>
-            </label>
-            {running ? (
-              <button type="button" className="btn danger" onClick={cancel} data-testid="sql-cancel">
-                Cancel
-              </button>
-            ) : (
-              <button type="button" className="btn primary" onClick={() => void run()} data-testid="sql-run">
-                Run
-              </button>
-            )}
-          </div>
-        }
-      >
-        <SqlEditor initial={text} schema={schema} onChange={onChange} onRun={() => void run()} focusAt={problem?.position ?? null} />
-      </Card>
+      <div className="grid with-sidebar">
+        <Card
+          title="SQL"
+          hint="one read-only statement on the lake's last committed batch · Ctrl/⌘+Enter runs it"
+          right={
+            <div className="sql-actions">
+              <label className="muted">
+                Rows{' '}
+                <select value={maxRows} onChange={(e) => setMaxRows(Number(e.target.value))} data-testid="sql-max-rows">
+                  {ROW_CAPS.map((n) => (
+                    <option key={n} value={n}>
+                      {formatNumber(n)}
+                    </option>
+                  ))}
+                </select>
+              </label>
+              {running ? (
+                <button type="button" className="btn danger" onClick={cancel} data-testid="sql-cancel">
+                  Cancel
+                </button>
+              ) : (
+                <button type="button" className="btn primary" onClick={() => void run()} data-testid="sql-run">
+                  Run
+                </button>
+              )}
+            </div>
+          }
+        >
+          <SqlEditor initial={text} schema={schema} onChange={onChange} onRun={() => void run()} focusAt={problem?.position ?? null} replace={replace} />
+        </Card>
+        <SavedQueries text={text} onLoad={(sql) => setReplace({ text: sql })} />
+      </div>
 
       {(problem || failure) && (
         <div className="banner error sql-problem" role="alert" data-testid="sql-problem">
