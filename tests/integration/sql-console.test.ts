@@ -175,6 +175,12 @@ describe('SQL console: cancel and the lake closing', () => {
     // the lake still answers
     expect((await rows('SELECT 42'))[0][0]).toBe(42)
   })
+
+  it('a cancel sent right after the run, before it has a connection, is not lost', async () => {
+    const answer = run('SELECT sum(a.range * b.range) FROM range(100000000) a, range(100000000) b', 10, 'early')
+    expect(sql.cancel('early')).toBe(true)
+    expect(await answer).toEqual({ ok: false, problem: { kind: 'cancelled', message: 'the query was cancelled' } })
+  })
 })
 
 describe('SQL console while a pipeline writes the lake', () => {

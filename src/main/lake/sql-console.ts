@@ -18,7 +18,8 @@ export interface SqlRequest {
 }
 
 interface Running {
-  conn: DuckDBConnection
+  /** null until the query has its connection. */
+  conn: DuckDBConnection | null
   cancelled: boolean
 }
 
@@ -29,23 +30,23 @@ export class SqlConsole {
 
   /** Runs one statement on `lake`; a problem with the statement is an answer, not a throw. */
   run(lake: Lake, req: SqlRequest): Promise<SqlAnswer> {
-    return lake.use(async () => {
+    // Registered before the first await, so a cancel sent right after the run always finds it.
+    // DuckDB also forgets an interrupt that arrives between statements: a cancel is a flag too,
+    // checked before each step.
+    const self: Running = { conn: null, cancelled: false }
+    const id = req.queryId
+    if (id !== undefined) {
+      if (this.running.has(id)) return Promise.resolve({ ok: false, problem: { kind: 'invalid', message: `a query with the id ${id} is already running` } })
+      this.running.set(id, self)
+    }
+    const answer = lake.use(async (): Promise<SqlAnswer> => {
       const t0 = performance.now()
       const conn = await lake.connect()
-      const id = req.queryId
-      // DuckDB forgets an interrupt that arrives between statements, so a cancel is also a flag
-      // checked before each step.
-      const self: Running = { conn, cancelled: false }
-      if (id !== undefined) {
-        if (this.running.has(id)) {
-          conn.closeSync()
-          return { ok: false, problem: { kind: 'invalid', message: `a query with the id ${id} is already running` } }
-        }
-        this.running.set(id, self)
-      }
+      self.conn = conn
       // Stopping or switching lakes waits for queries in flight; a console query is cut short.
       const offClosing = lake.onClosing(() => cancel(self))
       try {
+        if (self.cancelled) return CANCELLED
         await conn.run('BEGIN TRANSACTION READ ONLY')
         const verdict = await checkReadOnly(conn, req.sql)
         if (!verdict.ok) {
@@ -75,9 +76,11 @@ export class SqlConsole {
         return { ok: false, problem: problemFromError(req.sql, err) }
       } finally {
         offClosing()
-        if (id !== undefined) this.running.delete(id)
         conn.closeSync()
       }
+    })
+    return answer.finally(() => {
+      if (id !== undefined) this.running.delete(id)
     })
   }
 
@@ -92,7 +95,7 @@ export class SqlConsole {
 
 function cancel(running: Running): void {
   running.cancelled = true
-  running.conn.interrupt()
+  running.conn?.interrupt()
 }
 
 /** The lake's tables and views with their columns, for the editor's completion. */

@@ -17,6 +17,7 @@ import { SqlEditor } from './SqlEditor'
 
 const STORAGE_KEY = 'streamdesk.sql.text'
 const ROW_CAPS = [100, 1000, 10_000] as const
+const CANCEL_RETRY_MS = 200
 const DEFAULT_SQL = `SELECT status, count(*) AS orders, sum(total_amount) AS amount
 FROM silver_orders
 GROUP BY status
@@ -110,9 +111,16 @@ export function SqlTab() {
     }
   }, [client, text, maxRows])
 
-  const cancel = useCallback(() => {
-    if (running) void client.invoke('sql.cancel', { queryId: running }).catch(() => undefined)
-  }, [client, running])
+  // The run request may still be on its way to the engine (a busy worker): ask again until the
+  // engine has it or the answer is back.
+  const cancel = useCallback(async () => {
+    const queryId = runningRef.current
+    while (queryId && runningRef.current === queryId) {
+      const r = await client.invoke('sql.cancel', { queryId }).catch(() => ({ cancelled: false }))
+      if (r.cancelled) return
+      await new Promise((resolve) => setTimeout(resolve, CANCEL_RETRY_MS))
+    }
+  }, [client])
 
   const result = answer?.ok ? answer : null
   const problem = answer && !answer.ok ? answer.problem : null
@@ -138,7 +146,7 @@ export function SqlTab() {
                 </select>
               </label>
               {running ? (
-                <button type="button" className="btn danger" onClick={cancel} data-testid="sql-cancel">
+                <button type="button" className="btn danger" onClick={() => void cancel()} data-testid="sql-cancel">
                   Cancel
                 </button>
               ) : (
