@@ -33,8 +33,8 @@ export function askHolder(
         res.on('data', (d: string) => (text += d))
         res.on('error', () => resolve(signal.aborted ? CANCELLED : UNREACHABLE))
         res.on('end', () => {
-          // a port now used by something else, or a holder of another version
-          if (res.statusCode === 401 || res.statusCode === 404) return resolve(UNREACHABLE)
+          // a port now used by something else, a holder of another version, or one closing the lake
+          if (res.statusCode === 401 || res.statusCode === 404 || res.statusCode === 503) return resolve(UNREACHABLE)
           try {
             const parsed = JSON.parse(text) as SqlAnswer | { message: string }
             if (res.statusCode === 200) return resolve(parsed as SqlAnswer)

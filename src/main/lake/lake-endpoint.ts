@@ -2,7 +2,7 @@ import { timingSafeEqual } from 'node:crypto'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { SQL_MAX_LENGTH, SQL_MAX_MAX_ROWS } from '../../shared/sql'
-import type { Lake } from './lake'
+import { LakeError, type Lake } from './lake'
 import { newEndpointToken, removeEndpointFile, writeEndpointFile } from './lake-endpoint-file'
 import { SqlConsole } from './sql-console'
 
@@ -26,7 +26,8 @@ export async function serveLakeQueries(lake: Lake): Promise<LakeEndpoint> {
   let nextId = 1
 
   const server = createServer((req, res) => {
-    handle(req, res).catch((err: Error) => reply(res, 500, { message: err.message }))
+    // 503: the lake is closing under the query; the caller looks for the lake's next holder
+    handle(req, res).catch((err: Error) => reply(res, err instanceof LakeError && err.code === 'closing' ? 503 : 500, { message: err.message }))
   })
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
