@@ -51,6 +51,8 @@ export async function serveLakeQueries(lake: Lake): Promise<LakeEndpoint> {
     server.once('error', reject)
     server.listen(0, '127.0.0.1', () => resolve())
   })
+  // answering others is no reason for a process to stay alive (a lake left open must not hang an exit)
+  server.unref()
   const port = (server.address() as AddressInfo).port
   writeEndpointFile(lake.dir, { pid: process.pid, port, token })
   return {
