@@ -16,6 +16,7 @@ import type {
   WindowRow
 } from './dto'
 import type { DeepPartial, FieldError, Settings } from './settings'
+import { SQL_DEFAULT_MAX_ROWS, SQL_MAX_LENGTH, SQL_MAX_MAX_ROWS, type SavedQuery, type SqlAnswer, type SqlSchemaTable } from './sql'
 
 // The one contract between engine and UI. Served over Electron IPC (preload + ipcMain) and over
 // HTTP/WebSocket (`streamdesk serve`). The renderer is untrusted: every argument is checked
@@ -58,7 +59,28 @@ export const handlerArgs = {
     .object({ limit: limit(500, 50), offset: z.number().int().min(0).default(0) })
     .strict()
     .default({ limit: 50, offset: 0 }),
-  'query.kafkaLag': z.object({}).strict().default({})
+  'query.kafkaLag': z.object({}).strict().default({}),
+  'sql.run': z
+    .object({
+      sql: z.string().regex(/\S/, 'write a statement').max(SQL_MAX_LENGTH, `at most ${SQL_MAX_LENGTH} characters`),
+      maxRows: limit(SQL_MAX_MAX_ROWS, SQL_DEFAULT_MAX_ROWS),
+      /** Chosen by the client so that it can cancel the query before the answer comes. */
+      queryId: z.string().min(1).max(64).optional()
+    })
+    .strict(),
+  'sql.cancel': z.object({ queryId: z.string().min(1).max(64) }).strict(),
+  'sql.schema': z.object({}).strict().default({}),
+  'sql.savedList': z.object({ dir: z.string().min(1, 'choose a folder') }).strict(),
+  'sql.savedRead': z.object({ dir: z.string().min(1, 'choose a folder'), name: z.string().min(1) }).strict(),
+  'sql.savedWrite': z
+    .object({
+      dir: z.string().min(1, 'choose a folder'),
+      name: z.string().min(1, 'name the query'),
+      sql: z.string().max(SQL_MAX_LENGTH),
+      /** The user confirmed replacing the file of that name. */
+      overwrite: z.boolean().default(false)
+    })
+    .strict()
 } as const
 
 export type HandlerName = keyof typeof handlerArgs
@@ -91,6 +113,17 @@ export interface HandlerResults {
   'query.quarantine': { rows: QuarantineRow[]; total: number }
   /** Per partition of the Kafka topics: high-water mark, lake offset, lag ([] for other sources). */
   'query.kafkaLag': KafkaLagRow[]
+  /** One read-only statement on the lake's last committed batch (docs/SQL.md). */
+  'sql.run': SqlAnswer
+  /** false: no query by that id is running (it has finished already). */
+  'sql.cancel': { cancelled: boolean }
+  /** The lake's tables and views with their columns, for the editor's completion. */
+  'sql.schema': SqlSchemaTable[]
+  /** The `.sql` files in a folder (relative folders resolve against the engine's base folder). */
+  'sql.savedList': { dir: string; queries: SavedQuery[] }
+  'sql.savedRead': { name: string; sql: string }
+  /** 'exists': a file of that name is there and overwrite was not given; nothing was written. */
+  'sql.savedWrite': { status: 'saved' | 'exists'; name: string }
 }
 
 /** Engine-side implementation: receives already-validated arguments. */

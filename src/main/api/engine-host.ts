@@ -8,6 +8,8 @@ import type { ExportAnswer } from '../../shared/dto'
 import type { Lake } from '../lake/lake'
 import { inspectLakeFolder } from '../lake/lake-folder'
 import * as q from '../lake/queries'
+import { SqlConsole, sqlSchema } from '../lake/sql-console'
+import { listSavedQueries, readSavedQuery, saveQuery, SavedQueryError } from '../engine/saved-queries'
 import { committedOffsets } from '../lake/batch-writer'
 import { KAFKA_SOURCE_KIND } from '../sources/kafka-source'
 import { EventBus } from './event-bus'
@@ -72,6 +74,7 @@ export async function createEngineHost(opts: EngineHostOptions): Promise<EngineH
   }
 
   const withReader = <T>(fn: (c: Lake['reader']) => Promise<T>) => controller.withLake((lake) => fn(lake.reader))
+  const sql = new SqlConsole()
 
   const handlers: Handlers = {
     'pipeline.start': () => controller.start(),
@@ -127,7 +130,20 @@ export async function createEngineHost(opts: EngineHostOptions): Promise<EngineH
           return { topic: key.slice(0, i), partition: Number(key.slice(i + 1)), highWatermark: null, lakeOffset: Number(offset), lag: null }
         })
         .sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition)
-    }
+    },
+    // before the first Start this reads the empty in-memory lake: the tables are there, no rows
+    'sql.run': (req) => controller.withLake((lake) => sql.run(lake, req)),
+    'sql.cancel': async ({ queryId }) => ({ cancelled: sql.cancel(queryId) }),
+    'sql.schema': () => withReader((c) => sqlSchema(c)),
+    'sql.savedList': async ({ dir }) => {
+      const abs = controller.resolvePath(dir)
+      return { dir: abs, queries: savedQueries(() => listSavedQueries(abs)) }
+    },
+    'sql.savedRead': async ({ dir, name }) => ({ name, sql: savedQueries(() => readSavedQuery(controller.resolvePath(dir), name)) }),
+    'sql.savedWrite': async ({ dir, name, sql: text, overwrite }) => ({
+      name,
+      status: savedQueries(() => saveQuery(controller.resolvePath(dir), name, text, overwrite))
+    })
   }
 
   // Open an existing lake now so a locked or foreign lake is reported at start, not on first
@@ -143,6 +159,16 @@ export async function createEngineHost(opts: EngineHostOptions): Promise<EngineH
       if (snapshotTimer) clearTimeout(snapshotTimer)
       await controller.dispose()
     }
+  }
+}
+
+/** A saved-query problem is the user's to fix, shown next to the folder or the name. */
+function savedQueries<T>(work: () => T): T {
+  try {
+    return work()
+  } catch (err) {
+    if (err instanceof SavedQueryError) throw new ApiError('validation', err.message, [{ field: err.field, message: err.message }])
+    throw err
   }
 }
 

@@ -4,6 +4,7 @@ import { registerPipeline } from './commands/pipeline'
 import { registerRun } from './commands/run'
 import { registerExport } from './commands/export'
 import { registerServe } from './commands/serve'
+import { registerSql } from './commands/sql'
 import { CliError } from './errors'
 import { APP_VERSION } from '../version'
 
@@ -21,6 +22,7 @@ registerPipeline(program)
 registerRun(program)
 registerExport(program)
 registerServe(program)
+registerSql(program)
 
 try {
   await program.parseAsync(process.argv)

@@ -1,5 +1,6 @@
 import { closeSync, openSync, readdirSync, readSync, realpathSync, statSync } from 'node:fs'
 import { basename, dirname, join, parse, resolve } from 'node:path'
+import { ENDPOINT_FILE_NAME } from './lake-endpoint-file'
 
 // What is at a lake path, looked at without opening anything with DuckDB: DuckDB writes a new
 // database into an empty file and tries to load an extension for a SQLite file, so a file must
@@ -7,9 +8,15 @@ import { basename, dirname, join, parse, resolve } from 'node:path'
 
 export const LAKE_FILE_NAME = 'lake.duckdb'
 
-/** Files DuckDB keeps next to a database, and a new lake being written (lake.ts). */
+/**
+ * Files DuckDB keeps next to a database, a new lake being written (lake.ts), and the note of
+ * the process holding the lake (lake-endpoint-file.ts; a crash can leave it behind).
+ */
 const isCompanion = (name: string): boolean =>
-  name === `${LAKE_FILE_NAME}.wal` || name === `${LAKE_FILE_NAME}.tmp` || /^\.lake\.duckdb\.creating-\d+(\.wal)?$/.test(name)
+  name === `${LAKE_FILE_NAME}.wal` ||
+  name === `${LAKE_FILE_NAME}.tmp` ||
+  /^\.lake\.duckdb\.creating-\d+(\.wal)?$/.test(name) ||
+  name === ENDPOINT_FILE_NAME
 
 export type LakeFolder =
   /** No lake yet; a new one may be created here (the folder is missing or empty). */

@@ -1,11 +1,13 @@
 import { canonicalDir } from './lake-folder'
 import { openLake, type Lake, type OpenLakeOptions } from './lake'
+import { withQueryEndpoint } from './lake-endpoint'
 
 // One owner per lake file in this process. DuckDB's file lock is per process, so nothing but
 // this registry stops two instances of the same file in one process — and two instances of one
 // file lose commits and corrupt its WAL. Every open goes through acquireLake(): callers for the
 // same folder (found by its real path) share one Lake, opened once; the last release closes it.
-// An open that starts while the same lake is closing waits for the close.
+// An open that starts while the same lake is closing waits for the close. The process holding a
+// lake answers other processes' read-only queries while it does (lake-endpoint.ts).
 
 interface Entry {
   opening: Promise<Lake>
@@ -26,7 +28,7 @@ export async function acquireLake(dir: string, opts: OpenLakeOptions): Promise<L
     }
     let entry = entries.get(key)
     if (!entry) {
-      const opening = openLake(key, opts)
+      const opening = openLake(key, opts).then(withQueryEndpoint)
       entry = { opening, refs: 0 }
       entries.set(key, entry)
       const mine = entry
@@ -55,6 +57,7 @@ function lease(key: string, entry: Entry, lake: Lake): Lake {
     reader: lake.reader,
     connect: () => lake.connect(),
     use: (work) => lake.use(() => work(held)),
+    onClosing: (listener) => lake.onClosing(listener),
     async close() {
       if (released) return
       released = true

@@ -34,6 +34,11 @@ export interface Lake {
   connect(): Promise<DuckDBConnection>
   /** Runs `work` on this lake; close() waits for every such call to finish first. */
   use<T>(work: (lake: Lake) => Promise<T>): Promise<T>
+  /**
+   * Calls `listener` when close() begins, before it waits for work in flight: a console query
+   * interrupts itself rather than hold up a Stop. Returns the disposer.
+   */
+  onClosing(listener: () => void): () => void
   close(): Promise<void>
 }
 
@@ -41,6 +46,11 @@ export interface OpenLakeOptions {
   /** Create a new lake if the folder is missing or empty (Start, pipeline, run); never for reads. */
   create: boolean
   threads?: number
+  /**
+   * Open on a read-only instance that cannot read or write any other file either (the SQL
+   * console when no process holds the lake): no migration, no repair, no writes at all.
+   */
+  readOnly?: boolean
 }
 
 export function lakeFile(dir: string): string {
@@ -135,6 +145,7 @@ export async function openLake(dir: string, opts: OpenLakeOptions): Promise<Lake
   const where = inspectLakeFolder(dir, opts.create)
   if (where.kind === 'refused') throw new LakeError(where.reason, where.missing ? 'missing' : 'refused')
   if (where.kind === 'new') await createLakeFile(where.dir, where.file)
+  if (opts.readOnly) return openReadOnly(where.dir, where.file)
   const version = await checkLake(where.file)
   let instance: DuckDBInstance
   try {
@@ -163,6 +174,24 @@ export async function openLake(dir: string, opts: OpenLakeOptions): Promise<Lake
   return trackedLake(where.dir, where.file, instance, writer, reader)
 }
 
+async function openReadOnly(dir: string, file: string): Promise<Lake> {
+  let instance: DuckDBInstance
+  try {
+    instance = await DuckDBInstance.create(file, instanceOptions({ access_mode: 'READ_ONLY', enable_external_access: 'false' }))
+  } catch (err) {
+    throw explainOpenError(file, err)
+  }
+  const reader = await instance.connect()
+  const id = await identifyLake(reader, file).catch((err: Error) => ({ ok: false as const, reason: err.message }))
+  if (!id.ok) {
+    reader.closeSync()
+    instance.closeSync()
+    throw new LakeError(id.reason, 'refused')
+  }
+  // `writer` is only there to satisfy the Lake shape: the instance refuses every write
+  return trackedLake(dir, file, instance, reader, reader, true)
+}
+
 /**
  * An empty lake in memory: what the dashboard reads before Start has created a lake on disk
  * (its `file` is ':memory:'). Nothing is written anywhere.
@@ -183,7 +212,6 @@ export async function openScratchLake(): Promise<Lake> {
  * merge what this one left.
  */
 async function checkpointForClose(writer: DuckDBConnection, file: string): Promise<void> {
-  if (file === ':memory:') return
   try {
     await writer.run('SET max_vacuum_tasks = 0')
     await writer.run('CHECKPOINT')
@@ -192,8 +220,16 @@ async function checkpointForClose(writer: DuckDBConnection, file: string): Promi
   }
 }
 
-function trackedLake(dir: string, file: string, instance: DuckDBInstance, writer: DuckDBConnection, reader: DuckDBConnection): Lake {
+function trackedLake(
+  dir: string,
+  file: string,
+  instance: DuckDBInstance,
+  writer: DuckDBConnection,
+  reader: DuckDBConnection,
+  readOnly = false
+): Lake {
   const inFlight = new Set<Promise<unknown>>()
+  const closingListeners = new Set<() => void>()
   let closing: Promise<void> | null = null
   const lake: Lake = {
     dir,
@@ -212,13 +248,18 @@ function trackedLake(dir: string, file: string, instance: DuckDBInstance, writer
       void tracked.then(() => inFlight.delete(tracked))
       return p
     },
+    onClosing(listener) {
+      closingListeners.add(listener)
+      return () => closingListeners.delete(listener)
+    },
     close() {
       closing ??= (async () => {
+        for (const listener of closingListeners) listener()
         // queries in flight finish before DuckDB goes away (closing under them hangs the thread)
         while (inFlight.size > 0) await Promise.all([...inFlight])
-        await checkpointForClose(writer, file)
+        if (!readOnly && file !== ':memory:') await checkpointForClose(writer, file)
         reader.closeSync()
-        writer.closeSync()
+        if (writer !== reader) writer.closeSync()
         instance.closeSync()
       })()
       return closing
