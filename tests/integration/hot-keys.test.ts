@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { commitStaged, dropStaged, stageCustomers, stageOrders, transformSettings, watermarkSql, type TransformSettings } from '../../src/main/lake/batch-transform'
 import { createStagedLines, stagedLines } from '../../src/main/lake/bronze-ingest'
 import { openScratchLake, type Lake } from '../../src/main/lake/lake'
+import { ActiveScoring, seedRuleset } from '../../src/main/lake/rules-store'
 import { defaultSettings } from '../../src/shared/settings'
 import { cleanupTempDirs, makeTempDir } from '../support/lake-fixtures'
 
@@ -126,14 +127,17 @@ class HotLake {
   readonly settings: TransformSettings
   private constructor(
     readonly lake: Lake,
-    readonly conn: ProfiledConnection
+    readonly conn: ProfiledConnection,
+    settings: TransformSettings
   ) {
-    this.settings = transformSettings(defaultSettings())
+    this.settings = settings
   }
 
   static async open(): Promise<HotLake> {
     const lake = await openScratchLake()
-    return new HotLake(lake, await ProfiledConnection.on(lake.writer, makeTempDir('streamdesk-profile-')))
+    await seedRuleset(lake.writer, defaultSettings().fraud)
+    const settings = transformSettings(defaultSettings(), await new ActiveScoring().current(lake.writer))
+    return new HotLake(lake, await ProfiledConnection.on(lake.writer, makeTempDir('streamdesk-profile-')), settings)
   }
 
   async count(sql: string): Promise<number> {
@@ -160,7 +164,7 @@ class HotLake {
     await commitStaged(conn, id, {
       customers: !!input.customers,
       orders: true,
-      fraudThreshold: this.settings.fraud.threshold,
+      fraudThreshold: this.settings.scoring.ruleset.threshold,
       watermarkSql: watermarkSql(r.maxEventTs, this.settings.watermarkMinutes)
     })
     await w.run('COMMIT')
@@ -183,8 +187,8 @@ function expectLinear(peaks: Peak[], inputRows: number): void {
   expect(Math.max(...peaks.map((p) => p.rows))).toBeGreaterThanOrEqual(inputRows / 4)
 }
 
-/** The count an order's velocity reason shows, NULL when the rule did not fire. */
-const velocityN = `list_filter(fraud_reasons, r -> r LIKE '% orders in % min')[1].split(' ')[1]::BIGINT`
+/** The count an order's velocity inputs line shows ('orders_last_10m 60,001 >= 3: +2'), NULL when the rule did not fire. */
+const velocityN = `replace(list_filter(fraud_reasons, r -> r LIKE 'orders_last_10m %')[1].split(' ')[2], ',', '')::BIGINT`
 
 describe('profile updates for customers the lake already holds', () => {
   const N = 20_000

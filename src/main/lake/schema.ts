@@ -2,7 +2,7 @@
 // creates a new lake at SCHEMA_VERSION; an older lake is brought there by the migrations in
 // migrations.ts, so every change to this file ships one.
 
-export const SCHEMA_VERSION = 4
+export const SCHEMA_VERSION = 5
 
 /** `lake_meta.format`: tells a StreamDesk lake from any other DuckDB database. */
 export const LAKE_FORMAT = 'streamdesk-lake'
@@ -17,6 +17,39 @@ const bronzeColumns = `
   kafka_key       VARCHAR,
   kafka_timestamp TIMESTAMPTZ,
   raw             VARCHAR`
+
+/** Fraud rules as data (schema 5); also what the migration to 5 creates. */
+export const RULES_TABLES_SQL = `
+-- every promoted ruleset, never changed or deleted: the active one is the highest version
+CREATE TABLE ruleset_versions (
+  version       INTEGER PRIMARY KEY,
+  ruleset       JSON NOT NULL,
+  promoted_by   VARCHAR NOT NULL,
+  promoted_at   TIMESTAMPTZ NOT NULL,
+  note          VARCHAR NOT NULL,
+  restored_from INTEGER
+);
+
+-- named lists rules test membership in; a list is replaced whole (delete + insert)
+CREATE TABLE rule_lists (
+  name        VARCHAR NOT NULL,
+  description VARCHAR NOT NULL,
+  entries     VARCHAR[] NOT NULL,
+  updated_by  VARCHAR NOT NULL,
+  updated_at  TIMESTAMPTZ NOT NULL
+);
+
+-- analysts' verdicts, appended: an order's label is its latest row ('cleared' withdraws one)
+CREATE SEQUENCE label_id_seq;
+CREATE TABLE labels (
+  label_id    BIGINT NOT NULL DEFAULT nextval('label_id_seq'),
+  order_id    VARCHAR NOT NULL,
+  label       VARCHAR NOT NULL,
+  author      VARCHAR NOT NULL,
+  labelled_at TIMESTAMPTZ NOT NULL,
+  note        VARCHAR NOT NULL
+);
+`
 
 export const SCHEMA_SQL = `
 CREATE TABLE lake_meta (key VARCHAR PRIMARY KEY, value VARCHAR);
@@ -56,7 +89,12 @@ CREATE TABLE silver_orders (
   fx_rate            DOUBLE,
   reporting_currency VARCHAR,
   reporting_amount   DECIMAL(18,2),
-  reporting_cents    BIGINT
+  reporting_cents    BIGINT,
+  -- which rules scored the row (schema 5): the ids of the rules that fired, in ruleset order
+  -- (fraud_reasons holds their inputs lines, same order), and the ruleset version. NULL on rows
+  -- scored before rulesets were versioned.
+  fraud_rules        VARCHAR[],
+  ruleset_version    INTEGER
 );
 
 CREATE TABLE customers (
@@ -114,7 +152,9 @@ CREATE TABLE fraud_alerts (
   detected_at      TIMESTAMPTZ NOT NULL,
   fx_rate            DOUBLE,
   reporting_currency VARCHAR,
-  reporting_amount   DECIMAL(18,2)
+  reporting_amount   DECIMAL(18,2),
+  fraud_rules        VARCHAR[],
+  ruleset_version    INTEGER
 );
 
 CREATE TABLE batches (
@@ -145,7 +185,7 @@ CREATE TABLE source_offsets (
   identity    JSON,
   PRIMARY KEY (source_kind, key)
 );
-`
+${RULES_TABLES_SQL}`
 
 export const LAKE_TABLES = [
   'bronze_orders',
@@ -156,6 +196,9 @@ export const LAKE_TABLES = [
   'order_windows',
   'fraud_alerts',
   'batches',
-  'source_offsets'
+  'source_offsets',
+  'ruleset_versions',
+  'rule_lists',
+  'labels'
 ] as const
 export type LakeTable = (typeof LAKE_TABLES)[number]
