@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
-import type { DuckDBConnection, DuckDBResultReader } from '@duckdb/node-api'
+import type { DuckDBConnection, DuckDBResultReader, DuckDBType, DuckDBValue } from '@duckdb/node-api'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { commitStaged, dropStaged, stageCustomers, stageOrders, transformSettings, watermarkSql, type TransformSettings } from '../../src/main/lake/batch-transform'
 import { createStagedLines, stagedLines } from '../../src/main/lake/bronze-ingest'
@@ -74,17 +74,20 @@ class ProfiledConnection {
     return new ProfiledConnection(conn, file)
   }
 
-  run(sql: string): Promise<DuckDBResultReader> {
-    return this.runAndReadAll(sql)
+  run(sql: string, values?: DuckDBValue[], types?: DuckDBType[]): Promise<DuckDBResultReader> {
+    return this.runAndReadAll(sql, values, types)
   }
 
-  async runAndReadAll(sql: string): Promise<DuckDBResultReader> {
+  /** `values` are bound to a statement with parameters (the scoring's, one statement each). */
+  async runAndReadAll(sql: string, values?: DuckDBValue[], types?: DuckDBType[]): Promise<DuckDBResultReader> {
     const statements = await this.conn.extractStatements(sql)
     let last: DuckDBResultReader | undefined
     for (let i = 0; i < statements.count; i++) {
       // statements without a plan (DROP, BEGIN) write no profile: start from no file
       rmSync(this.profileFile, { force: true })
-      last = await (await statements.prepare(i)).runAndReadAll()
+      const prepared = await statements.prepare(i)
+      if (values?.length) prepared.bind(values, types)
+      last = await prepared.runAndReadAll()
       if (!existsSync(this.profileFile)) continue
       const profile = JSON.parse(readFileSync(this.profileFile, 'utf8')) as ProfileNode
       this.peaks.push({ statement: `${sql.replace(/\s+/g, ' ').trim().slice(0, 90)} [#${i + 1}]`, loopJoins: loopJoins(profile), ...largestOperator(profile) })
