@@ -4,6 +4,7 @@ import { registerPipeline } from './commands/pipeline'
 import { registerRun } from './commands/run'
 import { registerExport } from './commands/export'
 import { registerServe } from './commands/serve'
+import { registerRules } from './commands/rules'
 import { CliError } from './errors'
 import { APP_VERSION } from '../version'
 
@@ -13,6 +14,8 @@ const program = new Command()
   .name('streamdesk')
   .description('Real-time e-commerce analytics: generator, exactly-once pipeline, DuckDB lake, dashboard')
   .version(APP_VERSION)
+  // options after a command are that command's: `rules export --version 2` is not the app's --version
+  .enablePositionalOptions()
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride()
 
@@ -21,6 +24,7 @@ registerPipeline(program)
 registerRun(program)
 registerExport(program)
 registerServe(program)
+registerRules(program)
 
 try {
   await program.parseAsync(process.argv)

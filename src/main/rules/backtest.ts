@@ -16,8 +16,10 @@ export interface BacktestOptions {
   candidate: CheckedRuleset
   /** The lists the candidate's conditions were checked against. */
   lists: ListSet
-  /** The threshold silver's scores are alerts at (the live ruleset's). */
+  /** The threshold silver's scores are alerts at (the live ruleset's)… */
   currentThreshold: number
+  /** …unless the version that scored a row is here: version → its threshold. */
+  versionThresholds?: ReadonlyMap<number, number>
   /** order_ts from (inclusive) and to (exclusive); the whole of silver when omitted. */
   from?: string | Date
   to?: string | Date
@@ -130,9 +132,15 @@ export async function backtest(conn: DuckDBConnection, opts: BacktestOptions): P
   const scored = scoredSql(candidate, silverInputsSql(params, range, attributesOf(candidate)), { params, lists: listValues(opts.lists) })
   const labels = opts.labelsTable ? currentLabelsSql(opts.labelsTable) : null
   const table = `_rules_backtest_${++tableSeq}`
+  // each row against the threshold of the version that scored it; rows scored before versions
+  // were recorded (NULL) against the current one
+  const versions = [...(opts.versionThresholds ?? [])]
+  const currentThreshold = versions.length
+    ? `CASE x.silver_version ${versions.map(([v, t]) => `WHEN ${params.integer(v)} THEN ${params.number(t)}`).join(' ')} ELSE ${params.number(opts.currentThreshold)} END`
+    : params.number(opts.currentThreshold)
   await conn.run(
     `CREATE TEMP TABLE ${table} AS
-    SELECT x.order_id, x.silver_score >= ${params.number(opts.currentThreshold)} AS cur, x.rules_score >= ${params.number(candidate.threshold)} AS cand,
+    SELECT x.order_id, x.silver_score >= ${currentThreshold} AS cur, x.rules_score >= ${params.number(candidate.threshold)} AS cand,
       x.rules_fired AS fired, ${labels ? 'l.label' : 'NULL::VARCHAR AS label'},
       row_number() OVER (ORDER BY x.order_ts DESC, x.order_id) AS seq
     FROM (${scored}) x ${labels ? `LEFT JOIN (${labels}) l ON l.order_id = x.order_id` : ''}`,
