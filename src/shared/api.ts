@@ -15,6 +15,7 @@ import type {
   QuarantineRow,
   WindowRow
 } from './dto'
+import type { ActiveRulesetDto, BacktestReport, OrderLabelDto, RulesCheckResult, RulesetVersionDto, ValueListDto } from './rules'
 import type { DeepPartial, FieldError, Settings } from './settings'
 
 // The one contract between engine and UI. Served over Electron IPC (preload + ipcMain) and over
@@ -22,6 +23,9 @@ import type { DeepPartial, FieldError, Settings } from './settings'
 // against `handlerArgs` on the engine side before a handler runs.
 
 const limit = (max: number, dflt: number) => z.number().int().min(1).max(max).default(dflt)
+/** A ruleset as JSON text (the editor's content); its shape and conditions are checked by the engine. */
+const rulesText = z.string().max(1_000_000, 'a ruleset is at most 1,000,000 characters')
+const isoTime = z.string().max(64).optional()
 
 export const handlerArgs = {
   'pipeline.start': z.object({}).strict().default({}),
@@ -58,7 +62,34 @@ export const handlerArgs = {
     .object({ limit: limit(500, 50), offset: z.number().int().min(0).default(0) })
     .strict()
     .default({ limit: 50, offset: 0 }),
-  'query.kafkaLag': z.object({}).strict().default({})
+  'query.kafkaLag': z.object({}).strict().default({}),
+  'rules.active': z.object({}).strict().default({}),
+  'rules.versions': z.object({}).strict().default({}),
+  'rules.check': z.object({ text: rulesText }).strict(),
+  'rules.backtest': z
+    .object({ text: rulesText, from: isoTime, to: isoTime, sampleSize: z.number().int().min(1).max(100).default(10) })
+    .strict(),
+  'rules.promote': z
+    .object({ text: rulesText.optional(), restore: z.number().int().min(1).optional(), note: z.string().max(500).default('') })
+    .strict()
+    .refine((a) => (a.text === undefined) !== (a.restore === undefined), 'give either text (a ruleset) or restore (a version number)'),
+  'lists.get': z.object({}).strict().default({}),
+  'lists.set': z
+    .object({ name: z.string().max(64), description: z.string().max(500).default(''), values: z.array(z.string().max(1000)).max(1_000_000) })
+    .strict(),
+  'labels.set': z
+    .object({
+      orderId: z.string().min(1).max(200),
+      label: z.enum(['fraud', 'legit', 'cleared']),
+      note: z.string().max(500).default(''),
+      /** Who labels; the engine's OS user when omitted. */
+      author: z.string().min(1).max(100).optional()
+    })
+    .strict(),
+  'labels.list': z
+    .object({ limit: limit(1000, 100), orderIds: z.array(z.string().max(200)).max(1000).optional() })
+    .strict()
+    .default({ limit: 100 })
 } as const
 
 export type HandlerName = keyof typeof handlerArgs
@@ -91,6 +122,23 @@ export interface HandlerResults {
   'query.quarantine': { rows: QuarantineRow[]; total: number }
   /** Per partition of the Kafka topics: high-water mark, lake offset, lag ([] for other sources). */
   'query.kafkaLag': KafkaLagRow[]
+  /** The active ruleset version (version null: none stored yet; this seed becomes version 1 at the first run). */
+  'rules.active': ActiveRulesetDto
+  /** Every promoted version, newest first. */
+  'rules.versions': RulesetVersionDto[]
+  /** A ruleset's text checked against the lake's lists: every issue with its position. */
+  'rules.check': RulesCheckResult
+  /** The candidate over silver in [from, to) against the version that scored each order, with the lake's labels. */
+  'rules.backtest': BacktestReport
+  /** Makes the ruleset (or an earlier version: a rollback) the active version; the next batch scores with it. */
+  'rules.promote': RulesetVersionDto
+  'lists.get': ValueListDto[]
+  /** Creates or replaces a list whole. */
+  'lists.set': ValueListDto
+  /** Appends a label (an order's label is its latest; 'cleared' withdraws one). */
+  'labels.set': OrderLabelDto | null
+  /** Current labels, newest first (of `orderIds` when given). */
+  'labels.list': OrderLabelDto[]
 }
 
 /** Engine-side implementation: receives already-validated arguments. */

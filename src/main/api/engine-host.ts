@@ -11,6 +11,7 @@ import * as q from '../lake/queries'
 import { committedOffsets } from '../lake/batch-writer'
 import { KAFKA_SOURCE_KIND } from '../sources/kafka-source'
 import { EventBus } from './event-bus'
+import { rulesHandlers } from './rules-handlers'
 import type { EngineHost, EngineHostOptions } from './host'
 
 // The handler map (the contract's implementation) over one engine: settings store, pipeline
@@ -127,7 +128,8 @@ export async function createEngineHost(opts: EngineHostOptions): Promise<EngineH
           return { topic: key.slice(0, i), partition: Number(key.slice(i + 1)), highWatermark: null, lakeOffset: Number(offset), lag: null }
         })
         .sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition)
-    }
+    },
+    ...rulesHandlers(controller, () => store.get())
   }
 
   // Open an existing lake now so a locked or foreign lake is reported at start, not on first

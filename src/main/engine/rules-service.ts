@@ -49,6 +49,13 @@ export function backtestRuleset(lake: Lake, fraud: FraudSettings, req: BacktestR
   })
 }
 
+/** Checks every condition of `ruleset` against the lake's lists (RulesetError listing each issue). */
+export function check(lake: Lake, ruleset: Ruleset): Promise<void> {
+  return onOwnConnection(lake, async (conn) => {
+    checkRuleset(ruleset, await readLists(conn))
+  })
+}
+
 /** Makes `ruleset` the active version; a lake without versions gets its seed as version 1 first, so rolling back to it stays possible. */
 export function promote(lake: Lake, fraud: FraudSettings, ruleset: Ruleset, by: string, note: string): Promise<StoredVersion> {
   return onOwnConnection(lake, async (conn) => {
