@@ -6,6 +6,7 @@ import { useEffectiveTheme } from './features/hooks'
 import { MetricsTab } from './features/metrics/MetricsTab'
 import { OrdersTab } from './features/orders/OrdersTab'
 import { PipelineTab } from './features/pipeline/PipelineTab'
+import { RulesTab } from './features/rules/RulesTab'
 import { SettingsDrawer } from './features/settings/SettingsDrawer'
 import { formatNumber } from './lib/format'
 import { ThemeContext, useSlice, useStores } from './stores/context'
@@ -14,7 +15,8 @@ const TABS = [
   { id: 'metrics', label: 'Metrics' },
   { id: 'fraud', label: 'Fraud' },
   { id: 'orders', label: 'Recent orders' },
-  { id: 'pipeline', label: 'Pipeline' }
+  { id: 'pipeline', label: 'Pipeline' },
+  { id: 'rules', label: 'Rules' }
 ] as const
 type TabId = (typeof TABS)[number]['id']
 
@@ -107,6 +109,7 @@ export function App() {
           {tab === 'fraud' && <FraudTab />}
           {tab === 'orders' && <OrdersTab />}
           {tab === 'pipeline' && <PipelineTab />}
+          {tab === 'rules' && <RulesTab />}
         </main>
         {settingsOpen && <SettingsDrawer onClose={closeSettings} />}
         {exportOpen && <ExportDialog onClose={closeExport} />}
