@@ -34,9 +34,10 @@ export const rulesetText = (r: ActiveRulesetDto['ruleset']): string => JSON.stri
 export function createRulesLab(client: EngineClient): StoreApi<RulesLabState> {
   let latestCheck = 0
   return createStore<RulesLabState>((set, get) => {
+    // the notice comes with the reloaded versions, so what it says is what the page shows
     const promoted = async (v: RulesetVersionDto, what: string) => {
-      set({ busy: null, error: null, notice: `version ${v.version} is active (${what}); the next batch scores with it` })
       await get().load(true)
+      set({ busy: null, error: null, notice: `version ${v.version} is active (${what}); the next batch scores with it` })
     }
     const fail = (err: unknown) => set({ busy: null, error: toApiError(err).message })
     return {
