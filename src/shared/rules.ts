@@ -118,3 +118,32 @@ export interface BacktestReport {
   per_rule: RuleBreakdown[]
   labels: LabelReport | null
 }
+
+/** A candidate ruleset scoring new batches beside the active version (shadow mode). */
+export interface ShadowRunDto {
+  shadowId: number
+  ruleset: RulesetDto
+  startedBy: string
+  startedAt: string
+  note: string
+  /** null while it runs. */
+  endedAt: string | null
+  /** 'dropped' or 'promoted as version N'; null while it runs. */
+  outcome: string | null
+}
+
+/** Live against shadow, over the orders the shadow scored. snake_case like the backtest report. */
+export interface ShadowReport {
+  run: ShadowRunDto
+  orders: number
+  /** Of those orders, alerts of the live version(s) (in fraud_alerts). */
+  live_alerts: number
+  shadow_alerts: number
+  both: number
+  live_only: number
+  shadow_only: number
+  /** Up to 10 order ids each, newest batch first. */
+  samples: { live_only: string[]; shadow_only: string[] }
+  /** Orders each shadow rule fired on. */
+  per_rule: { id: string; matched: number }[]
+}

@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { commitStaged, dropStaged, stageCustomers, stageOrders, transformSettings, watermarkSql, type TransformSettings } from '../../src/main/lake/batch-transform'
 import { createStagedLines, stagedLines } from '../../src/main/lake/bronze-ingest'
 import { openScratchLake, type Lake } from '../../src/main/lake/lake'
-import { ActiveScoring, seedRuleset } from '../../src/main/lake/rules-store'
+import { ActiveScoring } from '../../src/main/lake/active-scoring'
+import { seedRuleset } from '../../src/main/lake/rules-store'
 import { defaultSettings } from '../../src/shared/settings'
 import { cleanupTempDirs, makeTempDir } from '../support/lake-fixtures'
 
@@ -168,6 +169,7 @@ class HotLake {
       customers: !!input.customers,
       orders: true,
       fraudThreshold: this.settings.scoring.ruleset.threshold,
+      shadowId: null,
       watermarkSql: watermarkSql(r.maxEventTs, this.settings.watermarkMinutes)
     })
     await w.run('COMMIT')

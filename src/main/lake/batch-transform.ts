@@ -1,8 +1,8 @@
 import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api'
 import type { Settings } from '../../shared/settings'
-import { ATTRIBUTES, attributesOf, listValues, scoredSql, SqlParams, VELOCITY_WINDOW_MINUTES } from '../rules'
+import { ATTRIBUTES, attributesOf, listValues, scoredSql, SqlParams, VELOCITY_WINDOW_MINUTES, type CheckedRuleset, type ListSet } from '../rules'
 import { VELOCITY_COLUMN } from '../rules/attributes'
-import type { Scoring } from './rules-store'
+import type { Scoring } from './active-scoring'
 import type { Stream } from '../sources/source'
 import { stagedLines } from './bronze-ingest'
 import { clean, customerValidationCtes, orderValidationCtes, type ValidationContext } from './validation-sql'
@@ -158,8 +158,7 @@ export async function stageOrders(
   //    [ts - window, ts] lies in ts's slot or the one before (`//` truncates toward zero, which
   //    makes slot 0 two windows wide, never narrower).
   const { scoring } = settings
-  const ruleAttributes = attributesOf(scoring.ruleset)
-  const needsVelocity = ruleAttributes.has('orders_last_10m')
+  const needsVelocity = [scoring.ruleset, scoring.shadow?.ruleset].some((r) => r && attributesOf(r).has('orders_last_10m'))
   if (needsVelocity) {
     const windowUs = VELOCITY_WINDOW_MINUTES * 60_000_000
     const vw = `to_microseconds(${windowUs})`
@@ -207,22 +206,28 @@ export async function stageOrders(
       ${VELOCITY_COLUMN}
     FROM e`)
 
-  // 4b. score with the active ruleset version: set-based, every value of a rule bound.
+  // 4b. score with the active ruleset version: set-based, every value of a rule bound; a shadow
+  //     ruleset scores the same rows into `_shadow`, apart from silver.
   // silver's own column names and types (CREATE TABLE AS would name them after the expressions)
   await conn.run(`CREATE OR REPLACE TEMP TABLE _silver AS SELECT * EXCLUDE (processed_at) FROM silver_orders LIMIT 0`)
   const params = new SqlParams()
-  const inputs = `SELECT s.pos AS _pos${[...ruleAttributes].map((a) => `, ${ATTRIBUTES.get(a)!.silver} AS "${a}"`).join('')} FROM _pre s`
-  const scored = scoredSql(scoring.ruleset, inputs, { params, lists: listValues(scoring.lists) }, { inputs: true })
-  const ids = params.textList(scoring.ruleset.rules.map((r) => r.id))
-  const version = params.integer(scoring.version)
+  const live = scoredBatchSql(scoring.ruleset, scoring.lists, params)
   await conn.run(
-    `INSERT INTO _silver BY NAME
-      SELECT p.* EXCLUDE (pos, ${VELOCITY_COLUMN}), sc.rules_score AS fraud_score, sc.rules_inputs AS fraud_reasons,
-        list_transform(sc.rules_fired, k -> list_extract(${ids}, k + 1)) AS fraud_rules, ${version} AS ruleset_version
-      FROM _pre p JOIN (${scored}) sc ON sc._pos = p.pos`,
+    `INSERT INTO _silver BY NAME SELECT * EXCLUDE (pos, ${VELOCITY_COLUMN}), ${params.integer(scoring.version)} AS ruleset_version FROM (${live})`,
     params.values,
     params.types
   )
+  if (scoring.shadow) {
+    const sp = new SqlParams()
+    const shadow = scoredBatchSql(scoring.shadow.ruleset, scoring.lists, sp)
+    await conn.run(
+      `CREATE OR REPLACE TEMP TABLE _shadow AS
+        SELECT order_id, batch_id, fraud_score, fraud_score >= ${sp.integer(scoring.shadow.ruleset.threshold)} AS is_alert, fraud_rules, fraud_reasons
+        FROM (${shadow})`,
+      sp.values,
+      sp.types
+    )
+  }
 
   // 5. counts, and the new event-time high-water mark and watermark.
   const previous = previousMaxEventTs ? `TIMESTAMPTZ '${previousMaxEventTs}'` : 'NULL'
@@ -253,6 +258,20 @@ export async function stageOrders(
   }
 }
 
+/**
+ * `_pre` scored by `ruleset`: its rows plus fraud_score, fraud_rules (ids of the rules that
+ * fired, in ruleset order) and fraud_reasons (their inputs lines). Reads only the attributes
+ * the ruleset uses.
+ */
+function scoredBatchSql(ruleset: CheckedRuleset, lists: ListSet, params: SqlParams): string {
+  const inputs = `SELECT s.pos AS _pos${[...attributesOf(ruleset)].map((a) => `, ${ATTRIBUTES.get(a)!.silver} AS "${a}"`).join('')} FROM _pre s`
+  const scored = scoredSql(ruleset, inputs, { params, lists: listValues(lists) }, { inputs: true })
+  const ids = params.textList(ruleset.rules.map((r) => r.id))
+  return `SELECT p.*, sc.rules_score AS fraud_score, sc.rules_inputs AS fraud_reasons,
+      list_transform(sc.rules_fired, k -> list_extract(${ids}, k + 1)) AS fraud_rules
+    FROM _pre p JOIN (${scored}) sc ON sc._pos = p.pos`
+}
+
 /** The watermark for a high-water mark of event time, as SQL. */
 export function watermarkSql(maxEventTs: string | null, watermarkMinutes: number): string {
   return maxEventTs ? `(TIMESTAMPTZ '${maxEventTs}' - to_microseconds(${Math.round(watermarkMinutes * 60e6)}))` : 'NULL::TIMESTAMPTZ'
@@ -262,6 +281,8 @@ export interface StagedBatch {
   customers: boolean
   orders: boolean
   fraudThreshold: number
+  /** The shadow whose scores `_shadow` holds, if one ran beside the live version. */
+  shadowId: number | null
   /** The watermark after this batch, as SQL. */
   watermarkSql: string
 }
@@ -302,6 +323,7 @@ export async function commitStaged(conn: DuckDBConnection, batchId: number, stag
         shipping_country, billing_country, customer_segment, ${batchId}, now(), fx_rate, reporting_currency, reporting_amount,
         fraud_rules, ruleset_version
       FROM _silver WHERE fraud_score >= $1`, [staged.fraudThreshold]])
+    if (staged.shadowId !== null) statements.push([`INSERT INTO shadow_scores SELECT $1, * FROM _shadow`, [staged.shadowId]])
     statements.push(...replaceWindowsSql(staged.watermarkSql))
   }
   for (const s of statements) await (typeof s === 'string' ? conn.run(s) : conn.run(s[0], s[1]))
@@ -309,7 +331,7 @@ export async function commitStaged(conn: DuckDBConnection, batchId: number, stag
 
 /** Drops what stage*() created; they are replaced by the next batch anyway, this frees the memory. */
 export async function dropStaged(conn: DuckDBConnection): Promise<void> {
-  const tables = ['_segments', stagedLines('customers'), stagedLines('orders'), '_c', '_c_latest', '_o', '_new', '_vel', '_pre', '_silver', '_touched', '_windows']
+  const tables = ['_segments', stagedLines('customers'), stagedLines('orders'), '_c', '_c_latest', '_o', '_new', '_vel', '_pre', '_silver', '_shadow', '_touched', '_windows']
   await conn.run(tables.map((t) => `DROP TABLE IF EXISTS ${t}`).join('; '))
 }
 

@@ -222,6 +222,7 @@ async function writeBatchOnce(lake: Lake, plan: PlannedBatch, settings: Transfor
         customers: hasCustomers,
         orders: hasOrders,
         fraudThreshold: settings.scoring.ruleset.threshold,
+        shadowId: settings.scoring.shadow?.shadowId ?? null,
         watermarkSql: watermarkSql(orders.maxEventTs, settings.watermarkMinutes)
       })
       const bookkeeping: string[] = []

@@ -1,6 +1,6 @@
 import { LIST, listValue, VARCHAR, type DuckDBConnection } from '@duckdb/node-api'
 import type { FraudSettings } from '../../shared/settings'
-import { checkRuleset, defaultRuleset, validateRuleset, valueListSchema, type CheckedRuleset, type ListSet, type Ruleset, type ValueList } from '../rules'
+import { checkRuleset, defaultRuleset, validateRuleset, valueListSchema, type ListSet, type Ruleset, type ValueList } from '../rules'
 
 // Rulesets and lists as the lake keeps them (schema 5). A promoted ruleset is a new version,
 // never an edit of an old one: every silver row names the version that scored it, so that
@@ -126,37 +126,5 @@ export async function saveList(conn: DuckDBConnection, list: ValueList, by: stri
   } catch (err) {
     await conn.run('ROLLBACK').catch(() => undefined)
     throw err
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// what a batch scores with
-
-export interface Scoring {
-  version: number
-  ruleset: CheckedRuleset
-  lists: ListSet
-}
-
-/**
- * The active version, checked, with the lists it reads; cached between batches while neither
- * the versions nor the lists change (a list can hold a million values).
- */
-export class ActiveScoring {
-  private key = ''
-  private scoring: Scoring | null = null
-
-  async current(conn: DuckDBConnection): Promise<Scoring> {
-    const r = await conn.runAndReadAll(
-      `SELECT (SELECT max(version) FROM ruleset_versions)::VARCHAR || '/' || (SELECT count(*) || '/' || coalesce(max(updated_at)::VARCHAR, '') FROM rule_lists)`
-    )
-    const key = String(r.getRows()[0][0])
-    if (this.scoring && key === this.key) return this.scoring
-    const active = await activeVersion(conn)
-    if (!active) throw new RulesStoreError('the lake has no ruleset version; seed one before the first batch')
-    const lists = await readLists(conn)
-    this.scoring = { version: active.version, ruleset: checkRuleset(active.ruleset, lists), lists }
-    this.key = key
-    return this.scoring
   }
 }

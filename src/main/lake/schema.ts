@@ -39,6 +39,27 @@ CREATE TABLE rule_lists (
   updated_at  TIMESTAMPTZ NOT NULL
 );
 
+-- shadow mode: a candidate ruleset scoring each new batch beside the active version, its scores
+-- kept apart; at most one runs (ended_at NULL). outcome: 'dropped' or 'promoted as version N'
+CREATE TABLE shadow_runs (
+  shadow_id  INTEGER NOT NULL,
+  ruleset    JSON NOT NULL,
+  started_by VARCHAR NOT NULL,
+  started_at TIMESTAMPTZ NOT NULL,
+  note       VARCHAR NOT NULL,
+  ended_at   TIMESTAMPTZ,
+  outcome    VARCHAR
+);
+CREATE TABLE shadow_scores (
+  shadow_id     INTEGER NOT NULL,
+  order_id      VARCHAR NOT NULL,
+  batch_id      BIGINT NOT NULL,
+  fraud_score   INTEGER NOT NULL,
+  is_alert      BOOLEAN NOT NULL,
+  fraud_rules   VARCHAR[] NOT NULL,
+  fraud_reasons VARCHAR[] NOT NULL
+);
+
 -- analysts' verdicts, appended: an order's label is its latest row ('cleared' withdraws one)
 CREATE SEQUENCE label_id_seq;
 CREATE TABLE labels (
@@ -199,6 +220,8 @@ export const LAKE_TABLES = [
   'source_offsets',
   'ruleset_versions',
   'rule_lists',
-  'labels'
+  'labels',
+  'shadow_runs',
+  'shadow_scores'
 ] as const
 export type LakeTable = (typeof LAKE_TABLES)[number]
