@@ -15,7 +15,7 @@ import type {
   QuarantineRow,
   WindowRow
 } from './dto'
-import type { ActiveRulesetDto, BacktestReport, OrderLabelDto, RulesCheckResult, RulesetVersionDto, ValueListDto } from './rules'
+import type { ActiveRulesetDto, BacktestReport, OrderLabelDto, RulesCheckResult, RulesetVersionDto, ShadowReport, ShadowRunDto, ValueListDto } from './rules'
 import type { DeepPartial, FieldError, Settings } from './settings'
 
 // The one contract between engine and UI. Served over Electron IPC (preload + ipcMain) and over
@@ -73,6 +73,9 @@ export const handlerArgs = {
     .object({ text: rulesText.optional(), restore: z.number().int().min(1).optional(), note: z.string().max(500).default('') })
     .strict()
     .refine((a) => (a.text === undefined) !== (a.restore === undefined), 'give either text (a ruleset) or restore (a version number)'),
+  'rules.shadow': z.object({}).strict().default({}),
+  'rules.shadowStart': z.object({ text: rulesText, note: z.string().max(500).default('') }).strict(),
+  'rules.shadowEnd': z.object({ action: z.enum(['promote', 'drop']), note: z.string().max(500).default('') }).strict(),
   'lists.get': z.object({}).strict().default({}),
   'lists.set': z
     .object({ name: z.string().max(64), description: z.string().max(500).default(''), values: z.array(z.string().max(1000)).max(1_000_000) })
@@ -132,6 +135,12 @@ export interface HandlerResults {
   'rules.backtest': BacktestReport
   /** Makes the ruleset (or an earlier version: a rollback) the active version; the next batch scores with it. */
   'rules.promote': RulesetVersionDto
+  /** Live against shadow over the orders the running shadow (else the last one) scored; null if none ever ran. */
+  'rules.shadow': ShadowReport | null
+  /** Starts a candidate scoring new batches beside the active version, its scores kept apart. */
+  'rules.shadowStart': ShadowRunDto
+  /** Ends the running shadow: 'promote' makes its rules the next version, 'drop' just stops it. */
+  'rules.shadowEnd': { shadow: ShadowRunDto | null; version: RulesetVersionDto | null }
   'lists.get': ValueListDto[]
   /** Creates or replaces a list whole. */
   'lists.set': ValueListDto

@@ -120,3 +120,43 @@ describe('rules over the API', () => {
     await expect(call('rules.promote', { note: 'neither' })).rejects.toThrow(/either text/)
   })
 })
+
+describe('shadow mode over the API', () => {
+  // the live version is version 1's rules again (the rollback above); the shadow drops the
+  // amount-over-5000 rule and alerts from 1 point
+  const shadowRules = (): RulesetDto => ({ threshold: 1, rules: defaultRuleset().rules.filter((r) => r.id !== 'amount_over_5000') })
+
+  it('scores the next batch beside the live version, apart from silver, and compares the two', async () => {
+    expect(await call('rules.shadow')).toBeNull()
+    const run = await call('rules.shadowStart', { text: JSON.stringify(shadowRules()), note: 'try it' })
+    expect(run).toMatchObject({ shadowId: 1, note: 'try it', endedAt: null, outcome: null })
+    await expect(call('rules.shadowStart', { text: JSON.stringify(shadowRules()) })).rejects.toThrow(/shadow 1 is running/)
+    writeLines(orders('3.jsonl'), [
+      order({ order_id: 'h-live', customer_id: 'h1', total_amount: 8500, order_ts: ts(6 * HOUR) }), // live 4, shadow 0
+      order({ order_id: 'h-shadow', customer_id: 'h2', billing_country: 'FR', order_ts: ts(6 * HOUR) }), // live 1, shadow 1
+      order({ order_id: 'h-both', customer_id: 'h3', total_amount: 4000, order_ts: ts(6 * HOUR) }), // 3 and 3
+      order({ order_id: 'h-none', customer_id: 'h4', order_ts: ts(6 * HOUR) })
+    ])
+    await untilOrders(11)
+    const report = await call('rules.shadow')
+    expect(report).toMatchObject({ orders: 4, live_alerts: 2, shadow_alerts: 2, both: 1, live_only: 1, shadow_only: 1, samples: { live_only: ['h-live'], shadow_only: ['h-shadow'] } })
+    expect(report.per_rule.find((p: { id: string }) => p.id === 'country_mismatch').matched).toBe(1)
+    // silver and the alerts hold the live scores only
+    const page = await call('query.alertPage', { search: 'h-' })
+    expect(page.rows.map((a: { orderId: string; fraudScore: number }) => [a.orderId, a.fraudScore]).sort()).toEqual([['h-both', 3], ['h-live', 4]])
+  })
+
+  it('dropped, it scores no more batches; promoted, its rules become the next version', async () => {
+    const dropped = await call('rules.shadowEnd', { action: 'drop' })
+    expect(dropped).toMatchObject({ version: null, shadow: { shadowId: 1, outcome: 'dropped' } })
+    writeLines(orders('4.jsonl'), [order({ order_id: 'h-after', customer_id: 'h5', billing_country: 'FR', order_ts: ts(7 * HOUR) })])
+    await untilOrders(12)
+    expect((await call('rules.shadow')).orders).toBe(4)
+    await expect(call('rules.shadowEnd', { action: 'drop' })).rejects.toThrow(/no shadow is running/)
+
+    await call('rules.shadowStart', { text: JSON.stringify(shadowRules()), note: 'again' })
+    const promoted = await call('rules.shadowEnd', { action: 'promote' })
+    expect(promoted).toMatchObject({ version: { version: 4, ruleset: shadowRules() }, shadow: { shadowId: 2, outcome: 'promoted as version 4' } })
+    expect((await call('rules.active')).version).toBe(4)
+  })
+})

@@ -11,7 +11,19 @@ import { ListError, parseRulesetJson, RulesetError, TimeRangeError, valueListSch
 // the dashboard reads. What a person can correct (a bad condition, an unknown version, a list
 // name) comes back as a validation error naming it; a ruleset's issues keep their positions.
 
-type RulesHandlerName = 'rules.active' | 'rules.versions' | 'rules.check' | 'rules.backtest' | 'rules.promote' | 'lists.get' | 'lists.set' | 'labels.set' | 'labels.list'
+type RulesHandlerName =
+  | 'rules.active'
+  | 'rules.versions'
+  | 'rules.check'
+  | 'rules.backtest'
+  | 'rules.promote'
+  | 'rules.shadow'
+  | 'rules.shadowStart'
+  | 'rules.shadowEnd'
+  | 'lists.get'
+  | 'lists.set'
+  | 'labels.set'
+  | 'labels.list'
 
 function engineUser(): string {
   try {
@@ -58,6 +70,16 @@ export function rulesHandlers(controller: PipelineController, settings: () => Se
         controller.withExistingLake((lake) =>
           text !== undefined ? rules.promote(lake, fraud(), parse(text), 'app', note) : rules.restore(lake, fraud(), restore!, 'app', note)
         )
+      ),
+    'rules.shadow': () => controller.withLake((lake) => rules.shadow(lake)),
+    'rules.shadowStart': ({ text, note }) => correctable(() => controller.withExistingLake((lake) => rules.shadowStart(lake, fraud(), parse(text), 'app', note))),
+    'rules.shadowEnd': ({ action, note }) =>
+      correctable(() =>
+        controller.withExistingLake(async (lake) => {
+          const version = action === 'promote' ? await rules.shadowPromote(lake, 'app', note) : null
+          const shadow = action === 'drop' ? await rules.shadowDrop(lake) : ((await rules.shadow(lake))?.run ?? null)
+          return { shadow, version }
+        })
       ),
     'lists.get': () => controller.withLake((lake) => rules.lists(lake)),
     'lists.set': (args) =>

@@ -1,6 +1,8 @@
 import type { FraudSettings } from '../../shared/settings'
 import type { Lake } from '../lake/lake'
 import { addLabel, currentLabels, type LabelInput, type OrderLabel } from '../lake/labels-store'
+import { dropShadow, latestShadow, promoteShadow, shadowReport, startShadow } from '../lake/shadow-store'
+import type { ShadowReport, ShadowRunDto } from '../../shared/rules'
 import { activeOrSeed, promoteRuleset, readLists, restoreVersion, rulesetVersions, saveList, seedRuleset, type StoredVersion } from '../lake/rules-store'
 import { backtest, checkRuleset, type BacktestReport, type Ruleset, type ValueList } from '../rules'
 
@@ -95,4 +97,29 @@ export function label(lake: Lake, input: LabelInput): Promise<void> {
 
 export function labels(lake: Lake, opts: { limit: number; orderIds?: readonly string[] }): Promise<OrderLabel[]> {
   return onOwnConnection(lake, (conn) => currentLabels(conn, opts))
+}
+
+/** Starts `ruleset` scoring new batches beside the active version. */
+export function shadowStart(lake: Lake, fraud: FraudSettings, ruleset: Ruleset, by: string, note: string): Promise<ShadowRunDto> {
+  return onOwnConnection(lake, async (conn) => {
+    await seedRuleset(conn, fraud)
+    return startShadow(conn, ruleset, { by, note })
+  })
+}
+
+export function shadowDrop(lake: Lake): Promise<ShadowRunDto> {
+  return onOwnConnection(lake, (conn) => dropShadow(conn))
+}
+
+/** The running shadow's rules become the next version; the shadow ends. */
+export function shadowPromote(lake: Lake, by: string, note: string): Promise<StoredVersion> {
+  return onOwnConnection(lake, (conn) => promoteShadow(conn, { by, note }))
+}
+
+/** Live against shadow for the running shadow (else the last one); null if none ever ran. */
+export function shadow(lake: Lake): Promise<ShadowReport | null> {
+  return onOwnConnection(lake, async (conn) => {
+    const run = await latestShadow(conn)
+    return run ? shadowReport(conn, run) : null
+  })
 }
