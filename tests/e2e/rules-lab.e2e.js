@@ -114,3 +114,20 @@ test('5. rolling back promotes version 1 again, as version 3', async () => {
   assert.equal(active.version, 3)
   assert.equal(active.ruleset.rules.some((r) => r.id === 'gift_card'), false)
 })
+
+test('6. run as shadow: the next batch is scored beside the live version, shown side by side, then dropped', async () => {
+  const live = (await api(server.url, 'rules.active')).ruleset
+  await page.getByTestId('rules-text').fill(JSON.stringify(withGiftCards(live), null, 2))
+  await page.getByTestId('rules-ok').waitFor({ state: 'visible' })
+  await page.getByTestId('shadow-start').click()
+  await eventually(async () => /shadow 1 scores the next batches/.test(await textOf(page.getByTestId('rules-notice'))), { message: 'the shadow notice' })
+  const giftShadow = `ord_e2e_gift_c_${RUN}`
+  writeAtomically(join(server.input, 'orders'), `orders-e2e-3-${RUN}.jsonl`, orderLine(giftShadow, 800, 'gift_card', 4))
+  await eventually(async () => (await textOf(page.getByTestId('shadow-orders'))) === '1', { message: 'the shadow report to count the new order' })
+  assert.equal(await textOf(page.getByTestId('shadow-alerts')), '1')
+  assert.equal(await textOf(page.getByTestId('shadow-live')), '0')
+  assert.match(await textOf(page.getByTestId('shadow-only-sample')), new RegExp(giftShadow))
+  await page.getByTestId('shadow-drop').click()
+  await eventually(async () => /shadow 1 dropped/.test(await textOf(page.getByTestId('rules-notice'))), { message: 'the drop notice' })
+  assert.equal((await api(server.url, 'rules.active')).version, 3)
+})

@@ -349,6 +349,7 @@ describe('app stores', () => {
     let active = { version: 1, ruleset: v1 }
     engine.handlers['rules.active'] = () => active
     engine.handlers['rules.versions'] = () => [{ version: active.version, ruleset: active.ruleset, promotedBy: 'app', promotedAt: 't', note: '', restoredFrom: null }]
+    engine.handlers['rules.shadow'] = () => null
     const lab = () => stores.rulesLab.getState()
     await lab().load()
     expect(JSON.parse(lab().text)).toEqual(v1)
@@ -370,6 +371,18 @@ describe('app stores', () => {
     await lab().promote('up')
     expect(lab()).toMatchObject({ busy: null, error: null, active: { version: 2 }, notice: expect.stringMatching(/version 2 is active/) })
     expect(JSON.parse(lab().text).threshold).toBe(4)
+    const run = { shadowId: 1, ruleset: v1, startedBy: 'app', startedAt: 't', note: 'try', endedAt: null as string | null, outcome: null as string | null }
+    engine.handlers['rules.shadowStart'] = () => run
+    engine.handlers['rules.shadow'] = () => ({ run, orders: 0, live_alerts: 0, shadow_alerts: 0, both: 0, live_only: 0, shadow_only: 0, samples: { live_only: [], shadow_only: [] }, per_rule: [] })
+    await lab().startShadow('try')
+    expect(lab()).toMatchObject({ busy: null, shadow: { run: { shadowId: 1, endedAt: null } }, notice: 'shadow 1 scores the next batches beside version 2' })
+    engine.handlers['rules.shadowEnd'] = (args) => {
+      expect(args).toEqual({ action: 'drop', note: '' })
+      Object.assign(run, { endedAt: 'later', outcome: 'dropped' })
+      return { shadow: run, version: null }
+    }
+    await lab().endShadow('drop')
+    expect(lab()).toMatchObject({ busy: null, shadow: { run: { outcome: 'dropped' } }, notice: 'shadow 1 dropped' })
     engine.handlers['rules.promote'] = () => {
       throw new ApiError('validation', 'there is no ruleset version 9 in this lake')
     }

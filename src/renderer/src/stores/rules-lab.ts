@@ -1,6 +1,6 @@
 import { createStore, type StoreApi } from 'zustand/vanilla'
 import type { EngineClient } from '../../../shared/api'
-import type { ActiveRulesetDto, BacktestReport, RulesetIssueDto, RulesetVersionDto } from '../../../shared/rules'
+import type { ActiveRulesetDto, BacktestReport, RulesetIssueDto, RulesetVersionDto, ShadowReport } from '../../../shared/rules'
 import { toApiError } from '../client/errors'
 
 // The Rules tab: the active version, the candidate being edited (JSON text, checked by the
@@ -16,7 +16,9 @@ export interface RulesLabState {
   report: BacktestReport | null
   /** The text the report was computed for: a changed text makes it stale. */
   reportText: string | null
-  busy: 'backtest' | 'promote' | null
+  /** Live against the running (or last) shadow; null if none ever ran. */
+  shadow: ShadowReport | null
+  busy: 'backtest' | 'promote' | 'shadow' | null
   error: string | null
   /** What the last promote or rollback did. */
   notice: string | null
@@ -27,6 +29,11 @@ export interface RulesLabState {
   backtest(range: { from?: string; to?: string }): Promise<void>
   promote(note: string): Promise<void>
   restore(version: number, note: string): Promise<void>
+  /** Re-reads the shadow's report (after new batches). */
+  loadShadow(): Promise<void>
+  /** Runs the edited ruleset in shadow beside the active version. */
+  startShadow(note: string): Promise<void>
+  endShadow(action: 'promote' | 'drop'): Promise<void>
 }
 
 export const rulesetText = (r: ActiveRulesetDto['ruleset']): string => JSON.stringify(r, null, 2)
@@ -47,13 +54,14 @@ export function createRulesLab(client: EngineClient): StoreApi<RulesLabState> {
       issues: null,
       report: null,
       reportText: null,
+      shadow: null,
       busy: null,
       error: null,
       notice: null,
       async load(resetText = false) {
         try {
-          const [active, versions] = await Promise.all([client.invoke('rules.active', {}), client.invoke('rules.versions', {})])
-          set({ active, versions, error: null })
+          const [active, versions, shadow] = await Promise.all([client.invoke('rules.active', {}), client.invoke('rules.versions', {}), client.invoke('rules.shadow', {})])
+          set({ active, versions, shadow, error: null })
           if (resetText || get().text === '') {
             set({ text: rulesetText(active.ruleset), issues: [] })
           }
@@ -89,6 +97,34 @@ export function createRulesLab(client: EngineClient): StoreApi<RulesLabState> {
         set({ busy: 'promote', error: null, notice: null })
         try {
           await promoted(await client.invoke('rules.promote', { text: get().text, note }), 'the edited ruleset')
+        } catch (err) {
+          fail(err)
+        }
+      },
+      async loadShadow() {
+        try {
+          set({ shadow: await client.invoke('rules.shadow', {}) })
+        } catch (err) {
+          fail(err)
+        }
+      },
+      async startShadow(note) {
+        set({ busy: 'shadow', error: null, notice: null })
+        try {
+          const run = await client.invoke('rules.shadowStart', { text: get().text, note })
+          await get().load()
+          set({ busy: null, notice: `shadow ${run.shadowId} scores the next batches beside version ${get().active?.version ?? '?'}` })
+        } catch (err) {
+          fail(err)
+        }
+      },
+      async endShadow(action) {
+        set({ busy: 'shadow', error: null, notice: null })
+        try {
+          const r = await client.invoke('rules.shadowEnd', { action, note: '' })
+          if (r.version) return await promoted(r.version, `the rules of shadow ${r.shadow?.shadowId ?? ''}`.trim())
+          await get().load()
+          set({ busy: null, notice: `shadow ${r.shadow?.shadowId ?? ''} dropped` })
         } catch (err) {
           fail(err)
         }

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react'
-import type { BacktestReport, Outcome } from '../../../../shared/rules'
+import type { BacktestReport, Outcome, ShadowReport } from '../../../../shared/rules'
 import { formatNumber } from '../../lib/format'
 import { useSlice, useStores } from '../../stores/context'
 import { Card, EmptyState } from '../../ui/Card'
@@ -107,9 +107,57 @@ function Report({ r, stale }: { r: BacktestReport; stale: boolean }) {
   )
 }
 
+/** Live against shadow, side by side, over the orders the shadow scored. */
+function Shadow({ r, busy, onEnd }: { r: ShadowReport; busy: boolean; onEnd(action: 'promote' | 'drop'): void }) {
+  const running = r.run.endedAt === null
+  return (
+    <div className="stack" data-testid="shadow-report">
+      <p>
+        Shadow {r.run.shadowId} {running ? 'is running' : `ended: ${r.run.outcome}`} · started {r.run.startedAt} by {r.run.startedBy}
+        {r.run.note && ` · ${r.run.note}`}
+      </p>
+      <table className="data">
+        <thead>
+          <tr>
+            <th className="num">Orders scored</th>
+            <th className="num">Live alerts</th>
+            <th className="num">Shadow alerts</th>
+            <th className="num">Both</th>
+            <th className="num">Live only</th>
+            <th className="num">Shadow only</th>
+          </tr>
+        </thead>
+        <tbody>
+          <tr>
+            <td className="num" data-testid="shadow-orders">{formatNumber(r.orders)}</td>
+            <td className="num" data-testid="shadow-live">{formatNumber(r.live_alerts)}</td>
+            <td className="num" data-testid="shadow-alerts">{formatNumber(r.shadow_alerts)}</td>
+            <td className="num">{formatNumber(r.both)}</td>
+            <td className="num">{formatNumber(r.live_only)}</td>
+            <td className="num">{formatNumber(r.shadow_only)}</td>
+          </tr>
+        </tbody>
+      </table>
+      {r.live_only > 0 && <Samples ids={r.samples.live_only} />}
+      {r.shadow_only > 0 && <Samples ids={r.samples.shadow_only} testId="shadow-only-sample" />}
+      {running && (
+        <div className="input-row">
+          <button type="button" className="btn primary" disabled={busy} onClick={() => onEnd('promote')} data-testid="shadow-promote">
+            Promote shadow
+          </button>
+          <button type="button" className="btn" disabled={busy} onClick={() => onEnd('drop')} data-testid="shadow-drop">
+            Drop shadow
+          </button>
+        </div>
+      )}
+    </div>
+  )
+}
+
 export function RulesTab() {
-  const { rulesLab } = useStores()
+  const { rulesLab, pipeline } = useStores()
   const lab = useSlice(rulesLab, (s) => s)
+  const ordersCommitted = useSlice(pipeline, (s) => s.status?.totals.orders ?? 0)
   const [from, setFrom] = useState('')
   const [to, setTo] = useState('')
   const [note, setNote] = useState('')
@@ -117,6 +165,12 @@ export function RulesTab() {
   useEffect(() => {
     void rulesLab.getState().load()
   }, [rulesLab])
+
+  // a running shadow scores every batch: its figures follow them
+  const shadowRunning = lab.shadow !== null && lab.shadow.run.endedAt === null
+  useEffect(() => {
+    if (shadowRunning) void rulesLab.getState().loadShadow()
+  }, [ordersCommitted, shadowRunning, rulesLab])
 
   useEffect(() => {
     if (lab.text === '') return
@@ -178,6 +232,9 @@ export function RulesTab() {
             <button type="button" className="btn primary" disabled={!checks || lab.busy !== null} onClick={() => void lab.promote(note.trim())} data-testid="promote-run">
               {lab.busy === 'promote' ? 'Promoting…' : 'Promote'}
             </button>
+            <button type="button" className="btn" disabled={!checks || lab.busy !== null || shadowRunning} onClick={() => void lab.startShadow(note.trim())} data-testid="shadow-start">
+              Run as shadow
+            </button>
           </div>
           {lab.error && (
             <p className="form-error" role="alert" data-testid="rules-error">
@@ -198,6 +255,15 @@ export function RulesTab() {
           ) : (
             <EmptyState title="No backtest yet">
               <p>Backtest the candidate to see which alerts it would gain and lose, rule by rule.</p>
+            </EmptyState>
+          )}
+        </Card>
+        <Card title="Shadow" hint="a candidate scoring new batches beside the live version, its scores kept apart" testId="shadow-card">
+          {lab.shadow ? (
+            <Shadow r={lab.shadow} busy={lab.busy !== null} onEnd={(action) => void lab.endShadow(action)} />
+          ) : (
+            <EmptyState title="No shadow">
+              <p>Run the candidate as a shadow to see, batch by batch, what it alerts on beside the live version.</p>
             </EmptyState>
           )}
         </Card>
