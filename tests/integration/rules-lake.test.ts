@@ -170,3 +170,54 @@ describe('promote, the next batch, rollback', () => {
     expect(r.a).toEqual([{ ruleset_version: 3 }])
   })
 })
+
+describe('a promoted rule on every velocity count', () => {
+  // Each count scores its own power of two, so a score names the count the batch saw; the
+  // backtest's velocity (recomputed over all of silver) must see the same for every order.
+  const counts: Ruleset = {
+    threshold: 100,
+    rules: [1, 2, 3, 4].map((n) => ({ id: `v${n}`, description: '', when: n < 4 ? `orders_last_10m = ${n}` : 'orders_last_10m >= 4', points: 2 ** n }))
+  }
+
+  it('scores as rescoring silver does, across batches and customers alone in theirs', async () => {
+    const ws = makeWorkspace()
+    writeLines(ws.orders('0.jsonl'), [order({ order_id: 'seed', customer_id: 'z', order_ts: ts(-HOUR) })])
+    await runPipeline(ws)
+    const lake = await acquireLake(ws.lake, { create: false })
+    try {
+      await promoteRuleset(lake.writer, counts, { by: 'tester', note: 'counts' })
+    } finally {
+      await lake.close()
+    }
+    const at = (m: number) => ts(m * 60_000)
+    writeLines(ws.orders('1.jsonl'), [
+      order({ order_id: 'a1', customer_id: 'a', order_ts: at(0) }),
+      order({ order_id: 'a2', customer_id: 'a', order_ts: at(3) }),
+      order({ order_id: 'b1', customer_id: 'b', order_ts: at(1) }),
+      order({ order_id: 'c1', customer_id: 'c', order_ts: at(2) })
+    ])
+    await runPipeline(ws)
+    writeLines(ws.orders('2.jsonl'), [
+      order({ order_id: 'a3', customer_id: 'a', order_ts: at(5) }),
+      order({ order_id: 'a4', customer_id: 'a', order_ts: at(9) }),
+      order({ order_id: 'a5', customer_id: 'a', order_ts: at(30) }),
+      order({ order_id: 'b2', customer_id: 'b', order_ts: at(12) }),
+      order({ order_id: 'd1', customer_id: 'd', order_ts: at(4) })
+    ])
+    await runPipeline(ws)
+    const silver = await queries(ws.lake, { s: `SELECT order_id, fraud_score FROM silver_orders WHERE ruleset_version = 2 ORDER BY order_id` })
+    expect(silver.s).toEqual([
+      { order_id: 'a1', fraud_score: 2 },
+      { order_id: 'a2', fraud_score: 4 },
+      { order_id: 'a3', fraud_score: 8 },
+      { order_id: 'a4', fraud_score: 16 },
+      { order_id: 'a5', fraud_score: 2 },
+      { order_id: 'b1', fraud_score: 2 },
+      { order_id: 'b2', fraud_score: 2 },
+      { order_id: 'c1', fraud_score: 2 },
+      { order_id: 'd1', fraud_score: 2 }
+    ])
+    const scores = await rescore(ws)
+    expect(silver.s.map((r) => [r.order_id, scores.get(r.order_id as string)!.score])).toEqual(silver.s.map((r) => [r.order_id, r.fraud_score]))
+  })
+})

@@ -156,7 +156,8 @@ export async function stageOrders(
   //    in O(n log n). Silver orders have no pos and sort first: they were all processed earlier.
   //    Silver is read only near this batch's orders: a slot is one window wide, so an order in
   //    [ts - window, ts] lies in ts's slot or the one before (`//` truncates toward zero, which
-  //    makes slot 0 two windows wide, never narrower).
+  //    makes slot 0 two windows wide, never narrower). A customer with no other order in reach
+  //    counts 1 without the rank: most customers, in most batches.
   const { scoring } = settings
   const needsVelocity = [scoring.ruleset, scoring.shadow?.ruleset].some((r) => r && attributesOf(r).has('orders_last_10m'))
   if (needsVelocity) {
@@ -171,10 +172,11 @@ export async function stageOrders(
         SEMI JOIN reach r ON r.customer_id = s.customer_id AND r.slot = ${slot('s.order_ts')}
         WHERE s.order_ts >= (SELECT min(order_ts) FROM cur) - ${vw} AND s.order_ts <= (SELECT max(order_ts) FROM cur)
         UNION ALL SELECT customer_id, order_ts, pos FROM cur),
+      several AS (SELECT customer_id FROM hist GROUP BY customer_id HAVING count(*) > 1),
       counted AS (
         SELECT pos, rank(ORDER BY pos ASC NULLS FIRST) OVER (PARTITION BY customer_id ORDER BY order_ts
             RANGE BETWEEN ${vw} PRECEDING AND CURRENT ROW) AS n
-        FROM hist)
+        FROM hist WHERE customer_id IN (SELECT customer_id FROM several))
       SELECT pos, n FROM counted WHERE pos IS NOT NULL`)
   }
 
@@ -189,7 +191,7 @@ export async function stageOrders(
   await conn.run(`CREATE OR REPLACE TEMP TABLE _pre AS
     WITH e AS (
       SELECT o.*, ${profile('segment')} AS customer_segment, ${profile('signup_ts')} AS customer_signup_ts,
-        ${needsVelocity ? 'v.n' : 'NULL::BIGINT'} AS ${VELOCITY_COLUMN},
+        ${needsVelocity ? 'coalesce(v.n, 1)' : 'NULL::BIGINT'} AS ${VELOCITY_COLUMN},
         coalesce(o.order_ts < ${watermark}, false) AS is_late
       FROM _o o JOIN _new USING (pos) ${customer} ${needsVelocity ? 'LEFT JOIN _vel v USING (pos)' : ''})
     SELECT pos, order_id, customer_id, order_ts, status, currency, (total_cents / 100)::DECIMAL(18,2) AS total_amount, total_cents, items,
