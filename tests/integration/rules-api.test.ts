@@ -109,7 +109,9 @@ describe('rules over the API', () => {
     writeLines(orders('2.jsonl'), [order({ order_id: 'n9', customer_id: 'c9', order_ts: ts(5 * HOUR) }), order({ order_id: 'n8', customer_id: 'c8', total_amount: 9000, order_ts: ts(5 * HOUR) })])
     await untilOrders(7)
     const page = await call('query.alertPage', { search: 'n' })
-    expect(page.rows.map((a: { orderId: string }) => a.orderId)).toEqual(['n9'])
+    expect(page.rows.map((a: { orderId: string; rulesetVersion: number; fraudReasons: string[] }) => [a.orderId, a.rulesetVersion, a.fraudReasons])).toEqual([
+      ['n9', 2, ["customer_id c9 in list('blocked'): +1"]]
+    ])
   })
 
   it('rules.promote with restore rolls back, as a new version', async () => {

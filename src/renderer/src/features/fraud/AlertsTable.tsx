@@ -141,7 +141,7 @@ export function AlertsTable({ threshold }: { threshold: number }) {
                   <td className="num">
                     <Money order={r} />
                   </td>
-                  <td className="num">
+                  <td className="num" title={r.rulesetVersion === null ? 'scored before ruleset versions' : `scored by ruleset version ${r.rulesetVersion}`}>
                     <ScoreBadge score={r.fraudScore} threshold={threshold} />
                   </td>
                   <td className="reasons">
