@@ -122,3 +122,32 @@ describe('streamdesk rules', () => {
     ])
   })
 })
+
+describe('streamdesk rules shadow', () => {
+  it('start, the next pipeline run scores beside the live version, status compares, drop; refusals exit 2', async () => {
+    // the live version is version 1's rules again (the rollback above); the shadow alerts from 1 point
+    const shadowFile = rulesFile('shadow.json', { ...defaultRuleset(), threshold: 1 })
+    expect(JSON.parse((await cli(['rules', 'shadow', 'status', '--lake', ws.lake, '--json'])).stdout)).toBeNull()
+    const started = await cli(['rules', 'shadow', 'start', '--lake', ws.lake, '--rules', shadowFile, '--note', 'lower threshold'])
+    expect(started.stdout).toMatch(/shadow 1 is running/)
+    const again = await cli(['rules', 'shadow', 'start', '--lake', ws.lake, '--rules', shadowFile])
+    expect(again.stderr).toMatch(/shadow 1 is running; promote or drop it/)
+    expect(again.code).toBe(2)
+
+    writeLines(ws.orders('2.jsonl'), [
+      order({ order_id: 'x-fr', customer_id: 'x1', billing_country: 'FR', order_ts: ts(100 * HOUR) }),
+      order({ order_id: 'x-big', customer_id: 'x2', total_amount: 9000, order_ts: ts(101 * HOUR) }),
+      order({ order_id: 'x-none', customer_id: 'x3', order_ts: ts(102 * HOUR) })
+    ])
+    await runPipeline(ws)
+    const status = JSON.parse((await cli(['rules', 'shadow', 'status', '--lake', ws.lake, '--json'])).stdout)
+    expect(status).toMatchObject({ orders: 3, live_alerts: 1, shadow_alerts: 2, both: 1, live_only: 0, shadow_only: 1, samples: { shadow_only: ['x-fr'] } })
+    const [sql] = await query(ws.lake, `SELECT count(*) AS n FROM shadow_scores WHERE shadow_id = 1 AND is_alert`)
+    expect(sql.n).toBe(2)
+
+    expect((await cli(['rules', 'shadow', 'drop', '--lake', ws.lake])).stdout).toMatch(/shadow 1 dropped/)
+    const none = await cli(['rules', 'shadow', 'promote', '--lake', ws.lake])
+    expect(none.stderr).toMatch(/no shadow is running/)
+    expect(none.code).toBe(2)
+  })
+})

@@ -7,6 +7,7 @@ import { LakeError, type Lake } from '../../lake/lake'
 import { acquireLake } from '../../lake/lake-registry'
 import { RulesStoreError } from '../../lake/rules-store'
 import { DefaultRulesetError, importListFile, ListError, parseRulesetJson, RulesetError, TimeRangeError, type BacktestReport, type Ruleset } from '../../rules'
+import type { ShadowReport } from '../../../shared/rules'
 import { CliError } from '../errors'
 import { parsePositive } from '../options'
 import { readSettingsFile } from '../settings-file'
@@ -96,6 +97,14 @@ function printBacktest(r: BacktestReport): void {
   }
 }
 
+function printShadow(r: ShadowReport | null): void {
+  if (!r) return console.log('no shadow has run in this lake')
+  const state = r.run.endedAt === null ? 'running' : `ended ${r.run.endedAt}: ${r.run.outcome}`
+  console.log(`shadow ${r.run.shadowId} (${state}), started ${r.run.startedAt} by ${r.run.startedBy}${r.run.note ? `: ${r.run.note}` : ''}`)
+  console.log(`orders scored ${r.orders}: live alerts ${r.live_alerts}, shadow alerts ${r.shadow_alerts}, both ${r.both}, live only ${r.live_only}, shadow only ${r.shadow_only}`)
+  for (const p of r.per_rule) console.log(`  ${p.id.padEnd(32)} ${String(p.matched).padStart(8)} matched`)
+}
+
 export function registerRules(program: Command): void {
   const cmd = program.command('rules').description("The lake's fraud rules: list, export, backtest, promote, versions, lists")
   const lakeOptions = (c: Command) =>
@@ -167,6 +176,41 @@ export function registerRules(program: Command): void {
         console.log(`version ${v.version} is active${v.restoredFrom === null ? '' : ` (the rules of version ${v.restoredFrom})`}`)
       })
     })
+
+  const shadow = cmd.command('shadow').description('A candidate ruleset scoring new batches beside the active version, its scores kept apart')
+  lakeOptions(shadow.command('start').description('Start a ruleset file in shadow (the next runs of the pipeline score with it too)'))
+    .requiredOption('--rules <file>', 'the candidate ruleset (JSON)')
+    .option('--note <text>', 'why', '')
+    .action(async (flags: LakeFlags & { rules: string; note: string }) => {
+      const candidate = readRulesFile(flags.rules)
+      await withLake(flags, async (lake, fraud) => {
+        const run = await rules.shadowStart(lake, fraud, candidate, osUser(), flags.note)
+        console.log(`shadow ${run.shadowId} is running`)
+      })
+    })
+  lakeOptions(shadow.command('status').description('Live against shadow over the orders the running (or last) shadow scored'))
+    .option('--json', 'print one JSON object (null if no shadow has run)', false)
+    .action(async (flags: LakeFlags & { json: boolean }) => {
+      await withLake(flags, async (lake) => {
+        const r = await rules.shadow(lake)
+        if (flags.json) console.log(JSON.stringify(r))
+        else printShadow(r)
+      })
+    })
+  lakeOptions(shadow.command('promote').description("Make the running shadow's rules the active version"))
+    .option('--note <text>', 'why (kept with the version)', '')
+    .action(async (flags: LakeFlags & { note: string }) => {
+      await withLake(flags, async (lake) => {
+        const v = await rules.shadowPromote(lake, osUser(), flags.note)
+        console.log(`version ${v.version} is active (the rules of the shadow)`)
+      })
+    })
+  lakeOptions(shadow.command('drop').description('Stop the running shadow; its scores stay')).action(async (flags: LakeFlags) => {
+    await withLake(flags, async (lake) => {
+      const run = await rules.shadowDrop(lake)
+      console.log(`shadow ${run.shadowId} dropped`)
+    })
+  })
 
   lakeOptions(cmd.command('list-import').description('Create or replace a named list from a text file (one value per line)'))
     .argument('<name>', 'the list name, as rules use it: list(\'NAME\')')
