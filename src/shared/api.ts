@@ -15,6 +15,7 @@ import type {
   QuarantineRow,
   WindowRow
 } from './dto'
+import type { ActiveRulesetDto, BacktestReport, OrderLabelDto, RulesCheckResult, RulesetVersionDto, ShadowReport, ShadowRunDto, ValueListDto } from './rules'
 import type { DeepPartial, FieldError, Settings } from './settings'
 import { SQL_DEFAULT_MAX_ROWS, SQL_MAX_LENGTH, SQL_MAX_MAX_ROWS, type SavedQuery, type SqlAnswer, type SqlSchemaTable } from './sql'
 
@@ -23,6 +24,9 @@ import { SQL_DEFAULT_MAX_ROWS, SQL_MAX_LENGTH, SQL_MAX_MAX_ROWS, type SavedQuery
 // against `handlerArgs` on the engine side before a handler runs.
 
 const limit = (max: number, dflt: number) => z.number().int().min(1).max(max).default(dflt)
+/** A ruleset as JSON text (the editor's content); its shape and conditions are checked by the engine. */
+const rulesText = z.string().max(1_000_000, 'a ruleset is at most 1,000,000 characters')
+const isoTime = z.string().max(64).optional()
 
 export const handlerArgs = {
   'pipeline.start': z.object({}).strict().default({}),
@@ -80,7 +84,37 @@ export const handlerArgs = {
       /** The user confirmed replacing the file of that name. */
       overwrite: z.boolean().default(false)
     })
+    .strict(),
+  'rules.active': z.object({}).strict().default({}),
+  'rules.versions': z.object({}).strict().default({}),
+  'rules.check': z.object({ text: rulesText }).strict(),
+  'rules.backtest': z
+    .object({ text: rulesText, from: isoTime, to: isoTime, sampleSize: z.number().int().min(1).max(100).default(10) })
+    .strict(),
+  'rules.promote': z
+    .object({ text: rulesText.optional(), restore: z.number().int().min(1).optional(), note: z.string().max(500).default('') })
     .strict()
+    .refine((a) => (a.text === undefined) !== (a.restore === undefined), 'give either text (a ruleset) or restore (a version number)'),
+  'rules.shadow': z.object({}).strict().default({}),
+  'rules.shadowStart': z.object({ text: rulesText, note: z.string().max(500).default('') }).strict(),
+  'rules.shadowEnd': z.object({ action: z.enum(['promote', 'drop']), note: z.string().max(500).default('') }).strict(),
+  'lists.get': z.object({}).strict().default({}),
+  'lists.set': z
+    .object({ name: z.string().max(64), description: z.string().max(500).default(''), values: z.array(z.string().max(1000)).max(1_000_000) })
+    .strict(),
+  'labels.set': z
+    .object({
+      orderId: z.string().min(1).max(200),
+      label: z.enum(['fraud', 'legit', 'cleared']),
+      note: z.string().max(500).default(''),
+      /** Who labels; the engine's OS user when omitted. */
+      author: z.string().min(1).max(100).optional()
+    })
+    .strict(),
+  'labels.list': z
+    .object({ limit: limit(1000, 100), orderIds: z.array(z.string().max(200)).max(1000).optional() })
+    .strict()
+    .default({ limit: 100 })
 } as const
 
 export type HandlerName = keyof typeof handlerArgs
@@ -124,6 +158,29 @@ export interface HandlerResults {
   'sql.savedRead': { name: string; sql: string }
   /** 'exists': a file of that name is there and overwrite was not given; nothing was written. */
   'sql.savedWrite': { status: 'saved' | 'exists'; name: string }
+  /** The active ruleset version (version null: none stored yet; this seed becomes version 1 at the first run). */
+  'rules.active': ActiveRulesetDto
+  /** Every promoted version, newest first. */
+  'rules.versions': RulesetVersionDto[]
+  /** A ruleset's text checked against the lake's lists: every issue with its position. */
+  'rules.check': RulesCheckResult
+  /** The candidate over silver in [from, to) against the version that scored each order, with the lake's labels. */
+  'rules.backtest': BacktestReport
+  /** Makes the ruleset (or an earlier version: a rollback) the active version; the next batch scores with it. */
+  'rules.promote': RulesetVersionDto
+  /** Live against shadow over the orders the running shadow (else the last one) scored; null if none ever ran. */
+  'rules.shadow': ShadowReport | null
+  /** Starts a candidate scoring new batches beside the active version, its scores kept apart. */
+  'rules.shadowStart': ShadowRunDto
+  /** Ends the running shadow: 'promote' makes its rules the next version, 'drop' just stops it. */
+  'rules.shadowEnd': { shadow: ShadowRunDto | null; version: RulesetVersionDto | null }
+  'lists.get': ValueListDto[]
+  /** Creates or replaces a list whole. */
+  'lists.set': ValueListDto
+  /** Appends a label (an order's label is its latest; 'cleared' withdraws one). */
+  'labels.set': OrderLabelDto | null
+  /** Current labels, newest first (of `orderIds` when given). */
+  'labels.list': OrderLabelDto[]
 }
 
 /** Engine-side implementation: receives already-validated arguments. */

@@ -126,6 +126,8 @@ export interface AlertRow extends OrderMoney {
   shippingCountry: string
   billingCountry: string
   detectedAt: string
+  /** The ruleset version that scored it; null for alerts raised before versions were recorded. */
+  rulesetVersion: number | null
 }
 
 /** One page of fraud alerts, newest first, optionally only those whose order or customer id matches. */

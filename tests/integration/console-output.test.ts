@@ -120,6 +120,6 @@ describe('streamdesk pipeline on the console', () => {
       expect(first.slice(at + 1, at + 1 + expected.length)).toEqual(expected)
     }
     // the reasons are the readable ones the lake stores
-    expect(first.some((l) => /score \d+: amount over 5000, /.test(l))).toBe(true)
+    expect(first.some((l) => /score \d+: amount [\d,.]+ > 5,000: \+4, /.test(l))).toBe(true)
   })
 })

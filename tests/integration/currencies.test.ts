@@ -71,19 +71,19 @@ describe('money in one reporting currency', () => {
     }
   })
 
-  it('a 4,100 GBP order at 1.27 scores as "amount over 5000" in USD; at 1.20 it is over 3000', async () => {
+  it('a 4,100 GBP order at 1.27 fires "amount > 5000" in USD; at 1.20 it is over 3000', async () => {
     const ws = makeWorkspace()
     writeLines(ws.orders('a.jsonl'), [order({ order_id: 'gbp-4100', currency: 'GBP', total_amount: 4100 })])
     await runPipeline(ws, { baseSettings: parseSettings({ reporting: { fxRates: { GBP: 1.27 } } }) })
     expect(
       await query(ws.lake, `SELECT fraud_score, fraud_reasons, reporting_amount::DOUBLE AS usd, total_amount::DOUBLE AS gbp FROM fraud_alerts`)
-    ).toEqual([{ fraud_score: 4, fraud_reasons: ['amount over 5000'], usd: 5207, gbp: 4100 }])
+    ).toEqual([{ fraud_score: 4, fraud_reasons: ['amount 5,207 > 5,000: +4'], usd: 5207, gbp: 4100 }])
 
     const cheaper = makeWorkspace()
     writeLines(cheaper.orders('a.jsonl'), [order({ order_id: 'gbp-4100', currency: 'GBP', total_amount: 4100 })])
     await runPipeline(cheaper, { baseSettings: parseSettings({ reporting: { fxRates: { GBP: 1.2 } } }) })
     expect(await query(cheaper.lake, `SELECT fraud_score, fraud_reasons, reporting_amount::DOUBLE AS usd FROM silver_orders`)).toEqual([
-      { fraud_score: 3, fraud_reasons: ['amount over 3000'], usd: 4920 }
+      { fraud_score: 3, fraud_reasons: ['amount 4,920 > 3,000 and amount 4,920 <= 5,000: +3'], usd: 4920 }
     ])
   })
 
@@ -98,7 +98,7 @@ describe('money in one reporting currency', () => {
     await runPipeline(ws)
     expect(await query(ws.lake, `SELECT order_id, fraud_reasons FROM silver_orders ORDER BY order_id`)).toEqual([
       { order_id: 'aud-900', fraud_reasons: [] },
-      { order_id: 'gbp-800', fraud_reasons: ['new account with large order'] }
+      { order_id: 'gbp-800', fraud_reasons: ['account_age_hours 1 < 24 and amount 1,016 > 1,000: +2'] }
     ])
   })
 

@@ -1,10 +1,12 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
-import type { DuckDBConnection, DuckDBResultReader } from '@duckdb/node-api'
+import type { DuckDBConnection, DuckDBResultReader, DuckDBType, DuckDBValue } from '@duckdb/node-api'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { commitStaged, dropStaged, stageCustomers, stageOrders, transformSettings, watermarkSql, type TransformSettings } from '../../src/main/lake/batch-transform'
 import { createStagedLines, stagedLines } from '../../src/main/lake/bronze-ingest'
 import { openScratchLake, type Lake } from '../../src/main/lake/lake'
+import { ActiveScoring } from '../../src/main/lake/active-scoring'
+import { seedRuleset } from '../../src/main/lake/rules-store'
 import { defaultSettings } from '../../src/shared/settings'
 import { cleanupTempDirs, makeTempDir } from '../support/lake-fixtures'
 
@@ -73,17 +75,20 @@ class ProfiledConnection {
     return new ProfiledConnection(conn, file)
   }
 
-  run(sql: string): Promise<DuckDBResultReader> {
-    return this.runAndReadAll(sql)
+  run(sql: string, values?: DuckDBValue[], types?: DuckDBType[]): Promise<DuckDBResultReader> {
+    return this.runAndReadAll(sql, values, types)
   }
 
-  async runAndReadAll(sql: string): Promise<DuckDBResultReader> {
+  /** `values` are bound to a statement with parameters (the scoring's, one statement each). */
+  async runAndReadAll(sql: string, values?: DuckDBValue[], types?: DuckDBType[]): Promise<DuckDBResultReader> {
     const statements = await this.conn.extractStatements(sql)
     let last: DuckDBResultReader | undefined
     for (let i = 0; i < statements.count; i++) {
       // statements without a plan (DROP, BEGIN) write no profile: start from no file
       rmSync(this.profileFile, { force: true })
-      last = await (await statements.prepare(i)).runAndReadAll()
+      const prepared = await statements.prepare(i)
+      if (values?.length) prepared.bind(values, types)
+      last = await prepared.runAndReadAll()
       if (!existsSync(this.profileFile)) continue
       const profile = JSON.parse(readFileSync(this.profileFile, 'utf8')) as ProfileNode
       this.peaks.push({ statement: `${sql.replace(/\s+/g, ' ').trim().slice(0, 90)} [#${i + 1}]`, loopJoins: loopJoins(profile), ...largestOperator(profile) })
@@ -126,14 +131,17 @@ class HotLake {
   readonly settings: TransformSettings
   private constructor(
     readonly lake: Lake,
-    readonly conn: ProfiledConnection
+    readonly conn: ProfiledConnection,
+    settings: TransformSettings
   ) {
-    this.settings = transformSettings(defaultSettings())
+    this.settings = settings
   }
 
   static async open(): Promise<HotLake> {
     const lake = await openScratchLake()
-    return new HotLake(lake, await ProfiledConnection.on(lake.writer, makeTempDir('streamdesk-profile-')))
+    await seedRuleset(lake.writer, defaultSettings().fraud)
+    const settings = transformSettings(defaultSettings(), await new ActiveScoring().current(lake.writer))
+    return new HotLake(lake, await ProfiledConnection.on(lake.writer, makeTempDir('streamdesk-profile-')), settings)
   }
 
   async count(sql: string): Promise<number> {
@@ -160,7 +168,8 @@ class HotLake {
     await commitStaged(conn, id, {
       customers: !!input.customers,
       orders: true,
-      fraudThreshold: this.settings.fraud.threshold,
+      fraudThreshold: this.settings.scoring.ruleset.threshold,
+      shadowId: null,
       watermarkSql: watermarkSql(r.maxEventTs, this.settings.watermarkMinutes)
     })
     await w.run('COMMIT')
@@ -183,8 +192,8 @@ function expectLinear(peaks: Peak[], inputRows: number): void {
   expect(Math.max(...peaks.map((p) => p.rows))).toBeGreaterThanOrEqual(inputRows / 4)
 }
 
-/** The count an order's velocity reason shows, NULL when the rule did not fire. */
-const velocityN = `list_filter(fraud_reasons, r -> r LIKE '% orders in % min')[1].split(' ')[1]::BIGINT`
+/** The count an order's velocity inputs line shows ('orders_last_10m 60,001 >= 3: +2'), NULL when the rule did not fire. */
+const velocityN = `replace(list_filter(fraud_reasons, r -> r LIKE 'orders_last_10m %')[1].split(' ')[2], ',', '')::BIGINT`
 
 describe('profile updates for customers the lake already holds', () => {
   const N = 20_000

@@ -3,6 +3,8 @@ import { defaultSettings } from '../../src/shared/settings'
 import { openLake } from '../../src/main/lake/lake'
 import { writeBatch } from '../../src/main/lake/batch-writer'
 import { transformSettings } from '../../src/main/lake/batch-transform'
+import { ActiveScoring } from '../../src/main/lake/active-scoring'
+import { seedRuleset } from '../../src/main/lake/rules-store'
 import type { LinesSegment } from '../../src/main/sources/source'
 import { cleanupTempDirs, makeWorkspace, order, query } from '../support/lake-fixtures'
 
@@ -25,10 +27,11 @@ describe('a lines segment holding several Kafka partitions', () => {
     }
     const s = defaultSettings()
     try {
+      await seedRuleset(lake.writer, s.fraud)
       const b = await writeBatch(
         lake,
         { segments: [seg], offsets: [], bytes: 0, newestInputAt: null },
-        transformSettings(s)
+        transformSettings(s, await new ActiveScoring().current(lake.writer))
       )
       expect(b.valid).toBe(5)
       expect(b.duplicates).toBe(1)

@@ -105,9 +105,10 @@ describe('velocity counts against a brute-force reference', () => {
     expected = reference(batches)
     const rows = await query(
       ws.lake,
-      `SELECT order_id, list_filter(fraud_reasons, x -> x LIKE '% orders in 10 min')[1] AS reason FROM silver_orders`
+      `SELECT order_id, list_filter(fraud_reasons, x -> x LIKE 'orders_last_10m %')[1] AS reason FROM silver_orders`
     )
-    actual = new Map(rows.map((row) => [row.order_id as string, row.reason === null ? null : Number(String(row.reason).split(' ')[0])]))
+    // the velocity rule's inputs line: 'orders_last_10m 1,234 >= 3: +2'
+    actual = new Map(rows.map((row) => [row.order_id as string, row.reason === null ? null : Number(String(row.reason).split(' ')[1].replace(/,/g, ''))]))
     const batchCount = (await query(ws.lake, `SELECT count(*) AS n FROM batches`))[0].n
     expect(batchCount, 'one batch per file written').toBe(BATCH_BASES.length)
   })

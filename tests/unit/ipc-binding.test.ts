@@ -94,7 +94,8 @@ function alert(orderId: string, fraudScore: number): AlertRow {
     fraudReasons: ['amount>5000', 'country_mismatch'],
     shippingCountry: 'US',
     billingCountry: 'DE',
-    detectedAt: '2026-01-01T00:00:01.000Z'
+    detectedAt: '2026-01-01T00:00:01.000Z',
+    rulesetVersion: 1
   }
 }
 

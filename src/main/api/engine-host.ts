@@ -13,6 +13,7 @@ import { listSavedQueries, readSavedQuery, saveQuery, SavedQueryError } from '..
 import { committedOffsets } from '../lake/batch-writer'
 import { KAFKA_SOURCE_KIND } from '../sources/kafka-source'
 import { EventBus } from './event-bus'
+import { rulesHandlers } from './rules-handlers'
 import type { EngineHost, EngineHostOptions } from './host'
 
 // The handler map (the contract's implementation) over one engine: settings store, pipeline
@@ -143,7 +144,8 @@ export async function createEngineHost(opts: EngineHostOptions): Promise<EngineH
     'sql.savedWrite': async ({ dir, name, sql: text, overwrite }) => ({
       name,
       status: savedQueries(() => saveQuery(controller.resolvePath(dir), name, text, overwrite))
-    })
+    }),
+    ...rulesHandlers(controller, () => store.get())
   }
 
   // Open an existing lake now so a locked or foreign lake is reported at start, not on first

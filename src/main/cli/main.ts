@@ -5,6 +5,7 @@ import { registerRun } from './commands/run'
 import { registerExport } from './commands/export'
 import { registerServe } from './commands/serve'
 import { registerSql } from './commands/sql'
+import { registerRules } from './commands/rules'
 import { CliError } from './errors'
 import { APP_VERSION } from '../version'
 
@@ -14,6 +15,8 @@ const program = new Command()
   .name('streamdesk')
   .description('Real-time e-commerce analytics: generator, exactly-once pipeline, DuckDB lake, dashboard')
   .version(APP_VERSION)
+  // options after a command are that command's: `rules export --version 2` is not the app's --version
+  .enablePositionalOptions()
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride()
 
@@ -23,6 +26,7 @@ registerRun(program)
 registerExport(program)
 registerServe(program)
 registerSql(program)
+registerRules(program)
 
 try {
   await program.parseAsync(process.argv)

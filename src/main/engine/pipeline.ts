@@ -4,6 +4,8 @@ import { committedOffsets, writeBatch, type CommittedBatch } from '../lake/batch
 import { transformSettings } from '../lake/batch-transform'
 import { repairFutureEventTimes } from '../lake/event-time-repair'
 import { adoptReportingCurrency } from '../lake/reporting-currency'
+import { ActiveScoring } from '../lake/active-scoring'
+import { seedRuleset } from '../lake/rules-store'
 import { committedIdentities } from '../lake/source-offsets'
 import { rebuildWindowsIfResized } from '../lake/window-maintenance'
 import { InputChangedError, type Source } from '../sources/source'
@@ -18,8 +20,9 @@ export interface PipelineOptions {
   source: Source
   sourceKind: string
   /**
-   * Read on every batch, so threshold, weights, trigger, watermark and rates apply live; the
-   * reporting currency is the one at start (a lake sums one currency).
+   * Read on every batch, so trigger, watermark and rates apply live; the reporting currency is
+   * the one at start (a lake sums one currency). Fraud settings only seed version 1 of a lake's
+   * ruleset; each batch scores with the lake's active version.
    */
   settings: () => { pipeline: PipelineSettings; fraud: FraudSettings; reporting: ReportingSettings }
   untilIdle?: boolean
@@ -38,6 +41,7 @@ export class Pipeline {
   private pendingInput = true
   private loopDone: Promise<void> | null = null
   private currency = ''
+  private readonly scoring = new ActiveScoring()
 
   constructor(private readonly opts: PipelineOptions) {}
 
@@ -50,6 +54,7 @@ export class Pipeline {
     await adoptReportingCurrency(lake, s.reporting.currency)
     this.currency = s.reporting.currency
     await rebuildWindowsIfResized(lake, s.pipeline.windowMinutes)
+    await seedRuleset(lake.writer, s.fraud)
     await source.open(await committedOffsets(lake, sourceKind), await committedIdentities(lake, sourceKind))
     this.loopDone = this.loop()
     return this.loopDone
@@ -100,7 +105,7 @@ export class Pipeline {
             batch = await writeBatch(
               lake,
               plan,
-              transformSettings({ ...settings, reporting: { ...settings.reporting, currency: this.currency } })
+              transformSettings({ ...settings, reporting: { ...settings.reporting, currency: this.currency } }, await this.scoring.current(lake.writer))
             )
           } catch (err) {
             if (!(err instanceof InputChangedError)) throw err

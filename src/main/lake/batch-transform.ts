@@ -1,5 +1,8 @@
-import type { DuckDBConnection } from '@duckdb/node-api'
-import type { FraudSettings, Settings } from '../../shared/settings'
+import type { DuckDBConnection, DuckDBValue } from '@duckdb/node-api'
+import type { Settings } from '../../shared/settings'
+import { ATTRIBUTES, attributesOf, listValues, scoredSql, SqlParams, VELOCITY_WINDOW_MINUTES, type CheckedRuleset, type ListSet } from '../rules'
+import { VELOCITY_COLUMN } from '../rules/attributes'
+import type { Scoring } from './active-scoring'
 import type { Stream } from '../sources/source'
 import { stagedLines } from './bronze-ingest'
 import { clean, customerValidationCtes, orderValidationCtes, type ValidationContext } from './validation-sql'
@@ -15,7 +18,8 @@ const ft = clean.text
 // The lake's committed state cannot change in between: this connection is its only writer.
 
 export interface TransformSettings {
-  fraud: FraudSettings
+  /** The ruleset version this batch scores with (rules-store.ts). */
+  scoring: Scoring
   windowMinutes: number
   watermarkMinutes: number
   /** DuckDB's memory limit for the batch (MB); unset leaves the instance's as it is. */
@@ -25,10 +29,10 @@ export interface TransformSettings {
   reporting: { currency: string; fxRates: Readonly<Record<string, number>> }
 }
 
-/** The settings a batch runs with. */
-export function transformSettings(s: Pick<Settings, 'pipeline' | 'fraud' | 'reporting'>): TransformSettings {
+/** The settings a batch runs with; fraud scoring comes from the lake's active ruleset version. */
+export function transformSettings(s: Pick<Settings, 'pipeline' | 'reporting'>, scoring: Scoring): TransformSettings {
   return {
-    fraud: s.fraud,
+    scoring,
     windowMinutes: s.pipeline.windowMinutes,
     watermarkMinutes: s.pipeline.watermarkMinutes,
     memoryLimitMB: s.pipeline.memoryLimitMB,
@@ -65,8 +69,8 @@ export interface TransformCounts {
 
 const num = (v: unknown): number => (v === null || v === undefined ? 0 : Number(v))
 
-async function scalarRow(conn: DuckDBConnection, sql: string): Promise<unknown[]> {
-  const r = await conn.runAndReadAll(sql)
+async function scalarRow(conn: DuckDBConnection, sql: string, values?: DuckDBValue[]): Promise<unknown[]> {
+  const r = await conn.runAndReadAll(sql, values)
   return r.getRows()[0] ?? []
 }
 
@@ -113,8 +117,7 @@ export async function stageOrders(
   previousMaxEventTs: string | null,
   withCustomers: boolean
 ): Promise<StagedOrders> {
-  const { fraud, windowMinutes, watermarkMinutes } = settings
-  const w = fraud.weights
+  const { windowMinutes, watermarkMinutes } = settings
   const watermark = previousMaxEventTs
     ? `(TIMESTAMPTZ '${previousMaxEventTs}' - to_microseconds(${Math.round(watermarkMinutes * 60e6)}))`
     : 'NULL::TIMESTAMPTZ'
@@ -143,90 +146,101 @@ export async function stageOrders(
     SELECT f.pos FROM firsts f
     WHERE f.order_id NOT IN (SELECT order_id FROM silver_orders WHERE order_id IN (SELECT order_id FROM firsts))`)
 
-  // 3. velocity: this customer's orders in the window up to and including this one, among
-  //    orders processed so far (silver, plus earlier orders of this batch). That is a 2-D
-  //    dominance count (same customer, order_ts in [ts - window, ts], processed no later), and a
-  //    join on customer_id plus the time range builds every pair in reach: n²/2 rows for one
-  //    busy customer (a guest checkout, a burst). A framed rank counts them instead: the RANGE
-  //    frame holds the customer's orders in the window, and rank(ORDER BY pos) within it is 1 +
-  //    those processed earlier, which DuckDB answers from a merge-sort tree in O(n log n). Silver
-  //    orders have no pos and sort first: they were all processed earlier.
+  // 3. velocity, only when a rule reads orders_last_10m: this customer's orders in the 10 minutes
+  //    up to and including this one, among orders processed so far (silver, plus earlier orders
+  //    of this batch). That is a 2-D dominance count (same customer, order_ts in [ts - window,
+  //    ts], processed no later), and a join on customer_id plus the time range builds every pair
+  //    in reach: n²/2 rows for one busy customer (a guest checkout, a burst). A framed rank counts
+  //    them instead: the RANGE frame holds the customer's orders in the window, and rank(ORDER BY
+  //    pos) within it is 1 + those processed earlier, which DuckDB answers from a merge-sort tree
+  //    in O(n log n). Silver orders have no pos and sort first: they were all processed earlier.
   //    Silver is read only near this batch's orders: a slot is one window wide, so an order in
   //    [ts - window, ts] lies in ts's slot or the one before (`//` truncates toward zero, which
-  //    makes slot 0 two windows wide, never narrower). Only customers with enough orders in
-  //    reach can reach the threshold.
-  const windowUs = Math.round(fraud.velocityWindowMinutes * 60e6)
-  const vw = `to_microseconds(${windowUs})`
-  const slot = (col: string) => `epoch_us(${col}) // ${windowUs}`
-  await conn.run(`CREATE OR REPLACE TEMP TABLE _vel AS
-    WITH cur AS (SELECT o.pos, o.customer_id, o.order_ts FROM _o o JOIN _new USING (pos)),
-    reach AS (SELECT DISTINCT customer_id, ${slot('order_ts')} - d AS slot FROM cur, (VALUES (0), (1)) s(d)),
-    hist AS (
-      SELECT s.customer_id, s.order_ts, NULL::HUGEINT AS pos FROM silver_orders s
-      SEMI JOIN reach r ON r.customer_id = s.customer_id AND r.slot = ${slot('s.order_ts')}
-      WHERE s.order_ts >= (SELECT min(order_ts) FROM cur) - ${vw} AND s.order_ts <= (SELECT max(order_ts) FROM cur)
-      UNION ALL SELECT customer_id, order_ts, pos FROM cur),
-    busy AS (SELECT customer_id FROM hist GROUP BY customer_id HAVING count(*) >= ${fraud.velocityMinOrders}),
-    counted AS (
-      SELECT pos, rank(ORDER BY pos ASC NULLS FIRST) OVER (PARTITION BY customer_id ORDER BY order_ts
-          RANGE BETWEEN ${vw} PRECEDING AND CURRENT ROW) AS n
-      FROM hist WHERE customer_id IN (SELECT customer_id FROM busy))
-    SELECT pos, n FROM counted WHERE pos IS NOT NULL AND n >= ${fraud.velocityMinOrders}`)
+  //    makes slot 0 two windows wide, never narrower). A customer with no other order in reach
+  //    counts 1 without the rank: most customers, in most batches.
+  const { scoring } = settings
+  const needsVelocity = [scoring.ruleset, scoring.shadow?.ruleset].some((r) => r && attributesOf(r).has('orders_last_10m'))
+  if (needsVelocity) {
+    const windowUs = VELOCITY_WINDOW_MINUTES * 60_000_000
+    const vw = `to_microseconds(${windowUs})`
+    const slot = (col: string) => `epoch_us(${col}) // ${windowUs}`
+    await conn.run(`CREATE OR REPLACE TEMP TABLE _vel AS
+      WITH cur AS (SELECT o.pos, o.customer_id, o.order_ts FROM _o o JOIN _new USING (pos)),
+      reach AS (SELECT DISTINCT customer_id, ${slot('order_ts')} - d AS slot FROM cur, (VALUES (0), (1)) s(d)),
+      hist AS (
+        SELECT s.customer_id, s.order_ts, NULL::HUGEINT AS pos FROM silver_orders s
+        SEMI JOIN reach r ON r.customer_id = s.customer_id AND r.slot = ${slot('s.order_ts')}
+        WHERE s.order_ts >= (SELECT min(order_ts) FROM cur) - ${vw} AND s.order_ts <= (SELECT max(order_ts) FROM cur)
+        UNION ALL SELECT customer_id, order_ts, pos FROM cur),
+      several AS (SELECT customer_id FROM hist GROUP BY customer_id HAVING count(*) > 1),
+      counted AS (
+        SELECT pos, rank(ORDER BY pos ASC NULLS FIRST) OVER (PARTITION BY customer_id ORDER BY order_ts
+            RANGE BETWEEN ${vw} PRECEDING AND CURRENT ROW) AS n
+        FROM hist WHERE customer_id IN (SELECT customer_id FROM several))
+      SELECT pos, n FROM counted WHERE pos IS NOT NULL`)
+  }
 
-  // 4. enrich and score: the silver rows of this batch. A profile this batch brought replaces the
-  //    stored one (it replaces it in \`customers\` at commit). The amount rules compare the amount
-  //    in the reporting currency: their thresholds are in it.
+  // 4. enrich: the silver rows of this batch, before scoring. A profile this batch brought
+  //    replaces the stored one (it replaces it in \`customers\` at commit).
   // Two plain equi-joins: a join condition that also tests the other join's column is not a
   // hash join any more (a second batch with 166k stored customers took 19 s instead of 0.5 s).
   const customer = withCustomers
     ? `LEFT JOIN customers c ON c.customer_id = o.customer_id LEFT JOIN _c_latest cl ON cl.customer_id = o.customer_id`
     : `LEFT JOIN customers c USING (customer_id)`
   const profile = (col: string) => (withCustomers ? `CASE WHEN cl.customer_id IS NOT NULL THEN cl.${col} ELSE c.${col} END` : `c.${col}`)
-  // silver's own column names and types (CREATE TABLE AS would name them after the expressions)
-  await conn.run(`CREATE OR REPLACE TEMP TABLE _silver AS SELECT * EXCLUDE (processed_at) FROM silver_orders LIMIT 0`)
-  await conn.run(`INSERT INTO _silver
+  await conn.run(`CREATE OR REPLACE TEMP TABLE _pre AS
     WITH e AS (
-      SELECT o.*, ${profile('segment')} AS customer_segment, ${profile('signup_ts')} AS customer_signup_ts, v.n AS velocity_n,
+      SELECT o.*, ${profile('segment')} AS customer_segment, ${profile('signup_ts')} AS customer_signup_ts,
+        ${needsVelocity ? 'coalesce(v.n, 1)' : 'NULL::BIGINT'} AS ${VELOCITY_COLUMN},
         coalesce(o.order_ts < ${watermark}, false) AS is_late
-      FROM _o o JOIN _new USING (pos) ${customer} LEFT JOIN _vel v USING (pos)),
-    r AS (SELECT e.*,
-        CASE WHEN reporting_cents > 500000 THEN ${w.amountOver5000} WHEN reporting_cents > 300000 THEN ${w.amountOver3000}
-             WHEN reporting_cents > 200000 THEN ${w.amountOver2000} ELSE 0 END AS r_amount,
-        CASE WHEN status IN ('cancelled', 'refunded') THEN ${w.cancelledOrRefunded} ELSE 0 END AS r_status,
-        CASE WHEN velocity_n IS NOT NULL THEN ${w.velocity} ELSE 0 END AS r_velocity,
-        CASE WHEN customer_signup_ts > order_ts - to_microseconds(${Math.round(fraud.newAccountHours * 3600e6)})
-              AND reporting_cents > ${Math.round(fraud.newAccountAmount * 100)} THEN ${w.newAccountLargeOrder} ELSE 0 END AS r_new_account,
-        CASE WHEN billing_country <> shipping_country THEN ${w.countryMismatch} ELSE 0 END AS r_country
-      FROM e)
-    SELECT order_id, customer_id, order_ts, status, currency, (total_cents / 100)::DECIMAL(18,2), total_cents, items,
-      coalesce(list_sum(list_transform(items, x -> x.quantity)), 0), list_sort(list_distinct(list_transform(items, x -> x.category))),
+      FROM _o o JOIN _new USING (pos) ${customer} ${needsVelocity ? 'LEFT JOIN _vel v USING (pos)' : ''})
+    SELECT pos, order_id, customer_id, order_ts, status, currency, (total_cents / 100)::DECIMAL(18,2) AS total_amount, total_cents, items,
+      coalesce(list_sum(list_transform(items, x -> x.quantity)), 0) AS item_count,
+      list_sort(list_distinct(list_transform(items, x -> x.category))) AS categories,
       payment_method, shipping_country, billing_country, channel,
       -- UTC hour and ISO weekday by integer arithmetic on epoch microseconds (1970-01-01 was a
       -- Thursday); time-zone functions cost far more per row.
-      ((epoch_us(order_ts) // 3600000000) % 24 + 24) % 24, ((epoch_us(order_ts) // 86400000000 + 3) % 7 + 7) % 7 + 1,
-      customer_segment, customer_signup_ts, billing_country <> shipping_country,
-      (r_amount + r_status + r_velocity + r_new_account + r_country)::INTEGER,
-      CASE WHEN r_amount + r_status + r_velocity + r_new_account + r_country = 0 THEN []::VARCHAR[] ELSE list_filter([
-        CASE WHEN r_amount > 0 THEN 'amount over ' || CASE WHEN reporting_cents > 500000 THEN '5000' WHEN reporting_cents > 300000 THEN '3000' ELSE '2000' END END,
-        CASE WHEN r_status > 0 THEN 'status ' || status END,
-        CASE WHEN r_velocity > 0 THEN velocity_n || ' orders in ${fraud.velocityWindowMinutes} min' END,
-        CASE WHEN r_new_account > 0 THEN 'new account with large order' END,
-        CASE WHEN r_country > 0 THEN 'billing ' || billing_country || ' ≠ shipping ' || shipping_country END
-      ], x -> x IS NOT NULL) END,
-      is_late, ${batchId}, source,
-      CASE WHEN kafka_partition IS NOT NULL THEN 'partition ' || kafka_partition || ' offset ' || kafka_offset ELSE 'byte ' || byte_offset END,
-      fx_rate, '${settings.reporting.currency}', (reporting_cents / 100)::DECIMAL(18,2), reporting_cents
-    FROM r`)
+      ((epoch_us(order_ts) // 3600000000) % 24 + 24) % 24 AS order_hour, ((epoch_us(order_ts) // 86400000000 + 3) % 7 + 7) % 7 + 1 AS order_weekday,
+      customer_segment, customer_signup_ts, billing_country <> shipping_country AS is_cross_border,
+      is_late, ${batchId} AS batch_id, source,
+      CASE WHEN kafka_partition IS NOT NULL THEN 'partition ' || kafka_partition || ' offset ' || kafka_offset ELSE 'byte ' || byte_offset END AS source_position,
+      fx_rate, '${settings.reporting.currency}' AS reporting_currency, (reporting_cents / 100)::DECIMAL(18,2) AS reporting_amount, reporting_cents,
+      ${VELOCITY_COLUMN}
+    FROM e`)
+
+  // 4b. score with the active ruleset version: set-based, every value of a rule bound; a shadow
+  //     ruleset scores the same rows into `_shadow`, apart from silver.
+  // silver's own column names and types (CREATE TABLE AS would name them after the expressions)
+  await conn.run(`CREATE OR REPLACE TEMP TABLE _silver AS SELECT * EXCLUDE (processed_at) FROM silver_orders LIMIT 0`)
+  const params = new SqlParams()
+  const live = scoredBatchSql(scoring.ruleset, scoring.lists, params)
+  await conn.run(
+    `INSERT INTO _silver BY NAME SELECT * EXCLUDE (pos, ${VELOCITY_COLUMN}), ${params.integer(scoring.version)} AS ruleset_version FROM (${live})`,
+    params.values,
+    params.types
+  )
+  if (scoring.shadow) {
+    const sp = new SqlParams()
+    const shadow = scoredBatchSql(scoring.shadow.ruleset, scoring.lists, sp)
+    await conn.run(
+      `CREATE OR REPLACE TEMP TABLE _shadow AS
+        SELECT order_id, batch_id, fraud_score, fraud_score >= ${sp.integer(scoring.shadow.ruleset.threshold)} AS is_alert, fraud_rules, fraud_reasons
+        FROM (${shadow})`,
+      sp.values,
+      sp.types
+    )
+  }
 
   // 5. counts, and the new event-time high-water mark and watermark.
   const previous = previousMaxEventTs ? `TIMESTAMPTZ '${previousMaxEventTs}'` : 'NULL'
   const [read, bad, valid, late, alerts, maxTs, wm] = await scalarRow(
     conn,
     `SELECT (SELECT count(*) FROM _o), (SELECT count(reason) FROM _o),
-      count(*), count(*) FILTER (WHERE is_late), count(*) FILTER (WHERE fraud_score >= ${fraud.threshold}),
+      count(*), count(*) FILTER (WHERE is_late), count(*) FILTER (WHERE fraud_score >= $1),
       greatest(max(order_ts), ${previous})::VARCHAR,
       (greatest(max(order_ts), ${previous}) - to_microseconds(${Math.round(watermarkMinutes * 60e6)}))::VARCHAR
-     FROM _silver`
+     FROM _silver`,
+    [scoring.ruleset.threshold]
   )
   const newMax = (maxTs as string | null) ?? previousMaxEventTs
 
@@ -246,6 +260,20 @@ export async function stageOrders(
   }
 }
 
+/**
+ * `_pre` scored by `ruleset`: its rows plus fraud_score, fraud_rules (ids of the rules that
+ * fired, in ruleset order) and fraud_reasons (their inputs lines). Reads only the attributes
+ * the ruleset uses.
+ */
+function scoredBatchSql(ruleset: CheckedRuleset, lists: ListSet, params: SqlParams): string {
+  const inputs = `SELECT s.pos AS _pos${[...attributesOf(ruleset)].map((a) => `, ${ATTRIBUTES.get(a)!.silver} AS "${a}"`).join('')} FROM _pre s`
+  const scored = scoredSql(ruleset, inputs, { params, lists: listValues(lists) }, { inputs: true })
+  const ids = params.textList(ruleset.rules.map((r) => r.id))
+  return `SELECT p.*, sc.rules_score AS fraud_score, sc.rules_inputs AS fraud_reasons,
+      list_transform(sc.rules_fired, k -> list_extract(${ids}, k + 1)) AS fraud_rules
+    FROM _pre p JOIN (${scored}) sc ON sc._pos = p.pos`
+}
+
 /** The watermark for a high-water mark of event time, as SQL. */
 export function watermarkSql(maxEventTs: string | null, watermarkMinutes: number): string {
   return maxEventTs ? `(TIMESTAMPTZ '${maxEventTs}' - to_microseconds(${Math.round(watermarkMinutes * 60e6)}))` : 'NULL::TIMESTAMPTZ'
@@ -255,6 +283,8 @@ export interface StagedBatch {
   customers: boolean
   orders: boolean
   fraudThreshold: number
+  /** The shadow whose scores `_shadow` holds, if one ran beside the live version. */
+  shadowId: number | null
   /** The watermark after this batch, as SQL. */
   watermarkSql: string
 }
@@ -264,7 +294,8 @@ export interface StagedBatch {
  * bronze; each line rejected by JavaScript or by validation to quarantine.
  */
 export async function commitStaged(conn: DuckDBConnection, batchId: number, staged: StagedBatch): Promise<void> {
-  const statements: string[] = []
+  // SQL, or SQL with the values it binds
+  const statements: (string | [string, DuckDBValue[]])[] = []
   const rejected: string[] = []
   for (const [stream, kind, table] of [
     ['customers', 'customer', 'bronze_customers'],
@@ -289,18 +320,20 @@ export async function commitStaged(conn: DuckDBConnection, batchId: number, stag
   if (staged.orders) {
     // by name: processed_at sits before the columns schema 4 appended
     statements.push(`INSERT INTO silver_orders BY NAME SELECT *, now() AS processed_at FROM _silver`)
-    statements.push(`INSERT INTO fraud_alerts
+    statements.push([`INSERT INTO fraud_alerts
       SELECT order_id, customer_id, order_ts, total_amount, currency, status, fraud_score, fraud_reasons,
-        shipping_country, billing_country, customer_segment, ${batchId}, now(), fx_rate, reporting_currency, reporting_amount
-      FROM _silver WHERE fraud_score >= ${staged.fraudThreshold}`)
+        shipping_country, billing_country, customer_segment, ${batchId}, now(), fx_rate, reporting_currency, reporting_amount,
+        fraud_rules, ruleset_version
+      FROM _silver WHERE fraud_score >= $1`, [staged.fraudThreshold]])
+    if (staged.shadowId !== null) statements.push([`INSERT INTO shadow_scores SELECT $1, * FROM _shadow`, [staged.shadowId]])
     statements.push(...replaceWindowsSql(staged.watermarkSql))
   }
-  for (const sql of statements) await conn.run(sql)
+  for (const s of statements) await (typeof s === 'string' ? conn.run(s) : conn.run(s[0], s[1]))
 }
 
 /** Drops what stage*() created; they are replaced by the next batch anyway, this frees the memory. */
 export async function dropStaged(conn: DuckDBConnection): Promise<void> {
-  const tables = ['_segments', stagedLines('customers'), stagedLines('orders'), '_c', '_c_latest', '_o', '_new', '_vel', '_silver', '_touched', '_windows']
+  const tables = ['_segments', stagedLines('customers'), stagedLines('orders'), '_c', '_c_latest', '_o', '_new', '_vel', '_pre', '_silver', '_shadow', '_touched', '_windows']
   await conn.run(tables.map((t) => `DROP TABLE IF EXISTS ${t}`).join('; '))
 }
 

@@ -221,7 +221,8 @@ async function writeBatchOnce(lake: Lake, plan: PlannedBatch, settings: Transfor
       await commitStaged(conn, batchId, {
         customers: hasCustomers,
         orders: hasOrders,
-        fraudThreshold: settings.fraud.threshold,
+        fraudThreshold: settings.scoring.ruleset.threshold,
+        shadowId: settings.scoring.shadow?.shadowId ?? null,
         watermarkSql: watermarkSql(orders.maxEventTs, settings.watermarkMinutes)
       })
       const bookkeeping: string[] = []

@@ -1,5 +1,5 @@
 import type { DuckDBConnection } from '@duckdb/node-api'
-import { LAKE_FORMAT, SCHEMA_VERSION } from './schema'
+import { LAKE_FORMAT, RULES_TABLES_SQL, SCHEMA_VERSION } from './schema'
 
 // Lakes outlive versions. A lake says what it is in lake_meta (`format`, `schema_version`);
 // MIGRATIONS[v] takes a lake from version v to v + 1 and runs in the transaction that records
@@ -58,6 +58,17 @@ const MIGRATIONS: Record<number, string> = {
       WHERE x.window_start = order_windows.window_start;
     INSERT INTO lake_meta VALUES ('reporting_currency', 'USD') ON CONFLICT (key) DO UPDATE SET value = excluded.value;
     DROP TABLE _v4_rates;
+  `,
+  // v4 → v5: fraud rules as versioned data. Rows scored before keep their scores and reasons and
+  // get no version (NULL): the weights that scored them were settings, not recorded. Version 1
+  // is seeded from the settings by the first run (rules-store.ts), not here: a migration knows
+  // the lake, not the settings.
+  4: `
+    ALTER TABLE silver_orders ADD COLUMN IF NOT EXISTS fraud_rules VARCHAR[];
+    ALTER TABLE silver_orders ADD COLUMN IF NOT EXISTS ruleset_version INTEGER;
+    ALTER TABLE fraud_alerts ADD COLUMN IF NOT EXISTS fraud_rules VARCHAR[];
+    ALTER TABLE fraud_alerts ADD COLUMN IF NOT EXISTS ruleset_version INTEGER;
+    ${RULES_TABLES_SQL}
   `
 }
 

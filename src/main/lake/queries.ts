@@ -115,7 +115,7 @@ const money = (r: Row) => ({
 })
 
 const alertSelect = `SELECT order_id, customer_id, ${ts('order_ts')} AS order_ts, ${moneyColumns}, status,
-  fraud_score, fraud_reasons, shipping_country, billing_country, ${ts('detected_at')} AS detected_at FROM fraud_alerts`
+  fraud_score, fraud_reasons, shipping_country, billing_country, ${ts('detected_at')} AS detected_at, ruleset_version FROM fraud_alerts`
 
 function toAlert(r: Row): AlertRow {
   return {
@@ -128,7 +128,8 @@ function toAlert(r: Row): AlertRow {
     fraudReasons: Array.isArray(r.fraud_reasons) ? r.fraud_reasons.map(String) : [],
     shippingCountry: String(r.shipping_country),
     billingCountry: String(r.billing_country),
-    detectedAt: String(r.detected_at)
+    detectedAt: String(r.detected_at),
+    rulesetVersion: r.ruleset_version === null || r.ruleset_version === undefined ? null : n(r.ruleset_version)
   }
 }
 

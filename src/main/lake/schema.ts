@@ -2,7 +2,7 @@
 // creates a new lake at SCHEMA_VERSION; an older lake is brought there by the migrations in
 // migrations.ts, so every change to this file ships one.
 
-export const SCHEMA_VERSION = 4
+export const SCHEMA_VERSION = 5
 
 /**
  * DuckDB's on-disk format for a new lake. Its default (v0.10.2) lacks zstd for strings: bronze's
@@ -25,6 +25,60 @@ const bronzeColumns = `
   kafka_key       VARCHAR,
   kafka_timestamp TIMESTAMPTZ,
   raw             VARCHAR USING COMPRESSION zstd`
+
+/** Fraud rules as data (schema 5); also what the migration to 5 creates. */
+export const RULES_TABLES_SQL = `
+-- every promoted ruleset, never changed or deleted: the active one is the highest version
+CREATE TABLE ruleset_versions (
+  version       INTEGER PRIMARY KEY,
+  ruleset       JSON NOT NULL,
+  promoted_by   VARCHAR NOT NULL,
+  promoted_at   TIMESTAMPTZ NOT NULL,
+  note          VARCHAR NOT NULL,
+  restored_from INTEGER
+);
+
+-- named lists rules test membership in; a list is replaced whole (delete + insert)
+CREATE TABLE rule_lists (
+  name        VARCHAR NOT NULL,
+  description VARCHAR NOT NULL,
+  entries     VARCHAR[] NOT NULL,
+  updated_by  VARCHAR NOT NULL,
+  updated_at  TIMESTAMPTZ NOT NULL
+);
+
+-- shadow mode: a candidate ruleset scoring each new batch beside the active version, its scores
+-- kept apart; at most one runs (ended_at NULL). outcome: 'dropped' or 'promoted as version N'
+CREATE TABLE shadow_runs (
+  shadow_id  INTEGER NOT NULL,
+  ruleset    JSON NOT NULL,
+  started_by VARCHAR NOT NULL,
+  started_at TIMESTAMPTZ NOT NULL,
+  note       VARCHAR NOT NULL,
+  ended_at   TIMESTAMPTZ,
+  outcome    VARCHAR
+);
+CREATE TABLE shadow_scores (
+  shadow_id     INTEGER NOT NULL,
+  order_id      VARCHAR NOT NULL,
+  batch_id      BIGINT NOT NULL,
+  fraud_score   INTEGER NOT NULL,
+  is_alert      BOOLEAN NOT NULL,
+  fraud_rules   VARCHAR[] NOT NULL,
+  fraud_reasons VARCHAR[] NOT NULL
+);
+
+-- analysts' verdicts, appended: an order's label is its latest row ('cleared' withdraws one)
+CREATE SEQUENCE label_id_seq;
+CREATE TABLE labels (
+  label_id    BIGINT NOT NULL DEFAULT nextval('label_id_seq'),
+  order_id    VARCHAR NOT NULL,
+  label       VARCHAR NOT NULL,
+  author      VARCHAR NOT NULL,
+  labelled_at TIMESTAMPTZ NOT NULL,
+  note        VARCHAR NOT NULL
+);
+`
 
 export const SCHEMA_SQL = `
 CREATE TABLE lake_meta (key VARCHAR PRIMARY KEY, value VARCHAR);
@@ -64,7 +118,12 @@ CREATE TABLE silver_orders (
   fx_rate            DOUBLE,
   reporting_currency VARCHAR,
   reporting_amount   DECIMAL(18,2),
-  reporting_cents    BIGINT
+  reporting_cents    BIGINT,
+  -- which rules scored the row (schema 5): the ids of the rules that fired, in ruleset order
+  -- (fraud_reasons holds their inputs lines, same order), and the ruleset version. NULL on rows
+  -- scored before rulesets were versioned.
+  fraud_rules        VARCHAR[],
+  ruleset_version    INTEGER
 );
 
 CREATE TABLE customers (
@@ -122,7 +181,9 @@ CREATE TABLE fraud_alerts (
   detected_at      TIMESTAMPTZ NOT NULL,
   fx_rate            DOUBLE,
   reporting_currency VARCHAR,
-  reporting_amount   DECIMAL(18,2)
+  reporting_amount   DECIMAL(18,2),
+  fraud_rules        VARCHAR[],
+  ruleset_version    INTEGER
 );
 
 CREATE TABLE batches (
@@ -153,7 +214,7 @@ CREATE TABLE source_offsets (
   identity    JSON,
   PRIMARY KEY (source_kind, key)
 );
-`
+${RULES_TABLES_SQL}`
 
 export const LAKE_TABLES = [
   'bronze_orders',
@@ -164,6 +225,11 @@ export const LAKE_TABLES = [
   'order_windows',
   'fraud_alerts',
   'batches',
-  'source_offsets'
+  'source_offsets',
+  'ruleset_versions',
+  'rule_lists',
+  'labels',
+  'shadow_runs',
+  'shadow_scores'
 ] as const
 export type LakeTable = (typeof LAKE_TABLES)[number]

@@ -5,6 +5,7 @@ import { listValues, type ListSet } from './lists'
 import { scoredSql } from './score-sql'
 import { normalizeTime, silverInputsSql, TimeRangeError, type TimeRange } from './silver-inputs'
 import { SqlParams } from './sql-params'
+import type { BacktestReport, LabelReport, Outcome, RuleBreakdown } from '../../shared/rules'
 
 // What a candidate ruleset would have alerted on, against what silver's scores did: one
 // set-based pass over silver_orders in a time range into a temp table of this connection (one
@@ -16,8 +17,10 @@ export interface BacktestOptions {
   candidate: CheckedRuleset
   /** The lists the candidate's conditions were checked against. */
   lists: ListSet
-  /** The threshold silver's scores are alerts at (the live ruleset's). */
+  /** The threshold silver's scores are alerts at (the live ruleset's)… */
   currentThreshold: number
+  /** …unless the version that scored a row is here: version → its threshold. */
+  versionThresholds?: ReadonlyMap<number, number>
   /** order_ts from (inclusive) and to (exclusive); the whole of silver when omitted. */
   from?: string | Date
   to?: string | Date
@@ -27,63 +30,8 @@ export interface BacktestOptions {
   sampleSize?: number
 }
 
-export interface Outcome {
-  caught: number
-  missed: number
-  legit_flagged: number
-  /** caught ÷ (caught + legit_flagged); null without any. */
-  precision: number | null
-  /** caught ÷ labelled fraud; null without labelled fraud. */
-  recall: number | null
-  samples: { caught: string[]; missed: string[]; legit_flagged: string[] }
-}
-
-export interface LabelReport {
-  table: string
-  /** Orders in the range whose current label is fraud, legit. */
-  fraud: number
-  legit: number
-  current: Outcome
-  candidate: Outcome
-}
-
-export interface RuleBreakdown {
-  id: string
-  points: number
-  /** Orders the rule fired on. */
-  matched: number
-  /** …of them, candidate alerts. */
-  alerts: number
-  /** …of them, alerts the candidate gains (silver's score did not alert). */
-  gained: number
-  /** …of them, alerts the candidate loses (silver's score alerted, the candidate does not). */
-  lost: number
-  samples: { matched: string[]; alerts: string[]; gained: string[]; lost: string[] }
-  labels: {
-    matched_fraud: number
-    matched_legit: number
-    alerts_fraud: number
-    alerts_legit: number
-    /** Share of its candidate alerts labelled fraud, of those labelled; null without any. */
-    precision: number | null
-  } | null
-}
-
-/** snake_case: this is what `streamdesk rules backtest --json` prints. */
-export interface BacktestReport {
-  from: string | null
-  to: string | null
-  current_threshold: number
-  candidate_threshold: number
-  orders: number
-  current_alerts: number
-  candidate_alerts: number
-  gained: number
-  lost: number
-  samples: { current_alerts: string[]; candidate_alerts: string[]; gained: string[]; lost: string[] }
-  per_rule: RuleBreakdown[]
-  labels: LabelReport | null
-}
+// the report's shape is part of the contract (API and `rules backtest --json`)
+export type { BacktestReport, LabelReport, Outcome, RuleBreakdown } from '../../shared/rules'
 
 export const DEFAULT_SAMPLE_SIZE = 10
 export const MAX_SAMPLE_SIZE = 100
@@ -130,9 +78,15 @@ export async function backtest(conn: DuckDBConnection, opts: BacktestOptions): P
   const scored = scoredSql(candidate, silverInputsSql(params, range, attributesOf(candidate)), { params, lists: listValues(opts.lists) })
   const labels = opts.labelsTable ? currentLabelsSql(opts.labelsTable) : null
   const table = `_rules_backtest_${++tableSeq}`
+  // each row against the threshold of the version that scored it; rows scored before versions
+  // were recorded (NULL) against the current one
+  const versions = [...(opts.versionThresholds ?? [])]
+  const currentThreshold = versions.length
+    ? `CASE x.silver_version ${versions.map(([v, t]) => `WHEN ${params.integer(v)} THEN ${params.number(t)}`).join(' ')} ELSE ${params.number(opts.currentThreshold)} END`
+    : params.number(opts.currentThreshold)
   await conn.run(
     `CREATE TEMP TABLE ${table} AS
-    SELECT x.order_id, x.silver_score >= ${params.number(opts.currentThreshold)} AS cur, x.rules_score >= ${params.number(candidate.threshold)} AS cand,
+    SELECT x.order_id, x.silver_score >= ${currentThreshold} AS cur, x.rules_score >= ${params.number(candidate.threshold)} AS cand,
       x.rules_fired AS fired, ${labels ? 'l.label' : 'NULL::VARCHAR AS label'},
       row_number() OVER (ORDER BY x.order_ts DESC, x.order_id) AS seq
     FROM (${scored}) x ${labels ? `LEFT JOIN (${labels}) l ON l.order_id = x.order_id` : ''}`,

@@ -2,10 +2,11 @@ import { fraudSettingsSchema, type FraudSettings } from '../../shared/settings'
 import { VELOCITY_WINDOW_MINUTES } from './attributes'
 import type { Ruleset } from './ruleset'
 
-// The seven rules the pipeline has scored with so far (lake/batch-transform.ts, stageOrders),
-// as a ruleset with the same points for the same orders: the amount tiers are exclusive (an
-// order over 5,000 gets only the 5,000 rule's points), and the amounts and hours are the
-// pipeline's own, rounded as it rounds them (cents, microseconds).
+// The seven rules the pipeline scored with before rulesets (fixed SQL over the fraud settings),
+// as a ruleset with the same points for the same orders: version 1 of every lake. The amount
+// tiers are exclusive (an order over 5,000 gets only the 5,000 rule's points), and the amounts
+// and hours are rounded as that SQL rounded them (cents, microseconds). Lakes it wrote are kept
+// as fixtures (tests/fixtures/lake-v4*.duckdb.gz) to hold version 1 to it.
 
 export class DefaultRulesetError extends Error {
   constructor(message: string) {

@@ -1,6 +1,5 @@
-// Analysts' verdicts on orders, as the backtest reads them. The lake's labels table is not
-// there yet (see the proposed DDL in docs); the backtest takes the name of any table or view
-// with these columns:
+// Analysts' verdicts on orders, as the backtest reads them: the lake's labels table (schema 5,
+// lake/labels-store.ts), or any table or view with these columns:
 //   order_id VARCHAR, label VARCHAR ('fraud' | 'legit' | 'cleared'), labelled_at TIMESTAMPTZ,
 //   label_id BIGINT (increasing; breaks ties between labels given in the same microsecond)
 // Labels are appended, never updated: an order's label is its latest row, and 'cleared'

@@ -4,7 +4,8 @@ import { z } from 'zod'
 // Named lists of values (customer ids, emails, countries) that conditions test membership in:
 //   customer_id in list('blocked')
 // Lists are data, kept apart from the rules that use them, so blocking one more customer is
-// not a new ruleset. Until the lake stores them, their form is this JSON:
+// not a new ruleset. The lake keeps them in rule_lists (lake/rules-store.ts); as a file their
+// form is this JSON:
 //   {"lists": [{"name": "blocked", "description": "...", "values": ["c-1", "c-2"]}]}
 
 export const LIST_NAME = /^[a-z][a-z0-9_-]{0,63}$/

@@ -2,7 +2,8 @@ import { ATTRIBUTES, VELOCITY_COLUMN, VELOCITY_WINDOW_MINUTES } from './attribut
 import type { SqlParams } from './sql-params'
 
 // The relation rules read, built from silver_orders for a time range: one row per order with
-// order_id, order_ts, silver_score (the score silver holds) and one column per attribute.
+// order_id, order_ts, silver_score and silver_version (the score silver holds and the ruleset
+// version that gave it) and one column per attribute.
 //
 // orders_last_10m is set-based, as the pipeline computes velocity: for each order, the
 // customer's orders with order_ts in [ts − 10 min, ts] that were processed no later than it —
@@ -51,7 +52,7 @@ export function silverInputsSql(params: SqlParams, range: TimeRange, attributes?
   const from = range.from ? params.timestamp(range.from) : null
   const to = range.to ? params.timestamp(range.to) : null
   const window = `to_microseconds(${VELOCITY_WINDOW_US})`
-  const columns = ['s.order_id', 's.order_ts', 's.fraud_score AS silver_score', ...wanted.map((a) => `${a.silver} AS "${a.name}"`)].join(',\n    ')
+  const columns = ['s.order_id', 's.order_ts', 's.fraud_score AS silver_score', 's.ruleset_version AS silver_version', ...wanted.map((a) => `${a.silver} AS "${a.name}"`)].join(',\n    ')
   const inRange = [from && `s.order_ts >= ${from}`, to && `s.order_ts < ${to}`].filter(Boolean).join(' AND ') || 'true'
   if (!wanted.some((a) => a.name === 'orders_last_10m')) {
     return `SELECT ${columns}\n  FROM silver_orders s WHERE ${inRange}`

@@ -6,6 +6,7 @@ import { useEffectiveTheme } from './features/hooks'
 import { MetricsTab } from './features/metrics/MetricsTab'
 import { OrdersTab } from './features/orders/OrdersTab'
 import { PipelineTab } from './features/pipeline/PipelineTab'
+import { RulesTab } from './features/rules/RulesTab'
 import { SettingsDrawer } from './features/settings/SettingsDrawer'
 import { SqlTab } from './features/sql/SqlTab'
 import { formatNumber } from './lib/format'
@@ -16,7 +17,8 @@ const TABS = [
   { id: 'fraud', label: 'Fraud' },
   { id: 'orders', label: 'Recent orders' },
   { id: 'pipeline', label: 'Pipeline' },
-  { id: 'sql', label: 'SQL' }
+  { id: 'sql', label: 'SQL' },
+  { id: 'rules', label: 'Rules' }
 ] as const
 type TabId = (typeof TABS)[number]['id']
 
@@ -110,6 +112,7 @@ export function App() {
           {tab === 'orders' && <OrdersTab />}
           {tab === 'pipeline' && <PipelineTab />}
           {tab === 'sql' && <SqlTab />}
+          {tab === 'rules' && <RulesTab />}
         </main>
         {settingsOpen && <SettingsDrawer onClose={closeSettings} />}
         {exportOpen && <ExportDialog onClose={closeExport} />}

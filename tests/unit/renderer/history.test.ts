@@ -43,7 +43,8 @@ const alert = (id: string, second: number): AlertRow => ({
   fraudReasons: [],
   shippingCountry: 'US',
   billingCountry: 'US',
-  detectedAt: new Date(second * 1000 + 500).toISOString()
+  detectedAt: new Date(second * 1000 + 500).toISOString(),
+  rulesetVersion: 1
 })
 
 describe('bounded history', () => {

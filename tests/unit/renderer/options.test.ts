@@ -94,7 +94,8 @@ describe('chart option builders', () => {
         fraudReasons: ['amount'],
         shippingCountry: 'US',
         billingCountry: 'DE',
-        detectedAt: '2025-01-01T00:00:11.000Z'
+        detectedAt: '2025-01-01T00:00:11.000Z',
+        rulesetVersion: 1
       }
     ]
     const o = alertsTimelineOption(alerts, { palette: LIGHT, locale: 'en-US' })

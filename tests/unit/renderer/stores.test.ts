@@ -315,6 +315,81 @@ describe('app stores', () => {
     expect(answers[2].args).toEqual({ limit: 50, offset: 50, search: 'cus_42' })
   })
 
+  it('shows the label of each alert on the page, and labels one (pressing it again withdraws it)', async () => {
+    engine.handlers['query.alertPage'] = () => ({ rows: [{ orderId: 'o-1' }, { orderId: 'o-2' }], total: 2, all: 2 })
+    engine.handlers['labels.list'] = (args) => {
+      expect(args).toEqual({ limit: 2, orderIds: ['o-1', 'o-2'] })
+      return [{ orderId: 'o-2', label: 'legit', author: 'ana', labelledAt: 't', note: '' }]
+    }
+    await stores.alertBrowser.getState().load(0)
+    expect(stores.alertBrowser.getState().labels).toEqual({ 'o-2': 'legit' })
+    engine.handlers['labels.set'] = (args) => {
+      const { orderId, label } = args as { orderId: string; label: string }
+      return label === 'cleared' ? null : { orderId, label, author: 'ana', labelledAt: 't', note: '' }
+    }
+    await stores.alertBrowser.getState().label('o-1', 'fraud')
+    await stores.alertBrowser.getState().label('o-2', 'cleared')
+    expect(stores.alertBrowser.getState().labels).toEqual({ 'o-1': 'fraud' })
+    engine.handlers['labels.set'] = () => {
+      throw new ApiError('validation', 'there is no order "o-9" in the lake')
+    }
+    await stores.alertBrowser.getState().label('o-9', 'fraud')
+    expect(stores.alertBrowser.getState().labelError).toBe('there is no order "o-9" in the lake')
+  })
+
+  it('keeps the alerts when their labels cannot be read, and says so', async () => {
+    engine.handlers['query.alertPage'] = () => ({ rows: [{ orderId: 'o-1' }], total: 1, all: 1 })
+    await stores.alertBrowser.getState().load(0)
+    expect(stores.alertBrowser.getState()).toMatchObject({ rows: [{ orderId: 'o-1' }], error: null, labels: {} })
+    expect(stores.alertBrowser.getState().labelError).toMatch(/labels could not be read: no fake for labels.list/)
+  })
+
+  it('rules lab: loads the active ruleset into the editor, keeps only the latest check, promotes and reloads', async () => {
+    const v1 = { threshold: 3, rules: [{ id: 'big', description: '', when: 'amount > 5000', points: 4 }] }
+    let active = { version: 1, ruleset: v1 }
+    engine.handlers['rules.active'] = () => active
+    engine.handlers['rules.versions'] = () => [{ version: active.version, ruleset: active.ruleset, promotedBy: 'app', promotedAt: 't', note: '', restoredFrom: null }]
+    engine.handlers['rules.shadow'] = () => null
+    const lab = () => stores.rulesLab.getState()
+    await lab().load()
+    expect(JSON.parse(lab().text)).toEqual(v1)
+    const checks: { text: string; resolve: (v: unknown) => void }[] = []
+    engine.handlers['rules.check'] = (args) => new Promise((resolve) => checks.push({ text: (args as { text: string }).text, resolve }))
+    lab().setText('{"threshold": 3, "rules": [{"id": "x", "when": "amount >", "points": 1}]}')
+    const older = lab().check()
+    lab().setText(JSON.stringify({ ...v1, threshold: 4 }))
+    const newer = lab().check()
+    checks[1].resolve({ ok: true, ruleset: { ...v1, threshold: 4 } })
+    await newer
+    checks[0].resolve({ ok: false, issues: [{ path: 'rules[0].when (x)', message: 'line 1, column 9: expected a value' }] })
+    await older
+    expect(lab().issues).toEqual([])
+    engine.handlers['rules.promote'] = (args) => {
+      active = { version: 2, ruleset: JSON.parse((args as { text: string }).text) }
+      return { version: 2, ruleset: active.ruleset, promotedBy: 'app', promotedAt: 't', note: 'up', restoredFrom: null }
+    }
+    await lab().promote('up')
+    expect(lab()).toMatchObject({ busy: null, error: null, active: { version: 2 }, notice: expect.stringMatching(/version 2 is active/) })
+    expect(JSON.parse(lab().text).threshold).toBe(4)
+    const run = { shadowId: 1, ruleset: v1, startedBy: 'app', startedAt: 't', note: 'try', endedAt: null as string | null, outcome: null as string | null }
+    engine.handlers['rules.shadowStart'] = () => run
+    engine.handlers['rules.shadow'] = () => ({ run, orders: 0, live_alerts: 0, shadow_alerts: 0, both: 0, live_only: 0, shadow_only: 0, samples: { live_only: [], shadow_only: [] }, per_rule: [] })
+    await lab().startShadow('try')
+    expect(lab()).toMatchObject({ busy: null, shadow: { run: { shadowId: 1, endedAt: null } }, notice: 'shadow 1 scores the next batches beside version 2' })
+    engine.handlers['rules.shadowEnd'] = (args) => {
+      expect(args).toEqual({ action: 'drop', note: '' })
+      Object.assign(run, { endedAt: 'later', outcome: 'dropped' })
+      return { shadow: run, version: null }
+    }
+    await lab().endShadow('drop')
+    expect(lab()).toMatchObject({ busy: null, shadow: { run: { outcome: 'dropped' } }, notice: 'shadow 1 dropped' })
+    engine.handlers['rules.promote'] = () => {
+      throw new ApiError('validation', 'there is no ruleset version 9 in this lake')
+    }
+    await lab().restore(9, '')
+    expect(lab()).toMatchObject({ busy: null, error: 'there is no ruleset version 9 in this lake' })
+  })
+
   it('counts new alerts when notifications are on', async () => {
     const onNewAlerts = vi.fn()
     stores.dispose()

@@ -204,7 +204,7 @@ export function registerPipeline(program: Command): void {
     .option('--until-idle', 'exit 0 once all input present is committed')
     .option('--window <minutes>', 'tumbling window size in minutes', parsePositive('--window', { integer: true }))
     .option('--watermark <duration>', 'allowed lateness, e.g. 10m', parseDuration('--watermark'))
-    .option('--fraud-threshold <score>', 'fraud score that raises an alert', parsePositive('--fraud-threshold', { allowZero: true }))
+    .option('--fraud-threshold <score>', "fraud score that raises an alert in a new lake's first ruleset version (later: streamdesk rules promote)", parsePositive('--fraud-threshold', { allowZero: true }))
     .option('--settings <file>', 'settings file (JSON, as serve and the app use): pipeline, fraud and reporting settings, and the lake and input folders unless given; flags override it')
     .option('-q, --quiet', 'do not print a line per batch')
   addKafkaOptions(cmd)

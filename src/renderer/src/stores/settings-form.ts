@@ -135,7 +135,7 @@ export const FIELDS: readonly FieldDef[] = [
     hint: "Events dated further ahead of this computer's clock are quarantined"
   },
 
-  { path: 'fraud.threshold', label: 'Alert threshold', kind: 'number', group: 'Fraud detection', min: 0, max: 1000, step: 0.5, hint: 'Score at or above which an order raises an alert' },
+  { path: 'fraud.threshold', label: 'Alert threshold', kind: 'number', group: 'Fraud detection', min: 0, max: 1000, step: 0.5, hint: "With the weights below, version 1 of a new lake's rules; after that, rules change in the Rules tab" },
   weight('amountOver5000', 'Amount over 5,000'),
   weight('amountOver3000', 'Amount over 3,000'),
   weight('amountOver2000', 'Amount over 2,000'),

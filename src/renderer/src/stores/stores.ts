@@ -18,6 +18,7 @@ import type { Connection, ConnectionInfo } from '../client/bridge'
 import { toApiError } from '../client/errors'
 import { createThrottle } from '../lib/throttle'
 import { createAlertBrowser, type AlertBrowserState } from './alert-browser'
+import { createRulesLab, type RulesLabState } from './rules-lab'
 import { mergeAlerts, mergeBatches, mergeWindows } from './history'
 import { checkForm, diffPatch, errorsFromApi, settingsToForm, type FormValue, type FormValues } from './settings-form'
 
@@ -115,6 +116,7 @@ export interface AppStores {
   exporter: StoreApi<ExportState>
   quarantine: StoreApi<QuarantineState>
   alertBrowser: StoreApi<AlertBrowserState>
+  rulesLab: StoreApi<RulesLabState>
   notices: StoreApi<NoticeState>
   /** Fetches everything the UI shows on start (and after a reconnect). */
   sync(): Promise<void>
@@ -454,6 +456,7 @@ export function createAppStores(client: EngineClient, connection: Connection, op
     exporter,
     quarantine,
     alertBrowser: createAlertBrowser(client),
+    rulesLab: createRulesLab(client),
     notices,
     sync,
     dispose() {

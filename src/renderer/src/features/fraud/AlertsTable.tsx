@@ -6,6 +6,27 @@ import { Money } from '../../ui/Money'
 
 const SEARCH_DELAY_MS = 250
 
+/** An analyst's verdict on an order: pressing the current one again withdraws it. */
+function LabelButtons({ orderId, current, onLabel }: { orderId: string; current?: 'fraud' | 'legit'; onLabel(orderId: string, label: 'fraud' | 'legit' | 'cleared'): Promise<void> }) {
+  const button = (label: 'fraud' | 'legit', text: string) => (
+    <button
+      type="button"
+      className={`btn small${current === label ? ' primary' : ' ghost'}`}
+      aria-pressed={current === label}
+      onClick={() => void onLabel(orderId, current === label ? 'cleared' : label)}
+      data-testid={`label-${label}`}
+    >
+      {text}
+    </button>
+  )
+  return (
+    <div className="segmented" role="group" aria-label={`Label order ${orderId}`}>
+      {button('fraud', 'Fraud')}
+      {button('legit', 'Legit')}
+    </div>
+  )
+}
+
 /** Every fraud alert, newest first, a page at a time, with a search by order or customer id. */
 export function AlertsTable({ threshold }: { threshold: number }) {
   const { alertBrowser, pipeline } = useStores()
@@ -73,6 +94,11 @@ export function AlertsTable({ threshold }: { threshold: number }) {
         </div>
       }
     >
+      {a.labelError && (
+        <p className="form-error" role="alert" data-testid="label-error">
+          {a.labelError}
+        </p>
+      )}
       {a.error ? (
         <EmptyState title="Could not load the alerts">
           <p>{a.error}</p>
@@ -97,6 +123,7 @@ export function AlertsTable({ threshold }: { threshold: number }) {
                 <th className="num">Amount</th>
                 <th className="num">Score</th>
                 <th>Reasons</th>
+                <th>Label</th>
               </tr>
             </thead>
             <tbody>
@@ -114,7 +141,7 @@ export function AlertsTable({ threshold }: { threshold: number }) {
                   <td className="num">
                     <Money order={r} />
                   </td>
-                  <td className="num">
+                  <td className="num" title={r.rulesetVersion === null ? 'scored before ruleset versions' : `scored by ruleset version ${r.rulesetVersion}`}>
                     <ScoreBadge score={r.fraudScore} threshold={threshold} />
                   </td>
                   <td className="reasons">
@@ -123,6 +150,9 @@ export function AlertsTable({ threshold }: { threshold: number }) {
                         {reason}
                       </span>
                     ))}
+                  </td>
+                  <td>
+                    <LabelButtons orderId={r.orderId} current={a.labels[r.orderId]} onLabel={a.label} />
                   </td>
                 </tr>
               ))}

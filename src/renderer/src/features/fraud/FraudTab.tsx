@@ -1,4 +1,4 @@
-import { useMemo } from 'react'
+import { useEffect, useMemo } from 'react'
 import { Chart } from '../../charts/Chart'
 import { alertsTimelineOption, fraudHistogramOption } from '../../charts/options'
 import { formatNumber } from '../../lib/format'
@@ -8,10 +8,15 @@ import { useChartContext } from '../hooks'
 import { AlertsTable } from './AlertsTable'
 
 export function FraudTab() {
-  const { dashboard, history, settings } = useStores()
+  const { dashboard, history, settings, rulesLab } = useStores()
   const alerts = useSlice(history, (s) => s.alerts)
   const histogram = useSlice(dashboard, (s) => s.snapshot?.fraudHistogram)
-  const threshold = useSlice(settings, (s) => s.settings?.fraud.threshold ?? 3)
+  // alerts are raised at the active ruleset version's threshold; the settings' seeds version 1
+  const seedThreshold = useSlice(settings, (s) => s.settings?.fraud.threshold ?? 3)
+  const threshold = useSlice(rulesLab, (s) => s.active?.ruleset.threshold) ?? seedThreshold
+  useEffect(() => {
+    void rulesLab.getState().load()
+  }, [rulesLab])
   const ctx = useChartContext()
   const theme = useThemeName()
   const histOption = useMemo(() => fraudHistogramOption(histogram ?? [], ctx, threshold), [histogram, ctx, threshold])
