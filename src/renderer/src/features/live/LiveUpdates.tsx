@@ -1,0 +1,44 @@
+import { formatNumber, formatTime } from '../../lib/format'
+import { useSlice, useStores } from '../../stores/context'
+
+/** Pause / Resume of live updates, in the bar beside the counters (which keep counting). */
+export function PauseButton() {
+  const { liveUpdates } = useStores()
+  const paused = useSlice(liveUpdates, (s) => s.paused)
+  return paused ? (
+    <button type="button" className="btn small primary live-toggle" onClick={() => liveUpdates.getState().resume()} data-testid="live-resume">
+      ▶ Resume
+    </button>
+  ) : (
+    <button
+      type="button"
+      className="btn small live-toggle"
+      onClick={() => liveUpdates.getState().pause()}
+      title="Hold charts and tables still to read them; ingest goes on"
+      data-testid="live-pause"
+    >
+      ❚❚ Pause
+    </button>
+  )
+}
+
+/** While paused, says so above every tab, with what has been committed since and a way back. */
+export function PausedBanner() {
+  const { liveUpdates, pipeline } = useStores()
+  const s = useSlice(liveUpdates, (x) => x)
+  const lastBatch = useSlice(pipeline, (x) => x.status?.lastBatchId ?? null)
+  if (!s.paused) return null
+  const since = lastBatch !== null ? lastBatch - (s.batchAtPause ?? 0) : 0
+  return (
+    <div className="banner info" role="status" data-testid="live-paused">
+      <strong>Paused</strong>
+      <span className="grow">
+        since {formatTime(s.pausedAt === null ? null : new Date(s.pausedAt).toISOString())}: charts and tables hold still while ingest goes on
+        {since > 0 ? ` · ${formatNumber(since)} batch${since === 1 ? '' : 'es'} committed since` : ''}.
+      </span>
+      <button type="button" className="btn small primary" onClick={() => s.resume()} data-testid="live-resume-banner">
+        Resume
+      </button>
+    </div>
+  )
+}
