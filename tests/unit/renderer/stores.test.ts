@@ -368,7 +368,7 @@ describe('analyst workbench stores: pause, history range, order search', () => {
     await stores.sync()
     vi.advanceTimersByTime(1000)
     stores.liveUpdates.getState().pause()
-    expect(stores.liveUpdates.getState()).toMatchObject({ paused: true, pausedAt: 1000, batchAtPause: 1 })
+    expect(stores.liveUpdates.getState()).toMatchObject({ paused: true, pausedAt: 1000, batchAtPause: 1, heldBack: false })
     const shown = stores.dashboard.getState().snapshot
     const windows = stores.history.getState().windows
     engine.push('dashboard.snapshot', snapshot(5))
@@ -378,9 +378,10 @@ describe('analyst workbench stores: pause, history range, order search', () => {
     expect(stores.dashboard.getState().snapshot).toBe(shown)
     expect(stores.history.getState().windows).toBe(windows)
     expect(stores.pipeline.getState().status).toMatchObject({ lastBatchId: 2, totals: { orders: 30 } })
+    expect(stores.liveUpdates.getState().heldBack).toBe(true)
 
     stores.liveUpdates.getState().resume()
-    expect(stores.liveUpdates.getState().paused).toBe(false)
+    expect(stores.liveUpdates.getState()).toMatchObject({ paused: false, heldBack: false })
     expect(stores.dashboard.getState().snapshot?.kpis.orders).toBe(6)
     expect(stores.history.getState().batches.map((b) => b.batchId)).toEqual([2])
     // the batch is counted once, though the paused commit already applied it to the counters

@@ -10,6 +10,8 @@ export interface LiveUpdatesState {
   pausedAt: number | null
   /** The last committed batch when the pause began, to say how many came since. */
   batchAtPause: number | null
+  /** Newer figures came and are held back until Resume. */
+  heldBack: boolean
   pause(): void
   resume(): void
 }
@@ -20,13 +22,14 @@ export function createLiveUpdates(opts: { lastBatchId(): number | null; onResume
     paused: false,
     pausedAt: null,
     batchAtPause: null,
+    heldBack: false,
     pause() {
       if (get().paused) return
-      set({ paused: true, pausedAt: now(), batchAtPause: opts.lastBatchId() })
+      set({ paused: true, pausedAt: now(), batchAtPause: opts.lastBatchId(), heldBack: false })
     },
     resume() {
       if (!get().paused) return
-      set({ paused: false, pausedAt: null, batchAtPause: null })
+      set({ paused: false, pausedAt: null, batchAtPause: null, heldBack: false })
       opts.onResume()
     }
   }))

@@ -228,6 +228,7 @@ export function createAppStores(client: EngineClient, connection: Connection, op
       // Charts and tables hold still; the header's counters go on, as ingest does.
       const status = pipeline.getState().status
       if (status && pendingBatches.length > 0) pipeline.setState({ status: applyBatchToStatus(status, pendingBatches) })
+      if (pendingSnapshot && !liveUpdates.getState().heldBack) liveUpdates.setState({ heldBack: true })
       return
     }
     const snapshot = pendingSnapshot

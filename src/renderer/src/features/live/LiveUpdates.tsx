@@ -30,11 +30,12 @@ export function PausedBanner() {
   if (!s.paused) return null
   const since = lastBatch !== null ? lastBatch - (s.batchAtPause ?? 0) : 0
   return (
-    <div className="banner info" role="status" data-testid="live-paused">
+    <div className="banner info" role="status" data-testid="live-paused" data-held-back={s.heldBack}>
       <strong>Paused</strong>
       <span className="grow">
         since {formatTime(s.pausedAt === null ? null : new Date(s.pausedAt).toISOString())}: charts and tables hold still while ingest goes on
-        {since > 0 ? ` · ${formatNumber(since)} batch${since === 1 ? '' : 'es'} committed since` : ''}.
+        {since > 0 ? ` · ${formatNumber(since)} batch${since === 1 ? '' : 'es'} committed since` : ''}
+        {s.heldBack ? ' · newer figures held back' : ''}.
       </span>
       <button type="button" className="btn small primary" onClick={() => s.resume()} data-testid="live-resume-banner">
         Resume
