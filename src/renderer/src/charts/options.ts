@@ -346,7 +346,8 @@ export function alertsPerBucketOption(
       }
     },
     xAxis: timeAxis(p, ctx.locale, extent),
-    yAxis: valueAxis(p, (v) => formatNumber(v, 0, ctx.locale)),
+    // counts: no tick between two whole numbers
+    yAxis: { ...valueAxis(p, (v) => formatNumber(v, 0, ctx.locale)), minInterval: 1 },
     series: [
       {
         id: 'alerts',

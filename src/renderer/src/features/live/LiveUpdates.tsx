@@ -6,8 +6,14 @@ export function PauseButton() {
   const { liveUpdates } = useStores()
   const paused = useSlice(liveUpdates, (s) => s.paused)
   return paused ? (
-    <button type="button" className="btn small primary live-toggle" onClick={() => liveUpdates.getState().resume()} data-testid="live-resume">
-      ▶ Resume
+    <button
+      type="button"
+      className="btn small primary live-toggle"
+      onClick={() => liveUpdates.getState().resume()}
+      aria-label="Resume live updates"
+      data-testid="live-resume"
+    >
+      ▶ <span className="label">Resume</span>
     </button>
   ) : (
     <button
@@ -15,9 +21,10 @@ export function PauseButton() {
       className="btn small live-toggle"
       onClick={() => liveUpdates.getState().pause()}
       title="Hold charts and tables still to read them; ingest goes on"
+      aria-label="Pause live updates"
       data-testid="live-pause"
     >
-      ❚❚ Pause
+      ❚❚ <span className="label">Pause</span>
     </button>
   )
 }

@@ -4,6 +4,9 @@ import { formatBytes, formatNumber, formatTime } from '../../lib/format'
 import { useSlice, useStores } from '../../stores/context'
 import { Card, EmptyState } from '../../ui/Card'
 
+/** A file by its folder and name (the whole path on hover): the name is what tells files apart. */
+const shortKey = (r: SourceOffsetRow): string => (r.sourceKind === 'kafka' ? r.key : r.key.split(/[\\/]/).slice(-2).join('/'))
+
 /**
  * The checkpoint inspector: every source offset the lake has committed, what its source holds
  * now, and the lag between them. Read-only; fetched again with each committed snapshot (so it
@@ -57,10 +60,15 @@ export function Checkpoints() {
                 <tr key={`${r.sourceKind}:${r.key}`} data-testid="checkpoint-row">
                   <td className="mono ellipsis" title={r.key}>
                     <span className="chip">{r.sourceKind === 'kafka' ? 'partition' : 'file'}</span>
-                    {r.key}
+                    {shortKey(r)}
                   </td>
-                  <td className="num">{r.unit === 'bytes' ? formatBytes(r.committedOffset) : formatNumber(r.committedOffset)}</td>
-                  <td className="num" title={r.end === null ? (r.unit === 'bytes' ? 'the file is gone' : 'the pipeline is not reading Kafka now') : undefined}>
+                  <td className="num" title={`${formatNumber(r.committedOffset)} ${r.unit}`}>
+                    {r.unit === 'bytes' ? formatBytes(r.committedOffset) : formatNumber(r.committedOffset)}
+                  </td>
+                  <td
+                    className="num"
+                    title={r.end === null ? (r.unit === 'bytes' ? 'the file is gone' : 'the pipeline is not reading Kafka now') : `${formatNumber(r.end)} ${r.unit}`}
+                  >
                     {r.end === null ? '—' : r.unit === 'bytes' ? formatBytes(r.end) : formatNumber(r.end)}
                   </td>
                   <td className="num" data-testid="checkpoint-lag">
