@@ -90,6 +90,12 @@ async function atBothSizes(name) {
 
 const kpiValue = (id) => textOf(page.getByTestId(`kpi-${id}-value`))
 
+/** The value of an <input type="datetime-local"> for a time, in this machine's (and the page's) zone. */
+const localInput = (d) => {
+  const pad = (n) => String(n).padStart(2, '0')
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`
+}
+
 test('the 24 h range on Metrics shows the engine’s figures over the range, in 15-minute buckets', async () => {
   const start = page.getByTestId('pipeline-start')
   await eventually(() => start.isEnabled(), { message: 'the Start button to be enabled' })
@@ -116,6 +122,25 @@ test('the 24 h range on Metrics shows the engine’s figures over the range, in 
   assert.match(await textOf(page.getByTestId('chart-orders')), /per 15-min bucket/)
   assert.ok(await page.getByTestId('chart-revenue').locator('canvas, svg').count(), 'the revenue chart is drawn')
   await atBothSizes('metrics-24h')
+
+  // a custom range, typed as local times: the last six whole hours
+  const to = new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000)
+  const from = new Date(to.getTime() - 6 * 3_600_000)
+  await page.getByTestId('range-custom').click()
+  await page.getByTestId('range-from').fill(localInput(from))
+  await page.getByTestId('range-to').fill(localInput(to))
+  await page.getByTestId('range-apply').click()
+  const custom = await api(server.url, 'query.history', { range: 'custom', from: from.toISOString(), to: to.toISOString() })
+  assert.equal(custom.bucketMinutes, 5)
+  await eventually(async () => /5-min buckets/.test(await textOf(page.getByTestId('range-summary'))), {
+    message: 'the custom range summary',
+    detail: () => textOf(page.getByTestId('range-summary'))
+  })
+  await eventually(async () => Math.abs(parseShownNumber(await kpiValue('revenue')) - custom.kpis.revenue) < 0.005, {
+    message: 'the Revenue card to show the custom range’s revenue',
+    detail: async () => `${await kpiValue('revenue')} vs ${custom.kpis.revenue}`
+  })
+  await screenshot('metrics-custom-1280')
 
   await openTab(page, 'fraud')
   await page.getByTestId('chart-alerts-per-bucket').waitFor({ state: 'visible' })

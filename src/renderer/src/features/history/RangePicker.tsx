@@ -7,10 +7,11 @@ import { fromLocalInput, RANGE_CHOICES, rangeSummary, toLocalInput } from './ran
  * Relative ranges end at the newest order; Custom takes two local times.
  */
 export function RangePicker() {
-  const { historyRange } = useStores()
+  const { historyRange, dashboard } = useStores()
   const h = useSlice(historyRange, (s) => s)
   const [editing, setEditing] = useState(false)
-  const asOf = h.view?.kpis.asOf ?? new Date().toISOString()
+  // a custom range starts as the day up to the newest order: event time, like every range
+  const asOf = useSlice(dashboard, (s) => s.snapshot?.kpis.asOf) ?? new Date().toISOString()
   const [from, setFrom] = useState(() => toLocalInput(h.custom?.from ?? new Date(Date.parse(asOf) - 86_400_000).toISOString()))
   const [to, setTo] = useState(() => toLocalInput(h.custom?.to ?? asOf))
   const fromIso = fromLocalInput(from)
