@@ -243,3 +243,29 @@ describe('checkpoint inspector', () => {
     expect(historyRow.lag).toBe(0)
   })
 })
+
+describe('history over 5-minute windows', () => {
+  it('buckets hold whole windows: 24 h in 15-minute buckets of three windows each, as SQL over silver has them', async () => {
+    const five = makeWorkspace()
+    writeLines(five.orders('history.jsonl'), [...spread.map((o) => ({ ...o, order_id: `w5-${o.order_id}` })), { ...newest, order_id: 'w5-newest' }])
+    await runPipeline(five, { window: 5 })
+    const [sql, windows] = [
+      await query(five.lake, bucketsSql('24h', 15)),
+      await query(five.lake, `SELECT DISTINCT epoch(window_end - window_start) / 60 AS minutes FROM order_windows`)
+    ]
+    expect(windows).toEqual([{ minutes: 5 }])
+    const base = makeTempDir()
+    writeFileSync(join(base, 'settings.json'), JSON.stringify({ lakePath: five.lake, source: { kind: 'folder', inputPath: five.input } }))
+    const h = await createEngineHost({ settingsFile: join(base, 'settings.json'), baseDir: base })
+    try {
+      const v = await h.handlers['query.history']({ range: '24h' })
+      expect(v).toMatchObject({ bucketMinutes: 15, windowMinutes: 5, from: sql[0].f, to: sql[0].t })
+      expect(v.buckets.map((b) => [b.windowStart, b.orders, b.revenueOrders, b.uniqueCustomers])).toEqual(
+        sql.map((r) => [r.start, r.orders, r.revenue_orders, r.customers])
+      )
+      v.buckets.forEach((b, i) => expect(b.revenue).toBeCloseTo(sql[i].revenue as number, 2))
+    } finally {
+      await h.dispose()
+    }
+  })
+})
