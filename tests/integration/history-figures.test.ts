@@ -244,26 +244,36 @@ describe('checkpoint inspector', () => {
   })
 })
 
-describe('history over 5-minute windows', () => {
-  it('buckets hold whole windows: 24 h in 15-minute buckets of three windows each, as SQL over silver has them', async () => {
-    const five = makeWorkspace()
-    writeLines(five.orders('history.jsonl'), [...spread.map((o) => ({ ...o, order_id: `w5-${o.order_id}` })), { ...newest, order_id: 'w5-newest' }])
-    await runPipeline(five, { window: 5 })
-    const [sql, windows] = [
-      await query(five.lake, bucketsSql('24h', 15)),
-      await query(five.lake, `SELECT DISTINCT epoch(window_end - window_start) / 60 AS minutes FROM order_windows`)
-    ]
-    expect(windows).toEqual([{ minutes: 5 }])
+describe('history over 7-minute windows', () => {
+  it('buckets hold whole windows, aligned as windows are: 24 h and a custom day in 14-minute buckets, as SQL over silver has them', async () => {
+    const seven = makeWorkspace()
+    writeLines(seven.orders('history.jsonl'), [...spread.map((o) => ({ ...o, order_id: `w7-${o.order_id}` })), { ...newest, order_id: 'w7-newest' }])
+    await runPipeline(seven, { window: 7 })
+    // a day in at most 120 buckets of whole 7-minute windows: two windows each
+    const W = 14
+    const custom = { from: ts(-30 * HOUR + 3 * MIN), to: ts(-6 * HOUR - 5 * MIN) }
+    const customBounds = `SELECT ${bucket(W, `TIMESTAMPTZ '${custom.from}'`)} AS f,
+      ${bucket(W, `TIMESTAMPTZ '${custom.to}' - INTERVAL 1 MICROSECOND`)} + INTERVAL ${W} MINUTE AS t`
+    const relative = await query(seven.lake, bucketsSql('24h', W).replace(boundsSql('24h'), boundsSql('24h').replaceAll(`${WIDTHS['24h']} MINUTE`, `${W} MINUTE`)))
+    const fixed = await query(seven.lake, bucketsSql('24h', W).replace(boundsSql('24h'), customBounds))
+    const windows = await query(seven.lake, `SELECT DISTINCT epoch(window_end - window_start) / 60 AS minutes FROM order_windows`)
+    expect(windows).toEqual([{ minutes: 7 }])
+    expect(relative.length).toBeGreaterThan(20)
+    expect(fixed.length).toBeGreaterThan(20)
     const base = makeTempDir()
-    writeFileSync(join(base, 'settings.json'), JSON.stringify({ lakePath: five.lake, source: { kind: 'folder', inputPath: five.input } }))
+    writeFileSync(join(base, 'settings.json'), JSON.stringify({ lakePath: seven.lake, source: { kind: 'folder', inputPath: seven.input } }))
     const h = await createEngineHost({ settingsFile: join(base, 'settings.json'), baseDir: base })
     try {
-      const v = await h.handlers['query.history']({ range: '24h' })
-      expect(v).toMatchObject({ bucketMinutes: 15, windowMinutes: 5, from: sql[0].f, to: sql[0].t })
-      expect(v.buckets.map((b) => [b.windowStart, b.orders, b.revenueOrders, b.uniqueCustomers])).toEqual(
-        sql.map((r) => [r.start, r.orders, r.revenue_orders, r.customers])
-      )
-      v.buckets.forEach((b, i) => expect(b.revenue).toBeCloseTo(sql[i].revenue as number, 2))
+      for (const [v, sql] of [
+        [await h.handlers['query.history']({ range: '24h' }), relative],
+        [await h.handlers['query.history']({ range: 'custom', ...custom }), fixed]
+      ] as const) {
+        expect(v).toMatchObject({ bucketMinutes: W, windowMinutes: 7, from: sql[0].f, to: sql[0].t })
+        expect(v.buckets.map((b) => [b.windowStart, b.orders, b.revenueOrders, b.uniqueCustomers])).toEqual(
+          sql.map((r) => [r.start, r.orders, r.revenue_orders, r.customers])
+        )
+        v.buckets.forEach((b, i) => expect(b.revenue).toBeCloseTo(sql[i].revenue as number, 2))
+      }
     } finally {
       await h.dispose()
     }

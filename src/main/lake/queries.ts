@@ -300,6 +300,7 @@ export type HistoryRequest = { range: RelativeRange } | { range: 'custom'; from:
 /** Where windows and buckets are aligned (as in batch-transform.ts). */
 const ORIGIN_MS = Date.UTC(2000, 0, 1)
 const bucketFloor = (t: number, widthMs: number) => ORIGIN_MS + Math.floor((t - ORIGIN_MS) / widthMs) * widthMs
+const bucketCeil = (t: number, widthMs: number) => ORIGIN_MS + Math.ceil((t - ORIGIN_MS) / widthMs) * widthMs
 const iso = (t: number) => new Date(t).toISOString()
 
 /**
@@ -323,7 +324,7 @@ export async function history(conn: DuckDBConnection, req: HistoryRequest): Prom
     return { ...empty, from: null, to: null, kpis: await kpis(conn, req.range === 'custom' ? req : rangeMinutes) }
   }
   const latest = Number(meta.latest)
-  const to = req.range === 'custom' ? -bucketFloor(-Date.parse(req.to), widthMs) : bucketFloor(latest, widthMs) + widthMs
+  const to = req.range === 'custom' ? bucketCeil(Date.parse(req.to), widthMs) : bucketFloor(latest, widthMs) + widthMs
   const from = req.range === 'custom' ? bucketFloor(Date.parse(req.from), widthMs) : to - rangeMinutes * 60_000
   // Bounds are the engine's own ISO times, written as literals so DuckDB skips row groups by min/max.
   const between = (col: string) => `${col} >= TIMESTAMPTZ '${iso(from)}' AND ${col} < TIMESTAMPTZ '${iso(to)}'`
