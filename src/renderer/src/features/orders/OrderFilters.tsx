@@ -24,7 +24,8 @@ export function OrderFilters() {
 
   useEffect(() => {
     const minScore = score.trim() === '' ? null : Number(score)
-    if (minScore !== null && !Number.isFinite(minScore)) return
+    // half a currency code or score is still being typed, not a filter yet
+    if ((minScore !== null && !Number.isFinite(minScore)) || ![0, 3].includes(currency.trim().length)) return
     const current = orderSearch.getState().filters
     if (customer === current.customer && currency.trim().toUpperCase() === current.currency && minScore === current.minScore) return
     const t = setTimeout(() => set({ customer, currency: currency.trim().toUpperCase(), minScore }), TYPE_DELAY_MS)
