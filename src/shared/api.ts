@@ -8,14 +8,18 @@ import type {
   DashboardSnapshot,
   ExportAnswer,
   ExportProgress,
+  HistoryView,
   KafkaLagRow,
   Kpis,
+  OrderPage,
   OrderRow,
   PipelineStatus,
   QuarantineRow,
+  SourceOffsetRow,
   WindowRow
 } from './dto'
 import type { ActiveRulesetDto, BacktestReport, OrderLabelDto, RulesCheckResult, RulesetVersionDto, ShadowReport, ShadowRunDto, ValueListDto } from './rules'
+import { RELATIVE_RANGES, type RelativeRange } from './history'
 import type { DeepPartial, FieldError, Settings } from './settings'
 import { SQL_DEFAULT_MAX_ROWS, SQL_MAX_LENGTH, SQL_MAX_MAX_ROWS, type SavedQuery, type SqlAnswer, type SqlSchemaTable } from './sql'
 
@@ -27,6 +31,29 @@ const limit = (max: number, dflt: number) => z.number().int().min(1).max(max).de
 /** A ruleset as JSON text (the editor's content); its shape and conditions are checked by the engine. */
 const rulesText = z.string().max(1_000_000, 'a ruleset is at most 1,000,000 characters')
 const isoTime = z.string().max(64).optional()
+
+/** A custom range may span at most this many days, so its buckets stay readable widths. */
+const MAX_CUSTOM_DAYS = 366
+
+/** A relative range, or custom `from`/`to` (ISO times, from < to). */
+function historyArgs() {
+  return z
+    .object({
+      range: z.enum([...(Object.keys(RELATIVE_RANGES) as RelativeRange[]), 'custom']),
+      from: z.iso.datetime({ offset: true }).optional(),
+      to: z.iso.datetime({ offset: true }).optional()
+    })
+    .strict()
+    .superRefine((a, ctx) => {
+      if (a.range !== 'custom') return
+      if (!a.from) ctx.addIssue({ code: 'custom', path: ['from'], message: 'give the start of the range' })
+      if (!a.to) ctx.addIssue({ code: 'custom', path: ['to'], message: 'give the end of the range' })
+      if (!a.from || !a.to) return
+      const span = Date.parse(a.to) - Date.parse(a.from)
+      if (span <= 0) ctx.addIssue({ code: 'custom', path: ['to'], message: 'the end must come after the start' })
+      else if (span > MAX_CUSTOM_DAYS * 86_400_000) ctx.addIssue({ code: 'custom', path: ['to'], message: `at most ${MAX_CUSTOM_DAYS} days` })
+    })
+}
 
 export const handlerArgs = {
   'pipeline.start': z.object({}).strict().default({}),
@@ -64,6 +91,22 @@ export const handlerArgs = {
     .strict()
     .default({ limit: 50, offset: 0 }),
   'query.kafkaLag': z.object({}).strict().default({}),
+  'query.history': historyArgs(),
+  'query.orderSearch': z
+    .object({
+      limit: limit(500, 50),
+      offset: z.number().int().min(0).default(0),
+      /** Part of a customer id, case-insensitive; empty: any customer. */
+      customer: z.string().trim().max(200).default(''),
+      status: z.enum(['', 'placed', 'paid', 'shipped', 'completed', 'cancelled', 'refunded']).default(''),
+      currency: z.union([z.literal(''), z.string().trim().toUpperCase().regex(/^[A-Z]{3}$/, 'a three-letter currency code')]).default(''),
+      /** Orders scoring at least this; null: any score. */
+      minScore: z.number().min(0).max(1000).nullable().default(null),
+      late: z.enum(['any', 'late', 'on-time']).default('any')
+    })
+    .strict()
+    .default({ limit: 50, offset: 0, customer: '', status: '', currency: '', minScore: null, late: 'any' }),
+  'query.sourceOffsets': z.object({}).strict().default({}),
   'sql.run': z
     .object({
       sql: z.string().regex(/\S/, 'write a statement').max(SQL_MAX_LENGTH, `at most ${SQL_MAX_LENGTH} characters`),
@@ -147,6 +190,12 @@ export interface HandlerResults {
   'query.quarantine': { rows: QuarantineRow[]; total: number }
   /** Per partition of the Kafka topics: high-water mark, lake offset, lag ([] for other sources). */
   'query.kafkaLag': KafkaLagRow[]
+  /** The Metrics and Fraud figures over a range of the lake's history, re-bucketed (docs/LAKE.md, *History*). */
+  'query.history': HistoryView
+  /** Orders of the whole lake matching the filters, newest batch first, a page at a time. */
+  'query.orderSearch': OrderPage
+  /** Every committed source offset with what is left to read behind it. */
+  'query.sourceOffsets': SourceOffsetRow[]
   /** One read-only statement on the lake's last committed batch (docs/SQL.md). */
   'sql.run': SqlAnswer
   /** false: no query by that id is running (it has finished already). */

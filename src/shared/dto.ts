@@ -259,3 +259,50 @@ export interface ExportProgress {
   done: number
   total: number
 }
+
+/**
+ * The Metrics and Fraud tabs over a time range of the lake's history (query.history; docs/LAKE.md,
+ * *History*). `buckets` are the lake's windows summed into buckets of `bucketMinutes`; every figure
+ * keeps the definition it has in the live view.
+ */
+export interface HistoryView {
+  /** What the charts cover, [from, to), on bucket boundaries; null while the lake has no order. */
+  from: string | null
+  to: string | null
+  bucketMinutes: number
+  /** The lake's window width: buckets hold whole windows. */
+  windowMinutes: number
+  /** One row per bucket with on-time orders (none: no row, a gap); the bucket holding the newest order is partial. */
+  buckets: WindowRow[]
+  /** The KPI cards over the complete minutes of the range. */
+  kpis: Kpis
+  /** Orders per fraud score with order_ts in the range (every order). */
+  fraudHistogram: CountRow[]
+  /** Fraud alerts per bucket of their order_ts (buckets without alerts have no row). */
+  alertBuckets: { bucketStart: string; alerts: number }[]
+}
+
+/** A page of orders of the whole lake matching the Recent orders filters (query.orderSearch). */
+export interface OrderPage {
+  rows: OrderRow[]
+  /** Orders matching the filters. */
+  total: number
+}
+
+/** One row of `source_offsets` as the Pipeline tab's checkpoint inspector shows it. */
+export interface SourceOffsetRow {
+  /** 'file' or 'kafka'. */
+  sourceKind: string
+  /** The file's absolute path, or `topic/partition`. */
+  key: string
+  /** Next byte (file) or next message offset (Kafka) the pipeline will read. */
+  committedOffset: number
+  /** File: its size now (null when it is gone); Kafka: the broker's high-water mark (null when not reading Kafka now). */
+  end: number | null
+  /** end − committedOffset: bytes or messages not yet in the lake (null when end is unknown). */
+  lag: number | null
+  unit: 'bytes' | 'messages'
+  /** The batch that last committed this offset, and when. */
+  batchId: number
+  batchCommittedAt: string | null
+}

@@ -354,11 +354,16 @@ describe('query.kafkaLag', () => {
       expect(live.filter((l) => l.topic === 'h_orders')).toEqual(
         [...hw].sort().map(([k, n]) => ({ topic: 'h_orders', partition: Number(k.split('/')[1]), highWatermark: n, lakeOffset: n, lag: 0 }))
       )
+      // the checkpoint inspector: the same offsets, with the broker's end while reading
+      const offsets = async () =>
+        (await host.handlers['query.sourceOffsets']({})).filter((o) => o.key.startsWith('h_orders/')).map((o) => [o.key, o.unit, o.committedOffset, o.end, o.lag])
+      expect(await offsets()).toEqual([...hw].sort().map(([k, n]) => [k, 'messages', n, n, 0]))
       await host.handlers['pipeline.stop']({})
       const stopped = await host.handlers['query.kafkaLag']({})
       expect(stopped).toEqual(
         [...hw].sort().map(([k, n]) => ({ topic: 'h_orders', partition: Number(k.split('/')[1]), highWatermark: null, lakeOffset: n, lag: null }))
       )
+      expect(await offsets()).toEqual([...hw].sort().map(([k, n]) => [k, 'messages', n, null, null]))
     } finally {
       await host.dispose()
       await broker.stop()

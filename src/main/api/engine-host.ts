@@ -11,6 +11,7 @@ import * as q from '../lake/queries'
 import { SqlConsole, sqlSchema } from '../lake/sql-console'
 import { listSavedQueries, readSavedQuery, saveQuery, SavedQueryError } from '../engine/saved-queries'
 import { committedOffsets } from '../lake/batch-writer'
+import { sourceOffsets } from '../lake/checkpoints'
 import { KAFKA_SOURCE_KIND } from '../sources/kafka-source'
 import { EventBus } from './event-bus'
 import { rulesHandlers } from './rules-handlers'
@@ -131,6 +132,14 @@ export async function createEngineHost(opts: EngineHostOptions): Promise<EngineH
           return { topic: key.slice(0, i), partition: Number(key.slice(i + 1)), highWatermark: null, lakeOffset: Number(offset), lag: null }
         })
         .sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition)
+    },
+    'query.history': (req) =>
+      withReader((c) => q.history(c, req.range === 'custom' ? { range: 'custom', from: req.from!, to: req.to! } : { range: req.range })),
+    'query.orderSearch': (req) => withReader((c) => q.orderSearch(c, req)),
+    'query.sourceOffsets': () => {
+      const ends = new Map<string, number>()
+      for (const l of controller.kafkaLag() ?? []) if (l.highWatermark !== null) ends.set(`${l.topic}/${l.partition}`, Number(l.highWatermark))
+      return withReader((c) => sourceOffsets(c, ends))
     },
     // before the first Start this reads the empty in-memory lake: the tables are there, no rows
     'sql.run': (req) => controller.withLake((lake) => sql.run(lake, req)),

@@ -1,5 +1,6 @@
 import type { DuckDBConnection } from '@duckdb/node-api'
 import { lakeReportingCurrency } from './reporting-currency'
+import { bucketMinutes, RELATIVE_RANGES, type RelativeRange } from '../../shared/history'
 import type {
   AlertPage,
   AlertRow,
@@ -8,7 +9,9 @@ import type {
   CountRow,
   CurrencyRow,
   DashboardSnapshot,
+  HistoryView,
   Kpis,
+  OrderPage,
   OrderRow,
   QuarantineRow,
   WindowRow
@@ -32,22 +35,33 @@ const minuteOf = (col: string) => `time_bucket(INTERVAL 1 MINUTE, ${col}, TIMEST
 const COUNTED = `NOT is_late AND status NOT IN ('cancelled', 'refunded')`
 
 /**
- * The KPI cards over the last `minutes` complete minutes of event time. The minute holding the
+ * The minutes the KPI cards cover: the last `minutes` before the minute in progress, or the
+ * minutes of [from, to) (a history range; times the engine formatted, never user text).
+ */
+export type KpiPeriod = number | { from: string; to: string }
+
+/**
+ * The KPI cards over the complete minutes of event time in `period`. The minute holding the
  * newest order is still filling, so it is left out; so are minutes that began before the lake's
  * first on-time order, which the lake only saw part of. Every card counts the same orders.
  */
-export async function kpis(conn: DuckDBConnection, minutes: number): Promise<Kpis> {
+export async function kpis(conn: DuckDBConnection, period: KpiPeriod): Promise<Kpis> {
+  const live = typeof period === 'number'
+  const minutes = live ? period : Math.round((Date.parse(period.to) - Date.parse(period.from)) / 60_000)
+  // A range's own bounds, cut to whole minutes inside it.
+  const periodEnd = live ? minuteOf('latest') : `least(${minuteOf('latest')}, ${minuteOf(`TIMESTAMPTZ '${period.to}'`)})`
+  const rangeStart = live ? `period_end - INTERVAL ${minutes} MINUTE` : `${minuteOf(`TIMESTAMPTZ '${period.from}' + INTERVAL 59999 MILLISECOND`)}`
   const [p] = await rows(
     conn,
     `WITH bounds AS (
        SELECT max(order_ts) AS latest, min(order_ts) FILTER (WHERE NOT is_late) AS first FROM silver_orders
      ), period AS (
-       SELECT latest, ${minuteOf('latest')} AS period_end,
+       SELECT latest, ${periodEnd} AS period_end,
          -- the first minute the lake saw whole starts at the first order, or at the next minute
          CASE WHEN ${minuteOf('first')} = first THEN first ELSE ${minuteOf('first')} + INTERVAL 1 MINUTE END AS observed_from
        FROM bounds
      ), clipped AS (
-       SELECT *, greatest(period_end - INTERVAL ${minutes} MINUTE, observed_from) AS period_start FROM period
+       SELECT *, greatest(${rangeStart}, observed_from) AS period_start FROM period
      )
      SELECT ${ts('latest')} AS as_of, ${ts('period_start')} AS period_start, ${ts('period_end')} AS period_end,
        ${ts('(observed_from + INTERVAL 1 MINUTE)')} AS first_complete_at,
@@ -73,7 +87,8 @@ export async function kpis(conn: DuckDBConnection, minutes: number): Promise<Kpi
     completeMinutes,
     periodStart: completeMinutes ? String(p.period_start) : null,
     periodEnd: completeMinutes ? String(p.period_end) : null,
-    firstCompleteAt: !completeMinutes && asOf ? String(p.first_complete_at) : null,
+    // a past range without complete minutes will never get one
+    firstCompleteAt: live && !completeMinutes && asOf ? String(p.first_complete_at) : null,
     orders,
     ordersPerMinute: completeMinutes ? orders / completeMinutes : 0,
     revenue,
@@ -171,14 +186,10 @@ export async function quarantinedOrders(conn: DuckDBConnection, batchId: number)
 /** The latest orders, newest batch first (order_id breaks ties, so every query picks the same ones). */
 const recentSql = (limit: number) => `SELECT * FROM silver_orders ORDER BY batch_id DESC, order_ts DESC, order_id LIMIT ${limit}`
 
-export async function recentOrders(conn: DuckDBConnection, limit: number): Promise<OrderRow[]> {
-  const out = await rows(
-    conn,
-    `SELECT order_id, customer_id, ${ts('order_ts')} AS order_ts, status, ${moneyColumns},
-       item_count, channel, fraud_score, is_late
-     FROM (${recentSql(limit)}) ORDER BY batch_id DESC, order_ts DESC, order_id`
-  )
-  return out.map((r) => ({
+const orderColumns = `order_id, customer_id, ${ts('order_ts')} AS order_ts, status, ${moneyColumns}, item_count, channel, fraud_score, is_late`
+
+function toOrder(r: Row): OrderRow {
+  return {
     orderId: String(r.order_id),
     customerId: String(r.customer_id),
     orderTs: String(r.order_ts),
@@ -188,7 +199,64 @@ export async function recentOrders(conn: DuckDBConnection, limit: number): Promi
     channel: String(r.channel),
     fraudScore: n(r.fraud_score),
     isLate: Boolean(r.is_late)
-  }))
+  }
+}
+
+export async function recentOrders(conn: DuckDBConnection, limit: number): Promise<OrderRow[]> {
+  const out = await rows(conn, `SELECT ${orderColumns} FROM (${recentSql(limit)}) ORDER BY batch_id DESC, order_ts DESC, order_id`)
+  return out.map(toOrder)
+}
+
+export interface OrderFilters {
+  /** Part of the customer id, ignoring case; '' for any. */
+  customer: string
+  status: string
+  currency: string
+  minScore: number | null
+  late: 'any' | 'late' | 'on-time'
+}
+
+/**
+ * A page of the whole lake's orders matching `filters`, in the Recent orders list's order (so the
+ * unfiltered first page is that list). Every value the user typed is a bound parameter.
+ */
+export async function orderSearch(
+  conn: DuckDBConnection,
+  { limit, offset, ...filters }: OrderFilters & { limit: number; offset: number }
+): Promise<OrderPage> {
+  const where: string[] = []
+  const params: Record<string, string | number> = {}
+  if (filters.customer) {
+    where.push('contains(lower(customer_id), lower($customer))')
+    params.customer = filters.customer
+  }
+  if (filters.status) {
+    where.push('status = $status')
+    params.status = filters.status
+  }
+  if (filters.currency) {
+    where.push('currency = $currency')
+    params.currency = filters.currency
+  }
+  if (filters.minScore !== null) {
+    where.push('fraud_score >= $minScore')
+    params.minScore = filters.minScore
+  }
+  if (filters.late !== 'any') where.push(filters.late === 'late' ? 'is_late' : 'NOT is_late')
+  const filter = where.length ? `WHERE ${where.join(' AND ')}` : ''
+  const [t] = await named(conn, `SELECT count(*) AS total FROM silver_orders ${filter}`, params)
+  const out = await named(
+    conn,
+    `SELECT ${orderColumns} FROM silver_orders ${filter} ORDER BY batch_id DESC, order_ts DESC, order_id LIMIT ${limit} OFFSET ${offset}`,
+    params
+  )
+  return { rows: out.map(toOrder), total: n(t.total) }
+}
+
+/** A statement with named parameters, bound with their JavaScript types (a score is a number). */
+async function named(conn: DuckDBConnection, sql: string, params: Record<string, string | number>): Promise<Row[]> {
+  const r = Object.keys(params).length ? await conn.runAndReadAll(sql, params) : await conn.runAndReadAll(sql)
+  return r.getRowObjectsJson() as Row[]
 }
 
 /**
@@ -225,6 +293,82 @@ export async function recentRevenue(
         minRate: nullable(r.min_rate),
         maxRate: nullable(r.max_rate)
       }))
+  }
+}
+
+export type HistoryRequest = { range: RelativeRange } | { range: 'custom'; from: string; to: string }
+
+/** Where windows and buckets are aligned (as in batch-transform.ts). */
+const ORIGIN_MS = Date.UTC(2000, 0, 1)
+const bucketFloor = (t: number, widthMs: number) => ORIGIN_MS + Math.floor((t - ORIGIN_MS) / widthMs) * widthMs
+const bucketCeil = (t: number, widthMs: number) => ORIGIN_MS + Math.ceil((t - ORIGIN_MS) / widthMs) * widthMs
+const iso = (t: number) => new Date(t).toISOString()
+
+/**
+ * The Metrics and Fraud figures over a range of the lake's history (docs/LAKE.md, *History*). A
+ * relative range ends with the bucket holding the newest order; a custom one is widened to
+ * whole buckets. Revenue and orders are the range's windows summed per bucket; unique customers
+ * are counted per bucket from silver, as a window counts them (distinct customers are not a sum).
+ */
+export async function history(conn: DuckDBConnection, req: HistoryRequest): Promise<HistoryView> {
+  const [meta] = await rows(
+    conn,
+    `SELECT (SELECT epoch_ms(max(order_ts)) FROM silver_orders) AS latest,
+       (SELECT value FROM lake_meta WHERE key = 'window_minutes') AS window_minutes`
+  )
+  const windowMinutes = Number(meta.window_minutes ?? 1) || 1
+  const rangeMinutes = req.range === 'custom' ? (Date.parse(req.to) - Date.parse(req.from)) / 60_000 : RELATIVE_RANGES[req.range]
+  const width = bucketMinutes(rangeMinutes, windowMinutes)
+  const widthMs = width * 60_000
+  const empty = { bucketMinutes: width, windowMinutes, buckets: [], fraudHistogram: [], alertBuckets: [] }
+  if (meta.latest === null || meta.latest === undefined) {
+    return { ...empty, from: null, to: null, kpis: await kpis(conn, req.range === 'custom' ? req : rangeMinutes) }
+  }
+  const latest = Number(meta.latest)
+  const to = req.range === 'custom' ? bucketCeil(Date.parse(req.to), widthMs) : bucketFloor(latest, widthMs) + widthMs
+  const from = req.range === 'custom' ? bucketFloor(Date.parse(req.from), widthMs) : to - rangeMinutes * 60_000
+  // Bounds are the engine's own ISO times, written as literals so DuckDB skips row groups by min/max.
+  const between = (col: string) => `${col} >= TIMESTAMPTZ '${iso(from)}' AND ${col} < TIMESTAMPTZ '${iso(to)}'`
+  const bucket = (col: string) => `time_bucket(INTERVAL ${width} MINUTE, ${col}, TIMESTAMPTZ '2000-01-01 00:00:00+00')`
+  const buckets = await rows(
+    conn,
+    `WITH w AS (
+       SELECT ${bucket('window_start')} AS b, sum(orders) AS orders, sum(revenue_orders) AS revenue_orders, sum(revenue) AS revenue
+       FROM order_windows WHERE ${between('window_start')} GROUP BY b
+     ), c AS (
+       SELECT ${bucket('order_ts')} AS b, count(DISTINCT customer_id) AS customers
+       FROM silver_orders WHERE NOT is_late AND ${between('order_ts')} GROUP BY b
+     )
+     SELECT ${ts('b')} AS ws, ${ts(`(b + INTERVAL ${width} MINUTE)`)} AS we, orders, revenue_orders, revenue::DOUBLE AS revenue,
+       coalesce(revenue / nullif(revenue_orders, 0), 0)::DOUBLE AS aov, coalesce(customers, 0) AS customers,
+       epoch_ms(b + INTERVAL ${width} MINUTE) > ${latest} AS partial
+     FROM w LEFT JOIN c USING (b) ORDER BY b`
+  )
+  const histogram = await rows(
+    conn,
+    `SELECT fraud_score AS key, count(*) AS c FROM silver_orders WHERE ${between('order_ts')} GROUP BY fraud_score ORDER BY fraud_score`
+  )
+  const alerts = await rows(
+    conn,
+    `SELECT ${ts(bucket('order_ts'))} AS b, count(*) AS c FROM fraud_alerts WHERE ${between('order_ts')} GROUP BY ALL ORDER BY b`
+  )
+  return {
+    ...empty,
+    from: iso(from),
+    to: iso(to),
+    buckets: buckets.map((r) => ({
+      windowStart: String(r.ws),
+      windowEnd: String(r.we),
+      orders: n(r.orders),
+      revenueOrders: n(r.revenue_orders),
+      revenue: n(r.revenue),
+      avgOrderValue: n(r.aov),
+      uniqueCustomers: n(r.customers),
+      partial: r.partial === true
+    })),
+    kpis: await kpis(conn, req.range === 'custom' ? { from: iso(from), to: iso(to) } : rangeMinutes),
+    fraudHistogram: histogram.map((r) => ({ key: String(r.key), count: n(r.c) })),
+    alertBuckets: alerts.map((r) => ({ bucketStart: String(r.b), alerts: n(r.c) }))
   }
 }
 

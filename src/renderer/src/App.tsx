@@ -9,6 +9,7 @@ import { PipelineTab } from './features/pipeline/PipelineTab'
 import { RulesTab } from './features/rules/RulesTab'
 import { SettingsDrawer } from './features/settings/SettingsDrawer'
 import { SqlTab } from './features/sql/SqlTab'
+import { PausedBanner, PauseButton } from './features/live/LiveUpdates'
 import { formatNumber } from './lib/format'
 import { ThemeContext, useSlice, useStores } from './stores/context'
 
@@ -103,9 +104,11 @@ export function App() {
           <div className="spacer" />
           {/* In the bar, not over the page: it never covers a table. */}
           {tab !== 'fraud' && !settingsOpen && !exportOpen && <AlertToast onView={() => select('fraud')} />}
+          <PauseButton />
           <Counters />
         </div>
         <StatusBanner />
+        <PausedBanner />
         <main className="content" id={`panel-${tab}`} role="tabpanel" data-testid={`panel-${tab}`}>
           {tab === 'metrics' && <MetricsTab />}
           {tab === 'fraud' && <FraudTab />}

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { AlertRow, BatchRow, WindowRow } from '../../../src/shared/dto'
 import {
+  alertsPerBucketOption,
   alertsTimelineOption,
   batchDurationOption,
   fraudHistogramOption,
@@ -295,5 +296,33 @@ describe('pipeline charts: stopped periods are gaps', () => {
     // the first input rate after the stop is averaged over the stop: left out, not drawn as a dip
     expect(nulls(input).map((p) => p[0])).toEqual([nulls(processing)[0][0], t0 + 200_000])
     expect(tip(ratesOption(batches, { palette: LIGHT }), [t0 + 100_000, null])).toContain('no batches')
+  })
+})
+
+describe('history range charts', () => {
+  const day = { min: Date.parse('2025-01-01T00:00:00.000Z'), max: Date.parse('2025-01-02T00:00:00.000Z') }
+
+  it('a range passes its own extent, and an axis over more than a day names the day', () => {
+    const o = orderVolumeOption(windows, { palette: LIGHT, locale: 'en-US' }, { ...day, max: day.max + 3_600_000 })
+    const axis = o.xAxis as { min: number; max: number; axisLabel: { formatter: (v: number) => string } }
+    expect([axis.min, axis.max]).toEqual([day.min, day.max + 3_600_000])
+    expect(axis.axisLabel.formatter(day.min)).toMatch(/^Jan 1, \d\d:\d\d$|^Dec 31, \d\d:\d\d$/)
+  })
+
+  it('alerts per bucket: one bar per bucket with alerts, whole-number ticks, the bucket named in the tooltip', () => {
+    const buckets = [
+      { bucketStart: '2025-01-01T08:00:00.000Z', alerts: 1 },
+      { bucketStart: '2025-01-01T08:15:00.000Z', alerts: 3 }
+    ]
+    const o = alertsPerBucketOption(buckets, 15, { palette: LIGHT, locale: 'en-US' }, day)
+    const [s] = seriesOf(o)
+    expect(s.type).toBe('bar')
+    expect(s.data).toEqual([
+      [Date.parse(buckets[0].bucketStart), 1],
+      [Date.parse(buckets[1].bucketStart), 3]
+    ])
+    expect((o.yAxis as { minInterval: number }).minInterval).toBe(1)
+    const tip = (o.tooltip as { formatter: (p: unknown) => string }).formatter([{ value: [Date.parse(buckets[1].bucketStart), 3] }])
+    expect(tip).toMatch(/Alerts <b>3<\/b>/)
   })
 })

@@ -417,3 +417,128 @@ describe('applyBatchToStatus', () => {
     expect(s.lastBatchId).toBe(4)
   })
 })
+
+describe('analyst workbench stores: pause, history range, order search', () => {
+  let engine: FakeEngine
+  let stores: AppStores
+  const settings = defaultSettings() // refreshSeconds = 1
+
+  beforeEach(() => {
+    vi.useFakeTimers()
+    vi.setSystemTime(0)
+    engine = new FakeEngine()
+    engine.handlers = {
+      'settings.get': () => settings,
+      'pipeline.status': () => status('running', 0, 1),
+      'query.dashboard': () => snapshot(1)
+    }
+    stores = createAppStores(engine, engine)
+  })
+  afterEach(() => {
+    stores.dispose()
+    vi.useRealTimers()
+  })
+
+  it('while paused, charts and tables hold still and the counters go on; resume shows the latest at once', async () => {
+    await stores.sync()
+    vi.advanceTimersByTime(1000)
+    stores.liveUpdates.getState().pause()
+    expect(stores.liveUpdates.getState()).toMatchObject({ paused: true, pausedAt: 1000, batchAtPause: 1, heldBack: false })
+    const shown = stores.dashboard.getState().snapshot
+    const windows = stores.history.getState().windows
+    engine.push('dashboard.snapshot', snapshot(5))
+    engine.push('batch.progress', batch(2, 30))
+    engine.push('dashboard.snapshot', snapshot(6))
+    vi.advanceTimersByTime(5000)
+    expect(stores.dashboard.getState().snapshot).toBe(shown)
+    expect(stores.history.getState().windows).toBe(windows)
+    expect(stores.pipeline.getState().status).toMatchObject({ lastBatchId: 2, totals: { orders: 30 } })
+    expect(stores.liveUpdates.getState().heldBack).toBe(true)
+
+    stores.liveUpdates.getState().resume()
+    expect(stores.liveUpdates.getState()).toMatchObject({ paused: false, heldBack: false })
+    expect(stores.dashboard.getState().snapshot?.kpis.orders).toBe(6)
+    expect(stores.history.getState().batches.map((b) => b.batchId)).toEqual([2])
+    // the batch is counted once, though the paused commit already applied it to the counters
+    expect(stores.pipeline.getState().status?.totals.orders).toBe(30)
+  })
+
+  it('a relative range is fetched, follows committed snapshots but not while paused; live drops it', async () => {
+    await stores.sync()
+    let n = 0
+    engine.handlers['query.history'] = () => ({ n: ++n })
+    await stores.historyRange.getState().select('24h')
+    expect(engine.calls.at(-1)).toEqual({ name: 'query.history', args: { range: '24h' } })
+    expect(stores.historyRange.getState()).toMatchObject({ range: '24h', view: { n: 1 }, loading: false })
+
+    vi.advanceTimersByTime(1000)
+    engine.push('dashboard.snapshot', snapshot(2))
+    await vi.advanceTimersByTimeAsync(1000)
+    expect(engine.count('query.history')).toBe(2)
+
+    stores.liveUpdates.getState().pause()
+    engine.push('dashboard.snapshot', snapshot(3))
+    await vi.advanceTimersByTimeAsync(3000)
+    expect(engine.count('query.history')).toBe(2)
+    stores.liveUpdates.getState().resume()
+    await vi.advanceTimersByTimeAsync(0)
+    expect(engine.count('query.history')).toBe(3)
+
+    await stores.historyRange.getState().select('live')
+    expect(stores.historyRange.getState()).toMatchObject({ range: 'live', view: null })
+    expect(engine.count('query.history')).toBe(3)
+  })
+
+  it('a custom range is sent as chosen, stays fixed, and shows the engine’s refusal', async () => {
+    await stores.sync()
+    engine.handlers['query.history'] = () => {
+      throw new ApiError('validation', 'the end must come after the start')
+    }
+    await stores.historyRange.getState().selectCustom('2024-03-02T00:00:00.000Z', '2024-03-01T00:00:00.000Z')
+    expect(engine.calls.at(-1)?.args).toEqual({ range: 'custom', from: '2024-03-02T00:00:00.000Z', to: '2024-03-01T00:00:00.000Z' })
+    expect(stores.historyRange.getState()).toMatchObject({ range: 'custom', view: null, error: 'the end must come after the start' })
+    vi.advanceTimersByTime(1000)
+    engine.push('dashboard.snapshot', snapshot(2))
+    await vi.advanceTimersByTimeAsync(1000)
+    expect(engine.count('query.history')).toBe(1)
+  })
+
+  it('order filters search the lake from the first page; clearing them returns to the live list; old answers lose', async () => {
+    await stores.sync()
+    const answers: { args: Record<string, unknown>; resolve: (v: unknown) => void }[] = []
+    engine.handlers['query.orderSearch'] = (args) => new Promise((resolve) => answers.push({ args: args as Record<string, unknown>, resolve }))
+    const older = stores.orderSearch.getState().setFilters({ customer: ' cus ' })
+    const newer = stores.orderSearch.getState().setFilters({ status: 'paid', minScore: 3 })
+    expect(answers.map((a) => a.args)).toEqual([
+      { limit: 100, offset: 0, customer: 'cus', status: '', currency: '', minScore: null, late: 'any' },
+      { limit: 100, offset: 0, customer: 'cus', status: 'paid', currency: '', minScore: 3, late: 'any' }
+    ])
+    answers[1].resolve({ rows: [{ orderId: 'o-2' }], total: 1 })
+    await newer
+    answers[0].resolve({ rows: [{ orderId: 'o-1' }, { orderId: 'o-2' }], total: 2 })
+    await older
+    expect(stores.orderSearch.getState()).toMatchObject({ active: true, rows: [{ orderId: 'o-2' }], total: 1, offset: 0 })
+
+    await stores.orderSearch.getState().setFilters({ customer: '', status: '', minScore: null })
+    expect(stores.orderSearch.getState()).toMatchObject({ active: false, rows: [], offset: 0 })
+    expect(answers).toHaveLength(2)
+  })
+
+  it('the next page of the unfiltered list is a search; a filtered first page follows commits, a later page stays put', async () => {
+    await stores.sync()
+    engine.handlers['query.orderSearch'] = (args) => ({ rows: [], total: 500, args })
+    await stores.orderSearch.getState().load(100)
+    expect(stores.orderSearch.getState()).toMatchObject({ active: true, offset: 100 })
+    vi.advanceTimersByTime(1000)
+    engine.push('dashboard.snapshot', snapshot(2))
+    await vi.advanceTimersByTimeAsync(1000)
+    expect(engine.count('query.orderSearch')).toBe(1)
+
+    await stores.orderSearch.getState().setFilters({ late: 'late' })
+    engine.push('dashboard.snapshot', snapshot(3))
+    await vi.advanceTimersByTimeAsync(1000)
+    expect(engine.count('query.orderSearch')).toBe(3)
+    await stores.orderSearch.getState().load(0)
+    expect(stores.orderSearch.getState().active).toBe(true)
+  })
+})

@@ -10,6 +10,7 @@ import type {
 import type { AlertRow, BatchRow, CountRow, WindowRow } from '../../../shared/dto'
 import {
   formatClock,
+  formatDayClock,
   formatCompact,
   formatCurrency,
   formatCurrencyShort,
@@ -82,10 +83,18 @@ export function timeExtent(times: readonly number[], minSpanMs: number, padMs = 
   return { min: first - padMs, max: last + padMs }
 }
 
-function timeAxis(p: ChartPalette, locale: string | undefined, extent: { min?: number; max?: number }) {
+/** A chart's visible time range, epoch ms; a history range passes its own. */
+export type TimeExtent = { min?: number; max?: number }
+
+function timeAxis(p: ChartPalette, locale: string | undefined, extent: TimeExtent) {
   const span = extent.min !== undefined && extent.max !== undefined ? extent.max - extent.min : Infinity
-  // Short ranges need seconds, or every label reads the same minute.
-  const label = span <= 15 * 60_000 ? (v: number) => formatTime(new Date(v).toISOString(), locale) : (v: number) => formatClock(v, locale)
+  // Short ranges need seconds, or every label reads the same minute; ranges over days need the day.
+  const label =
+    span <= 15 * 60_000
+      ? (v: number) => formatTime(new Date(v).toISOString(), locale)
+      : span > 24 * 3_600_000
+        ? (v: number) => formatDayClock(v, locale)
+        : (v: number) => formatClock(v, locale)
   return {
     type: 'time' as const,
     min: extent.min,
@@ -165,7 +174,11 @@ function windowTooltip(windows: readonly WindowRow[], ctx: BuildContext, body: (
     const t = pointTime(asParams(params)[0])
     if (t === null) return ''
     const w = byStart.get(t)
-    const heading = formatClock(t, ctx.locale)
+    // a history bucket spans more than a minute: name the day and where it ends
+    const heading =
+      w && Date.parse(w.windowEnd) - Date.parse(w.windowStart) > 60_000
+        ? `${formatDayClock(t, ctx.locale)}–${formatClock(w.windowEnd, ctx.locale)}`
+        : formatClock(t, ctx.locale)
     if (!w) return `${heading}<br/>no orders`
     return `${heading}${w.partial ? ' · <i>in progress</i>' : ''}<br/>${body(w)}`
   }
@@ -209,7 +222,7 @@ const hatch = (color: string) => ({
  * The window still filling is not joined to the line: a hollow dot in a dashed "in progress"
  * band, so its low value so far never reads as a drop.
  */
-export function revenueTrendOption(windows: readonly WindowRow[], ctx: BuildContext): ChartOption {
+export function revenueTrendOption(windows: readonly WindowRow[], ctx: BuildContext, extent?: TimeExtent): ChartOption {
   const p = ctx.palette
   const currency = ctx.currency ?? 'USD'
   const { complete, partial } = windowPoints(windows, (w) => w.revenue)
@@ -224,7 +237,7 @@ export function revenueTrendOption(windows: readonly WindowRow[], ctx: BuildCont
         (w) => `Revenue <b>${formatCurrency(w.revenue, currency, ctx.locale)}</b><br/>${formatNumber(w.revenueOrders, 0, ctx.locale)} orders`
       )
     },
-    xAxis: timeAxis(p, ctx.locale, windowExtent(windows)),
+    xAxis: timeAxis(p, ctx.locale, extent ?? windowExtent(windows)),
     yAxis: valueAxis(p, (v) => formatCurrencyShort(v, currency, ctx.locale)),
     series: [
       {
@@ -262,7 +275,7 @@ export function revenueTrendOption(windows: readonly WindowRow[], ctx: BuildCont
  * Orders per window as bars, counted like the KPI cards (cancelled and refunded left out, the
  * tooltip names them); missing windows have no bar, the window still filling is hatched.
  */
-export function orderVolumeOption(windows: readonly WindowRow[], ctx: BuildContext): ChartOption {
+export function orderVolumeOption(windows: readonly WindowRow[], ctx: BuildContext, extent?: TimeExtent): ChartOption {
   const p = ctx.palette
   const { complete, partial } = windowPoints(windows, (w) => w.revenueOrders)
   return {
@@ -277,7 +290,7 @@ export function orderVolumeOption(windows: readonly WindowRow[], ctx: BuildConte
         )
       })
     },
-    xAxis: timeAxis(p, ctx.locale, windowExtent(windows)),
+    xAxis: timeAxis(p, ctx.locale, extent ?? windowExtent(windows)),
     yAxis: valueAxis(p, (v) => formatNumber(v, 0, ctx.locale)),
     series: [
       {
@@ -304,6 +317,45 @@ export function orderVolumeOption(windows: readonly WindowRow[], ctx: BuildConte
             : [])
         ],
         ...inProgressBand(p, partial, windowMs(windows))
+      }
+    ]
+  }
+}
+
+/**
+ * Fraud alerts per history bucket (by order time) as bars over the range; a bucket without
+ * alerts has no bar.
+ */
+export function alertsPerBucketOption(
+  buckets: readonly { bucketStart: string; alerts: number }[],
+  bucketMinutes: number,
+  ctx: BuildContext,
+  extent: TimeExtent
+): ChartOption {
+  const p = ctx.palette
+  return {
+    ...base(p),
+    tooltip: {
+      ...base(p).tooltip,
+      formatter: (params: unknown) => {
+        const t = pointTime(asParams(params)[0])
+        if (t === null) return ''
+        const b = buckets.find((x) => ts(x.bucketStart) === t)
+        const end = t + bucketMinutes * 60_000
+        return `${formatDayClock(t, ctx.locale)}–${formatClock(end, ctx.locale)}<br/>Alerts <b>${formatNumber(b?.alerts ?? 0, 0, ctx.locale)}</b>`
+      }
+    },
+    xAxis: timeAxis(p, ctx.locale, extent),
+    // counts: no tick between two whole numbers
+    yAxis: { ...valueAxis(p, (v) => formatNumber(v, 0, ctx.locale)), minInterval: 1 },
+    series: [
+      {
+        id: 'alerts',
+        name: 'Alerts',
+        type: 'bar',
+        barMaxWidth: 14,
+        itemStyle: { color: p.scoreScale[2], borderRadius: [2, 2, 0, 0] },
+        data: buckets.map((b) => [ts(b.bucketStart), b.alerts])
       }
     ]
   }

@@ -121,6 +121,26 @@ export function formatClock(iso: string | number | null | undefined, locale?: st
   return dateFormat(locale, { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(d)
 }
 
+/** Bytes -> "512 B", "12.3 KiB", "4.5 MiB", "1.2 GiB". */
+export function formatBytes(n: number | null | undefined, locale?: string): string {
+  if (n === null || n === undefined || !Number.isFinite(n)) return DASH
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB']
+  let v = n
+  let i = 0
+  while (Math.abs(v) >= 1024 && i < units.length - 1) {
+    v /= 1024
+    i++
+  }
+  return `${formatNumber(v, i === 0 ? 0 : 1, locale)} ${units[i]}`
+}
+
+/** Epoch ms or ISO timestamp -> local "Mar 4, 14:03": a time axis over days. */
+export function formatDayClock(t: string | number | null | undefined, locale?: string): string {
+  const d = typeof t === 'number' ? new Date(t) : toDate(t)
+  if (!d) return DASH
+  return dateFormat(locale, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(d)
+}
+
 /** ISO timestamp -> local "Mar 4, 14:03:27". */
 export function formatDateTime(iso: string | null | undefined, locale?: string): string {
   const d = toDate(iso)

@@ -19,6 +19,9 @@ import { toApiError } from '../client/errors'
 import { createThrottle } from '../lib/throttle'
 import { createAlertBrowser, type AlertBrowserState } from './alert-browser'
 import { createRulesLab, type RulesLabState } from './rules-lab'
+import { createHistoryRange, type HistoryRangeState } from './history-range'
+import { createLiveUpdates, type LiveUpdatesState } from './live-updates'
+import { createOrderSearch, type OrderSearchState } from './order-search'
 import { mergeAlerts, mergeBatches, mergeWindows } from './history'
 import { checkForm, diffPatch, errorsFromApi, settingsToForm, type FormValue, type FormValues } from './settings-form'
 
@@ -118,6 +121,9 @@ export interface AppStores {
   alertBrowser: StoreApi<AlertBrowserState>
   rulesLab: StoreApi<RulesLabState>
   notices: StoreApi<NoticeState>
+  liveUpdates: StoreApi<LiveUpdatesState>
+  historyRange: StoreApi<HistoryRangeState>
+  orderSearch: StoreApi<OrderSearchState>
   /** Fetches everything the UI shows on start (and after a reconnect). */
   sync(): Promise<void>
   dispose(): void
@@ -220,6 +226,13 @@ export function createAppStores(client: EngineClient, connection: Connection, op
   let pendingAlerts: AlertRow[] = []
 
   const commit = () => {
+    if (liveUpdates.getState().paused) {
+      // Charts and tables hold still; the header's counters go on, as ingest does.
+      const status = pipeline.getState().status
+      if (status && pendingBatches.length > 0) pipeline.setState({ status: applyBatchToStatus(status, pendingBatches) })
+      if (pendingSnapshot && !liveUpdates.getState().heldBack) liveUpdates.setState({ heldBack: true })
+      return
+    }
     const snapshot = pendingSnapshot
     const batches = pendingBatches
     const alerts = pendingAlerts
@@ -248,6 +261,25 @@ export function createAppStores(client: EngineClient, connection: Connection, op
   }
   let lastStatusFetch = -Infinity
   const throttle = createThrottle(commit, 1000, now)
+  const liveUpdates = createLiveUpdates({
+    lastBatchId: () => pipeline.getState().status?.lastBatchId ?? null,
+    onResume: () => {
+      throttle.request()
+      throttle.flush()
+    },
+    now
+  })
+
+  // Views over the whole lake follow each committed snapshot, so they too hold still while paused.
+  const historyRange = createHistoryRange(client)
+  const orderSearch = createOrderSearch(client)
+  offs.push(
+    dashboard.subscribe((s, prev) => {
+      if (s.updatedAt === prev.updatedAt) return
+      void historyRange.getState().follow()
+      void orderSearch.getState().follow()
+    })
+  )
 
   offs.push(
     client.subscribe('dashboard.snapshot', (snapshot) => {
@@ -458,6 +490,9 @@ export function createAppStores(client: EngineClient, connection: Connection, op
     alertBrowser: createAlertBrowser(client),
     rulesLab: createRulesLab(client),
     notices,
+    liveUpdates,
+    historyRange,
+    orderSearch,
     sync,
     dispose() {
       throttle.cancel()

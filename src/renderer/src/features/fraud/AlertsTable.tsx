@@ -29,16 +29,17 @@ function LabelButtons({ orderId, current, onLabel }: { orderId: string; current?
 
 /** Every fraud alert, newest first, a page at a time, with a search by order or customer id. */
 export function AlertsTable({ threshold }: { threshold: number }) {
-  const { alertBrowser, pipeline } = useStores()
+  const { alertBrowser, pipeline, liveUpdates } = useStores()
   const a = useSlice(alertBrowser, (s) => s)
   const alertsCommitted = useSlice(pipeline, (s) => s.status?.totals.alerts ?? 0)
+  const paused = useSlice(liveUpdates, (s) => s.paused)
   const [text, setText] = useState(a.search)
 
-  // The first page follows new alerts as they are committed; a later page stays put while read.
+  // The first page follows new alerts as they are committed, unless paused; a later page stays put while read.
   useEffect(() => {
     const s = alertBrowser.getState()
-    if (!s.loaded || s.offset === 0) void s.load(0)
-  }, [alertBrowser, alertsCommitted])
+    if (!s.loaded || (s.offset === 0 && !paused)) void s.load(0)
+  }, [alertBrowser, alertsCommitted, paused])
 
   useEffect(() => {
     if (text.trim() === alertBrowser.getState().search.trim()) return

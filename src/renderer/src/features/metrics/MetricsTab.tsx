@@ -8,6 +8,9 @@ import { Card, EmptyState } from '../../ui/Card'
 import { useChartContext, useCurrency } from '../hooks'
 import { COUNTED, hasFigures, KPI_DEFINITIONS, kpiPeriod } from './kpi-text'
 import { waitingHint } from './waiting-hint'
+import { RangePicker } from '../history/RangePicker'
+import { bucketLabel, rangeKpiPeriod } from '../history/range-text'
+import type { WindowRow } from '../../../../shared/dto'
 
 function Kpi({ id, label, value, definition, period }: { id: string; label: string; value: string; definition: string; period: string }) {
   return (
@@ -39,16 +42,23 @@ export function WaitingForData() {
 }
 
 export function MetricsTab() {
-  const { dashboard, history } = useStores()
-  const kpis = useSlice(dashboard, (s) => s.snapshot?.kpis)
-  const windows = useSlice(history, (s) => s.windows)
+  const { dashboard, history, historyRange } = useStores()
+  const liveKpis = useSlice(dashboard, (s) => s.snapshot?.kpis)
+  const liveWindows = useSlice(history, (s) => s.windows)
+  const range = useSlice(historyRange, (s) => s.range)
+  const view = useSlice(historyRange, (s) => s.view)
+  // a history range shows its own buckets and cards, nothing of the live view
+  const live = range === 'live'
+  const kpis = live ? liveKpis : view?.kpis
+  const windows = live ? liveWindows : (view?.buckets ?? NO_WINDOWS)
+  const extent = useMemo(() => (!live && view?.from && view.to ? { min: Date.parse(view.from), max: Date.parse(view.to) } : undefined), [live, view])
   const currency = useCurrency()
   const ctx = useChartContext()
   const theme = useThemeName()
-  const revenue = useMemo(() => revenueTrendOption(windows, ctx), [windows, ctx])
-  const volume = useMemo(() => orderVolumeOption(windows, ctx), [windows, ctx])
+  const revenue = useMemo(() => revenueTrendOption(windows, ctx, extent), [windows, ctx, extent])
+  const volume = useMemo(() => orderVolumeOption(windows, ctx, extent), [windows, ctx, extent])
 
-  const hasData = (kpis && kpis.asOf !== null) || windows.length > 0
+  const hasData = (liveKpis && liveKpis.asOf !== null) || liveWindows.length > 0
   if (!hasData) {
     return (
       <div className="card">
@@ -57,12 +67,14 @@ export function MetricsTab() {
     )
   }
   const figures = hasFigures(kpis)
-  const period = kpiPeriod(kpis)
+  const period = live ? kpiPeriod(kpis) : rangeKpiPeriod(kpis)
+  const per = live ? 'per window' : `per ${view ? bucketLabel(view.bucketMinutes) : ''} bucket`
   const show = (text: string) => (figures ? text : DASH)
   const revenueGaps = countGaps(windowPoints(windows, (w) => w.revenue).complete)
 
   return (
     <>
+      <RangePicker />
       <div className="grid cols-4">
         <Kpi
           id="orders-per-minute"
@@ -82,16 +94,18 @@ export function MetricsTab() {
         <Kpi id="unique-customers" label="Unique customers" value={show(formatNumber(kpis?.uniqueCustomers))} definition={KPI_DEFINITIONS.uniqueCustomers} period={period} />
       </div>
       <div className="grid cols-2">
-        <Card title="Revenue" hint={`per window · ${COUNTED}`} testId="chart-revenue">
+        <Card title="Revenue" hint={`${per} · ${COUNTED}`} testId="chart-revenue">
           <Chart option={revenue} theme={theme} height={340} ariaLabel={`Revenue per window${gapLabel(revenueGaps)}`} />
         </Card>
-        <Card title="Orders" hint={`per window · ${COUNTED}`} testId="chart-orders">
+        <Card title="Orders" hint={`${per} · ${COUNTED}`} testId="chart-orders">
           <Chart option={volume} theme={theme} height={340} ariaLabel={`Orders per window${gapLabel(revenueGaps)}`} />
         </Card>
       </div>
     </>
   )
 }
+
+const NO_WINDOWS: WindowRow[] = []
 
 /** For the accessible label: the holes a chart leaves where there were no orders. */
 const gapLabel = (gaps: number) => (gaps ? `, ${gaps} gap${gaps === 1 ? '' : 's'} without orders` : '')

@@ -9,10 +9,14 @@ import { Card, EmptyState, Stat } from '../../ui/Card'
 import { Money } from '../../ui/Money'
 import { useChartContext, useCurrency } from '../hooks'
 import { WaitingForData } from '../metrics/MetricsTab'
+import { OrderFilters, OrderPager } from './OrderFilters'
 
 export function OrdersTab() {
-  const { dashboard } = useStores()
-  const orders = useSlice(dashboard, (s) => s.snapshot?.recentOrders)
+  const { dashboard, orderSearch } = useStores()
+  const liveOrders = useSlice(dashboard, (s) => s.snapshot?.recentOrders)
+  const search = useSlice(orderSearch, (s) => s)
+  // filters, or a page past the first: the lake's orders as searched; else the live list
+  const orders = search.active ? search.rows : liveOrders
   const distribution = useSlice(dashboard, (s) => s.snapshot?.statusDistribution)
   const summary = useSlice(dashboard, (s) => s.snapshot?.summary)
   const currencies = useSlice(dashboard, (s) => s.snapshot?.currencies)
@@ -22,7 +26,7 @@ export function OrdersTab() {
   const pie = useMemo(() => statusPieOption(distribution ?? [], ctx), [distribution, ctx])
   const statusColors = paletteFor(theme).status
 
-  if (!orders || (orders.length === 0 && !summary?.orders)) {
+  if (!liveOrders || (liveOrders.length === 0 && !summary?.orders)) {
     return (
       <div className="card">
         <WaitingForData />
@@ -32,8 +36,21 @@ export function OrdersTab() {
 
   return (
     <div className="grid with-sidebar">
-      <Card title="Recent orders" hint={`latest ${formatNumber(orders.length)}`} flush testId="orders-card">
-        <div className="table-wrap" style={{ maxHeight: 'calc(100vh - 210px)' }}>
+      <Card
+        title="Recent orders"
+        hint={search.active ? `${formatNumber(search.total)} in the lake match · newest batch first` : `latest ${formatNumber(liveOrders.length)}`}
+        right={<OrderPager liveCount={liveOrders.length} />}
+        flush
+        testId="orders-card"
+      >
+        <OrderFilters />
+        {search.error && <div className="form-error" style={{ padding: '8px 12px' }}>{search.error}</div>}
+        {search.active && search.loaded && orders?.length === 0 && (
+          <EmptyState title="No order matches" testId="orders-empty">
+            <p>No order in the lake matches these filters.</p>
+          </EmptyState>
+        )}
+        <div className="table-wrap" style={{ maxHeight: 'calc(100vh - 260px)' }}>
           <table className="data compact" data-testid="orders-table">
             <thead>
               <tr>
@@ -48,7 +65,7 @@ export function OrdersTab() {
               </tr>
             </thead>
             <tbody>
-              {orders.map((o) => (
+              {(orders ?? []).map((o) => (
                 <tr key={o.orderId} data-testid="order-row" data-order-id={o.orderId}>
                   <td className="tnum" title={o.orderTs}>
                     {formatTime(o.orderTs)}
@@ -82,6 +99,11 @@ export function OrdersTab() {
         </div>
       </Card>
       <div className="stack">
+        {search.active && (
+          <p className="muted" data-testid="summary-note">
+            The figures below are of the latest {formatNumber(liveOrders.length)} orders, not of the search.
+          </p>
+        )}
         <div className="grid">
           <Stat label="Orders in the list" value={formatNumber(summary?.orders)} testId="summary-orders" />
           <Stat label="Revenue · excl. cancelled and refunded" value={formatCurrency(summary?.revenue, currency)} testId="summary-revenue" />

@@ -11,14 +11,15 @@ const REFRESH_MS = 2000
  * the source is Kafka; refreshed every 2 s while the tab is open.
  */
 export function KafkaLag() {
-  const { client, pipeline } = useStores()
+  const { client, pipeline, liveUpdates } = useStores()
   const kind = useSlice(pipeline, (s) => s.status?.source.kind)
   const state = useSlice(pipeline, (s) => s.status?.state)
+  const paused = useSlice(liveUpdates, (s) => s.paused)
   const [rows, setRows] = useState<KafkaLagRow[] | null>(null)
   const [error, setError] = useState<string | null>(null)
 
   useEffect(() => {
-    if (kind !== 'kafka') return
+    if (kind !== 'kafka' || paused) return
     let alive = true
     const load = async () => {
       try {
@@ -37,7 +38,7 @@ export function KafkaLag() {
       alive = false
       clearInterval(timer)
     }
-  }, [client, kind, state])
+  }, [client, kind, state, paused])
 
   if (kind !== 'kafka') return null
   const total = rows?.reduce((s, r) => s + (r.lag ?? 0), 0) ?? 0

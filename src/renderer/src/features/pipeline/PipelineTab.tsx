@@ -10,6 +10,7 @@ import type { BatchRow } from '../../../../shared/dto'
 import { QuarantineBrowser } from './QuarantineBrowser'
 import { KafkaLag } from './KafkaLag'
 import { FileEvents } from './FileEvents'
+import { Checkpoints } from './Checkpoints'
 
 const TABLE_ROWS = 100
 
@@ -60,6 +61,7 @@ export function PipelineTab() {
         </Card>
       </div>
       <KafkaLag />
+      <Checkpoints />
       <FileEvents batches={batches} />
       <Card title="Batches" hint={`newest first · ${formatNumber(batches.length)} kept`} flush testId="batches-card">
         {newestFirst.length === 0 ? (
