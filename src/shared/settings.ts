@@ -134,6 +134,14 @@ export const dashboardSettingsSchema = z
   })
   .strict()
 
+/** GET /metrics on 127.0.0.1 for Prometheus, in the desktop app (`serve` has it on its own port). */
+export const metricsSettingsSchema = z
+  .object({
+    enabled: z.boolean().default(false),
+    port: z.number().int().min(1024).max(65535).default(9464)
+  })
+  .strict()
+
 export const settingsSchema = z
   .object({
     generator: generatorSettingsSchema.default(generatorSettingsSchema.parse({})),
@@ -142,6 +150,7 @@ export const settingsSchema = z
     fraud: fraudSettingsSchema.default(fraudSettingsSchema.parse({})),
     dashboard: dashboardSettingsSchema.default(dashboardSettingsSchema.parse({})),
     reporting: reportingSettingsSchema.default(reportingSettingsSchema.parse({})),
+    metrics: metricsSettingsSchema.default(metricsSettingsSchema.parse({})),
     lakePath: z.string().min(1).default('lake')
   })
   .strict()
@@ -154,6 +163,7 @@ export type PipelineSettings = z.infer<typeof pipelineSettingsSchema>
 export type SourceSettings = z.infer<typeof sourceSettingsSchema>
 export type KafkaSettings = z.infer<typeof kafkaSettingsSchema>
 export type ReportingSettings = z.infer<typeof reportingSettingsSchema>
+export type MetricsSettings = z.infer<typeof metricsSettingsSchema>
 
 export type DeepPartial<T> = T extends readonly unknown[]
   ? T

@@ -13,6 +13,9 @@ import { listSavedQueries, readSavedQuery, saveQuery, SavedQueryError } from '..
 import { committedOffsets } from '../lake/batch-writer'
 import { KAFKA_SOURCE_KIND } from '../sources/kafka-source'
 import { EventBus } from './event-bus'
+import { lakeFigures } from '../lake/metrics-figures'
+import { EngineMetrics } from './metrics'
+import { MetricsEndpoint } from './metrics-server'
 import type { EngineHost, EngineHostOptions } from './host'
 
 // The handler map (the contract's implementation) over one engine: settings store, pipeline
@@ -25,13 +28,16 @@ export async function createEngineHost(opts: EngineHostOptions): Promise<EngineH
   let snapshotTimer: NodeJS.Timeout | null = null
   let lastSnapshotAt = 0
   let disposed = false
+  let running = false
 
   const controller = new PipelineController(opts.baseDir, () => store.get(), {
     onState: (status) => {
+      running = status.state === 'running'
       events.emit('pipeline.state', status)
       scheduleSnapshot()
     },
     onBatch: (batch) => {
+      metrics.observeBatch(batch.durationMs)
       events.emit('batch.progress', batch)
       // The header's counters come with the state, cheaply and right away; the full dashboard
       // snapshot follows at the refresh interval.
@@ -73,6 +79,21 @@ export async function createEngineHost(opts: EngineHostOptions): Promise<EngineH
     }, wait)
   }
 
+  const metrics = new EngineMetrics({
+    figures: () => controller.withLake((lake) => lakeFigures(lake.reader)),
+    kafkaLag: () => controller.kafkaLag(),
+    running: () => running
+  })
+  const metricsEndpoint = new MetricsEndpoint(() => metrics.scrape())
+  const applyMetricsSetting = async () => {
+    try {
+      await metricsEndpoint.apply(store.get().metrics)
+    } catch (err) {
+      const message = (err as Error).message
+      throw new ApiError('validation', message, [{ field: 'metrics.port', message }])
+    }
+  }
+
   const withReader = <T>(fn: (c: Lake['reader']) => Promise<T>) => controller.withLake((lake) => fn(lake.reader))
   const sql = new SqlConsole()
 
@@ -86,6 +107,7 @@ export async function createEngineHost(opts: EngineHostOptions): Promise<EngineH
       checkLakePath(patch, controller)
       const result = store.update(patch)
       scheduleSnapshot()
+      await applyMetricsSetting()
       return result
     },
     'lake.export': ({ outDir, format, overwrite }) =>
@@ -150,13 +172,17 @@ export async function createEngineHost(opts: EngineHostOptions): Promise<EngineH
   // click; a missing one is created by Start, not here.
   await controller.openExisting()
   if (store.loadWarning) console.error(store.loadWarning)
+  // a port taken at start is said, not fatal: the app and serve work without their /metrics
+  await applyMetricsSetting().catch((err: Error) => console.error(`metrics: ${err.message}`))
 
   return {
     handlers,
     events,
+    metrics: () => metrics.scrape(),
     async dispose() {
       disposed = true
       if (snapshotTimer) clearTimeout(snapshotTimer)
+      await metricsEndpoint.close()
       await controller.dispose()
     }
   }
