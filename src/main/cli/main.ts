@@ -5,6 +5,7 @@ import { registerRun } from './commands/run'
 import { registerExport } from './commands/export'
 import { registerServe } from './commands/serve'
 import { registerSql } from './commands/sql'
+import { registerDoctor } from './commands/doctor'
 import { CliError } from './errors'
 import { APP_VERSION } from '../version'
 
@@ -23,6 +24,7 @@ registerRun(program)
 registerExport(program)
 registerServe(program)
 registerSql(program)
+registerDoctor(program)
 
 try {
   await program.parseAsync(process.argv)
