@@ -1,10 +1,10 @@
 import { existsSync, mkdirSync } from 'node:fs'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import type { Command } from 'commander'
 import { defaultSettings, parseSettings, type Settings } from '../../../shared/settings'
 import { LakeError } from '../../lake/lake'
 import { acquireLake } from '../../lake/lake-registry'
-import { Pipeline } from '../../engine/pipeline'
+import { mirrorOption, Pipeline } from '../../engine/pipeline'
 import { FolderSource, FILE_SOURCE_KIND } from '../../sources/folder-source'
 import { checkInputFolder, InputFolderError } from '../../sources/input-folder'
 import { KafkaSource, KafkaUnavailableError, KAFKA_SOURCE_KIND } from '../../sources/kafka-source'
@@ -109,6 +109,7 @@ async function runPipeline(
     source,
     sourceKind,
     settings: () => settings,
+    mirror: mirrorOption(settings.mirror, (p) => resolve(p), input ? resolve(flags.inputPath) : undefined),
     untilIdle: flags.untilIdle,
     // printed even with --quiet: the lake was changed
     onWarning: (message) => reporter.say([`warning: ${message}`]),
