@@ -8,13 +8,16 @@ import { startHttpServer, type HttpServerHandle } from '../../src/main/api/http-
 import type { PipelineStatus } from '../../src/shared/dto'
 import { cleanupTempDirs, customer, makeTempDir, makeWorkspace, MIN, order, queries, ts, writeLines, type Workspace } from '../support/lake-fixtures'
 import { until } from '../support/wait'
-import { freePort } from '../support/kafka-broker'
+import { freePort, highWatermarks, produce, startBroker, stopAllBrokers } from '../support/kafka-broker'
 
 // GET /metrics, served as `streamdesk serve` serves it (the same HTTP server and engine host,
 // in this process), against SQL over the lake: after a run that produced every kind of count,
 // and after a restart on that lake, where the counters must start from the lake, not from zero.
 
-afterAll(() => cleanupTempDirs())
+afterAll(async () => {
+  await stopAllBrokers()
+  cleanupTempDirs()
+})
 
 type Samples = Map<string, number>
 
@@ -65,13 +68,10 @@ interface Served {
   close(): Promise<void>
 }
 
-async function serve(ws: Workspace): Promise<Served> {
+async function serve(ws: Workspace, source: Record<string, unknown> = { kind: 'folder', inputPath: ws.input }): Promise<Served> {
   const base = makeTempDir()
   const settingsFile = join(base, 'settings.json')
-  writeFileSync(
-    settingsFile,
-    JSON.stringify({ lakePath: ws.lake, source: { kind: 'folder', inputPath: ws.input }, pipeline: { triggerMs: 50, watermarkMinutes: 1 } })
-  )
+  writeFileSync(settingsFile, JSON.stringify({ lakePath: ws.lake, source, pipeline: { triggerMs: 50, watermarkMinutes: 1 } }))
   const host = await createEngineHost({ settingsFile, baseDir: base })
   const server = await startHttpServer({ handlers: host.handlers, events: host.events, port: 0, metrics: host.metrics })
   return {
@@ -162,6 +162,38 @@ describe('/metrics', () => {
     const { watermark: _w, max_event: _m, ...resumedCounts } = await sqlCounts(ws.lake)
     expect(resumedCounts).toMatchObject({ orders: 10, alerts: 3 })
     expect(countersOf(resumed)).toEqual(resumedCounts)
+  })
+
+  it('shows the Kafka lag of every partition while the Kafka source runs', async () => {
+    const broker = await startBroker({ km_orders: 2, km_customers: 1 })
+    await produce(broker.bootstrap, 'km_customers', [{ key: 'c-1', value: JSON.stringify(customer({ customer_id: 'c-1' })) }])
+    await produce(
+      broker.bootstrap,
+      'km_orders',
+      Array.from({ length: 10 }, (_, i) => ({ key: 'c-1', value: JSON.stringify(order({ order_id: `k-${i}`, customer_id: 'c-1' })), partition: i % 2 }))
+    )
+    const ws = makeWorkspace()
+    const served = await serve(ws, { kind: 'kafka', kafka: { servers: [broker.bootstrap], ordersTopic: 'km_orders', customersTopic: 'km_customers' } })
+    try {
+      expect([...(await served.scrape()).keys()].filter((k) => k.startsWith('streamdesk_kafka_lag_messages'))).toEqual([])
+      await served.host.handlers['pipeline.start']({})
+      await waitForTotals(served.host, 'every message in the lake', (t) => t.orders === 10)
+      const m = await served.scrape()
+      const lag = [...m].filter(([k]) => k.startsWith('streamdesk_kafka_lag_messages'))
+      // the broker's high-water marks are the lake's offsets now: nothing is behind
+      expect(await highWatermarks(broker.bootstrap, 'km_orders')).toEqual(new Map([['km_orders/0', 5], ['km_orders/1', 5]]))
+      expect(new Map(lag)).toEqual(
+        new Map([
+          ['streamdesk_kafka_lag_messages{topic="km_customers",partition="0"}', 0],
+          ['streamdesk_kafka_lag_messages{topic="km_orders",partition="0"}', 0],
+          ['streamdesk_kafka_lag_messages{topic="km_orders",partition="1"}', 0]
+        ])
+      )
+      await served.host.handlers['pipeline.stop']({})
+      expect([...(await served.scrape()).keys()].filter((k) => k.startsWith('streamdesk_kafka_lag_messages'))).toEqual([])
+    } finally {
+      await served.close()
+    }
   })
 
   it('answers only GET and HEAD', async () => {
