@@ -125,7 +125,11 @@ describe('the Parquet mirror', () => {
     const taken = join(ws.root, 'taken')
     mkdirSync(taken)
     writeFileSync(join(taken, 'report.csv'), 'x\n')
-    await expect(run(ws, taken)).rejects.toThrow(`the folder ${taken} is not empty and holds no StreamDesk mirror (report.csv)`)
+    // a folder that cannot be the mirror is the user's to fix: bad input, exit 2
+    await expect(run(ws, taken)).rejects.toMatchObject({
+      exitCode: 2,
+      message: expect.stringContaining(`the folder ${taken} is not empty and holds no StreamDesk mirror (report.csv)`)
+    })
     expect(readdirSync(taken)).toEqual(['report.csv'])
 
     const mirror = join(ws.root, 'mirror')

@@ -17,6 +17,7 @@ import { parseChoice, parseDuration, parsePositive } from '../options'
 import { onStopSignal } from '../signals'
 import { applySettingsFile } from '../settings-file'
 import { ReportingCurrencyError } from '../../lake/reporting-currency'
+import { MirrorError } from '../../lake/parquet-mirror'
 
 /** Exit code when --until-idle gives up on an unreachable Kafka broker. */
 export const EXIT_KAFKA_UNAVAILABLE = 5
@@ -139,6 +140,7 @@ async function runPipeline(
     if (err instanceof InputFolderError) throw new CliError(err.message, 2)
     if (err instanceof KafkaUnavailableError) throw new CliError(err.message, EXIT_KAFKA_UNAVAILABLE)
     if (err instanceof ReportingCurrencyError) throw new CliError(err.message, 2)
+    if (err instanceof MirrorError) throw new CliError(err.message, 2)
     throw err
   } finally {
     offSignal()
