@@ -7,10 +7,10 @@ import { freePort, startBroker, stopAllBrokers } from '../support/kafka-broker'
 
 // `streamdesk doctor` as a process: its lines and its exit code. A lake folder that cannot be
 // written is made for real. Tests run as root, for whom permission bits stop nothing, so the
-// doctor then runs as the unprivileged user `nobody` (uid 65534), for whom a folder of mode 0555
-// is what it is for any user: no file can be created in it. (A read-only mount would need
-// privileges the test machine does not give.) A lake path under a file is the other way a
-// folder cannot be written, and it needs no user at all.
+// doctor then runs as the unprivileged user `nobody` (uid 65534; tests/support/doctor-as-user.ts),
+// for whom a folder of mode 0555 is what it is for any user: no file can be created in it. (A
+// read-only mount would need privileges the test machine does not give.) A lake path under a
+// file is the other way a folder cannot be written, and it needs no user at all.
 
 afterAll(async () => {
   await stopAllBrokers()
@@ -19,13 +19,14 @@ afterAll(async () => {
 
 const NOBODY = 65534
 
+/** The CLI as a process; `asNobody` runs the command as the user nobody when the tests run as root. */
 function doctor(args: string[], opts: { asNobody?: boolean } = {}): Promise<{ code: number; out: string; err: string }> {
-  const uid = opts.asNobody && process.getuid?.() === 0 ? NOBODY : undefined
+  const script = opts.asNobody && process.getuid?.() === 0 ? ['tests/support/doctor-as-user.ts', String(NOBODY)] : ['src/main/cli/main.ts', 'doctor']
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      ['--import', 'tsx', join(REPO_ROOT, 'src/main/cli/main.ts'), 'doctor', ...args],
-      { cwd: REPO_ROOT, env: { ...process.env, NODE_NO_WARNINGS: '1' }, ...(uid !== undefined ? { uid, gid: NOBODY } : {}) },
+      ['--import', 'tsx', join(REPO_ROOT, script[0]), ...script.slice(1), ...args],
+      { cwd: REPO_ROOT, env: { ...process.env, NODE_NO_WARNINGS: '1' } },
       (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, out: stdout, err: stderr })
     )
   })
