@@ -60,6 +60,7 @@ export const handlerArgs = {
     .strict()
     .default({ limit: 50, offset: 0 }),
   'query.kafkaLag': z.object({}).strict().default({}),
+  'ops.doctor': z.object({}).strict().default({}),
   'sql.run': z
     .object({
       sql: z.string().regex(/\S/, 'write a statement').max(SQL_MAX_LENGTH, `at most ${SQL_MAX_LENGTH} characters`),
@@ -93,6 +94,15 @@ export interface SettingsUpdateResult {
   restartRequired: string[]
 }
 
+/** One check of the setup check (`streamdesk doctor`, Help → Check setup). */
+export interface DoctorCheck {
+  name: string
+  status: 'ok' | 'warn' | 'fail'
+  message: string
+  /** What to do; every warn and fail has one. */
+  fix?: string
+}
+
 export interface HandlerResults {
   'pipeline.start': PipelineStatus
   'pipeline.stop': PipelineStatus
@@ -113,6 +123,8 @@ export interface HandlerResults {
   'query.quarantine': { rows: QuarantineRow[]; total: number }
   /** Per partition of the Kafka topics: high-water mark, lake offset, lag ([] for other sources). */
   'query.kafkaLag': KafkaLagRow[]
+  /** The setup check on this engine's settings and lake (docs/OPERATIONS.md). */
+  'ops.doctor': DoctorCheck[]
   /** One read-only statement on the lake's last committed batch (docs/SQL.md). */
   'sql.run': SqlAnswer
   /** false: no query by that id is running (it has finished already). */

@@ -1,8 +1,10 @@
 import { execFile } from 'node:child_process'
 import { chmodSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterAll, describe, expect, it } from 'vitest'
-import { cleanupTempDirs, makeWorkspace, order, REPO_ROOT, runPipeline, writeLines } from '../support/lake-fixtures'
+import { afterAll, describe, expect, it, vi } from 'vitest'
+import { createEngineHost } from '../../src/main/api/engine-host'
+import { openLakeCount } from '../../src/main/lake/lake-registry'
+import { cleanupTempDirs, makeTempDir, makeWorkspace, order, REPO_ROOT, runPipeline, writeLines } from '../support/lake-fixtures'
 import { freePort, startBroker, stopAllBrokers } from '../support/kafka-broker'
 
 // `streamdesk doctor` as a process: its lines and its exit code. A lake folder that cannot be
@@ -11,6 +13,19 @@ import { freePort, startBroker, stopAllBrokers } from '../support/kafka-broker'
 // for whom a folder of mode 0555 is what it is for any user: no file can be created in it. (A
 // read-only mount would need privileges the test machine does not give.) A lake path under a
 // file is the other way a folder cannot be written, and it needs no user at all.
+
+/** Read-only opens of a lake in this process: the engine's doctor must make none of the lake it holds. */
+const readOnlyOpens = vi.hoisted(() => ({ count: 0 }))
+vi.mock('../../src/main/lake/lake', async (importOriginal) => {
+  const real = await importOriginal<typeof import('../../src/main/lake/lake')>()
+  return {
+    ...real,
+    openLake: (dir: string, opts: Parameters<typeof real.openLake>[1]) => {
+      if (opts.readOnly) readOnlyOpens.count++
+      return real.openLake(dir, opts)
+    }
+  }
+})
 
 afterAll(async () => {
   await stopAllBrokers()
@@ -128,5 +143,30 @@ describe('streamdesk doctor', () => {
     expect(r.code).toBe(1)
     expect(check(r.out, 'lake').text).toContain('2 orders in 1 batches')
     expect(check(r.out, 'input folder').text).toContain(`the input folder ${join(ws.root, 'missing')} does not exist`)
+  })
+
+  it('runs in the engine (Help → Check setup) on the lake the engine holds, through its own connection', async () => {
+    const ws = await lakeWithOrders()
+    const base = makeTempDir()
+    writeFileSync(join(base, 'settings.json'), JSON.stringify({ lakePath: ws.lake, source: { kind: 'folder', inputPath: ws.input } }))
+    const host = await createEngineHost({ settingsFile: join(base, 'settings.json'), baseDir: base })
+    try {
+      const held = openLakeCount()
+      const checks = await host.handlers['ops.doctor']({})
+      expect(checks.map((c) => [c.name, c.status])).toEqual([
+        ['runtime', 'ok'],
+        ['lake folder', 'ok'],
+        ['lake', 'ok'],
+        ['input folder', 'ok'],
+        ['disk', 'ok'],
+        ['clock', 'ok']
+      ])
+      expect(checks.find((c) => c.name === 'lake')?.message).toContain('schema 4, 2 orders in 1 batches')
+      // DuckDB would let this process open a second instance of the file without a word
+      expect(readOnlyOpens.count).toBe(0)
+      expect(openLakeCount()).toBe(held)
+    } finally {
+      await host.dispose()
+    }
   })
 })

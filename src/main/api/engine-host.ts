@@ -16,6 +16,9 @@ import { EventBus } from './event-bus'
 import { lakeFigures } from '../lake/metrics-figures'
 import { EngineMetrics } from './metrics'
 import { MetricsEndpoint } from './metrics-server'
+import { doctorInputFor, runDoctor } from '../engine/doctor'
+import { readLakeHealth } from '../lake/lake-check'
+import { canonicalDir } from '../lake/lake-folder'
 import type { EngineHost, EngineHostOptions } from './host'
 
 // The handler map (the contract's implementation) over one engine: settings store, pipeline
@@ -152,6 +155,15 @@ export async function createEngineHost(opts: EngineHostOptions): Promise<EngineH
           return { topic: key.slice(0, i), partition: Number(key.slice(i + 1)), highWatermark: null, lakeOffset: Number(offset), lag: null }
         })
         .sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition)
+    },
+    'ops.doctor': async () => {
+      const input = doctorInputFor(store.get(), (p) => controller.resolvePath(p))
+      // the lake this engine holds is read through it (a second instance of one file in one
+      // process corrupts it); any other lake is opened read-only by the doctor itself
+      const health = await controller
+        .withLake((lake) => (lake.dir === canonicalDir(input.lakeDir) ? readLakeHealth(lake.reader, lake.dir, lake.file) : Promise.resolve(undefined)))
+        .catch(() => undefined)
+      return runDoctor({ ...input, health })
     },
     // before the first Start this reads the empty in-memory lake: the tables are there, no rows
     'sql.run': (req) => controller.withLake((lake) => sql.run(lake, req)),

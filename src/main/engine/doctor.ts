@@ -3,22 +3,16 @@ import { join } from 'node:path'
 import { checkLakeWritable, inspectLakeHealth, nearestExisting, type LakeHealth } from '../lake/lake-check'
 import { canonicalDir } from '../lake/lake-folder'
 import { SCHEMA_VERSION } from '../lake/schema'
-import type { KafkaConnection } from '../sources/kafka-client'
+import { kafkaSecurityFromEnv, type KafkaConnection } from '../sources/kafka-client'
+import type { Settings } from '../../shared/settings'
 import { probeKafka } from '../sources/kafka-check'
+import type { DoctorCheck as CheckResult } from '../../shared/api'
 
 // The setup check (`streamdesk doctor`): every thing a run needs from this machine, each looked
 // at without changing anything, each answered ok, warn or fail with what to do about it. A fail
 // is what would stop a run or lose data; a warn is what a run survives but a person should know.
 
-export type CheckStatus = 'ok' | 'warn' | 'fail'
-
-export interface CheckResult {
-  name: string
-  status: CheckStatus
-  message: string
-  /** What to do; every warn and fail has one. */
-  fix?: string
-}
+export type { DoctorCheck as CheckResult } from '../../shared/api'
 
 export interface DoctorInput {
   lakeDir: string
@@ -29,6 +23,23 @@ export interface DoctorInput {
   maxFutureSkewMinutes: number
   /** Where the engine runs: Node's and Electron's versions (process.versions by default). */
   versions?: NodeJS.ProcessVersions
+  /** The lake as read by the process holding it (a process must not open its own lake twice). */
+  health?: LakeHealth
+}
+
+/** What the settings say to check: their lake, input folder and source (Kafka with STREAMDESK_KAFKA_* security). */
+export function doctorInputFor(s: Settings, resolvePath: (p: string) => string): DoctorInput {
+  const k = s.source.kafka
+  return {
+    lakeDir: resolvePath(s.lakePath),
+    inputDir: resolvePath(s.source.inputPath),
+    sourceKind: s.source.kind,
+    kafka:
+      s.source.kind === 'kafka'
+        ? { connection: { servers: k.servers, ...kafkaSecurityFromEnv(process.env) }, ordersTopic: k.ordersTopic, customersTopic: k.customersTopic }
+        : undefined,
+    maxFutureSkewMinutes: s.pipeline.maxFutureSkewMinutes
+  }
 }
 
 /** package.json `engines.node`. */
@@ -45,7 +56,7 @@ const fail = (name: string, message: string, fix: string): CheckResult => ({ nam
 
 export async function runDoctor(input: DoctorInput): Promise<CheckResult[]> {
   const lakeDir = canonicalDir(input.lakeDir)
-  const health = await inspectLakeHealth(lakeDir)
+  const health = input.health ?? (await inspectLakeHealth(lakeDir))
   const results = [
     checkRuntime(input.versions ?? process.versions),
     checkLakeFolder(lakeDir),

@@ -1,5 +1,6 @@
 import { closeSync, openSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
+import type { DuckDBConnection } from '@duckdb/node-api'
 import { LakeError, openLake } from './lake'
 import { canonicalDir, inspectLakeFolder } from './lake-folder'
 
@@ -76,6 +77,10 @@ const CONSISTENCY = [
   { what: 'quarantined lines', batches: 'sum(quarantined)', table: 'SELECT count(*) FROM quarantine' }
 ]
 
+/**
+ * Looks at the lake in `dir` on a read-only instance of its own. Only for a process that does not
+ * hold that lake: the one that does reads it with readLakeHealth() on its own connection.
+ */
 export async function inspectLakeHealth(dir: string): Promise<LakeHealth> {
   const where = inspectLakeFolder(dir, true)
   if (where.kind === 'new') return { kind: 'new', dir: where.dir }
@@ -88,7 +93,15 @@ export async function inspectLakeHealth(dir: string): Promise<LakeHealth> {
     return { kind: 'refused', dir: where.dir, reason: (err as Error).message }
   }
   try {
-    const c = lake.reader
+    return await readLakeHealth(lake.reader, where.dir, where.file)
+  } finally {
+    await lake.close()
+  }
+}
+
+/** Schema version, size, newest times and the consistency of a lake open on `c`. */
+export async function readLakeHealth(c: DuckDBConnection, dir: string, file: string): Promise<LakeHealth> {
+  try {
     const one = async (sql: string) => (await c.runAndReadAll(sql)).getRows()[0]
     const [version] = await one(`SELECT value FROM lake_meta WHERE key = 'schema_version'`)
     const [orders, batches, newestOrder, newestCommit] = await one(`SELECT
@@ -102,7 +115,7 @@ export async function inspectLakeHealth(dir: string): Promise<LakeHealth> {
     }
     return {
       kind: 'lake',
-      dir: where.dir,
+      dir,
       schemaVersion: Number(version),
       orders: Number(orders),
       batches: Number(batches),
@@ -111,8 +124,6 @@ export async function inspectLakeHealth(dir: string): Promise<LakeHealth> {
       newestCommitAt: newestCommit === null ? null : String(newestCommit)
     }
   } catch (err) {
-    return { kind: 'refused', dir: where.dir, reason: `the lake ${where.file} opens but cannot be read: ${(err as Error).message.split('\n')[0]}` }
-  } finally {
-    await lake.close()
+    return { kind: 'refused', dir, reason: `the lake ${file} opens but cannot be read: ${(err as Error).message.split('\n')[0]}` }
   }
 }

@@ -1,8 +1,7 @@
 import { resolve } from 'node:path'
 import type { Command } from 'commander'
 import { defaultSettings } from '../../../shared/settings'
-import { runDoctor, type CheckResult, type DoctorInput } from '../../engine/doctor'
-import { kafkaSecurityFromEnv } from '../../sources/kafka-client'
+import { doctorInputFor, runDoctor, type CheckResult, type DoctorInput } from '../../engine/doctor'
 import { addKafkaOptions, parseKafkaFlags, type KafkaFlags } from '../kafka-options'
 import { parseChoice } from '../options'
 import { readSettingsFile } from '../settings-file'
@@ -22,27 +21,26 @@ interface DoctorFlags extends KafkaFlags {
 }
 
 function doctorInput(flags: DoctorFlags, command: Command): DoctorInput {
-  const s = flags.settings ? readSettingsFile(flags.settings) : defaultSettings()
+  const fromFile = doctorInputFor(flags.settings ? readSettingsFile(flags.settings) : defaultSettings(), (p) => resolve(p))
   // without --settings there is no built-in generator to make the input folder: a file run needs it
-  const settingsKind = flags.settings ? s.source.kind : 'folder'
+  const settingsKind = flags.settings ? fromFile.sourceKind : 'folder'
   const sourceKind = flags.mode === 'kafka' ? 'kafka' : flags.mode === 'file' ? 'folder' : settingsKind
   const given = (name: string) => command.getOptionValueSource(name) === 'cli'
-  let kafka: DoctorInput['kafka']
-  if (sourceKind === 'kafka') {
-    kafka = given('kafkaServers')
-      ? parseKafkaFlags(flags)
-      : {
-          connection: { servers: s.source.kafka.servers, ...kafkaSecurityFromEnv(process.env) },
-          ordersTopic: given('kafkaTopic') ? flags.kafkaTopic! : s.source.kafka.ordersTopic,
-          customersTopic: given('customersTopic') ? flags.customersTopic! : s.source.kafka.customersTopic
-        }
+  let kafka = fromFile.kafka
+  if (sourceKind === 'kafka' && (given('kafkaServers') || !kafka)) kafka = parseKafkaFlags(flags)
+  else if (kafka) {
+    kafka = {
+      ...kafka,
+      ordersTopic: given('kafkaTopic') ? flags.kafkaTopic! : kafka.ordersTopic,
+      customersTopic: given('customersTopic') ? flags.customersTopic! : kafka.customersTopic
+    }
   }
   return {
-    lakeDir: resolve(flags.lake ?? s.lakePath),
-    inputDir: resolve(flags.inputPath ?? s.source.inputPath),
+    ...fromFile,
+    lakeDir: flags.lake ? resolve(flags.lake) : fromFile.lakeDir,
+    inputDir: flags.inputPath ? resolve(flags.inputPath) : fromFile.inputDir,
     sourceKind,
-    kafka,
-    maxFutureSkewMinutes: s.pipeline.maxFutureSkewMinutes
+    kafka: sourceKind === 'kafka' ? kafka : undefined
   }
 }
 
