@@ -158,8 +158,8 @@ export async function createEngineHost(opts: EngineHostOptions): Promise<EngineH
     },
     'ops.doctor': async () => {
       const input = doctorInputFor(store.get(), (p) => controller.resolvePath(p))
-      // the lake this engine holds is read through it (a second instance of one file in one
-      // process corrupts it); any other lake is opened read-only by the doctor itself
+      // the lake this engine holds is read through it (one instance per file and process,
+      // lake-registry.ts); any other lake is opened read-only by the doctor itself
       const health = await controller
         .withLake((lake) => (lake.dir === canonicalDir(input.lakeDir) ? readLakeHealth(lake.reader, lake.dir, lake.file) : Promise.resolve(undefined)))
         .catch(() => undefined)

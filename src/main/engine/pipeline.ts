@@ -66,7 +66,12 @@ export class Pipeline {
     this.currency = s.reporting.currency
     await rebuildWindowsIfResized(lake, s.pipeline.windowMinutes)
     await this.openMirror()
-    await source.open(await committedOffsets(lake, sourceKind), await committedIdentities(lake, sourceKind))
+    try {
+      await source.open(await committedOffsets(lake, sourceKind), await committedIdentities(lake, sourceKind))
+    } catch (err) {
+      await this.mirror?.close()
+      throw err
+    }
     this.loopDone = this.loop().finally(() => this.mirror?.close())
     return this.loopDone
   }
