@@ -119,6 +119,24 @@ describe('the Parquet mirror', () => {
     expect(r).toEqual({ n: 2, ids: 2 })
   })
 
+  it('finishes a compaction cut short: the merged file stays, the files it replaced go', async () => {
+    const ws = makeWorkspace()
+    const mirror = join(ws.root, 'mirror')
+    writeLines(ws.orders('a.jsonl'), [order({ order_id: 'a1', order_ts: ts(0), total_amount: 5200 })])
+    await run(ws, mirror)
+    writeLines(ws.orders('b.jsonl'), [order({ order_id: 'b1', order_ts: ts(MIN) })])
+    await run(ws, mirror)
+    // what a crash between the rename of the merged file and the removal of the merged ones leaves
+    const day = join(mirror, 'silver_orders', 'order_date=2024-03-01')
+    const merged = readdirSync(day).map((f) => sq(join(day, f)))
+    expect(merged).toHaveLength(2)
+    await query(ws.lake, `COPY (SELECT * FROM read_parquet([${merged.join(', ')}])) TO ${sq(join(day, 'c000000000001-000000000002.parquet'))} (FORMAT parquet)`)
+    writeLines(ws.orders('c.jsonl'), [order({ order_id: 'c1', order_ts: ts(2 * MIN) })])
+    await run(ws, mirror)
+    expect(readdirSync(day).sort()).toEqual(['b000000000003-000000000003-0.parquet', 'c000000000001-000000000002.parquet'])
+    await expectEqual(ws, mirror, { silver_orders: 3, fraud_alerts: 1, order_windows: 3 })
+  })
+
   it('refuses a folder that is not empty and not its own, and the mirror of another lake', async () => {
     const ws = makeWorkspace()
     writeLines(ws.orders('a.jsonl'), [order({ order_id: 'a1' })])
