@@ -4,7 +4,9 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { parseSettings } from '../../src/shared/settings'
 import { acquireLake } from '../../src/main/lake/lake-registry'
 import { ParquetMirror } from '../../src/main/lake/parquet-mirror'
+import { spawnPipeline, writeBulkInput, type Child } from '../support/bulk-input'
 import { cleanupTempDirs, makeWorkspace, MIN, HOUR, order, query, runPipeline, sq, ts, writeLines, type Workspace } from '../support/lake-fixtures'
+import { until } from '../support/wait'
 
 // The Parquet mirror read by DuckDB equals the lake: silver_orders, fraud_alerts and
 // order_windows, row for row (EXCEPT ALL both ways, so repeats count), after runs that add orders
@@ -135,6 +137,34 @@ describe('the Parquet mirror', () => {
     await run(ws, mirror)
     expect(readdirSync(day).sort()).toEqual(['b000000000003-000000000003-0.parquet', 'c000000000001-000000000002.parquet'])
     await expectEqual(ws, mirror, { silver_orders: 3, fraud_alerts: 1, order_windows: 3 })
+  })
+
+  it('equals the lake after the pipeline is SIGKILLed twice while it mirrors, and run again', { timeout: 240_000 }, async () => {
+    const ws = makeWorkspace()
+    const mirror = join(ws.root, 'mirror')
+    writeBulkInput(ws.input, { files: 12, ordersPerFile: 1500, customers: 300, seed: 7 })
+    const spawned: Child[] = []
+    try {
+      for (const batchesBeforeKill of [2, 3]) {
+        const child = spawnPipeline(ws.input, ws.lake, ['--max-batch-bytes', String(256 * 1024), '--mirror', mirror])
+        spawned.push(child)
+        // a kill wherever the mirror is: any point must leave a mirror the next run can finish
+        const seen = (child.stderr().match(/^batch \d+:/gm) ?? []).length
+        await until(`${batchesBeforeKill} more batches`, () => (child.stderr().match(/^batch \d+:/gm) ?? []).length >= seen + batchesBeforeKill, {
+          detail: () => child.stderr().slice(-500)
+        })
+        child.proc.kill('SIGKILL')
+        await child.exited
+      }
+      const last = spawnPipeline(ws.input, ws.lake, ['--max-batch-bytes', String(256 * 1024), '--mirror', mirror, '--until-idle'])
+      spawned.push(last)
+      expect((await last.exited).code, last.stderr().slice(-2000)).toBe(0)
+    } finally {
+      for (const c of spawned) if (c.proc.exitCode === null && c.proc.signalCode === null) c.proc.kill('SIGKILL')
+    }
+    const [n] = await query(ws.lake, `SELECT (SELECT count(*) FROM silver_orders) AS orders, (SELECT count(*) FROM fraud_alerts) AS alerts, (SELECT count(*) FROM order_windows) AS windows`)
+    expect(n.orders).toBeGreaterThan(0)
+    await expectEqual(ws, mirror, { silver_orders: n.orders as number, fraud_alerts: n.alerts as number, order_windows: n.windows as number })
   })
 
   it('refuses a folder that is not empty and not its own, and the mirror of another lake', async () => {
