@@ -107,6 +107,7 @@ export const handlerArgs = {
     .strict()
     .default({ limit: 50, offset: 0, customer: '', status: '', currency: '', minScore: null, late: 'any' }),
   'query.sourceOffsets': z.object({}).strict().default({}),
+  'ops.doctor': z.object({}).strict().default({}),
   'sql.run': z
     .object({
       sql: z.string().regex(/\S/, 'write a statement').max(SQL_MAX_LENGTH, `at most ${SQL_MAX_LENGTH} characters`),
@@ -170,6 +171,15 @@ export interface SettingsUpdateResult {
   restartRequired: string[]
 }
 
+/** One check of the setup check (`streamdesk doctor`, Help → Check setup). */
+export interface DoctorCheck {
+  name: string
+  status: 'ok' | 'warn' | 'fail'
+  message: string
+  /** What to do; every warn and fail has one. */
+  fix?: string
+}
+
 export interface HandlerResults {
   'pipeline.start': PipelineStatus
   'pipeline.stop': PipelineStatus
@@ -196,6 +206,8 @@ export interface HandlerResults {
   'query.orderSearch': OrderPage
   /** Every committed source offset with what is left to read behind it. */
   'query.sourceOffsets': SourceOffsetRow[]
+  /** The setup check on this engine's settings and lake (docs/OPERATIONS.md). */
+  'ops.doctor': DoctorCheck[]
   /** One read-only statement on the lake's last committed batch (docs/SQL.md). */
   'sql.run': SqlAnswer
   /** false: no query by that id is running (it has finished already). */

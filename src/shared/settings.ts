@@ -134,6 +134,25 @@ export const dashboardSettingsSchema = z
   })
   .strict()
 
+/** GET /metrics on 127.0.0.1 for Prometheus, in the desktop app (`serve` has it on its own port). */
+export const metricsSettingsSchema = z
+  .object({
+    enabled: z.boolean().default(false),
+    port: z.number().int().min(1024).max(65535).default(9464)
+  })
+  .strict()
+
+/** A continuous Parquet copy of silver, alerts and windows for other engines (docs/SCALING.md). */
+export const mirrorSettingsSchema = z
+  .object({
+    enabled: z.boolean().default(false),
+    /** An empty or new folder; relative paths resolve like the lake's. */
+    path: z.string().min(1).default('mirror'),
+    /** Each day's small files are merged into one this often. */
+    compactMinutes: z.number().min(1).max(7 * 1440).default(60)
+  })
+  .strict()
+
 export const settingsSchema = z
   .object({
     generator: generatorSettingsSchema.default(generatorSettingsSchema.parse({})),
@@ -142,6 +161,8 @@ export const settingsSchema = z
     fraud: fraudSettingsSchema.default(fraudSettingsSchema.parse({})),
     dashboard: dashboardSettingsSchema.default(dashboardSettingsSchema.parse({})),
     reporting: reportingSettingsSchema.default(reportingSettingsSchema.parse({})),
+    metrics: metricsSettingsSchema.default(metricsSettingsSchema.parse({})),
+    mirror: mirrorSettingsSchema.default(mirrorSettingsSchema.parse({})),
     lakePath: z.string().min(1).default('lake')
   })
   .strict()
@@ -154,6 +175,8 @@ export type PipelineSettings = z.infer<typeof pipelineSettingsSchema>
 export type SourceSettings = z.infer<typeof sourceSettingsSchema>
 export type KafkaSettings = z.infer<typeof kafkaSettingsSchema>
 export type ReportingSettings = z.infer<typeof reportingSettingsSchema>
+export type MetricsSettings = z.infer<typeof metricsSettingsSchema>
+export type MirrorSettings = z.infer<typeof mirrorSettingsSchema>
 
 export type DeepPartial<T> = T extends readonly unknown[]
   ? T
@@ -169,6 +192,7 @@ export const restartRequiredPaths: readonly string[] = [
   'source.inputPath',
   'source.kafka',
   'lakePath',
+  'mirror',
   'pipeline.windowMinutes',
   // a run converts every order to one currency: its windows cannot mix two
   'reporting.currency'

@@ -1,11 +1,11 @@
 // A real pipeline process for crash and locking tests, run with tsx:
 //
 //   node --import tsx tests/support/pipeline-child.ts <input> <lake> [--until-idle] [--trigger ms]
-//                                                      [--max-batch-bytes n]
+//                                                      [--max-batch-bytes n] [--mirror dir]
 //
 // Without --max-batch-bytes it calls runFilePipeline exactly like `streamdesk pipeline` does;
 // with it, it wires the same parts (openLake, FolderSource, Pipeline) with a smaller batch size so
-// a big input takes many batches. Prints "started" once the lake is open and one line per batch
+// a big input takes many batches; --mirror keeps a Parquet mirror there (small batches only). Prints "started" once the lake is open and one line per batch
 // on stderr; exits like the CLI (CliError → its exit code, e.g. 3 when the lake is in use).
 
 import { BatchReporter } from '../../src/main/cli/batch-report'
@@ -18,7 +18,7 @@ import { FolderSource, FILE_SOURCE_KIND } from '../../src/main/sources/folder-so
 import { parseSettings } from '../../src/shared/settings'
 
 const args = process.argv.slice(2)
-const positional = args.filter((a, i) => !a.startsWith('--') && !args[i - 1]?.match(/^--(trigger|max-batch-bytes)$/))
+const positional = args.filter((a, i) => !a.startsWith('--') && !args[i - 1]?.match(/^--(trigger|max-batch-bytes|mirror)$/))
 const [inputPath, lakeDir] = positional
 const flag = (name: string) => {
   const i = args.indexOf(name)
@@ -27,6 +27,7 @@ const flag = (name: string) => {
 const untilIdle = args.includes('--until-idle')
 const trigger = Number(flag('--trigger') ?? 50)
 const maxBatchBytes = flag('--max-batch-bytes')
+const mirror = flag('--mirror')
 
 async function runSmallBatches(): Promise<void> {
   const settings = parseSettings({ pipeline: { maxBatchBytes: Number(maxBatchBytes) } }, settingsFromFlags({ trigger }))
@@ -46,6 +47,7 @@ async function runSmallBatches(): Promise<void> {
     settings: () => settings,
     untilIdle,
     rescanMs: 200,
+    ...(mirror ? { mirror: { dir: mirror, compactEveryMs: 60 * 60_000 } } : {}),
     onBatch: (b) => reporter.report(b)
   })
   const off = onStopSignal(() => void pipeline.stop())

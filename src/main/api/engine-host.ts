@@ -15,6 +15,12 @@ import { sourceOffsets } from '../lake/checkpoints'
 import { KAFKA_SOURCE_KIND } from '../sources/kafka-source'
 import { EventBus } from './event-bus'
 import { rulesHandlers } from './rules-handlers'
+import { lakeFigures } from '../lake/metrics-figures'
+import { EngineMetrics } from './metrics'
+import { MetricsEndpoint } from './metrics-server'
+import { doctorInputFor, runDoctor } from '../engine/doctor'
+import { readLakeHealth } from '../lake/lake-check'
+import { canonicalDir } from '../lake/lake-folder'
 import type { EngineHost, EngineHostOptions } from './host'
 
 // The handler map (the contract's implementation) over one engine: settings store, pipeline
@@ -27,13 +33,16 @@ export async function createEngineHost(opts: EngineHostOptions): Promise<EngineH
   let snapshotTimer: NodeJS.Timeout | null = null
   let lastSnapshotAt = 0
   let disposed = false
+  let running = false
 
   const controller = new PipelineController(opts.baseDir, () => store.get(), {
     onState: (status) => {
+      running = status.state === 'running'
       events.emit('pipeline.state', status)
       scheduleSnapshot()
     },
     onBatch: (batch) => {
+      metrics.observeBatch(batch.durationMs)
       events.emit('batch.progress', batch)
       // The header's counters come with the state, cheaply and right away; the full dashboard
       // snapshot follows at the refresh interval.
@@ -75,6 +84,21 @@ export async function createEngineHost(opts: EngineHostOptions): Promise<EngineH
     }, wait)
   }
 
+  const metrics = new EngineMetrics({
+    figures: () => controller.withLake((lake) => lakeFigures(lake.reader)),
+    kafkaLag: () => controller.kafkaLag(),
+    running: () => running
+  })
+  const metricsEndpoint = new MetricsEndpoint(() => metrics.scrape())
+  const applyMetricsSetting = async () => {
+    try {
+      await metricsEndpoint.apply(store.get().metrics)
+    } catch (err) {
+      const message = (err as Error).message
+      throw new ApiError('validation', message, [{ field: 'metrics.port', message }])
+    }
+  }
+
   const withReader = <T>(fn: (c: Lake['reader']) => Promise<T>) => controller.withLake((lake) => fn(lake.reader))
   const sql = new SqlConsole()
 
@@ -88,6 +112,7 @@ export async function createEngineHost(opts: EngineHostOptions): Promise<EngineH
       checkLakePath(patch, controller)
       const result = store.update(patch)
       scheduleSnapshot()
+      await applyMetricsSetting()
       return result
     },
     'lake.export': ({ outDir, format, overwrite }) =>
@@ -141,6 +166,15 @@ export async function createEngineHost(opts: EngineHostOptions): Promise<EngineH
       for (const l of controller.kafkaLag() ?? []) if (l.highWatermark !== null) ends.set(`${l.topic}/${l.partition}`, Number(l.highWatermark))
       return withReader((c) => sourceOffsets(c, ends))
     },
+    'ops.doctor': async () => {
+      const input = doctorInputFor(store.get(), (p) => controller.resolvePath(p))
+      // the lake this engine holds is read through it (one instance per file and process,
+      // lake-registry.ts); any other lake is opened read-only by the doctor itself
+      const health = await controller
+        .withLake((lake) => (lake.dir === canonicalDir(input.lakeDir) ? readLakeHealth(lake.reader, lake.dir, lake.file) : Promise.resolve(undefined)))
+        .catch(() => undefined)
+      return runDoctor({ ...input, health })
+    },
     // before the first Start this reads the empty in-memory lake: the tables are there, no rows
     'sql.run': (req) => controller.withLake((lake) => sql.run(lake, req)),
     'sql.cancel': async ({ queryId }) => ({ cancelled: sql.cancel(queryId) }),
@@ -161,13 +195,17 @@ export async function createEngineHost(opts: EngineHostOptions): Promise<EngineH
   // click; a missing one is created by Start, not here.
   await controller.openExisting()
   if (store.loadWarning) console.error(store.loadWarning)
+  // a port taken at start is said, not fatal: the app and serve work without their /metrics
+  await applyMetricsSetting().catch((err: Error) => console.error(`metrics: ${err.message}`))
 
   return {
     handlers,
     events,
+    metrics: () => metrics.scrape(),
     async dispose() {
       disposed = true
       if (snapshotTimer) clearTimeout(snapshotTimer)
+      await metricsEndpoint.close()
       await controller.dispose()
     }
   }

@@ -6,6 +6,7 @@ import type { EngineHostOptions } from './host'
 export type ToEngineWorker =
   | { type: 'init'; options: EngineHostOptions }
   | { type: 'call'; id: number; name: string; args: unknown }
+  | { type: 'metrics'; id: number }
   | { type: 'dispose' }
 
 export type FromEngineWorker =

@@ -29,6 +29,13 @@ port.on('message', async (msg: ToEngineWorker) => {
     } catch (err) {
       post({ type: 'result', id: msg.id, ok: false, error: toErrorShape(err, msg.name) })
     }
+  } else if (msg.type === 'metrics') {
+    if (!host) return post({ type: 'result', id: msg.id, ok: false, error: { type: 'engine', message: 'engine not ready' } })
+    try {
+      post({ type: 'result', id: msg.id, ok: true, result: await host.metrics() })
+    } catch (err) {
+      post({ type: 'result', id: msg.id, ok: false, error: toErrorShape(err, 'metrics') })
+    }
   } else if (msg.type === 'dispose') {
     await host?.dispose().catch(() => undefined)
     host = null

@@ -1,5 +1,6 @@
 import type { Handlers } from '../../shared/api'
 import type { EventBus } from './event-bus'
+import type { MetricsText } from './metrics'
 
 // The engine as a UI host sees it: the handler map (the contract), the event bus, and dispose.
 // Electron's shell and `streamdesk serve` both create exactly one of these.
@@ -16,6 +17,8 @@ export interface EngineHostOptions {
 export interface EngineHost {
   handlers: Handlers
   events: EventBus
+  /** Prometheus text for GET /metrics (`serve`; the desktop app serves it itself, see the `metrics` setting). */
+  metrics(): Promise<MetricsText>
   dispose(): Promise<void>
 }
 

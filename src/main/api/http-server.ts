@@ -6,11 +6,14 @@ import { WebSocketServer, WebSocket, type RawData } from 'ws'
 import type { ApiErrorShape, Handlers, PushMessage, RequestMessage, ResponseMessage } from '../../shared/api'
 import { dispatch, toErrorShape } from './dispatch'
 import type { EventBus } from './event-bus'
+import type { MetricsText } from './metrics'
+import { answerMetrics } from './metrics-server'
 
 // `streamdesk serve`: the built renderer plus the API over HTTP on the loopback interface.
 //   GET  /*            static files from staticDir (SPA fallback to index.html)
 //   WS   /ws           RequestMessage -> ResponseMessage, every EventBus event as PushMessage
 //   POST /api/<name>   JSON args -> JSON result, for curl users
+//   GET  /metrics      Prometheus text (when the host gives `metrics`)
 // There is no authentication, so the server only ever binds a loopback address, refuses
 // WebSocket upgrades and API posts from foreign origins, and checks the Host header so a
 // DNS-rebinding page cannot reach it under another name.
@@ -25,6 +28,8 @@ export interface HttpServerOptions {
   port?: number
   /** Largest accepted WebSocket message or POST body, in bytes. */
   maxMessageBytes?: number
+  /** The engine's Prometheus metrics, served at GET /metrics. */
+  metrics?: () => Promise<MetricsText>
 }
 
 export interface HttpServerHandle {
@@ -65,7 +70,8 @@ export function startHttpServer(options: HttpServerOptions): Promise<HttpServerH
     staticDir,
     host = '127.0.0.1',
     port = DEFAULT_HTTP_PORT,
-    maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES
+    maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES,
+    metrics
   } = options
 
   if (!isLoopbackHost(host)) {
@@ -128,6 +134,10 @@ export function startHttpServer(options: HttpServerOptions): Promise<HttpServerH
     }
     if (isApi) {
       await handleApi(req, res, decodeURIComponent(path.slice('/api/'.length)))
+      return
+    }
+    if (path === '/metrics' && metrics) {
+      await answerMetrics(req, res, metrics)
       return
     }
     if (path === '/ws') {

@@ -5,6 +5,7 @@ import { ApiError, handlerArgs, type HandlerName, type Handlers } from '../../sh
 import { LakeError } from '../lake/lake'
 import { EventBus } from './event-bus'
 import type { EngineHost, EngineHostOptions } from './host'
+import type { MetricsText } from './metrics'
 import type { FromEngineWorker, ToEngineWorker } from './engine-worker-protocol'
 
 // The EngineHost the desktop shell and `streamdesk serve` use: the same handler map and events,
@@ -55,13 +56,14 @@ export async function createWorkerEngineHost(options: EngineHostOptions): Promis
     throw err
   }
 
-  const call = (name: HandlerName, args: unknown) =>
+  const request = (message: (id: number) => ToEngineWorker) =>
     new Promise<unknown>((resolve, reject) => {
       if (exited) return reject(new ApiError('engine', 'the engine stopped'))
       const id = nextId++
       pending.set(id, { resolve, reject })
-      send({ type: 'call', id, name, args })
+      send(message(id))
     })
+  const call = (name: HandlerName, args: unknown) => request((id) => ({ type: 'call', id, name, args }))
   const handlers = Object.fromEntries(
     (Object.keys(handlerArgs) as HandlerName[]).map((name) => [name, (args: unknown) => call(name, args)])
   ) as unknown as Handlers
@@ -69,6 +71,7 @@ export async function createWorkerEngineHost(options: EngineHostOptions): Promis
   return {
     handlers,
     events,
+    metrics: () => request((id) => ({ type: 'metrics', id })) as Promise<MetricsText>,
     async dispose() {
       if (exited) return
       const done = new Promise<void>((resolve) => worker.once('exit', () => resolve()))

@@ -6,6 +6,7 @@ import { registerExport } from './commands/export'
 import { registerServe } from './commands/serve'
 import { registerSql } from './commands/sql'
 import { registerRules } from './commands/rules'
+import { registerDoctor } from './commands/doctor'
 import { CliError } from './errors'
 import { APP_VERSION } from '../version'
 
@@ -27,6 +28,7 @@ registerExport(program)
 registerServe(program)
 registerSql(program)
 registerRules(program)
+registerDoctor(program)
 
 try {
   await program.parseAsync(process.argv)

@@ -13,7 +13,7 @@ import { checkInputFolder } from '../sources/input-folder'
 import { KafkaSource, KAFKA_SOURCE_KIND, type KafkaPartitionLag } from '../sources/kafka-source'
 import { kafkaSecurityFromEnv } from '../sources/kafka-client'
 import { startGeneratorWorker, type GeneratorWorker } from '../generator'
-import { Pipeline } from './pipeline'
+import { mirrorOption, Pipeline } from './pipeline'
 
 // Owns one run of the pipeline (and, for the built-in source, the generator feeding it) and
 // the state machine the header shows: stopped → starting → running → stopping → stopped,
@@ -244,6 +244,7 @@ export class PipelineController {
       source,
       sourceKind,
       settings: () => this.settings(),
+      mirror: mirrorOption(this.settings().mirror, (p) => this.resolvePath(p), this.resolvePath(this.settings().source.inputPath)),
       onWarning: (message) => {
         this.warn(message)
         void this.currentStatus().then((status) => this.events.onState(status))

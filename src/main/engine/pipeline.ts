@@ -1,4 +1,4 @@
-import type { PipelineSettings, FraudSettings, ReportingSettings } from '../../shared/settings'
+import type { PipelineSettings, FraudSettings, ReportingSettings, MirrorSettings } from '../../shared/settings'
 import type { Lake } from '../lake/lake'
 import { committedOffsets, writeBatch, type CommittedBatch } from '../lake/batch-writer'
 import { transformSettings } from '../lake/batch-transform'
@@ -9,6 +9,7 @@ import { seedRuleset } from '../lake/rules-store'
 import { committedIdentities } from '../lake/source-offsets'
 import { rebuildWindowsIfResized } from '../lake/window-maintenance'
 import { InputChangedError, type Source } from '../sources/source'
+import { ParquetMirror, type MirrorOptions } from '../lake/parquet-mirror'
 import type { BatchEvent } from '../../shared/dto'
 
 // The micro-batch loop. A batch starts when input arrives, but never sooner than `triggerMs`
@@ -33,6 +34,18 @@ export interface PipelineOptions {
   rescanMs?: number
   /** Something about the lake its user should know (a repair at start). */
   onWarning?: (message: string) => void
+  /** A Parquet mirror of the lake, kept after each commit (lake/parquet-mirror.ts). */
+  mirror?: { dir: string } & Omit<MirrorOptions, 'onError'>
+}
+
+/** The `mirror` option from the settings (undefined when the mirror is off). */
+export function mirrorOption(m: MirrorSettings, resolvePath: (p: string) => string, inputDir?: string): PipelineOptions['mirror'] {
+  if (!m.enabled) return undefined
+  return {
+    dir: resolvePath(m.path),
+    compactEveryMs: m.compactMinutes * 60_000,
+    ...(inputDir ? { protectedDirs: [{ dir: inputDir, what: 'the input folder' }] } : {})
+  }
 }
 
 export class Pipeline {
@@ -42,6 +55,8 @@ export class Pipeline {
   private loopDone: Promise<void> | null = null
   private currency = ''
   private readonly scoring = new ActiveScoring()
+  private mirror: ParquetMirror | null = null
+  private lastMirrorError = ''
 
   constructor(private readonly opts: PipelineOptions) {}
 
@@ -55,9 +70,31 @@ export class Pipeline {
     this.currency = s.reporting.currency
     await rebuildWindowsIfResized(lake, s.pipeline.windowMinutes)
     await seedRuleset(lake.writer, s.fraud)
-    await source.open(await committedOffsets(lake, sourceKind), await committedIdentities(lake, sourceKind))
-    this.loopDone = this.loop()
+    await this.openMirror()
+    try {
+      await source.open(await committedOffsets(lake, sourceKind), await committedIdentities(lake, sourceKind))
+    } catch (err) {
+      await this.mirror?.close()
+      throw err
+    }
+    this.loopDone = this.loop().finally(() => this.mirror?.close())
     return this.loopDone
+  }
+
+  /** Opens the mirror and lets it catch up with what was committed while it was not running. */
+  private async openMirror(): Promise<void> {
+    const m = this.opts.mirror
+    if (!m) return
+    this.mirror = await ParquetMirror.open(this.opts.lake, m.dir, {
+      ...m,
+      // the lake is the truth and the pipeline goes on; the mirror catches up after a later batch
+      onError: (err) => {
+        if (err.message === this.lastMirrorError) return
+        this.lastMirrorError = err.message
+        this.opts.onWarning?.(`the Parquet mirror in ${m.dir} is behind: ${err.message}; it tries again after the next batch`)
+      }
+    })
+    this.mirror.afterCommit()
   }
 
   /** Keeps going until all input present is committed, then ends the loop. */
@@ -119,6 +156,7 @@ export class Pipeline {
             continue
           }
           await source.afterCommit?.(plan)
+          this.mirror?.afterCommit()
           this.opts.onBatch?.(batch)
           continue
         }

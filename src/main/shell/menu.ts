@@ -1,14 +1,14 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { isAbsolute, join, resolve } from 'node:path'
 import { app, Menu, shell, type BrowserWindow, type MenuItemConstructorOptions } from 'electron'
-import type { Handlers } from '../../shared/api'
+import type { DoctorCheck, Handlers } from '../../shared/api'
 import type { ExportResult } from '../../shared/dto'
 import { dispatch, toErrorShape } from '../api/dispatch'
 import type { AppPaths } from './app-paths'
 import { ask, pickFolder } from './dialogs'
 
 // Native application menu. File: export a lake snapshot, open the lake folder, quit.
-// View: reload, devtools, zoom, fullscreen. Help: about, documentation.
+// View: reload, devtools, zoom, fullscreen. Help: documentation, the setup check, about.
 
 export interface MenuContext {
   getWindow(): BrowserWindow | null
@@ -69,6 +69,26 @@ async function openLakeFolder(ctx: MenuContext): Promise<void> {
   } catch (err) {
     await ask(ctx.getWindow(), { type: 'error', message: 'The lake folder could not be opened', detail: errorMessage(err) })
   }
+}
+
+/** `streamdesk doctor`'s checks on the app's own settings and lake, in a dialog. */
+async function checkSetup(ctx: MenuContext): Promise<void> {
+  let checks: DoctorCheck[]
+  try {
+    checks = (await dispatch(ctx.handlers, 'ops.doctor', {})) as DoctorCheck[]
+  } catch (err) {
+    await ask(ctx.getWindow(), { type: 'error', message: 'The setup could not be checked', detail: errorMessage(err) })
+    return
+  }
+  const count = (status: DoctorCheck['status']) => checks.filter((c) => c.status === status).length
+  const failed = count('fail')
+  const warned = count('warn')
+  const mark = { ok: '✓', warn: '!', fail: '✗' }
+  await ask(ctx.getWindow(), {
+    type: failed ? 'error' : warned ? 'warning' : 'info',
+    message: failed ? `${failed} check${failed > 1 ? 's' : ''} failed` : warned ? `No check failed (${warned} warning${warned > 1 ? 's' : ''})` : 'All checks passed',
+    detail: checks.map((c) => `${mark[c.status]} ${c.name}: ${c.message}${c.fix ? `\n    fix: ${c.fix}` : ''}`).join('\n\n')
+  })
 }
 
 /** package.json "homepage" if the project declares one, else the docs/ folder of a source checkout. */
@@ -136,11 +156,12 @@ export function buildMenuTemplate(ctx: MenuContext): MenuItemConstructorOptions[
       }
     })
   }
+  help.push({ label: 'Check setup…', click: () => run(checkSetup(ctx)) })
   if (!isMac) {
-    if (help.length) help.push({ type: 'separator' })
+    help.push({ type: 'separator' })
     help.push({ label: 'About StreamDesk', click: () => app.showAboutPanel() })
   }
-  if (help.length) template.push({ role: 'help', submenu: help })
+  template.push({ role: 'help', submenu: help })
   return template
 }
 

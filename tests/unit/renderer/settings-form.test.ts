@@ -32,6 +32,17 @@ describe('settings form', () => {
     expect(diffPatch(s, check.settings!)).toEqual({})
   })
 
+  it('turns on /metrics and the Parquet mirror from the Operations fields, the mirror at the next start', () => {
+    const s = defaultSettings()
+    const form = { ...settingsToForm(s), 'metrics.enabled': true, 'metrics.port': '9500', 'mirror.enabled': true, 'mirror.path': '/data/mirror' }
+    const check = checkForm(form, s)
+    expect(check.errors).toEqual({})
+    expect(diffPatch(s, check.settings!)).toEqual({ metrics: { enabled: true, port: 9500 }, mirror: { enabled: true, path: '/data/mirror' } })
+    expect(appliesOnRestart('mirror.path')).toBe(true)
+    expect(appliesOnRestart('metrics.port')).toBe(false)
+    expect(checkForm({ ...form, 'metrics.port': '80' }, s).errors['metrics.port']).toBeDefined()
+  })
+
   it('edits the exchange rates as "CODE rate" pairs: a rate can be added, changed and removed', () => {
     const s = defaultSettings()
     const form = settingsToForm(s)

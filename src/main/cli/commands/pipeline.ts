@@ -1,10 +1,10 @@
 import { existsSync, mkdirSync } from 'node:fs'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import type { Command } from 'commander'
 import { defaultSettings, parseSettings, type Settings } from '../../../shared/settings'
 import { LakeError } from '../../lake/lake'
 import { acquireLake } from '../../lake/lake-registry'
-import { Pipeline } from '../../engine/pipeline'
+import { mirrorOption, Pipeline } from '../../engine/pipeline'
 import { FolderSource, FILE_SOURCE_KIND } from '../../sources/folder-source'
 import { checkInputFolder, InputFolderError } from '../../sources/input-folder'
 import { KafkaSource, KafkaUnavailableError, KAFKA_SOURCE_KIND } from '../../sources/kafka-source'
@@ -17,6 +17,7 @@ import { parseChoice, parseDuration, parsePositive } from '../options'
 import { onStopSignal } from '../signals'
 import { applySettingsFile } from '../settings-file'
 import { ReportingCurrencyError } from '../../lake/reporting-currency'
+import { MirrorError } from '../../lake/parquet-mirror'
 
 /** Exit code when --until-idle gives up on an unreachable Kafka broker. */
 export const EXIT_KAFKA_UNAVAILABLE = 5
@@ -109,6 +110,7 @@ async function runPipeline(
     source,
     sourceKind,
     settings: () => settings,
+    mirror: mirrorOption(settings.mirror, (p) => resolve(p), input ? resolve(flags.inputPath) : undefined),
     untilIdle: flags.untilIdle,
     // printed even with --quiet: the lake was changed
     onWarning: (message) => reporter.say([`warning: ${message}`]),
@@ -138,6 +140,7 @@ async function runPipeline(
     if (err instanceof InputFolderError) throw new CliError(err.message, 2)
     if (err instanceof KafkaUnavailableError) throw new CliError(err.message, EXIT_KAFKA_UNAVAILABLE)
     if (err instanceof ReportingCurrencyError) throw new CliError(err.message, 2)
+    if (err instanceof MirrorError) throw new CliError(err.message, 2)
     throw err
   } finally {
     offSignal()

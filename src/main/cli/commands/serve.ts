@@ -50,13 +50,13 @@ export function registerServe(program: Command): void {
       const staticDir = rendererDir()
       let server
       try {
-        server = await startHttpServer({ handlers: host.handlers, events: host.events, staticDir, port: flags.port })
+        server = await startHttpServer({ handlers: host.handlers, events: host.events, staticDir, port: flags.port, metrics: host.metrics })
       } catch (err) {
         await host.dispose()
         throw new CliError((err as Error).message, 4)
       }
       if (!staticDir) console.error('note: the dashboard is not built (run `npm run build`); serving the API only')
-      console.error(`StreamDesk is serving the dashboard at ${server.url}  (Ctrl+C to stop)`)
+      console.error(`StreamDesk is serving the dashboard at ${server.url}  (Ctrl+C to stop); Prometheus metrics at ${server.url}/metrics`)
       if (flags.start) await host.handlers['pipeline.start']({})
       await new Promise<void>((done) => {
         const off = onStopSignal(async () => {

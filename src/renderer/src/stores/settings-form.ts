@@ -34,8 +34,8 @@ export interface FieldDef {
   enabledWhen?: (form: FormValues) => boolean
 }
 
-export type SettingsGroup = 'Generator' | 'Source' | 'Pipeline' | 'Fraud detection' | 'Money' | 'Dashboard'
-export const SETTINGS_GROUPS: readonly SettingsGroup[] = ['Generator', 'Source', 'Pipeline', 'Fraud detection', 'Money', 'Dashboard']
+export type SettingsGroup = 'Generator' | 'Source' | 'Pipeline' | 'Fraud detection' | 'Money' | 'Dashboard' | 'Operations'
+export const SETTINGS_GROUPS: readonly SettingsGroup[] = ['Generator', 'Source', 'Pipeline', 'Fraud detection', 'Money', 'Dashboard', 'Operations']
 
 export type FormValue = string | boolean
 export type FormValues = Record<string, FormValue>
@@ -177,7 +177,13 @@ export const FIELDS: readonly FieldDef[] = [
       { value: 'light', label: 'Light' },
       { value: 'dark', label: 'Dark' }
     ]
-  }
+  },
+
+  { path: 'metrics.enabled', label: 'Prometheus metrics', kind: 'bool', group: 'Operations', hint: 'Serve /metrics on 127.0.0.1 while the app runs' },
+  { path: 'metrics.port', label: 'Metrics port', kind: 'int', group: 'Operations', min: 1024, max: 65535, hint: 'http://127.0.0.1:PORT/metrics', enabledWhen: (f) => f['metrics.enabled'] === true },
+  { path: 'mirror.enabled', label: 'Parquet mirror', kind: 'bool', group: 'Operations', hint: 'Copy silver, alerts and windows to Parquet after each batch, for Spark, Trino, pandas' },
+  { path: 'mirror.path', label: 'Mirror folder', kind: 'text', group: 'Operations', hint: 'An empty or new folder, outside the lake and input folders', enabledWhen: (f) => f['mirror.enabled'] === true },
+  { path: 'mirror.compactMinutes', label: 'Compaction interval', kind: 'number', group: 'Operations', unit: 'min', min: 1, max: 7 * 1440, hint: "Each day's small files are merged this often", enabledWhen: (f) => f['mirror.enabled'] === true }
 ]
 
 const FIELD_BY_PATH = new Map(FIELDS.map((f) => [f.path, f]))
