@@ -153,6 +153,33 @@ export const mirrorSettingsSchema = z
   })
   .strict()
 
+/** Noise control every sink has (docs/OPERATIONS.md, "Alert sinks"). */
+const sinkCommon = {
+  /** Names the sink in status, logs and the outbox; default: kind and target (never a secret). */
+  name: z.string().min(1).max(100).optional(),
+  /** Alerts scored below this are not sent to this sink (the fraud threshold applies first). */
+  minScore: z.number().min(0).default(0),
+  /** At most one message per this many seconds, listing the alerts raised meanwhile (0: no wait). */
+  groupSeconds: z.number().min(0).max(86_400).default(0),
+  /** A message lists at most this many alerts, highest score first, and says "+N more". */
+  maxAlertsPerMessage: z.number().int().min(1).optional()
+}
+
+const httpUrl = z.string().regex(/^https?:\/\/\S+$/, 'must be an http:// or https:// URL')
+
+export const alertSinkSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('webhook'), url: httpUrl, secret: z.string().min(1).optional(), ...sinkCommon }).strict(),
+  z.object({ kind: z.literal('slack'), url: httpUrl, ...sinkCommon }).strict(),
+  z.object({ kind: z.literal('kafka'), servers: z.array(z.string().min(1)).min(1), topic: z.string().min(1), ...sinkCommon }).strict(),
+  z.object({ kind: z.literal('file'), path: z.string().min(1), ...sinkCommon }).strict()
+])
+
+export const alertsSettingsSchema = z
+  .object({
+    sinks: z.array(alertSinkSchema).default([])
+  })
+  .strict()
+
 export const settingsSchema = z
   .object({
     generator: generatorSettingsSchema.default(generatorSettingsSchema.parse({})),
@@ -163,6 +190,7 @@ export const settingsSchema = z
     reporting: reportingSettingsSchema.default(reportingSettingsSchema.parse({})),
     metrics: metricsSettingsSchema.default(metricsSettingsSchema.parse({})),
     mirror: mirrorSettingsSchema.default(mirrorSettingsSchema.parse({})),
+    alerts: alertsSettingsSchema.default(alertsSettingsSchema.parse({})),
     lakePath: z.string().min(1).default('lake')
   })
   .strict()
@@ -177,6 +205,8 @@ export type KafkaSettings = z.infer<typeof kafkaSettingsSchema>
 export type ReportingSettings = z.infer<typeof reportingSettingsSchema>
 export type MetricsSettings = z.infer<typeof metricsSettingsSchema>
 export type MirrorSettings = z.infer<typeof mirrorSettingsSchema>
+export type AlertsSettings = z.infer<typeof alertsSettingsSchema>
+export type AlertSinkSettings = z.infer<typeof alertSinkSchema>
 
 export type DeepPartial<T> = T extends readonly unknown[]
   ? T
@@ -193,6 +223,8 @@ export const restartRequiredPaths: readonly string[] = [
   'source.kafka',
   'lakePath',
   'mirror',
+  // the sender opens its sinks at start
+  'alerts',
   'pipeline.windowMinutes',
   // a run converts every order to one currency: its windows cannot mix two
   'reporting.currency'

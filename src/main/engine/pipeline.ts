@@ -11,6 +11,7 @@ import { rebuildWindowsIfResized } from '../lake/window-maintenance'
 import { InputChangedError, type Source } from '../sources/source'
 import { ParquetMirror, type MirrorOptions } from '../lake/parquet-mirror'
 import type { BatchEvent } from '../../shared/dto'
+import type { OutboxTarget } from '../lake/alert-outbox'
 
 // The micro-batch loop. A batch starts when input arrives, but never sooner than `triggerMs`
 // after the previous one started (Spark's processing-time trigger, without idle polling):
@@ -36,6 +37,8 @@ export interface PipelineOptions {
   onWarning?: (message: string) => void
   /** A Parquet mirror of the lake, kept after each commit (lake/parquet-mirror.ts). */
   mirror?: { dir: string } & Omit<MirrorOptions, 'onError'>
+  /** Alert sinks: each batch queues its alerts for them in its own transaction (alerts/). */
+  outbox?: readonly OutboxTarget[]
 }
 
 /** The `mirror` option from the settings (undefined when the mirror is off). */
@@ -142,7 +145,11 @@ export class Pipeline {
             batch = await writeBatch(
               lake,
               plan,
-              transformSettings({ ...settings, reporting: { ...settings.reporting, currency: this.currency } }, await this.scoring.current(lake.writer))
+              transformSettings(
+                { ...settings, reporting: { ...settings.reporting, currency: this.currency } },
+                await this.scoring.current(lake.writer),
+                this.opts.outbox
+              )
             )
           } catch (err) {
             if (!(err instanceof InputChangedError)) throw err

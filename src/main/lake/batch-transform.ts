@@ -3,6 +3,7 @@ import type { Settings } from '../../shared/settings'
 import { ATTRIBUTES, attributesOf, listValues, scoredSql, SqlParams, VELOCITY_WINDOW_MINUTES, type CheckedRuleset, type ListSet } from '../rules'
 import { VELOCITY_COLUMN } from '../rules/attributes'
 import type { Scoring } from './active-scoring'
+import type { OutboxTarget } from './alert-outbox'
 import type { Stream } from '../sources/source'
 import { stagedLines } from './bronze-ingest'
 import { clean, customerValidationCtes, orderValidationCtes, type ValidationContext } from './validation-sql'
@@ -27,11 +28,14 @@ export interface TransformSettings {
   maxFutureSkewMinutes: number
   /** Money is converted to `currency` with `fxRates` (units of it per unit of each currency). */
   reporting: { currency: string; fxRates: Readonly<Record<string, number>> }
+  /** The alert sinks whose outbox rows the batch writes (none: alerts only go to fraud_alerts). */
+  outbox?: readonly OutboxTarget[]
 }
 
 /** The settings a batch runs with; fraud scoring comes from the lake's active ruleset version. */
-export function transformSettings(s: Pick<Settings, 'pipeline' | 'reporting'>, scoring: Scoring): TransformSettings {
+export function transformSettings(s: Pick<Settings, 'pipeline' | 'reporting'>, scoring: Scoring, outbox: readonly OutboxTarget[] = []): TransformSettings {
   return {
+    outbox,
     scoring,
     windowMinutes: s.pipeline.windowMinutes,
     watermarkMinutes: s.pipeline.watermarkMinutes,

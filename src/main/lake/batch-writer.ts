@@ -8,9 +8,10 @@ import { openInputFile, type InputFile } from '../sources/input-file'
 import { commitStaged, dropStaged, stageCustomers, stageOrders, watermarkSql, type StagedOrders, type TransformSettings } from './batch-transform'
 import { sqlString, type Lake } from './lake'
 import { eventsJson, offsetsJson, writeOffsets } from './source-offsets'
+import { queueAlerts } from './alert-outbox'
 
 // One micro-batch = one DuckDB transaction holding bronze, quarantine, customers, silver, windows,
-// alerts, the batch record AND the source offsets it consumed. A crash before COMMIT leaves the
+// alerts and their outbox rows, the batch record AND the source offsets it consumed. A crash before COMMIT leaves the
 // lake exactly as it was; after COMMIT the offsets say precisely what is in it.
 //
 // The heavy work happens before that transaction opens: the input lines and everything derived
@@ -225,6 +226,7 @@ async function writeBatchOnce(lake: Lake, plan: PlannedBatch, settings: Transfor
         shadowId: settings.scoring.shadow?.shadowId ?? null,
         watermarkSql: watermarkSql(orders.maxEventTs, settings.watermarkMinutes)
       })
+      if (orders.alerts > 0 && settings.outbox?.length) await queueAlerts(conn, batchId, settings.outbox)
       const bookkeeping: string[] = []
       if (orders.maxEventTs) {
         bookkeeping.push(`INSERT INTO lake_meta VALUES ('max_event_ts', ${sqlString(orders.maxEventTs)})

@@ -1,5 +1,5 @@
 import type { DuckDBConnection } from '@duckdb/node-api'
-import { LAKE_FORMAT, RULES_TABLES_SQL, SCHEMA_VERSION } from './schema'
+import { ALERT_OUTBOX_SQL, LAKE_FORMAT, RULES_TABLES_SQL, SCHEMA_VERSION } from './schema'
 
 // Lakes outlive versions. A lake says what it is in lake_meta (`format`, `schema_version`);
 // MIGRATIONS[v] takes a lake from version v to v + 1 and runs in the transaction that records
@@ -69,7 +69,10 @@ const MIGRATIONS: Record<number, string> = {
     ALTER TABLE fraud_alerts ADD COLUMN IF NOT EXISTS fraud_rules VARCHAR[];
     ALTER TABLE fraud_alerts ADD COLUMN IF NOT EXISTS ruleset_version INTEGER;
     ${RULES_TABLES_SQL}
-  `
+  `,
+  // v5 → v6: the alert outbox. It starts empty: alerts raised before are in fraud_alerts and are
+  // not sent (a sink gets the alerts of batches committed while it is configured).
+  5: ALERT_OUTBOX_SQL
 }
 
 /** Tables a version-1 lake has; v1 wrote no format marker, so its tables identify it. */

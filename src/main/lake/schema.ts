@@ -2,7 +2,7 @@
 // creates a new lake at SCHEMA_VERSION; an older lake is brought there by the migrations in
 // migrations.ts, so every change to this file ships one.
 
-export const SCHEMA_VERSION = 5
+export const SCHEMA_VERSION = 6
 
 /**
  * DuckDB's on-disk format for a new lake. Its default (v0.10.2) lacks zstd for strings: bronze's
@@ -25,6 +25,32 @@ const bronzeColumns = `
   kafka_key       VARCHAR,
   kafka_timestamp TIMESTAMPTZ,
   raw             VARCHAR USING COMPRESSION zstd`
+
+/**
+ * Alert delivery (schema 6); also what the migration to 6 creates. One row per alert and sink,
+ * written in the transaction of the batch that raised the alert (so no alert is lost or queued
+ * twice), then updated by that sink's sender (src/main/alerts/). The primary key is why the same
+ * order never alerts twice on one sink.
+ */
+export const ALERT_OUTBOX_SQL = `
+-- delivery_key is set, with listed, before the first attempt to send the message holding the
+-- alert: a re-send after a crash carries the same key and the same alerts. listed = false: the
+-- alert was counted in that message's "+N more" instead of listed (the sink's maxAlertsPerMessage)
+CREATE TABLE alert_outbox (
+  sink_id      VARCHAR NOT NULL,
+  order_id     VARCHAR NOT NULL,
+  batch_id     BIGINT NOT NULL,
+  fraud_score  INTEGER NOT NULL,
+  alert        JSON NOT NULL,
+  queued_at    TIMESTAMPTZ NOT NULL,
+  delivery_key VARCHAR,
+  listed       BOOLEAN,
+  attempts     INTEGER NOT NULL DEFAULT 0,
+  last_error   VARCHAR,
+  delivered_at TIMESTAMPTZ,
+  PRIMARY KEY (sink_id, order_id)
+);
+`
 
 /** Fraud rules as data (schema 5); also what the migration to 5 creates. */
 export const RULES_TABLES_SQL = `
@@ -214,7 +240,8 @@ CREATE TABLE source_offsets (
   identity    JSON,
   PRIMARY KEY (source_kind, key)
 );
-${RULES_TABLES_SQL}`
+${RULES_TABLES_SQL}
+${ALERT_OUTBOX_SQL}`
 
 export const LAKE_TABLES = [
   'bronze_orders',
@@ -230,6 +257,7 @@ export const LAKE_TABLES = [
   'rule_lists',
   'labels',
   'shadow_runs',
-  'shadow_scores'
+  'shadow_scores',
+  'alert_outbox'
 ] as const
 export type LakeTable = (typeof LAKE_TABLES)[number]

@@ -18,8 +18,9 @@ import { onStopSignal } from '../signals'
 import { applySettingsFile } from '../settings-file'
 import { ReportingCurrencyError } from '../../lake/reporting-currency'
 import { MirrorError } from '../../lake/parquet-mirror'
+import { AlertDelivery } from '../../alerts/alert-delivery'
 
-/** Exit code when --until-idle gives up on an unreachable Kafka broker. */
+/** Exit code when --until-idle gives up on an unreachable Kafka broker or an alert sink that is behind. */
 export const EXIT_KAFKA_UNAVAILABLE = 5
 
 export interface PipelineFlags extends KafkaFlags {
@@ -27,7 +28,7 @@ export interface PipelineFlags extends KafkaFlags {
   inputPath: string
   /** kafka: where partitions the lake has never seen start. */
   startingOffsets?: 'earliest' | 'latest'
-  /** kafka + --until-idle: give up after this many ms without a broker. */
+  /** --until-idle: give up after this many ms without a broker (kafka) or with alert sinks behind. */
   connectTimeout?: number
   /** kafka: consumer group that gets the lake's offsets after each commit (false: none). */
   kafkaGroup?: string | false
@@ -102,6 +103,14 @@ async function runPipeline(
       throw new CliError(`cannot create the input folder: ${(err as Error).message}`, 2)
     }
   }
+  let delivery: AlertDelivery
+  try {
+    delivery = await AlertDelivery.start(lake, settings.alerts.sinks, { log: (line) => console.error(line) })
+  } catch (err) {
+    await source.close()
+    await lake.close()
+    throw new CliError((err as Error).message, 2)
+  }
   input?.ready()
   let batches = 0
   const reporter = new BatchReporter(lake, (line) => console.error(line))
@@ -112,10 +121,12 @@ async function runPipeline(
     settings: () => settings,
     mirror: mirrorOption(settings.mirror, (p) => resolve(p), input ? resolve(flags.inputPath) : undefined),
     untilIdle: flags.untilIdle,
+    outbox: delivery.targets,
     // printed even with --quiet: the lake was changed
     onWarning: (message) => reporter.say([`warning: ${message}`]),
     onBatch: (b) => {
       batches++
+      delivery.wake()
       if (!flags.quiet) reporter.report(b)
       // after the batch's own lines, which wait for the lake
       reporter.say(formatBatchEvents(b))
@@ -136,6 +147,7 @@ async function runPipeline(
       }
     })
     await pipeline.start()
+    if (flags.untilIdle) await drainAlerts(delivery, flags.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT_MS)
   } catch (err) {
     if (err instanceof InputFolderError) throw new CliError(err.message, 2)
     if (err instanceof KafkaUnavailableError) throw new CliError(err.message, EXIT_KAFKA_UNAVAILABLE)
@@ -145,10 +157,24 @@ async function runPipeline(
   } finally {
     offSignal()
     await reporter.flush()
+    await delivery.close()
     await source.close()
     await lake.close()
   }
   return { batches }
+}
+
+const DEFAULT_CONNECT_TIMEOUT_MS = 30_000
+
+/** --until-idle exits only once every alert sink has what the lake queued for it (exit 5 if not). */
+async function drainAlerts(delivery: AlertDelivery, timeoutMs: number): Promise<void> {
+  const behind = await delivery.drain(timeoutMs)
+  if (behind.length === 0) return
+  const which = behind.map((s) => `${s.id} (${s.backlog} alert${s.backlog === 1 ? '' : 's'} queued${s.lastError ? `; last error: ${s.lastError}` : ''})`)
+  throw new CliError(
+    `alert sink${behind.length === 1 ? '' : 's'} behind after ${timeoutMs / 1000} s: ${which.join(', ')}; the alerts stay queued in the lake and are sent by the next run`,
+    EXIT_KAFKA_UNAVAILABLE
+  )
 }
 
 /**
@@ -180,7 +206,7 @@ export function kafkaSourceFromFlags(flags: PipelineFlags, log: (line: string) =
     ...target,
     startingOffsets: flags.startingOffsets ?? 'earliest',
     groupId: flags.kafkaGroup === false ? null : (flags.kafkaGroup ?? 'streamdesk'),
-    connectTimeoutMs: flags.untilIdle ? (flags.connectTimeout ?? 30_000) : null,
+    connectTimeoutMs: flags.untilIdle ? (flags.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT_MS) : null,
     log
   })
 }
@@ -208,7 +234,7 @@ export function registerPipeline(program: Command): void {
     .option('--window <minutes>', 'tumbling window size in minutes', parsePositive('--window', { integer: true }))
     .option('--watermark <duration>', 'allowed lateness, e.g. 10m', parseDuration('--watermark'))
     .option('--fraud-threshold <score>', "fraud score that raises an alert in a new lake's first ruleset version (later: streamdesk rules promote)", parsePositive('--fraud-threshold', { allowZero: true }))
-    .option('--settings <file>', 'settings file (JSON, as serve and the app use): pipeline, fraud and reporting settings, and the lake and input folders unless given; flags override it')
+    .option('--settings <file>', 'settings file (JSON, as serve and the app use): pipeline, fraud, reporting and alert sink settings, and the lake and input folders unless given; flags override it')
     .option('-q, --quiet', 'do not print a line per batch')
   addKafkaOptions(cmd)
     .option(
@@ -217,7 +243,7 @@ export function registerPipeline(program: Command): void {
       parseChoice('--starting-offsets', ['earliest', 'latest'] as const),
       'earliest'
     )
-    .option('--connect-timeout <duration>', 'kafka with --until-idle: give up when no broker answers for this long', parseDuration('--connect-timeout'), 30_000)
+    .option('--connect-timeout <duration>', 'with --until-idle: give up (exit 5) when no Kafka broker answers, or an alert sink is still behind, after this long', parseDuration('--connect-timeout'), 30_000)
     .option('--kafka-group <id>', 'kafka: consumer group that gets the offsets after each lake commit, for lag tools (never read back)', 'streamdesk')
     .option('--no-kafka-group', 'kafka: do not commit offsets to a consumer group')
     .action(async (given: PipelineFlags, command: Command) => {

@@ -1,0 +1,155 @@
+import type { AlertSinkSettings } from '../../shared/settings'
+import { outboxBacklogs, SinkOutbox, type OutboxTarget } from '../lake/alert-outbox'
+import type { Lake } from '../lake/lake'
+import { openSink } from './open-sink'
+import { sinkId } from './sink'
+import { SinkSender, systemClock, type Clock } from './sink-sender'
+
+// The alert sinks of one running pipeline: a sender per sink, woken when a batch commits and by
+// its own retry and grouping times. A failing sink only grows its backlog: the pipeline never
+// waits for it, except `--until-idle`, which drains (drain()).
+
+export interface SinkStatus {
+  id: string
+  kind: AlertSinkSettings['kind']
+  backlog: number
+  lastError: string | null
+  lastErrorAt: string | null
+  lastSuccessAt: string | null
+}
+
+/** A step that failed on the lake (not the sink) is tried again after this long. */
+const LAKE_RETRY_MS = 1000
+
+interface Running {
+  sender: SinkSender
+  kind: AlertSinkSettings['kind']
+  wake: () => void
+  done: Promise<void>
+}
+
+export class AlertDelivery {
+  private readonly running: Running[] = []
+  private closed = false
+  /** Called after every step of any sender (drain() listens). */
+  private readonly stepListeners = new Set<() => void>()
+
+  private constructor(
+    private readonly lake: Lake,
+    readonly targets: readonly OutboxTarget[],
+    private readonly clock: Clock,
+    private readonly log: (line: string) => void
+  ) {}
+
+  /** Opens a sender per sink and starts them. */
+  static async start(
+    lake: Lake,
+    sinks: readonly AlertSinkSettings[],
+    opts: { log: (line: string) => void; clock?: Clock; resolvePath?: (p: string) => string }
+  ): Promise<AlertDelivery> {
+    const ids = sinks.map(sinkId)
+    const dup = ids.find((id, i) => ids.indexOf(id) !== i)
+    if (dup !== undefined) throw new Error(`alerts.sinks: two sinks are both called ${dup}; give one a different "name"`)
+    const targets = sinks.map((s, i) => ({ sinkId: ids[i], minScore: s.minScore }))
+    const delivery = new AlertDelivery(lake, targets, opts.clock ?? systemClock, opts.log)
+    for (const s of sinks) {
+      const sink = openSink(s, opts.resolvePath)
+      const outbox = await SinkOutbox.open(lake, sink.id)
+      const options = { groupSeconds: s.groupSeconds, maxAlertsPerMessage: s.maxAlertsPerMessage }
+      delivery.launch(new SinkSender(sink, outbox, options, delivery.clock, opts.log), s.kind)
+    }
+    return delivery
+  }
+
+  private launch(sender: SinkSender, kind: AlertSinkSettings['kind']): void {
+    let wakeUp: () => void = () => undefined
+    let woken = false
+    const entry: Running = {
+      sender,
+      kind,
+      wake: () => {
+        woken = true
+        wakeUp()
+      },
+      done: Promise.resolve()
+    }
+    entry.done = (async () => {
+      while (!this.closed) {
+        woken = false
+        let next: number | null
+        try {
+          next = await sender.step()
+        } catch (err) {
+          this.log(`alert sink ${sender.sink.id}: the outbox could not be read or updated (${(err as Error).message}); trying again`)
+          next = this.clock.now() + LAKE_RETRY_MS
+        }
+        for (const l of this.stepListeners) l()
+        // a wake during the step may have queued alerts the step did not see
+        if (next === 0 || woken || this.closed) continue
+        await new Promise<void>((resolve) => {
+          const timer = next === null ? null : setTimeout(resolve, Math.max(0, next - this.clock.now()))
+          wakeUp = () => {
+            if (timer) clearTimeout(timer)
+            resolve()
+          }
+        })
+        wakeUp = () => undefined
+      }
+    })()
+    this.running.push(entry)
+  }
+
+  /** A batch committed: its alerts may be queued. */
+  wake(): void {
+    for (const r of this.running) r.wake()
+  }
+
+  async status(): Promise<SinkStatus[]> {
+    const backlogs = await outboxBacklogs(this.lake.reader)
+    return this.running.map(({ sender, kind }) => {
+      const b = backlogs.get(sender.sink.id)
+      return {
+        id: sender.sink.id,
+        kind,
+        backlog: b?.backlog ?? 0,
+        lastError: sender.state.lastError,
+        lastErrorAt: sender.state.lastErrorAt,
+        lastSuccessAt: sender.state.lastSuccessAt ?? b?.lastSuccessAt ?? null
+      }
+    })
+  }
+
+  /**
+   * Waits until every sink has delivered all queued alerts, or until `timeoutMs` has passed;
+   * returns the sinks still behind (none when drained).
+   */
+  async drain(timeoutMs: number): Promise<SinkStatus[]> {
+    const deadline = Date.now() + timeoutMs
+    this.wake()
+    for (;;) {
+      const behind = (await this.status()).filter((s) => s.backlog > 0)
+      const left = deadline - Date.now()
+      if (behind.length === 0 || left <= 0) return behind
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer)
+          this.stepListeners.delete(done)
+          resolve()
+        }
+        const timer = setTimeout(done, Math.min(left, LAKE_RETRY_MS))
+        this.stepListeners.add(done)
+      })
+    }
+  }
+
+  /** Stops the senders after their step in flight and closes the sinks and connections. */
+  async close(): Promise<void> {
+    this.closed = true
+    this.wake()
+    await Promise.all(this.running.map((r) => r.done))
+    for (const r of this.running) {
+      await r.sender.sink.close()
+      r.sender.outbox.close()
+    }
+  }
+}
