@@ -2,15 +2,18 @@
 //
 //   node --import tsx tests/support/pipeline-child.ts <input> <lake> [--until-idle] [--trigger ms]
 //                                                      [--max-batch-bytes n] [--mirror dir]
+//                                                      [--settings file] [--connect-timeout ms]
 //
 // Without --max-batch-bytes it calls runFilePipeline exactly like `streamdesk pipeline` does;
 // with it, it wires the same parts (openLake, FolderSource, Pipeline) with a smaller batch size so
-// a big input takes many batches; --mirror keeps a Parquet mirror there (small batches only). Prints "started" once the lake is open and one line per batch
+// a big input takes many batches; --mirror keeps a Parquet mirror there (small batches only);
+// --settings and --connect-timeout go to runFilePipeline as the CLI's do (alert sinks). Prints "started" once the lake is open and one line per batch
 // on stderr; exits like the CLI (CliError → its exit code, e.g. 3 when the lake is in use).
 
 import { BatchReporter } from '../../src/main/cli/batch-report'
 import { runFilePipeline, settingsFromFlags } from '../../src/main/cli/commands/pipeline'
 import { CliError } from '../../src/main/cli/errors'
+import { readSettingsFile } from '../../src/main/cli/settings-file'
 import { onStopSignal } from '../../src/main/cli/signals'
 import { Pipeline } from '../../src/main/engine/pipeline'
 import { LakeError, openLake } from '../../src/main/lake/lake'
@@ -18,7 +21,7 @@ import { FolderSource, FILE_SOURCE_KIND } from '../../src/main/sources/folder-so
 import { parseSettings } from '../../src/shared/settings'
 
 const args = process.argv.slice(2)
-const positional = args.filter((a, i) => !a.startsWith('--') && !args[i - 1]?.match(/^--(trigger|max-batch-bytes|mirror)$/))
+const positional = args.filter((a, i) => !a.startsWith('--') && !args[i - 1]?.match(/^--(trigger|max-batch-bytes|mirror|settings|connect-timeout)$/))
 const [inputPath, lakeDir] = positional
 const flag = (name: string) => {
   const i = args.indexOf(name)
@@ -28,6 +31,8 @@ const untilIdle = args.includes('--until-idle')
 const trigger = Number(flag('--trigger') ?? 50)
 const maxBatchBytes = flag('--max-batch-bytes')
 const mirror = flag('--mirror')
+const settingsFile = flag('--settings')
+const connectTimeout = flag('--connect-timeout')
 
 async function runSmallBatches(): Promise<void> {
   const settings = parseSettings({ pipeline: { maxBatchBytes: Number(maxBatchBytes) } }, settingsFromFlags({ trigger }))
@@ -67,7 +72,16 @@ try {
   if (maxBatchBytes) await runSmallBatches()
   else
     await runFilePipeline(
-      { mode: 'file', inputPath, lake: lakeDir, trigger, untilIdle, quiet: false },
+      {
+        mode: 'file',
+        inputPath,
+        lake: lakeDir,
+        trigger,
+        untilIdle,
+        quiet: false,
+        ...(settingsFile ? { baseSettings: readSettingsFile(settingsFile) } : {}),
+        ...(connectTimeout ? { connectTimeout: Number(connectTimeout) } : {})
+      },
       { onStarted: () => console.error('started') }
     )
   console.error('done')
