@@ -10,6 +10,7 @@ import type {
   ExportProgress,
   HistoryView,
   KafkaLagRow,
+  AlertSinkStatus,
   Kpis,
   OrderPage,
   OrderRow,
@@ -91,6 +92,7 @@ export const handlerArgs = {
     .strict()
     .default({ limit: 50, offset: 0 }),
   'query.kafkaLag': z.object({}).strict().default({}),
+  'query.alertSinks': z.object({}).strict().default({}),
   'query.history': historyArgs(),
   'query.orderSearch': z
     .object({
@@ -200,6 +202,8 @@ export interface HandlerResults {
   'query.quarantine': { rows: QuarantineRow[]; total: number }
   /** Per partition of the Kafka topics: high-water mark, lake offset, lag ([] for other sources). */
   'query.kafkaLag': KafkaLagRow[]
+  /** Each alert sink of the running pipeline: backlog, last error, last success ([] when stopped or none). */
+  'query.alertSinks': AlertSinkStatus[]
   /** The Metrics and Fraud figures over a range of the lake's history, re-bucketed (docs/LAKE.md, *History*). */
   'query.history': HistoryView
   /** Orders of the whole lake matching the filters, newest batch first, a page at a time. */

@@ -180,6 +180,19 @@ export interface KafkaLagRow {
   lag: number | null
 }
 
+/** One alert sink of the run (Pipeline tab): what it still has to deliver and how it went. */
+export interface AlertSinkStatus {
+  /** The sink's name, or its kind and target (a URL by host and hash only: it may be a secret). */
+  id: string
+  kind: 'webhook' | 'slack' | 'kafka' | 'file'
+  /** Alerts queued in the lake's outbox and not delivered yet. */
+  backlog: number
+  /** Why the last failed attempt failed (kept after a later success), and when. */
+  lastError: string | null
+  lastErrorAt: string | null
+  lastSuccessAt: string | null
+}
+
 /** Recent orders of one currency (Recent orders tab): what they add to the summary's revenue. */
 export interface CurrencyRow {
   currency: string

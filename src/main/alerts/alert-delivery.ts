@@ -1,3 +1,4 @@
+import type { AlertSinkStatus } from '../../shared/dto'
 import type { AlertSinkSettings } from '../../shared/settings'
 import { outboxBacklogs, SinkOutbox, type OutboxTarget } from '../lake/alert-outbox'
 import type { Lake } from '../lake/lake'
@@ -9,14 +10,7 @@ import { SinkSender, systemClock, type Clock } from './sink-sender'
 // its own retry and grouping times. A failing sink only grows its backlog: the pipeline never
 // waits for it, except `--until-idle`, which drains (drain()).
 
-export interface SinkStatus {
-  id: string
-  kind: AlertSinkSettings['kind']
-  backlog: number
-  lastError: string | null
-  lastErrorAt: string | null
-  lastSuccessAt: string | null
-}
+export type SinkStatus = AlertSinkStatus
 
 /** A step that failed on the lake (not the sink) is tried again after this long. */
 const LAKE_RETRY_MS = 1000

@@ -16,6 +16,7 @@ import { KAFKA_SOURCE_KIND } from '../sources/kafka-source'
 import { EventBus } from './event-bus'
 import { rulesHandlers } from './rules-handlers'
 import { lakeFigures } from '../lake/metrics-figures'
+import { outboxBacklogs } from '../lake/alert-outbox'
 import { EngineMetrics } from './metrics'
 import { MetricsEndpoint } from './metrics-server'
 import { doctorInputFor, runDoctor } from '../engine/doctor'
@@ -87,6 +88,10 @@ export async function createEngineHost(opts: EngineHostOptions): Promise<EngineH
   const metrics = new EngineMetrics({
     figures: () => controller.withLake((lake) => lakeFigures(lake.reader)),
     kafkaLag: () => controller.kafkaLag(),
+    alertBacklogs: async () => {
+      const perSink = await controller.withLake((lake) => outboxBacklogs(lake.reader))
+      return new Map([...perSink].map(([sink, b]) => [sink, b.backlog]))
+    },
     running: () => running
   })
   const metricsEndpoint = new MetricsEndpoint(() => metrics.scrape())
@@ -158,6 +163,7 @@ export async function createEngineHost(opts: EngineHostOptions): Promise<EngineH
         })
         .sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition)
     },
+    'query.alertSinks': () => controller.alertSinks(),
     'query.history': (req) =>
       withReader((c) => q.history(c, req.range === 'custom' ? { range: 'custom', from: req.from!, to: req.to! } : { range: req.range })),
     'query.orderSearch': (req) => withReader((c) => q.orderSearch(c, req)),

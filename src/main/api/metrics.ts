@@ -12,6 +12,8 @@ export interface MetricsSources {
   figures(): Promise<LakeFigures>
   /** Per-partition lag of the running Kafka source, or null when Kafka is not being read. */
   kafkaLag(): KafkaPartitionLag[] | null
+  /** Alerts queued in the lake's outbox and not delivered yet, per sink id. */
+  alertBacklogs(): Promise<Map<string, number>>
   running(): boolean
 }
 
@@ -28,6 +30,7 @@ export class EngineMetrics {
   private readonly batchDuration: Histogram
   /** The figures of the scrape in progress; every collect() below reads the same ones. */
   private figures: LakeFigures | null = null
+  private backlogs = new Map<string, number>()
   private scraping: Promise<unknown> = Promise.resolve()
 
   constructor(private readonly sources: MetricsSources) {
@@ -88,6 +91,18 @@ export class EngineMetrics {
       }
     })
 
+    const backlogs = () => this.backlogs
+    new Gauge({
+      name: 'streamdesk_alert_sink_backlog',
+      help: "Alerts queued in the lake's outbox for a sink and not delivered yet (every sink the lake has queued for)",
+      labelNames: ['sink'],
+      registers,
+      collect() {
+        this.reset()
+        for (const [sink, n] of backlogs()) this.set({ sink }, n)
+      }
+    })
+
     this.batchDuration = new Histogram({
       name: 'streamdesk_batch_duration_seconds',
       help: 'How long each micro-batch took, from its start to its commit (batches this process committed)',
@@ -105,6 +120,7 @@ export class EngineMetrics {
   scrape(): Promise<MetricsText> {
     const next = this.scraping.then(async () => {
       this.figures = await this.sources.figures()
+      this.backlogs = await this.sources.alertBacklogs()
       return { contentType: this.registry.contentType, text: await this.registry.metrics() }
     })
     this.scraping = next.catch(() => undefined)

@@ -14,6 +14,7 @@ import { KafkaSource, KAFKA_SOURCE_KIND, type KafkaPartitionLag } from '../sourc
 import { kafkaSecurityFromEnv } from '../sources/kafka-client'
 import { startGeneratorWorker, type GeneratorWorker } from '../generator'
 import { mirrorOption, Pipeline } from './pipeline'
+import { AlertDelivery, type SinkStatus } from '../alerts/alert-delivery'
 
 // Owns one run of the pipeline (and, for the built-in source, the generator feeding it) and
 // the state machine the header shows: stopped → starting → running → stopping → stopped,
@@ -34,6 +35,7 @@ export class PipelineController {
   private pipeline: Pipeline | null = null
   private source: FolderSource | KafkaSource | null = null
   private generator: GeneratorWorker | null = null
+  private delivery: AlertDelivery | null = null
   private lakeHandle: Lake | null = null
   private scratch: Promise<Lake> | null = null
   private lifecycle: Promise<unknown> = Promise.resolve()
@@ -191,6 +193,7 @@ export class PipelineController {
       const input = this.resolvePath(s.source.inputPath)
       if (s.source.kind === 'folder') checkInputFolder(input)
       const lake = await this.lakeForRun(s)
+      this.delivery = await AlertDelivery.start(lake, s.alerts.sinks, { log: (line) => console.error(line), resolvePath: (p) => this.resolvePath(p) })
       if (s.source.kind === 'kafka') {
         this.startKafka(s, lake)
         await this.setState('running')
@@ -245,12 +248,14 @@ export class PipelineController {
       sourceKind,
       settings: () => this.settings(),
       mirror: mirrorOption(this.settings().mirror, (p) => this.resolvePath(p), this.resolvePath(this.settings().source.inputPath)),
+      outbox: this.delivery?.targets,
       onWarning: (message) => {
         this.warn(message)
         void this.currentStatus().then((status) => this.events.onState(status))
       },
       onBatch: (b) => {
         this.lastLagSeconds = b.lagMs === null ? null : b.lagMs / 1000
+        this.delivery?.wake()
         this.events.onBatch(b)
       }
     })
@@ -268,6 +273,11 @@ export class PipelineController {
     if (message === null) return
     console.error(`warning: ${message}`)
     this.warnings = [...this.warnings, message].slice(-5)
+  }
+
+  /** Backlog, last error and last success of each alert sink of the run (none when stopped). */
+  async alertSinks(): Promise<SinkStatus[]> {
+    return (await this.delivery?.status()) ?? []
   }
 
   /** Per-partition lag of the running Kafka source (null when the source is not Kafka). */
@@ -311,6 +321,10 @@ export class PipelineController {
     this.pipeline = null
     this.run = null
     await pipeline?.stop()
+    // after the pipeline: no batch queues alerts for a closed sender
+    const delivery = this.delivery
+    this.delivery = null
+    await delivery?.close()
     await this.source?.close()
     this.source = null
   }

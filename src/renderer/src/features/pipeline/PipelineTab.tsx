@@ -9,6 +9,7 @@ import { batchGapMs, countGaps, withGaps } from '../../charts/gaps'
 import type { BatchRow } from '../../../../shared/dto'
 import { QuarantineBrowser } from './QuarantineBrowser'
 import { KafkaLag } from './KafkaLag'
+import { AlertSinks } from './AlertSinks'
 import { FileEvents } from './FileEvents'
 import { Checkpoints } from './Checkpoints'
 
@@ -61,6 +62,7 @@ export function PipelineTab() {
         </Card>
       </div>
       <KafkaLag />
+      <AlertSinks />
       <Checkpoints />
       <FileEvents batches={batches} />
       <Card title="Batches" hint={`newest first · ${formatNumber(batches.length)} kept`} flush testId="batches-card">
