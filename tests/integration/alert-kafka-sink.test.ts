@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest'
 import { parseSettings } from '../../src/shared/settings'
-import { kafkaClient, startBroker, stopAllBrokers } from '../support/kafka-broker'
+import { CliError } from '../../src/main/cli/errors'
+import { freePort, kafkaClient, startBroker, stopAllBrokers } from '../support/kafka-broker'
 import { cleanupTempDirs, makeWorkspace, order, runPipeline, ts, writeLines } from '../support/lake-fixtures'
 import { until } from '../support/wait'
 
@@ -13,15 +14,25 @@ afterAll(async () => {
 })
 
 describe('Kafka alert sink', () => {
-  it('produces each alert once, keyed by order_id, when the pipeline runs until idle', { timeout: 120_000 }, async () => {
-    const broker = await startBroker({ 'fraud-alerts': 2 })
+  it('keeps alerts queued while no broker answers (exit 5), then produces each once, keyed by order_id', { timeout: 120_000 }, async () => {
+    const port = await freePort()
     const ws = makeWorkspace()
     writeLines(ws.orders('1.jsonl'), [
       order({ order_id: 'k1', total_amount: 6000, order_ts: ts(0) }),
       order({ order_id: 'k2', total_amount: 3500, order_ts: ts(1) }),
       order({ order_id: 'k3', total_amount: 20, order_ts: ts(2) })
     ])
-    const settings = parseSettings({ alerts: { sinks: [{ kind: 'kafka', servers: [broker.bootstrap], topic: 'fraud-alerts' }] } })
+    const settings = parseSettings({ alerts: { sinks: [{ kind: 'kafka', servers: [`127.0.0.1:${port}`], topic: 'fraud-alerts' }] } })
+    const err = await runPipeline(ws, { baseSettings: settings, connectTimeout: 1000 }).then(
+      () => null,
+      (e: unknown) => e
+    )
+    expect(err).toBeInstanceOf(CliError)
+    expect((err as CliError).exitCode).toBe(5)
+    expect((err as CliError).message).toContain('kafka:fraud-alerts (2 alerts queued')
+
+    // the broker comes up where the sink looks for it: the next run delivers the backlog
+    const broker = await startBroker({ 'fraud-alerts': 2 }, { port })
     await runPipeline(ws, { baseSettings: settings, connectTimeout: 60_000 })
 
     const seen: { key: string; header: string; value: Record<string, unknown> }[] = []

@@ -6,8 +6,9 @@ import { describeFailure, SinkError, type AlertSink } from './sink'
 // A Kafka topic: one record per listed alert, key = order_id (so a compacted topic or a
 // consumer deduplicating by key sees each order once, and one order's records share a
 // partition), value = the alert as JSON, and the message key in an `idempotency-key` header.
-// The producer is not idempotent across sessions anyway; retries are the sender's, so a broker
-// that is down shows as this sink's error instead of a send that never returns.
+// The producer is not idempotent across sessions anyway; retries are the sender's (with its
+// backoff), so KafkaJS gives up after one retry: a broker that is down shows as this sink's
+// error within seconds, and a stopping pipeline does not wait minutes for KafkaJS's own retries.
 
 export class KafkaAlertSink implements AlertSink {
   private readonly producer: Producer
@@ -18,7 +19,7 @@ export class KafkaAlertSink implements AlertSink {
     connection: KafkaConnection,
     private readonly topic: string
   ) {
-    this.producer = createProducer(connection, { idempotent: false })
+    this.producer = createProducer(connection, { idempotent: false, retries: 1 })
   }
 
   async send(message: OutboxMessage): Promise<void> {

@@ -215,6 +215,8 @@ export interface ProducerOptions {
   /** Idempotent producer (KafkaJS: acks from all in-sync replicas, one request in flight). Default true. */
   idempotent?: boolean
   allowAutoTopicCreation?: boolean
+  /** Retries of a request before it fails (default: unbounded when idempotent, else 10). */
+  retries?: number
 }
 
 /**
@@ -228,10 +230,10 @@ export function createProducer(conn: KafkaConnection, opts: ProducerOptions = {}
   const cluster = createCluster(conn, {
     allowAutoTopicCreation: opts.allowAutoTopicCreation ?? true,
     maxInFlightRequests: idempotent ? 1 : null,
-    retries: 10
+    retries: opts.retries ?? 10
   })
   return k.createProducer({
-    retry: { retries: idempotent ? Number.MAX_SAFE_INTEGER : 10, maxRetryTime: 5_000 },
+    retry: { retries: opts.retries ?? (idempotent ? Number.MAX_SAFE_INTEGER : 10), maxRetryTime: 5_000 },
     logger: logger(),
     cluster,
     createPartitioner: k.Partitioners.DefaultPartitioner,
