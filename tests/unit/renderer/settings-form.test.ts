@@ -43,6 +43,39 @@ describe('settings form', () => {
     expect(checkForm({ ...form, 'metrics.port': '80' }, s).errors['metrics.port']).toBeDefined()
   })
 
+  it('edits alert sinks one per line, and names the line that is wrong', () => {
+    const s = defaultSettings()
+    const text = [
+      'webhook https://fraud.example.com/hook secret=s3cret minScore=5',
+      '',
+      'slack https://hooks.slack.com/services/T/B/X groupSeconds=60 maxAlertsPerMessage=10',
+      'kafka b1:9092,b2:9092 fraud-alerts name=bus',
+      'file alerts.ndjson'
+    ].join('\n')
+    const check = checkForm({ ...settingsToForm(s), 'alerts.sinks': text }, s)
+    expect(check.errors).toEqual({})
+    const sinks = [
+      { kind: 'webhook', url: 'https://fraud.example.com/hook', secret: 's3cret', minScore: 5, groupSeconds: 0 },
+      { kind: 'slack', url: 'https://hooks.slack.com/services/T/B/X', minScore: 0, groupSeconds: 60, maxAlertsPerMessage: 10 },
+      { kind: 'kafka', servers: ['b1:9092', 'b2:9092'], topic: 'fraud-alerts', name: 'bus', minScore: 0, groupSeconds: 0 },
+      { kind: 'file', path: 'alerts.ndjson', minScore: 0, groupSeconds: 0 }
+    ]
+    expect(diffPatch(s, check.settings!)).toEqual({ alerts: { sinks } })
+    // and back: the form shows what it was given (without the blank line), defaults left out
+    expect(settingsToForm(check.settings!)['alerts.sinks']).toBe(text.replace('\n\n', '\n'))
+    expect(appliesOnRestart('alerts.sinks')).toBe(true)
+
+    const error = (t: string) => checkForm({ ...settingsToForm(s), 'alerts.sinks': t }, s).errors['alerts.sinks']
+    expect(error('file a.ndjson\nsmtp mail.example.com')).toBe('line 2: "smtp" is not a sink kind (webhook, slack, kafka or file)')
+    expect(error('kafka localhost:9092')).toBe('line 1: write kafka SERVERS TOPIC, e.g. kafka localhost:9092 fraud-alerts')
+    expect(error('webhook ftp://x')).toBe('line 1: the URL must start with http:// or https://')
+    expect(error('slack https://h/x secret=1')).toBe('line 1: only a webhook takes a secret')
+    expect(error('file a minScore=high')).toBe('line 1: minScore must be a number, got "high"')
+    expect(error('file a colour=red')).toMatch(/^line 1: "colour=red" is not an option/)
+    // what the form cannot know, the shared schema says on the same field
+    expect(error('file a maxAlertsPerMessage=0')).toBe('must be at least 1')
+  })
+
   it('edits the exchange rates as "CODE rate" pairs: a rate can be added, changed and removed', () => {
     const s = defaultSettings()
     const form = settingsToForm(s)

@@ -9,12 +9,13 @@ import {
   type FieldError,
   type Settings
 } from '../../../shared/settings'
+import { formatSinks, parseSinks } from './sink-lines'
 
 // The settings form as data: which fields exist, how they are shown and edited, how form text
 // turns back into Settings, and how validation errors (ours and the server's) land on fields.
 
-/** rates: a currency → number map, written "EUR 1.08, GBP 1.27". */
-export type FieldKind = 'bool' | 'number' | 'int' | 'optional-int' | 'text' | 'list' | 'select' | 'rates'
+/** rates: a currency → number map, written "EUR 1.08, GBP 1.27"; sinks: one alert sink per line (sink-lines.ts). */
+export type FieldKind = 'bool' | 'number' | 'int' | 'optional-int' | 'text' | 'list' | 'select' | 'rates' | 'sinks'
 
 export interface FieldDef {
   path: string
@@ -183,7 +184,14 @@ export const FIELDS: readonly FieldDef[] = [
   { path: 'metrics.port', label: 'Metrics port', kind: 'int', group: 'Operations', min: 1024, max: 65535, hint: 'http://127.0.0.1:PORT/metrics', enabledWhen: (f) => f['metrics.enabled'] === true },
   { path: 'mirror.enabled', label: 'Parquet mirror', kind: 'bool', group: 'Operations', hint: 'Copy silver, alerts and windows to Parquet after each batch, for Spark, Trino, pandas' },
   { path: 'mirror.path', label: 'Mirror folder', kind: 'text', group: 'Operations', hint: 'An empty or new folder, outside the lake and input folders', enabledWhen: (f) => f['mirror.enabled'] === true },
-  { path: 'mirror.compactMinutes', label: 'Compaction interval', kind: 'number', group: 'Operations', unit: 'min', min: 1, max: 7 * 1440, hint: "Each day's small files are merged this often", enabledWhen: (f) => f['mirror.enabled'] === true }
+  { path: 'mirror.compactMinutes', label: 'Compaction interval', kind: 'number', group: 'Operations', unit: 'min', min: 1, max: 7 * 1440, hint: "Each day's small files are merged this often", enabledWhen: (f) => f['mirror.enabled'] === true },
+  {
+    path: 'alerts.sinks',
+    label: 'Alert sinks',
+    kind: 'sinks',
+    group: 'Operations',
+    hint: 'One per line: webhook URL [secret=…], slack URL, kafka SERVERS TOPIC, file PATH; then minScore=, groupSeconds=, maxAlertsPerMessage=, name='
+  }
 ]
 
 const FIELD_BY_PATH = new Map(FIELDS.map((f) => [f.path, f]))
@@ -232,6 +240,9 @@ export function settingsToForm(settings: Settings): FormValues {
         break
       case 'rates':
         form[f.path] = formatRates(v)
+        break
+      case 'sinks':
+        form[f.path] = Array.isArray(v) ? formatSinks(v) : ''
         break
       case 'number':
       case 'int':
@@ -287,6 +298,8 @@ export function parseField(def: FieldDef, raw: FormValue): { value: unknown } | 
     }
     case 'rates':
       return parseRates(text)
+    case 'sinks':
+      return parseSinks(text)
     case 'optional-int':
       if (text === '') return { value: null }
       if (!/^[+-]?\d+$/.test(text)) return { error: 'enter a whole number or leave empty' }

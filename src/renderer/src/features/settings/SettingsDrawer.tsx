@@ -15,7 +15,7 @@ function Field({ def }: { def: FieldDef }) {
   const describedBy = error ? `${id}-error` : def.hint ? `${id}-hint` : undefined
   const set = (v: string | boolean) => settings.getState().setField(def.path, v)
   const testId = `setting-${def.path}`
-  const wide = def.kind === 'text' || def.kind === 'list' || def.kind === 'bool' || def.kind === 'rates'
+  const wide = def.kind === 'text' || def.kind === 'list' || def.kind === 'bool' || def.kind === 'rates' || def.kind === 'sinks'
 
   let control
   if (def.kind === 'bool') {
@@ -51,6 +51,22 @@ function Field({ def }: { def: FieldDef }) {
           </option>
         ))}
       </select>
+    )
+  } else if (def.kind === 'sinks') {
+    control = (
+      <textarea
+        id={id}
+        className="input"
+        rows={3}
+        spellCheck={false}
+        autoComplete="off"
+        value={typeof value === 'string' ? value : ''}
+        disabled={!enabled}
+        onChange={(e) => set(e.target.value)}
+        data-testid={testId}
+        aria-invalid={error ? true : undefined}
+        aria-describedby={describedBy}
+      />
     )
   } else {
     const numeric = def.kind === 'number' || def.kind === 'int' || def.kind === 'optional-int'
