@@ -7,6 +7,8 @@ import { kafkaSecurityFromEnv, type KafkaConnection } from '../sources/kafka-cli
 import type { Settings } from '../../shared/settings'
 import { probeKafka } from '../sources/kafka-check'
 import type { DoctorCheck as CheckResult } from '../../shared/api'
+import type { AlertSinkSettings } from '../../shared/settings'
+import { checkSink } from '../alerts/sink-check'
 
 // The setup check (`streamdesk doctor`): every thing a run needs from this machine, each looked
 // at without changing anything, each answered ok, warn or fail with what to do about it. A fail
@@ -25,6 +27,9 @@ export interface DoctorInput {
   versions?: NodeJS.ProcessVersions
   /** The lake as read by the process holding it (a process must not open its own lake twice). */
   health?: LakeHealth
+  /** Alert sinks (`alerts.sinks`), a file sink's path resolved with `resolvePath`. */
+  sinks?: readonly AlertSinkSettings[]
+  resolvePath?: (p: string) => string
 }
 
 /** What the settings say to check: their lake, input folder and source (Kafka with STREAMDESK_KAFKA_* security). */
@@ -38,7 +43,9 @@ export function doctorInputFor(s: Settings, resolvePath: (p: string) => string):
       s.source.kind === 'kafka'
         ? { connection: { servers: k.servers, ...kafkaSecurityFromEnv(process.env) }, ordersTopic: k.ordersTopic, customersTopic: k.customersTopic }
         : undefined,
-    maxFutureSkewMinutes: s.pipeline.maxFutureSkewMinutes
+    maxFutureSkewMinutes: s.pipeline.maxFutureSkewMinutes,
+    sinks: s.alerts.sinks,
+    resolvePath
   }
 }
 
@@ -63,6 +70,7 @@ export async function runDoctor(input: DoctorInput): Promise<CheckResult[]> {
     checkLake(health),
     checkInput(input),
     ...(input.kafka ? [await checkKafka(input.kafka)] : []),
+    ...(await Promise.all((input.sinks ?? []).map((sink) => checkSink(sink, input.resolvePath ?? ((p) => p))))),
     checkDisk(lakeDir),
     checkClock(health, input.maxFutureSkewMinutes)
   ]

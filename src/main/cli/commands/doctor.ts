@@ -53,7 +53,7 @@ export function formatCheck(r: CheckResult): string {
 export function registerDoctor(program: Command): void {
   const cmd = program
     .command('doctor')
-    .description('Check this setup: runtime, lake folder and lake, input folder, Kafka, free disk, clock; each ok/warn/fail with the fix')
+    .description('Check this setup: runtime, lake folder and lake, input folder, Kafka, alert sinks, free disk, clock; each ok/warn/fail with the fix')
     .option('--lake <dir>', 'lake folder (default: the settings file\'s, else ./lake)')
     .option('--input-path <dir>', 'input folder (default: the settings file\'s, else ./data/streaming)')
     .option('--mode <mode>', "source: 'file' or 'kafka' (default: the settings file's source)", parseChoice('--mode', ['file', 'kafka'] as const))
