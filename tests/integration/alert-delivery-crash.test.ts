@@ -108,4 +108,24 @@ describe('webhook delivery across SIGKILLs and a receiver outage', () => {
     const rows = await query(ws.lake, `SELECT count(*)::INTEGER AS n, count(delivered_at)::INTEGER AS done, count(DISTINCT order_id)::INTEGER AS orders FROM alert_outbox`)
     expect(rows[0]).toEqual({ n: expected.size, done: expected.size, orders: expected.size })
   })
+
+  it('--until-idle waiting for a sink stops at Ctrl+C with exit 5, the alerts kept queued', { timeout: 120_000 }, async () => {
+    const ws = makeWorkspace()
+    const receiver = new AlertReceiver()
+    await receiver.listen()
+    const url = receiver.url
+    await receiver.stop()
+    const settings = join(ws.root, 'settings.json')
+    writeFileSync(settings, JSON.stringify({ alerts: { sinks: [{ kind: 'webhook', name: 'hook', url }] } }))
+    writeOrders(ws, 'd', 3, 2)
+    // a wait far longer than the test: only the signal can end it
+    const child = spawnPipeline(ws.input, ws.lake, ['--settings', settings, '--until-idle', '--connect-timeout', String(3_600_000)])
+    children.push(child)
+    await child.waitFor('alert sink hook: delivery failed (request failed: ECONNREFUSED)')
+    child.proc.kill('SIGINT')
+    expect((await child.exited).code).toBe(5)
+    expect(child.stderr()).toContain('alert sink behind when stopped: hook (3 alerts queued; last error: request failed: ECONNREFUSED)')
+    const rows = await query(ws.lake, `SELECT count(*)::INTEGER AS n FROM alert_outbox WHERE delivered_at IS NULL`)
+    expect(rows[0].n).toBe(3)
+  })
 })

@@ -114,16 +114,28 @@ export class AlertDelivery {
   }
 
   /**
-   * Waits until every sink has delivered all queued alerts, or until `timeoutMs` has passed;
-   * returns the sinks still behind (none when drained).
+   * Waits until every sink has delivered all queued alerts, or until `timeoutMs` has passed or
+   * `stop` is aborted; returns the sinks still behind (none when drained).
    */
-  async drain(timeoutMs: number): Promise<SinkStatus[]> {
+  async drain(timeoutMs: number, stop?: AbortSignal): Promise<SinkStatus[]> {
     const deadline = Date.now() + timeoutMs
     this.wake()
+    const onAbort = () => {
+      for (const l of this.stepListeners) l()
+    }
+    stop?.addEventListener('abort', onAbort)
+    try {
+      return await this.drainUntil(deadline, stop)
+    } finally {
+      stop?.removeEventListener('abort', onAbort)
+    }
+  }
+
+  private async drainUntil(deadline: number, stop?: AbortSignal): Promise<SinkStatus[]> {
     for (;;) {
       const behind = (await this.status()).filter((s) => s.backlog > 0)
       const left = deadline - Date.now()
-      if (behind.length === 0 || left <= 0) return behind
+      if (behind.length === 0 || left <= 0 || stop?.aborted) return behind
       await new Promise<void>((resolve) => {
         const done = () => {
           clearTimeout(timer)

@@ -132,8 +132,10 @@ async function runPipeline(
       reporter.say(formatBatchEvents(b))
     }
   })
+  const stopped = new AbortController()
   const offSignal = onStopSignal(() => {
     console.error('stopping after the current batch…')
+    stopped.abort()
     void pipeline.stop()
     // a poll waiting for an unreachable broker returns at once
     source.interrupt?.()
@@ -147,7 +149,7 @@ async function runPipeline(
       }
     })
     await pipeline.start()
-    if (flags.untilIdle) await drainAlerts(delivery, flags.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT_MS)
+    if (flags.untilIdle) await drainAlerts(delivery, flags.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT_MS, stopped.signal)
   } catch (err) {
     if (err instanceof InputFolderError) throw new CliError(err.message, 2)
     if (err instanceof KafkaUnavailableError) throw new CliError(err.message, EXIT_KAFKA_UNAVAILABLE)
@@ -166,13 +168,17 @@ async function runPipeline(
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 30_000
 
-/** --until-idle exits only once every alert sink has what the lake queued for it (exit 5 if not). */
-async function drainAlerts(delivery: AlertDelivery, timeoutMs: number): Promise<void> {
-  const behind = await delivery.drain(timeoutMs)
+/**
+ * --until-idle exits only once every alert sink has what the lake queued for it: exit 5 if one
+ * is still behind after `timeoutMs`, or when Ctrl+C stops the wait.
+ */
+async function drainAlerts(delivery: AlertDelivery, timeoutMs: number, stop: AbortSignal): Promise<void> {
+  const behind = await delivery.drain(timeoutMs, stop)
   if (behind.length === 0) return
   const which = behind.map((s) => `${s.id} (${s.backlog} alert${s.backlog === 1 ? '' : 's'} queued${s.lastError ? `; last error: ${s.lastError}` : ''})`)
+  const when = stop.aborted ? 'when stopped' : `after ${timeoutMs / 1000} s`
   throw new CliError(
-    `alert sink${behind.length === 1 ? '' : 's'} behind after ${timeoutMs / 1000} s: ${which.join(', ')}; the alerts stay queued in the lake and are sent by the next run`,
+    `alert sink${behind.length === 1 ? '' : 's'} behind ${when}: ${which.join(', ')}; the alerts stay queued in the lake and are sent by the next run`,
     EXIT_KAFKA_UNAVAILABLE
   )
 }
