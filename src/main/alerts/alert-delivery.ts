@@ -4,7 +4,7 @@ import { outboxBacklogs, SinkOutbox, type OutboxTarget } from '../lake/alert-out
 import type { Lake } from '../lake/lake'
 import { openSink } from './open-sink'
 import { sinkId } from './sink'
-import { SinkSender, systemClock, type Clock } from './sink-sender'
+import { SinkSender, systemClock } from './sink-sender'
 
 // The alert sinks of one running pipeline: a sender per sink, woken when a batch commits and by
 // its own retry and grouping times. A failing sink only grows its backlog: the pipeline never
@@ -28,10 +28,11 @@ export class AlertDelivery {
   /** Called after every step of any sender (drain() listens). */
   private readonly stepListeners = new Set<() => void>()
 
+  private readonly clock = systemClock
+
   private constructor(
     private readonly lake: Lake,
     readonly targets: readonly OutboxTarget[],
-    private readonly clock: Clock,
     private readonly log: (line: string) => void
   ) {}
 
@@ -39,13 +40,13 @@ export class AlertDelivery {
   static async start(
     lake: Lake,
     sinks: readonly AlertSinkSettings[],
-    opts: { log: (line: string) => void; clock?: Clock; resolvePath?: (p: string) => string }
+    opts: { log: (line: string) => void; resolvePath?: (p: string) => string }
   ): Promise<AlertDelivery> {
     const ids = sinks.map(sinkId)
     const dup = ids.find((id, i) => ids.indexOf(id) !== i)
     if (dup !== undefined) throw new Error(`alerts.sinks: two sinks are both called ${dup}; give one a different "name"`)
     const targets = sinks.map((s, i) => ({ sinkId: ids[i], minScore: s.minScore }))
-    const delivery = new AlertDelivery(lake, targets, opts.clock ?? systemClock, opts.log)
+    const delivery = new AlertDelivery(lake, targets, opts.log)
     for (const s of sinks) {
       const sink = openSink(s, opts.resolvePath)
       const outbox = await SinkOutbox.open(lake, sink.id)

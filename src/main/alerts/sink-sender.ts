@@ -22,11 +22,11 @@ export interface SenderOptions {
 }
 
 /** Alerts one message takes from the outbox at most; more wait for the next message. */
-export const CLAIM_LIMIT = 500
+const CLAIM_LIMIT = 500
 export const BACKOFF_BASE_MS = 500
-export const BACKOFF_MAX_MS = 60_000
+const BACKOFF_MAX_MS = 60_000
 
-export interface SenderState {
+interface SenderState {
   lastError: string | null
   lastErrorAt: string | null
   lastSuccessAt: string | null

@@ -42,7 +42,7 @@ export function sinkId(s: AlertSinkSettings): string {
 }
 
 /** host plus a short hash of the whole URL: tells two URLs apart without showing their paths. */
-export function urlLabel(url: string): string {
+function urlLabel(url: string): string {
   let host = '?'
   try {
     host = new URL(url).host
