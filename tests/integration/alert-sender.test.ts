@@ -71,6 +71,18 @@ describe('grouping', () => {
     expect(sink.sent.map((x) => ids(x.message))).toEqual([['o1'], ['o3', 'o2']])
     expect(await s.step()).toBeNull()
   })
+
+  it('sends what an interval holds at once when flushing (a process about to exit)', async () => {
+    const sink = new RecordingSink()
+    const s = sender(sink, { groupSeconds: 60 })
+    await queue(['f1', 5])
+    expect(await s.step()).toBe(0)
+    await queue(['f2', 5])
+    expect(await s.step()).toBe(clock.t + 60_000)
+    s.flushGroups()
+    expect(await s.step()).toBe(0)
+    expect(sink.sent.map((x) => ids(x.message))).toEqual([['f1'], ['f2']])
+  })
 })
 
 describe('rate limit', () => {

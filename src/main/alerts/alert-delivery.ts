@@ -120,6 +120,7 @@ export class AlertDelivery {
    */
   async drain(timeoutMs: number, stop?: AbortSignal): Promise<SinkStatus[]> {
     const deadline = Date.now() + timeoutMs
+    for (const r of this.running) r.sender.flushGroups()
     this.wake()
     const onAbort = () => {
       for (const l of this.stepListeners) l()

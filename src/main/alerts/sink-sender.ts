@@ -36,6 +36,7 @@ export class SinkSender {
   private sentAt = Number.NEGATIVE_INFINITY
   private failures = 0
   private retryAt = 0
+  private flushing = false
   readonly state: SenderState = { lastError: null, lastErrorAt: null, lastSuccessAt: null }
 
   constructor(
@@ -47,6 +48,14 @@ export class SinkSender {
   ) {}
 
   /**
+   * From now on, sends what a grouping interval holds without waiting for its end: for a process
+   * about to exit (`--until-idle`), whose next start would send it at once anyway.
+   */
+  flushGroups(): void {
+    this.flushing = true
+  }
+
+  /**
    * Sends at most one message. Returns when to step again: 0 at once, a clock time (a retry or
    * the end of a grouping interval), or null when nothing is queued (until new alerts are).
    */
@@ -56,7 +65,7 @@ export class SinkSender {
     let message = await this.outbox.inFlight()
     const resend = message !== null
     if (message === null) {
-      const groupEnd = this.sentAt + this.opts.groupSeconds * 1000
+      const groupEnd = this.flushing ? now : this.sentAt + this.opts.groupSeconds * 1000
       const queued = await this.outbox.unclaimed(now < groupEnd ? 1 : CLAIM_LIMIT)
       if (queued.length === 0) return null
       if (now < groupEnd) return groupEnd
