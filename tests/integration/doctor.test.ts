@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { afterAll, describe, expect, it, vi } from 'vitest'
 import { createEngineHost } from '../../src/main/api/engine-host'
 import { openLakeCount } from '../../src/main/lake/lake-registry'
+import { SCHEMA_VERSION } from '../../src/main/lake/schema'
 import { cleanupTempDirs, makeTempDir, makeWorkspace, order, REPO_ROOT, runPipeline, writeLines } from '../support/lake-fixtures'
 import { freePort, startBroker, stopAllBrokers } from '../support/kafka-broker'
 
@@ -71,7 +72,7 @@ describe('streamdesk doctor', () => {
     expect(check(r.out, 'runtime').text).toContain(`Node ${process.versions.node}`)
     expect(check(r.out, 'lake folder').status).toBe('ok')
     expect(check(r.out, 'lake')).toMatchObject({ status: 'ok' })
-    expect(check(r.out, 'lake').text).toContain('schema 4, 2 orders in 1 batches')
+    expect(check(r.out, 'lake').text).toContain(`schema ${SCHEMA_VERSION}, 2 orders in 1 batches`)
     expect(check(r.out, 'input folder').status).toBe('ok')
     expect(check(r.out, 'clock').text).toContain('newest order in the lake 2024-03-01T12:00:00.000Z')
     expect(r.out).not.toMatch(/^FAIL/m)
@@ -161,7 +162,7 @@ describe('streamdesk doctor', () => {
         ['disk', 'ok'],
         ['clock', 'ok']
       ])
-      expect(checks.find((c) => c.name === 'lake')?.message).toContain('schema 4, 2 orders in 1 batches')
+      expect(checks.find((c) => c.name === 'lake')?.message).toContain(`schema ${SCHEMA_VERSION}, 2 orders in 1 batches`)
       // DuckDB would let this process open a second instance of the file without a word
       expect(readOnlyOpens.count).toBe(0)
       expect(openLakeCount()).toBe(held)
