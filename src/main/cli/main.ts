@@ -5,6 +5,7 @@ import { registerRun } from './commands/run'
 import { registerExport } from './commands/export'
 import { registerServe } from './commands/serve'
 import { registerRules } from './commands/rules'
+import { registerReplay } from './commands/replay'
 import { CliError } from './errors'
 import { APP_VERSION } from '../version'
 
@@ -25,6 +26,7 @@ registerRun(program)
 registerExport(program)
 registerServe(program)
 registerRules(program)
+registerReplay(program)
 
 try {
   await program.parseAsync(process.argv)
