@@ -6,6 +6,7 @@ import { registerExport } from './commands/export'
 import { registerServe } from './commands/serve'
 import { registerRules } from './commands/rules'
 import { registerReplay } from './commands/replay'
+import { registerQuarantine } from './commands/quarantine'
 import { CliError } from './errors'
 import { APP_VERSION } from '../version'
 
@@ -27,6 +28,7 @@ registerExport(program)
 registerServe(program)
 registerRules(program)
 registerReplay(program)
+registerQuarantine(program)
 
 try {
   await program.parseAsync(process.argv)

@@ -51,7 +51,7 @@ const DEFAULT_CHUNK_BATCHES = 64
 // Lines JavaScript rejected before validation (file-lines.ts, folder-source.ts, kafka-source.ts):
 // bronze keeps them with replaced bytes, or only their head, so validating bronze again would not
 // see what was wrong with them. Their quarantine rows stay as they are.
-const JS_REJECTED = `(reason LIKE 'line over 1 MiB%' OR reason LIKE 'line is not valid UTF-8%' OR reason LIKE 'tombstone:%'
+export const JS_REJECTED = `(reason LIKE 'line over 1 MiB%' OR reason LIKE 'line is not valid UTF-8%' OR reason LIKE 'tombstone:%'
   OR reason = 'empty message value' OR reason LIKE 'message value over 1 MiB%' OR reason LIKE 'message value is not valid UTF-8%')`
 
 /** Original batches with order lines in the range, in processing order, with their line counts. */
@@ -139,17 +139,22 @@ async function replayChunk(
     const previousMax = (await one(conn, `SELECT max(order_ts)::VARCHAR FROM silver_orders WHERE batch_id < ${lo}`)) as string | null
     await stageChunkLines(conn, ids)
     const orders = await stageOrders(conn, { rows: 'SELECT * FROM _replay_lines', historyBefore: lo, previousMaxEventTs: previousMax }, settings, false)
-    // What the chunk replaces: its batches' silver rows, and rows of later batches whose order_id
-    // is now valid in the chunk (processed first, the chunk's line wins; a fresh ingest would have
-    // counted the later line as a duplicate). Their windows are recomputed.
+    // What the chunk replaces: its batches' silver rows; rows of later batches whose order_id is
+    // now valid in the chunk (processed first, the chunk's line wins; a fresh ingest would have
+    // counted the later line as a duplicate); and rows a re-validation took from the chunk's
+    // lines (the line is judged again here, under its own batch). Their windows are recomputed.
     await conn.run(`CREATE OR REPLACE TEMP TABLE _replaced AS
-      SELECT order_id, order_ts FROM silver_orders
-      WHERE batch_id ${inChunk} OR (batch_id > ${hi} AND order_id IN (SELECT order_id FROM _silver))`)
+      SELECT order_id, order_ts FROM silver_orders s
+      WHERE batch_id ${inChunk} OR (batch_id > ${hi} AND order_id IN (SELECT order_id FROM _silver))
+        OR (batch_id IN (SELECT batch_id FROM batches WHERE kind = 'revalidate') AND EXISTS (SELECT 1 FROM _replay_lines l
+          WHERE l.source = s.source AND s.source_position = CASE WHEN l.kafka_partition IS NOT NULL
+            THEN 'partition ' || l.kafka_partition || ' offset ' || l.kafka_offset ELSE 'byte ' || l.byte_offset END))`)
 
     await conn.run('BEGIN TRANSACTION')
     try {
       await conn.run(`DELETE FROM fraud_alerts WHERE order_id IN (SELECT order_id FROM _replaced)`)
-      await conn.run(`DELETE FROM silver_orders WHERE batch_id ${inChunk} OR (batch_id > ${hi} AND order_id IN (SELECT order_id FROM _silver))`)
+      // _replaced holds at most one row per order_id: silver does
+      await conn.run(`DELETE FROM silver_orders WHERE order_id IN (SELECT order_id FROM _replaced)`)
       await conn.run(`DELETE FROM quarantine WHERE batch_id ${inChunk} AND kind = 'order' AND NOT ${JS_REJECTED}`)
       await conn.run(`INSERT INTO silver_orders BY NAME SELECT *, now() AS processed_at FROM _silver`)
       await conn.run(

@@ -1,7 +1,7 @@
 import type { Command } from 'commander'
 import { defaultSettings } from '../../../shared/settings'
 import { replayScoring } from '../../lake/active-scoring'
-import { transformSettings } from '../../lake/batch-transform'
+import { transformSettings, type TransformSettings } from '../../lake/batch-transform'
 import { LakeError, type Lake } from '../../lake/lake'
 import { acquireLake } from '../../lake/lake-registry'
 import { replayLake, type ReplayChunkDone } from '../../lake/replay'
@@ -43,10 +43,17 @@ export function formatChunk(c: ReplayChunkDone): string {
   )
 }
 
-export async function runReplay(flags: ReplayFlags, log: (line: string) => void): Promise<void> {
+/**
+ * Runs `work` on the lake with the settings a re-derivation uses (the settings file's, or the
+ * defaults, and the active ruleset version or the one equal to `rulesFile`), mapping what a
+ * person can fix to its exit code.
+ */
+export async function withRederivation<T>(
+  flags: { lake: string; settings?: string; rules?: string },
+  work: (lake: Lake, settings: TransformSettings) => Promise<T>
+): Promise<T> {
   const settings = flags.settings ? readSettingsFile(flags.settings) : defaultSettings()
   const ruleset = flags.rules ? readRulesFile(flags.rules) : undefined
-  if (flags.from && flags.to && flags.from > flags.to) throw new CliError(`--from (${flags.from}) is after --to (${flags.to})`)
   let lake: Lake
   try {
     lake = await acquireLake(flags.lake, { create: false })
@@ -58,11 +65,23 @@ export async function runReplay(flags: ReplayFlags, log: (line: string) => void)
     await adoptReportingCurrency(lake, settings.reporting.currency)
     await rebuildWindowsIfResized(lake, settings.pipeline.windowMinutes)
     const scoring = await replayScoring(lake.writer, ruleset)
+    return await work(lake, transformSettings(settings, scoring))
+  } catch (err) {
+    if (err instanceof ReportingCurrencyError || err instanceof RulesStoreError) throw new CliError(err.message)
+    throw err
+  } finally {
+    await lake.close()
+  }
+}
+
+export async function runReplay(flags: ReplayFlags, log: (line: string) => void): Promise<void> {
+  if (flags.from && flags.to && flags.from > flags.to) throw new CliError(`--from (${flags.from}) is after --to (${flags.to})`)
+  await withRederivation(flags, async (lake, settings) => {
     const summary = await replayLake(lake, {
       from: flags.from,
       to: flags.to,
       chunkBatches: flags.chunkBatches,
-      settings: transformSettings(settings, scoring),
+      settings,
       onChunk: (c) => {
         if (!flags.quiet) log(formatChunk(c))
       }
@@ -70,14 +89,9 @@ export async function runReplay(flags: ReplayFlags, log: (line: string) => void)
     log(
       summary.chunks === 0
         ? 'replay: no batch with orders in the range'
-        : `replay ${summary.replayId} done: ${summary.batches} batches in ${summary.chunks} chunks, ${summary.lines} orders read, ${summary.valid} valid (ruleset version ${scoring.version})`
+        : `replay ${summary.replayId} done: ${summary.batches} batches in ${summary.chunks} chunks, ${summary.lines} orders read, ${summary.valid} valid (ruleset version ${settings.scoring.version})`
     )
-  } catch (err) {
-    if (err instanceof ReportingCurrencyError || err instanceof RulesStoreError) throw new CliError(err.message)
-    throw err
-  } finally {
-    await lake.close()
-  }
+  })
 }
 
 export function registerReplay(program: Command): void {
