@@ -13,6 +13,7 @@ import type {
   OrderRow,
   PipelineStatus,
   QuarantineRow,
+  RevalidateResult,
   WindowRow
 } from './dto'
 import type { ActiveRulesetDto, BacktestReport, OrderLabelDto, RulesCheckResult, RulesetVersionDto, ShadowReport, ShadowRunDto, ValueListDto } from './rules'
@@ -63,6 +64,10 @@ export const handlerArgs = {
     .strict()
     .default({ limit: 50, offset: 0 }),
   'query.kafkaLag': z.object({}).strict().default({}),
+  'quarantine.revalidate': z.union([
+    z.object({ id: z.number().int().min(1) }).strict(),
+    z.object({ reason: z.string().min(1).max(10_000) }).strict()
+  ]),
   'rules.active': z.object({}).strict().default({}),
   'rules.versions': z.object({}).strict().default({}),
   'rules.check': z.object({ text: rulesText }).strict(),
@@ -125,6 +130,8 @@ export interface HandlerResults {
   'query.quarantine': { rows: QuarantineRow[]; total: number }
   /** Per partition of the Kafka topics: high-water mark, lake offset, lag ([] for other sources). */
   'query.kafkaLag': KafkaLagRow[]
+  /** Quarantined order lines (one, or all with a reason) validated again; refused while the pipeline runs. */
+  'quarantine.revalidate': RevalidateResult
   /** The active ruleset version (version null: none stored yet; this seed becomes version 1 at the first run). */
   'rules.active': ActiveRulesetDto
   /** Every promoted version, newest first. */

@@ -166,6 +166,19 @@ export interface QuarantineRow {
   reason: string
   raw: string
   ingestedAt: string
+  /** The re-validation batch that took the line into silver (null: still quarantined). */
+  resolvedBatchId: number | null
+}
+
+/** What a re-validation of quarantined order lines did (docs/LAKE.md, Re-validation). */
+export interface RevalidateResult {
+  /** The revalidate batch (null: no unresolved order line matched, nothing was written). */
+  batchId: number | null
+  lines: number
+  valid: number
+  duplicates: number
+  stillBad: number
+  alerts: number
 }
 
 /** One Kafka partition: the broker's high-water mark next to the lake's offset. */

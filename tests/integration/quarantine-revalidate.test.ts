@@ -1,9 +1,13 @@
-import { writeFileSync } from 'node:fs'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
+import { createEngineHost } from '../../src/main/api/engine-host'
+import { dispatch } from '../../src/main/api/dispatch'
+import type { EngineHost } from '../../src/main/api/host'
 import { parseSettings } from '../../src/shared/settings'
 import { spawnTsx, type Child } from '../support/bulk-input'
-import { cleanupTempDirs, MIN, makeWorkspace, order, queries, runPipeline, ts, writeLines } from '../support/lake-fixtures'
+import { cleanupTempDirs, MIN, makeTempDir, makeWorkspace, order, queries, runPipeline, ts, writeLines } from '../support/lake-fixtures'
+import { until } from '../support/wait'
 
 // `streamdesk quarantine revalidate` (lake/revalidate.ts), run as the CLI in a child process:
 // SEK orders quarantined for want of a rate enter silver once the rate is in the settings, in a
@@ -93,5 +97,39 @@ describe('quarantine revalidate', () => {
     ])
     expect(replayed.quarantine.map((q) => q.reason)).toEqual(['malformed JSON'])
     expect(replayed.windows[0].orders).toBe(3)
+  })
+})
+
+describe('quarantine.revalidate over the API', () => {
+  let host: EngineHost | undefined
+  afterAll(() => host?.dispose())
+
+  it('is refused while the pipeline runs, then takes one line, then all with its reason, once', { timeout: 120_000 }, async () => {
+    const base = makeTempDir()
+    mkdirSync(join(base, 'input', 'orders'), { recursive: true })
+    mkdirSync(join(base, 'input', 'customers'), { recursive: true })
+    host = await createEngineHost({ settingsFile: join(base, 'settings.json'), baseDir: base })
+    const call = (name: string, args?: unknown) => dispatch(host!.handlers, name, args) as Promise<any>
+    await call('settings.update', { patch: { source: { kind: 'folder', inputPath: 'input' }, lakePath: 'lake', pipeline: { triggerMs: 50 } } })
+    writeLines(join(base, 'input', 'orders', '1.jsonl'), [
+      order({ order_id: 'nok-1', currency: 'NOK', total_amount: 100 }),
+      order({ order_id: 'nok-2', currency: 'NOK', total_amount: 200 }),
+      order({ order_id: 'nok-3', currency: 'NOK', total_amount: 300 })
+    ])
+    await call('pipeline.start')
+    await until('3 lines quarantined', async () => (await call('pipeline.status')).totals.quarantined >= 3)
+    const rows: { id: number; reason: string; resolvedBatchId: number | null }[] = (await call('query.quarantine', {})).rows
+    await expect(call('quarantine.revalidate', { id: rows[0].id })).rejects.toMatchObject({ type: 'validation', message: /stop the pipeline first/ })
+
+    await call('pipeline.stop')
+    await call('settings.update', { patch: { reporting: { fxRates: { EUR: 1.08, NOK: 0.1 } } } })
+    const one = await call('quarantine.revalidate', { id: rows[0].id })
+    expect(one).toMatchObject({ lines: 1, valid: 1, stillBad: 0 })
+    const all = await call('quarantine.revalidate', { reason: rows[1].reason })
+    expect(all).toMatchObject({ batchId: one.batchId + 1, lines: 2, valid: 2 })
+    expect(await call('quarantine.revalidate', { reason: rows[1].reason })).toMatchObject({ batchId: null, lines: 0 })
+    const after: typeof rows = (await call('query.quarantine', {})).rows
+    expect(after.map((r) => r.resolvedBatchId).sort()).toEqual([one.batchId, all.batchId, all.batchId].sort())
+    expect((await call('pipeline.status')).totals.orders).toBe(3)
   })
 })

@@ -1,3 +1,4 @@
+import type { RevalidateResult } from '../../shared/dto'
 import { dropStaged, replaceWindowsSql, stageOrders, stageWindows, watermarkSql, type TransformSettings } from './batch-transform'
 import { sqlString, type Lake } from './lake'
 import { JS_REJECTED } from './replay'
@@ -10,16 +11,6 @@ import { JS_REJECTED } from './replay'
 // nothing left to take; the still-bad lines keep their row with today's reason.
 
 export type RevalidateSelector = { id: number } | { reason: string }
-
-export interface RevalidateResult {
-  /** The revalidate batch (null: no unresolved order line matched, nothing was written). */
-  batchId: number | null
-  lines: number
-  valid: number
-  duplicates: number
-  stillBad: number
-  alerts: number
-}
 
 export async function revalidateQuarantine(lake: Lake, selector: RevalidateSelector, settings: TransformSettings): Promise<RevalidateResult> {
   const conn = lake.writer
