@@ -96,6 +96,10 @@ export interface QuarantineState {
   error: string | null
   loaded: boolean
   load(offset?: number): Promise<void>
+  /** A re-validation in flight (the row id, or the reason), and what the last one did. */
+  revalidating: string | null
+  revalidated: { message: string; ok: boolean } | null
+  revalidate(selector: { id: number } | { reason: string }): Promise<void>
 }
 
 export interface NoticeState {
@@ -418,6 +422,23 @@ export function createAppStores(client: EngineClient, connection: Connection, op
         set({ rows: page.rows, total: page.total, offset: Math.max(0, offset), loading: false, error: null, loaded: true })
       } catch (err) {
         set({ loading: false, error: message(err), loaded: true })
+      }
+    },
+    revalidating: null,
+    revalidated: null,
+    async revalidate(selector) {
+      if (get().revalidating) return
+      set({ revalidating: 'id' in selector ? String(selector.id) : selector.reason, revalidated: null })
+      try {
+        const r = await client.invoke('quarantine.revalidate', selector)
+        const text =
+          r.batchId === null
+            ? 'Nothing left to re-validate'
+            : `Batch ${r.batchId}: ${r.valid} now valid, ${r.duplicates} duplicates, ${r.stillBad} still quarantined`
+        set({ revalidating: null, revalidated: { message: text, ok: r.stillBad === 0 } })
+        await get().load()
+      } catch (err) {
+        set({ revalidating: null, revalidated: { message: message(err), ok: false } })
       }
     }
   }))
