@@ -13,6 +13,8 @@ import type {
   OrderRow,
   PipelineStatus,
   QuarantineRow,
+  ReplayChunkDone,
+  ReplaySummary,
   RevalidateResult,
   WindowRow
 } from './dto'
@@ -64,6 +66,7 @@ export const handlerArgs = {
     .strict()
     .default({ limit: 50, offset: 0 }),
   'query.kafkaLag': z.object({}).strict().default({}),
+  'lake.replay': z.object({ from: isoTime, to: isoTime }).strict().default({}),
   'quarantine.revalidate': z.union([
     z.object({ id: z.number().int().min(1) }).strict(),
     z.object({ reason: z.string().min(1).max(10_000) }).strict()
@@ -130,6 +133,8 @@ export interface HandlerResults {
   'query.quarantine': { rows: QuarantineRow[]; total: number }
   /** Per partition of the Kafka topics: high-water mark, lake offset, lag ([] for other sources). */
   'query.kafkaLag': KafkaLagRow[]
+  /** Silver, alerts, order quarantine and windows derived again from bronze (docs/LAKE.md, Replay); refused while the pipeline runs. */
+  'lake.replay': ReplaySummary
   /** Quarantined order lines (one, or all with a reason) validated again; refused while the pipeline runs. */
   'quarantine.revalidate': RevalidateResult
   /** The active ruleset version (version null: none stored yet; this seed becomes version 1 at the first run). */
@@ -169,6 +174,8 @@ export interface ServerEvents {
   'dashboard.snapshot': DashboardSnapshot
   'export.progress': ExportProgress
   'alerts.new': AlertRow[]
+  /** A chunk of the running replay committed. */
+  'replay.progress': ReplayChunkDone
 }
 export type EventName = keyof ServerEvents
 export const EVENT_NAMES: readonly EventName[] = [
@@ -176,7 +183,8 @@ export const EVENT_NAMES: readonly EventName[] = [
   'batch.progress',
   'dashboard.snapshot',
   'export.progress',
-  'alerts.new'
+  'alerts.new',
+  'replay.progress'
 ]
 
 /** The shape errors take on the wire, whatever the transport. */

@@ -170,6 +170,32 @@ export interface QuarantineRow {
   resolvedBatchId: number | null
 }
 
+/** A replay chunk committed (docs/LAKE.md, Replay). */
+export interface ReplayChunkDone {
+  replayId: number
+  chunk: number
+  chunks: number
+  /** The replay batch that recorded the chunk. */
+  batchId: number
+  /** Original batches re-derived, first and last. */
+  batches: [number, number]
+  lines: number
+  valid: number
+  quarantined: number
+  late: number
+  duplicates: number
+  alerts: number
+}
+
+export interface ReplaySummary {
+  /** The batch id of the first chunk (null: no batch with orders in the range). */
+  replayId: number | null
+  chunks: number
+  batches: number
+  lines: number
+  valid: number
+}
+
 /** What a re-validation of quarantined order lines did (docs/LAKE.md, Re-validation). */
 export interface RevalidateResult {
   /** The revalidate batch (null: no unresolved order line matched, nothing was written). */

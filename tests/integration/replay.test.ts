@@ -2,13 +2,17 @@ import { mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { gunzipSync } from 'node:zlib'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
+import { createEngineHost } from '../../src/main/api/engine-host'
+import { dispatch } from '../../src/main/api/dispatch'
+import type { EngineHost } from '../../src/main/api/host'
 import { acquireLake } from '../../src/main/lake/lake-registry'
 import { promoteRuleset } from '../../src/main/lake/rules-store'
 import { SCHEMA_VERSION } from '../../src/main/lake/schema'
 import { defaultRuleset } from '../../src/main/rules'
 import { parseSettings, type Settings } from '../../src/shared/settings'
 import { orderLine, rng, spawnPipeline, spawnTsx, type Child } from '../support/bulk-input'
-import { cleanupTempDirs, customer, MIN, makeWorkspace, order, queries, REPO_ROOT, runPipeline, ts, writeLines, type Workspace } from '../support/lake-fixtures'
+import { until } from '../support/wait'
+import { cleanupTempDirs, customer, MIN, makeTempDir, makeWorkspace, order, queries, REPO_ROOT, runPipeline, ts, writeLines, type Workspace } from '../support/lake-fixtures'
 
 // streamdesk replay (docs/LAKE.md, "Replay"), run as the CLI in a child process. Two lakes read
 // the same input files with the same batch boundaries: lake A with the old settings, lake B with
@@ -227,5 +231,40 @@ describe('replay under SIGKILL', () => {
     const c = cli(['replay', '--lake', ws.lake])
     expect((await c.exited).code, c.stderr()).toBe(3)
     expect(c.stderr()).toMatch(/in use by another process/)
+  })
+})
+
+describe('lake.replay over the API', () => {
+  let host: EngineHost | undefined
+  afterAll(() => host?.dispose())
+
+  it('is refused while the pipeline runs; stopped, it replays with the app settings and pushes each chunk', { timeout: 120_000 }, async () => {
+    const base = makeTempDir()
+    mkdirSync(join(base, 'input', 'orders'), { recursive: true })
+    mkdirSync(join(base, 'input', 'customers'), { recursive: true })
+    host = await createEngineHost({ settingsFile: join(base, 'settings.json'), baseDir: base })
+    const call = (name: string, args?: unknown) => dispatch(host!.handlers, name, args) as Promise<any>
+    await call('settings.update', { patch: { source: { kind: 'folder', inputPath: 'input' }, lakePath: 'lake', pipeline: { triggerMs: 50 } } })
+    writeLines(join(base, 'input', 'orders', '1.jsonl'), [
+      order({ order_id: 'eur-1', currency: 'EUR', total_amount: 100 }),
+      order({ order_id: 'nok-1', currency: 'NOK', total_amount: 200 })
+    ])
+    await call('pipeline.start')
+    await until('the batch', async () => (await call('pipeline.status')).totals.orders >= 1)
+    await expect(call('lake.replay', {})).rejects.toMatchObject({ type: 'validation', message: /stop the pipeline first/ })
+
+    await call('pipeline.stop')
+    await call('settings.update', { patch: { reporting: { fxRates: { EUR: 2, NOK: 0.1 } } } })
+    const pushed: unknown[] = []
+    const off = host.events.subscribe('replay.progress', (p) => pushed.push(p))
+    const summary = await call('lake.replay', {})
+    off()
+    expect(summary).toMatchObject({ replayId: 2, chunks: 1, batches: 1, lines: 2, valid: 2 })
+    expect(pushed).toEqual([expect.objectContaining({ chunk: 1, chunks: 1, batches: [1, 1], valid: 2, quarantined: 0 })])
+    const orders = await call('query.recentOrders', {})
+    expect(orders.map((o: { orderId: string; reportingAmount: number }) => [o.orderId, o.reportingAmount]).sort()).toEqual([
+      ['eur-1', 200],
+      ['nok-1', 20]
+    ])
   })
 })

@@ -12,7 +12,7 @@ import { committedOffsets } from '../lake/batch-writer'
 import { KAFKA_SOURCE_KIND } from '../sources/kafka-source'
 import { EventBus } from './event-bus'
 import { rulesHandlers } from './rules-handlers'
-import { quarantineHandlers } from './quarantine-handlers'
+import { rederiveHandlers } from './rederive-handlers'
 import type { EngineHost, EngineHostOptions } from './host'
 
 // The handler map (the contract's implementation) over one engine: settings store, pipeline
@@ -131,7 +131,7 @@ export async function createEngineHost(opts: EngineHostOptions): Promise<EngineH
         .sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition)
     },
     ...rulesHandlers(controller, () => store.get()),
-    ...quarantineHandlers(controller, () => store.get())
+    ...rederiveHandlers(controller, () => store.get(), events)
   }
 
   // Open an existing lake now so a locked or foreign lake is reported at start, not on first

@@ -1,4 +1,5 @@
 import type { DuckDBConnection } from '@duckdb/node-api'
+import type { ReplayChunkDone, ReplaySummary } from '../../shared/dto'
 import { dropStaged, recomputeWindows, stageOrders, watermarkSql, type TransformSettings } from './batch-transform'
 import { sqlString, type Lake } from './lake'
 
@@ -22,28 +23,6 @@ export interface ReplayOptions extends ReplayRange {
   onChunk?: (p: ReplayChunkDone) => void
 }
 
-export interface ReplayChunkDone {
-  replayId: number
-  chunk: number
-  chunks: number
-  batchId: number
-  /** Original batches re-derived, first and last. */
-  batches: [number, number]
-  lines: number
-  valid: number
-  quarantined: number
-  late: number
-  duplicates: number
-  alerts: number
-}
-
-export interface ReplaySummary {
-  replayId: number | null
-  chunks: number
-  batches: number
-  lines: number
-  valid: number
-}
 
 const MAX_CHUNK_LINES = 1_000_000
 const DEFAULT_CHUNK_BATCHES = 64

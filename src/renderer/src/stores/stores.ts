@@ -18,6 +18,7 @@ import type { Connection, ConnectionInfo } from '../client/bridge'
 import { toApiError } from '../client/errors'
 import { createThrottle } from '../lib/throttle'
 import { createAlertBrowser, type AlertBrowserState } from './alert-browser'
+import { createReplay, type ReplayState } from './replay'
 import { createRulesLab, type RulesLabState } from './rules-lab'
 import { mergeAlerts, mergeBatches, mergeWindows } from './history'
 import { checkForm, diffPatch, errorsFromApi, settingsToForm, type FormValue, type FormValues } from './settings-form'
@@ -120,6 +121,7 @@ export interface AppStores {
   exporter: StoreApi<ExportState>
   quarantine: StoreApi<QuarantineState>
   alertBrowser: StoreApi<AlertBrowserState>
+  replay: StoreApi<ReplayState>
   rulesLab: StoreApi<RulesLabState>
   notices: StoreApi<NoticeState>
   /** Fetches everything the UI shows on start (and after a reconnect). */
@@ -477,6 +479,8 @@ export function createAppStores(client: EngineClient, connection: Connection, op
     exporter,
     quarantine,
     alertBrowser: createAlertBrowser(client),
+    // what the dashboard shows came from the rows a replay rewrote
+    replay: createReplay(client, () => sync()),
     rulesLab: createRulesLab(client),
     notices,
     sync,
