@@ -170,6 +170,30 @@ describe('replay after a settings change', () => {
   })
 })
 
+describe('replay of a time range', () => {
+  it('re-derives only the batches committed in [--from, --to]', { timeout: 120_000 }, async () => {
+    const ws = makeWorkspace()
+    for (const k of [1, 2, 3]) {
+      writeLines(ws.orders(`${k}.jsonl`), [order({ order_id: `sek-${k}`, currency: 'SEK', total_amount: 100, order_ts: ts(k * MIN) })])
+      await runPipeline(ws, { baseSettings: OLD })
+    }
+    // batch 2's commit time, to the millisecond below it
+    const [b2] = await queries(ws.lake, { b: `SELECT strftime(committed_at AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S.%gZ') AS at FROM batches WHERE batch_id = 2` }).then((r) => r.b)
+    const from = String(b2.at)
+    const run = await replay(ws.lake, ['--settings', settingsFile(ws, NEW), '--from', from, '--to', new Date(Date.now() + 3600_000).toISOString()])
+    expect(run.stderr()).toMatch(/^replay chunk 1\/1: batches 2–3, 2 orders read: 2 valid, 0 quarantined/m)
+    const after = await queries(ws.lake, {
+      silver: `SELECT order_id, batch_id FROM silver_orders ORDER BY order_id`,
+      quarantine: `SELECT batch_id FROM quarantine`
+    })
+    expect(after.silver).toEqual([
+      { order_id: 'sek-2', batch_id: 2 },
+      { order_id: 'sek-3', batch_id: 3 }
+    ])
+    expect(after.quarantine).toEqual([{ batch_id: 1 }])
+  })
+})
+
 describe('replay under SIGKILL', () => {
   it('leaves each chunk replayed or as it was, and the rerun completes it exactly once', { timeout: 240_000 }, async () => {
     const ws = makeWorkspace()
