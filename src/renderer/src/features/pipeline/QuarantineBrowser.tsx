@@ -33,17 +33,17 @@ function RevalidateButtons({ row, stopped }: { row: QuarantineRow; stopped: bool
   if (row.kind !== 'order') return null
   if (row.resolvedBatchId !== null) {
     return (
-      <span className="muted" data-testid="quarantine-resolved">
+      <div className="revalidate muted" data-testid="quarantine-resolved">
         in silver (batch {row.resolvedBatchId})
-      </span>
+      </div>
     )
   }
   const title = stopped ? undefined : 'Stop the pipeline to re-validate'
   return (
-    <div className="pager">
+    <div className="revalidate">
       <button
         type="button"
-        className="btn small"
+        className="link-btn"
         disabled={!stopped || busy}
         title={title}
         onClick={() => void quarantine.getState().revalidate({ id: row.id })}
@@ -53,7 +53,7 @@ function RevalidateButtons({ row, stopped }: { row: QuarantineRow; stopped: bool
       </button>
       <button
         type="button"
-        className="btn small"
+        className="link-btn"
         disabled={!stopped || busy}
         title={title}
         onClick={() => void quarantine.getState().revalidate({ reason: row.reason })}
@@ -144,7 +144,6 @@ export function QuarantineBrowser() {
                 <th>Reason</th>
                 <th>Where</th>
                 <th>Line</th>
-                <th />
               </tr>
             </thead>
             <tbody>
@@ -157,15 +156,13 @@ export function QuarantineBrowser() {
                   <td>{r.kind}</td>
                   <td data-testid="quarantine-reason" style={{ color: 'var(--danger)', maxWidth: 220 }}>
                     {r.reason}
+                    <RevalidateButtons row={r} stopped={stopped} />
                   </td>
                   <td className="mono ellipsis" title={`${r.source} ${r.position}`}>
                     {r.source.split(/[\\/]/).pop()}:{r.position}
                   </td>
                   <td style={{ maxWidth: 520 }}>
                     <RawLine row={r} />
-                  </td>
-                  <td>
-                    <RevalidateButtons row={r} stopped={stopped} />
                   </td>
                 </tr>
               ))}

@@ -19,6 +19,7 @@ export function ReplayCard() {
         </button>
       }
     >
+      {!r.progress && !r.outcome && <p className="muted">Every batch of the lake, a chunk of batches per transaction; live ingest resumes where it stopped.</p>}
       {r.progress && (
         <p data-testid="replay-progress">
           Chunk {r.progress.chunk} of {r.progress.chunks}: batches {r.progress.batches[0]}–{r.progress.batches[1]},{' '}
