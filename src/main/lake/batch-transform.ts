@@ -76,7 +76,7 @@ async function scalarRow(conn: DuckDBConnection, sql: string, values?: DuckDBVal
 
 /**
  * The staged lines of a stream JavaScript did not already reject, with their processing order `pos` (segment, then position in it).
- * A replay reads bronze instead (replay-input.ts), with the same columns.
+ * A replay reads bronze instead (replay.ts), re-validation the quarantine (revalidate.ts), with the same columns.
  */
 export function batchRowsSql(stream: Stream, batchId: number): string {
   return `SELECT ${batchId}::BIGINT AS batch_id, b.source, b.byte_offset, b.kafka_partition, b.kafka_offset, b.kafka_key, b.kafka_timestamp, b.raw,
@@ -91,7 +91,7 @@ const QUARANTINE_COLUMNS = 'source, byte_offset, kafka_partition, kafka_offset, 
 /** Customers: validate into `_c`, and the latest valid profile per customer_id into `_c_latest`. */
 export async function stageCustomers(conn: DuckDBConnection, settings: TransformSettings): Promise<{ read: number; bad: number }> {
   await conn.run(`CREATE OR REPLACE TEMP TABLE _c AS
-    WITH src AS (${batchRowsSql('customers', 0)}), ${customerValidationCtes(validationContext(settings))}
+    WITH src AS (${batchRowsSql('customers', 0 /* customers keep no batch id: only orders pass it on */)}), ${customerValidationCtes(validationContext(settings))}
     SELECT source, byte_offset, kafka_partition, kafka_offset, kafka_key, kafka_timestamp, pos, reason,
       CASE WHEN reason IS NOT NULL THEN raw END AS raw,
       ${ft('customer_id')} AS customer_id, ${ft('name')} AS name, ${ft('email')} AS email,
