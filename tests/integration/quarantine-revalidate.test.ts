@@ -133,3 +133,34 @@ describe('quarantine.revalidate over the API', () => {
     expect((await call('pipeline.status')).totals.orders).toBe(3)
   })
 })
+
+describe('a replay around a re-validation', () => {
+  it('sees the re-validated order as processed between the batches around it', { timeout: 120_000 }, async () => {
+    const ws = makeWorkspace()
+    const settings = join(ws.root, 'settings.json')
+    writeFileSync(settings, JSON.stringify({ reporting: { fxRates: { EUR: 1.08, SEK: 0.1 } } }))
+    const T0 = '2024-03-01T12:00:00.000Z'
+    // batch 1: sek-1 quarantined (no rate); batch 2: another order
+    writeLines(ws.orders('1.jsonl'), [order({ order_id: 'sek-1', currency: 'SEK', total_amount: 300, order_ts: ts(MIN, T0) })])
+    await runPipeline(ws)
+    writeLines(ws.orders('2.jsonl'), [order({ order_id: 'x-2', total_amount: 20, order_ts: ts(2 * MIN, T0) })])
+    await runPipeline(ws)
+    // batch 3: sek-1 re-validated; batch 4: a later line with the same order_id, a duplicate
+    await cli(['quarantine', 'revalidate', '--lake', ws.lake, '--settings', settings, '--reason', 'no exchange rate for SEK: add one to reporting.fxRates (USD per SEK)'])
+    writeLines(ws.orders('4.jsonl'), [order({ order_id: 'sek-1', total_amount: 99, order_ts: ts(3 * MIN, T0) })])
+    await runPipeline(ws, { baseSettings: parseSettings({ reporting: { fxRates: { EUR: 1.08, SEK: 0.1 } } }) })
+    const before = await queries(ws.lake, { silver: STATE.silver, b: `SELECT strftime(committed_at AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S.%gZ') AS at FROM batches WHERE batch_id = 2` })
+    expect(before.silver.map((s) => [s.order_id, s.batch_id, s.amount])).toEqual([
+      ['sek-1', 3, '30.00'],
+      ['x-2', 2, '20.00']
+    ])
+
+    // batches 2 and 4, with the re-validation between them: replayed as two chunks
+    const out = await cli(['replay', '--lake', ws.lake, '--settings', settings, '--from', String(before.b[0].at)])
+    expect(out).toMatch(/replay chunk 1\/2: batches 2–2/)
+    expect(out).toMatch(/replay chunk 2\/2: batches 4–4, 1 orders read: 0 valid, 0 quarantined, 0 late, 1 duplicates/)
+    const after = await queries(ws.lake, STATE)
+    expect(after.silver).toEqual(before.silver)
+    expect(after.windows[0].orders).toBe(2)
+  })
+})

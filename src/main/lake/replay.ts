@@ -43,12 +43,25 @@ async function originalBatches(conn: DuckDBConnection, range: ReplayRange): Prom
   return r.getRows().map(([id, n]) => ({ batchId: Number(id), lines: Number(n) }))
 }
 
-function chunked(batches: { batchId: number; lines: number }[], maxBatches: number): number[][] {
+/** Batches that own silver rows without bronze lines of their own (re-validations), in order. */
+async function revalidations(conn: DuckDBConnection): Promise<number[]> {
+  const r = await conn.runAndReadAll(`SELECT batch_id FROM batches WHERE kind = 'revalidate' ORDER BY batch_id`)
+  return r.getRows().map(([id]) => Number(id))
+}
+
+/**
+ * Consecutive batches per chunk. A chunk never spans a re-validation: its silver rows were
+ * processed between the batches around it, and a chunk sees only the silver of the batches
+ * before its first one (and deletes later duplicates after its last one).
+ */
+function chunked(batches: { batchId: number; lines: number }[], maxBatches: number, walls: number[]): number[][] {
   const chunks: number[][] = []
   let cur: number[] = []
   let lines = 0
   for (const b of batches) {
-    if (cur.length && (cur.length >= maxBatches || lines + b.lines > MAX_CHUNK_LINES)) {
+    const last = cur[cur.length - 1]
+    const wall = cur.length > 0 && walls.some((w) => w > last && w < b.batchId)
+    if (cur.length && (wall || cur.length >= maxBatches || lines + b.lines > MAX_CHUNK_LINES)) {
       chunks.push(cur)
       cur = []
       lines = 0
@@ -88,7 +101,7 @@ async function one(conn: DuckDBConnection, sql: string): Promise<unknown> {
 export async function replayLake(lake: Lake, opts: ReplayOptions): Promise<ReplaySummary> {
   const conn = lake.writer
   const batches = await originalBatches(conn, opts)
-  const chunks = chunked(batches, opts.chunkBatches ?? DEFAULT_CHUNK_BATCHES)
+  const chunks = chunked(batches, opts.chunkBatches ?? DEFAULT_CHUNK_BATCHES, await revalidations(conn))
   const summary: ReplaySummary = { replayId: null, chunks: chunks.length, batches: batches.length, lines: 0, valid: 0 }
   for (const [i, ids] of chunks.entries()) {
     const done = await replayChunk(lake, ids, opts, { replayId: summary.replayId, chunk: i + 1, chunks: chunks.length })
