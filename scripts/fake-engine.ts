@@ -221,7 +221,8 @@ function runBatch(startedAt: number, count: number, record = true): BatchRow {
       position: `line ${1 + Math.floor(rand() * 400)}`,
       reason: bad.reason,
       raw: bad.raw,
-      ingestedAt: new Date(startedAt).toISOString()
+      ingestedAt: new Date(startedAt).toISOString(),
+      resolvedBatchId: null
     })
     q = 1
   }
@@ -462,6 +463,11 @@ const handlers: Handlers = {
   },
   async 'query.quarantine'({ limit, offset }) {
     return { rows: quarantine.slice(offset, offset + limit), total: quarantine.length }
+  },
+  async 'quarantine.revalidate'() {
+    // the fake's bad lines are bad for good: nothing a setting fixes
+    if (status.state !== 'stopped') throw new ApiError('validation', 'stop the pipeline first: a running batch writes the same tables')
+    return { batchId: null, lines: 0, valid: 0, duplicates: 0, stillBad: 0, alerts: 0 }
   }
 }
 

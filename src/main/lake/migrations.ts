@@ -69,6 +69,13 @@ const MIGRATIONS: Record<number, string> = {
     ALTER TABLE fraud_alerts ADD COLUMN IF NOT EXISTS fraud_rules VARCHAR[];
     ALTER TABLE fraud_alerts ADD COLUMN IF NOT EXISTS ruleset_version INTEGER;
     ${RULES_TABLES_SQL}
+  `,
+  // v5 → v6: replay and re-validation. Every batch written before was live ingest; no line was
+  // re-validated yet.
+  5: `
+    ALTER TABLE batches ADD COLUMN IF NOT EXISTS kind VARCHAR DEFAULT 'live';
+    ALTER TABLE batches ADD COLUMN IF NOT EXISTS replay JSON;
+    ALTER TABLE quarantine ADD COLUMN IF NOT EXISTS resolved_batch_id BIGINT;
   `
 }
 

@@ -8,6 +8,7 @@ import { useChartContext } from '../hooks'
 import { batchGapMs, countGaps, withGaps } from '../../charts/gaps'
 import type { BatchRow } from '../../../../shared/dto'
 import { QuarantineBrowser } from './QuarantineBrowser'
+import { ReplayCard } from './ReplayCard'
 import { KafkaLag } from './KafkaLag'
 import { FileEvents } from './FileEvents'
 import { Checkpoints } from './Checkpoints'
@@ -113,6 +114,7 @@ export function PipelineTab() {
           </div>
         )}
       </Card>
+      <ReplayCard />
       <QuarantineBrowser />
     </>
   )
