@@ -167,8 +167,9 @@ async function main() {
     await page.locator('.cm-content').click()
     await page.keyboard.press('ControlOrMeta+A')
     await page.keyboard.insertText(
-      "SELECT time_bucket(INTERVAL 1 MINUTE, order_ts) AS minute, count(*) AS orders,\n  sum(reporting_amount) AS revenue\nFROM silver_orders\nWHERE status NOT IN ('cancelled', 'refunded')\nGROUP BY ALL ORDER BY minute"
+      "SELECT time_bucket(INTERVAL 1 MINUTE, order_ts) AS minute,\n  count(*) FILTER (WHERE fraud_score >= 3) AS alerts\nFROM silver_orders\nWHERE order_ts > now() - INTERVAL 15 MINUTE\nGROUP BY ALL ORDER BY minute"
     )
+    await page.keyboard.press('Escape') // the completion list typing opened
     await page.getByTestId('sql-run').click()
     await page.getByTestId('sql-result').waitFor({ state: 'visible' })
     await page.getByTestId('sql-chart-bar').click()
