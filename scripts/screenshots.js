@@ -6,7 +6,8 @@
 //   node scripts/screenshots.js [outDir=docs/screenshots]      (after `npm run build`)
 //
 // Writes metrics.png, fraud.png, orders.png, pipeline.png, settings.png (drawer open),
-// export.png (dialog with a finished export) and metrics-dark.png (prefers-color-scheme: dark).
+// sql.png (a query charted), rules.png (the default ruleset backtested), export.png (dialog with
+// a finished export) and metrics-dark.png (prefers-color-scheme: dark).
 //
 // Windows are one minute long, so half a minute of live data draws a single point. To show what
 // the charts look like after a while, the input folder is first filled with BACKFILL_MINUTES of
@@ -161,6 +162,25 @@ async function main() {
       content.scrollTop += el.getBoundingClientRect().top - content.getBoundingClientRect().top - 16
     })
     await shot('pipeline.png', { withoutToast: true })
+
+    await openTab(page, 'sql')
+    await page.locator('.cm-content').click()
+    await page.keyboard.press('ControlOrMeta+A')
+    await page.keyboard.insertText(
+      "SELECT time_bucket(INTERVAL 1 MINUTE, order_ts) AS minute,\n  count(*) FILTER (WHERE fraud_score >= 3) AS alerts\nFROM silver_orders\nWHERE order_ts > now() - INTERVAL 15 MINUTE\nGROUP BY ALL ORDER BY minute"
+    )
+    await page.keyboard.press('Escape') // the completion list typing opened
+    await page.getByTestId('sql-run').click()
+    await page.getByTestId('sql-result').waitFor({ state: 'visible' })
+    await page.getByTestId('sql-chart-bar').click()
+    await page.getByTestId('sql-chart').locator('canvas').first().waitFor({ state: 'visible' })
+    await shot('sql.png', { withoutToast: true })
+
+    await openTab(page, 'rules')
+    await page.getByTestId('rules-text').waitFor({ state: 'visible' })
+    await page.getByTestId('backtest-run').click()
+    await page.getByTestId('backtest-report').waitFor({ state: 'visible', timeout: 30_000 })
+    await shot('rules.png', { withoutToast: true })
 
     await openTab(page, 'metrics')
     await page.getByTestId('open-settings').click()

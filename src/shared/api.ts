@@ -17,6 +17,9 @@ import type {
   PipelineStatus,
   QuarantineRow,
   SourceOffsetRow,
+  ReplayChunkDone,
+  ReplaySummary,
+  RevalidateResult,
   WindowRow
 } from './dto'
 import type { ActiveRulesetDto, BacktestReport, OrderLabelDto, RulesCheckResult, RulesetVersionDto, ShadowReport, ShadowRunDto, ValueListDto } from './rules'
@@ -131,6 +134,11 @@ export const handlerArgs = {
       overwrite: z.boolean().default(false)
     })
     .strict(),
+  'lake.replay': z.object({ from: isoTime, to: isoTime }).strict().default({}),
+  'quarantine.revalidate': z.union([
+    z.object({ id: z.number().int().min(1) }).strict(),
+    z.object({ reason: z.string().min(1).max(10_000) }).strict()
+  ]),
   'rules.active': z.object({}).strict().default({}),
   'rules.versions': z.object({}).strict().default({}),
   'rules.check': z.object({ text: rulesText }).strict(),
@@ -223,6 +231,10 @@ export interface HandlerResults {
   'sql.savedRead': { name: string; sql: string }
   /** 'exists': a file of that name is there and overwrite was not given; nothing was written. */
   'sql.savedWrite': { status: 'saved' | 'exists'; name: string }
+  /** Silver, alerts, order quarantine and windows derived again from bronze (docs/LAKE.md, Replay); refused while the pipeline runs. */
+  'lake.replay': ReplaySummary
+  /** Quarantined order lines (one, or all with a reason) validated again; refused while the pipeline runs. */
+  'quarantine.revalidate': RevalidateResult
   /** The active ruleset version (version null: none stored yet; this seed becomes version 1 at the first run). */
   'rules.active': ActiveRulesetDto
   /** Every promoted version, newest first. */
@@ -260,6 +272,8 @@ export interface ServerEvents {
   'dashboard.snapshot': DashboardSnapshot
   'export.progress': ExportProgress
   'alerts.new': AlertRow[]
+  /** A chunk of the running replay committed. */
+  'replay.progress': ReplayChunkDone
 }
 export type EventName = keyof ServerEvents
 export const EVENT_NAMES: readonly EventName[] = [
@@ -267,7 +281,8 @@ export const EVENT_NAMES: readonly EventName[] = [
   'batch.progress',
   'dashboard.snapshot',
   'export.progress',
-  'alerts.new'
+  'alerts.new',
+  'replay.progress'
 ]
 
 /** The shape errors take on the wire, whatever the transport. */

@@ -166,6 +166,45 @@ export interface QuarantineRow {
   reason: string
   raw: string
   ingestedAt: string
+  /** The re-validation batch that took the line into silver (null: still quarantined). */
+  resolvedBatchId: number | null
+}
+
+/** A replay chunk committed (docs/LAKE.md, Replay). */
+export interface ReplayChunkDone {
+  replayId: number
+  chunk: number
+  chunks: number
+  /** The replay batch that recorded the chunk. */
+  batchId: number
+  /** Original batches re-derived, first and last. */
+  batches: [number, number]
+  lines: number
+  valid: number
+  quarantined: number
+  late: number
+  duplicates: number
+  alerts: number
+}
+
+export interface ReplaySummary {
+  /** The batch id of the first chunk (null: no batch with orders in the range). */
+  replayId: number | null
+  chunks: number
+  batches: number
+  lines: number
+  valid: number
+}
+
+/** What a re-validation of quarantined order lines did (docs/LAKE.md, Re-validation). */
+export interface RevalidateResult {
+  /** The revalidate batch (null: no unresolved order line matched, nothing was written). */
+  batchId: number | null
+  lines: number
+  valid: number
+  duplicates: number
+  stillBad: number
+  alerts: number
 }
 
 /** One Kafka partition: the broker's high-water mark next to the lake's offset. */

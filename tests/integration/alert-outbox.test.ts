@@ -26,11 +26,11 @@ function readNdjson(path: string): Record<string, unknown>[] {
 // default rules: > 5000 scores 4, > 3000 scores 3 (threshold 3), 25 scores 0
 const big = (id: string, amount = 6000, at = 0) => order({ order_id: id, total_amount: amount, order_ts: ts(at) })
 
-describe('a schema-5 lake (before the outbox)', () => {
+describe('a schema-6 lake (before the outbox)', () => {
   it('migrates to an empty outbox; only alerts of later batches are sent', async () => {
     const ws: Workspace = makeWorkspace()
     mkdirSync(ws.lake)
-    writeFileSync(join(ws.lake, 'lake.duckdb'), gunzipSync(readFileSync(join(REPO_ROOT, 'tests/fixtures/lake-v5.duckdb.gz'))))
+    writeFileSync(join(ws.lake, 'lake.duckdb'), gunzipSync(readFileSync(join(REPO_ROOT, 'tests/fixtures/lake-v6.duckdb.gz'))))
     const before = await query(ws.lake, `SELECT count(*)::INTEGER AS n FROM fraud_alerts`)
     expect(before[0].n).toBe(7)
     const out = join(ws.root, 'alerts.ndjson')
@@ -38,7 +38,7 @@ describe('a schema-5 lake (before the outbox)', () => {
     await runPipeline(ws, { baseSettings: sinksSettings([{ kind: 'file', path: out }]) })
     const meta = await query(ws.lake, `SELECT value FROM lake_meta WHERE key = 'schema_version'`)
     expect(meta[0].value).toBe(String(SCHEMA_VERSION))
-    expect(SCHEMA_VERSION).toBe(6)
+    expect(SCHEMA_VERSION).toBe(7)
     expect(readNdjson(out).map((a) => a.order_id).sort()).toEqual(['new-1', 'new-2'])
     const rows = await query(ws.lake, `SELECT order_id, sink_id, delivered_at IS NOT NULL AS done FROM alert_outbox ORDER BY order_id`)
     expect(rows).toEqual([

@@ -2,7 +2,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import type { DuckDBConnection, DuckDBResultReader, DuckDBType, DuckDBValue } from '@duckdb/node-api'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { commitStaged, dropStaged, stageCustomers, stageOrders, transformSettings, watermarkSql, type TransformSettings } from '../../src/main/lake/batch-transform'
+import { batchRowsSql, commitStaged, dropStaged, stageCustomers, stageOrders, stageWindows, transformSettings, watermarkSql, type TransformSettings } from '../../src/main/lake/batch-transform'
 import { createStagedLines, stagedLines } from '../../src/main/lake/bronze-ingest'
 import { openScratchLake, type Lake } from '../../src/main/lake/lake'
 import { ActiveScoring } from '../../src/main/lake/active-scoring'
@@ -163,7 +163,8 @@ class HotLake {
     const first = this.conn.peaks.length
     const conn = this.conn.asConnection()
     if (input.customers) await stageCustomers(conn, this.settings)
-    const r = await stageOrders(conn, id, this.settings, this.previousMax, !!input.customers)
+    const r = await stageOrders(conn, { rows: batchRowsSql('orders', id), historyBefore: null, previousMaxEventTs: this.previousMax }, this.settings, !!input.customers)
+    await stageWindows(conn, id, this.settings.windowMinutes, watermarkSql(r.maxEventTs, this.settings.watermarkMinutes), `SELECT order_ts FROM _silver WHERE NOT is_late`, true)
     await w.run('BEGIN TRANSACTION')
     await commitStaged(conn, id, {
       customers: !!input.customers,

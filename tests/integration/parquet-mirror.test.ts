@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { parseSettings } from '../../src/shared/settings'
 import { acquireLake } from '../../src/main/lake/lake-registry'
 import { ParquetMirror } from '../../src/main/lake/parquet-mirror'
-import { spawnPipeline, writeBulkInput, type Child } from '../support/bulk-input'
+import { spawnPipeline, spawnTsx, writeBulkInput, type Child } from '../support/bulk-input'
 import { cleanupTempDirs, makeWorkspace, MIN, HOUR, order, query, runPipeline, sq, ts, writeLines, type Workspace } from '../support/lake-fixtures'
 import { until } from '../support/wait'
 
@@ -100,6 +100,27 @@ describe('the Parquet mirror', () => {
     writeLines(ws.orders('d.jsonl'), [order({ order_id: 'd1', order_ts: ts(12 * HOUR + 7 * MIN) })])
     await run(ws, mirror)
     await expectEqual(ws, mirror, { silver_orders: 8, fraud_alerts: 3, order_windows: 5 })
+  })
+
+  it('is written again after a replay, which rewrites rows of batches it had mirrored', async () => {
+    const ws = makeWorkspace()
+    const mirror = join(ws.root, 'mirror')
+    writeLines(ws.orders('a.jsonl'), [
+      order({ order_id: 'usd', order_ts: ts(0), total_amount: 6000, items: [{ product_id: 'p', product_name: 'n', category: 'c', quantity: 1, unit_price: 6000 }] }),
+      order({ order_id: 'eur', order_ts: ts(MIN), currency: 'EUR', total_amount: 2000, items: [{ product_id: 'p', product_name: 'n', category: 'c', quantity: 1, unit_price: 2000 }] })
+    ])
+    await run(ws, mirror)
+    await expectEqual(ws, mirror, { silver_orders: 2, fraud_alerts: 1, order_windows: 2 })
+    const settings = join(ws.root, 'rates.json')
+    writeFileSync(settings, JSON.stringify({ reporting: { fxRates: { EUR: 2 } } }))
+    const replay = spawnTsx('src/main/cli/main.ts', ['replay', '--lake', ws.lake, '--settings', settings])
+    const exit = await replay.exited
+    expect(exit.code, replay.stderr()).toBe(0)
+    // the EUR order is worth 4,000 USD now, and alerts ("amount > 3000")
+    const [eur] = await query(ws.lake, `SELECT reporting_amount::DOUBLE AS usd FROM silver_orders WHERE order_id = 'eur'`)
+    expect(eur).toEqual({ usd: 4000 })
+    await run(ws, mirror)
+    await expectEqual(ws, mirror, { silver_orders: 2, fraud_alerts: 2, order_windows: 2 })
   })
 
   it('removes only its own leftovers of an interrupted sync: files past the batch it last recorded', async () => {

@@ -22,6 +22,7 @@ import { MetricsEndpoint } from './metrics-server'
 import { doctorInputFor, runDoctor } from '../engine/doctor'
 import { readLakeHealth } from '../lake/lake-check'
 import { canonicalDir } from '../lake/lake-folder'
+import { rederiveHandlers } from './rederive-handlers'
 import type { EngineHost, EngineHostOptions } from './host'
 
 // The handler map (the contract's implementation) over one engine: settings store, pipeline
@@ -194,7 +195,8 @@ export async function createEngineHost(opts: EngineHostOptions): Promise<EngineH
       name,
       status: savedQueries(() => saveQuery(controller.resolvePath(dir), name, text, overwrite))
     }),
-    ...rulesHandlers(controller, () => store.get())
+    ...rulesHandlers(controller, () => store.get()),
+    ...rederiveHandlers(controller, () => store.get(), events)
   }
 
   // Open an existing lake now so a locked or foreign lake is reported at start, not on first

@@ -7,6 +7,8 @@ import { registerServe } from './commands/serve'
 import { registerSql } from './commands/sql'
 import { registerRules } from './commands/rules'
 import { registerDoctor } from './commands/doctor'
+import { registerReplay } from './commands/replay'
+import { registerQuarantine } from './commands/quarantine'
 import { CliError } from './errors'
 import { APP_VERSION } from '../version'
 
@@ -29,6 +31,8 @@ registerServe(program)
 registerSql(program)
 registerRules(program)
 registerDoctor(program)
+registerReplay(program)
+registerQuarantine(program)
 
 try {
   await program.parseAsync(process.argv)

@@ -98,6 +98,24 @@ export class PipelineController {
     }
   }
 
+  /**
+   * Runs `work` on the lake on disk while the pipeline is stopped, and no Start begins until it
+   * is done: for what writes derived rows outside a batch (re-validation), which a running batch
+   * would race for silver and the windows.
+   */
+  whileStopped<T>(work: (lake: Lake) => Promise<T>): Promise<T> {
+    return this.serial(async () => {
+      if (this.status.state !== 'stopped' && this.status.state !== 'error') {
+        throw new LakeError('stop the pipeline first: a running batch writes the same tables', 'in-use')
+      }
+      const lake = await this.lakeForQueries()
+      if (lake.file === ':memory:') {
+        throw new LakeError(`there is no lake at ${this.resolvePath(this.settings().lakePath)} yet; press Start to create one`, 'missing')
+      }
+      return lake.use(work)
+    })
+  }
+
   /** The lake on disk (held or existing); a missing lake is an error that says so. */
   async withExistingLake<T>(work: (lake: Lake) => Promise<T>): Promise<T> {
     return this.withLake((lake) => {

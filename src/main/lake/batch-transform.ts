@@ -78,9 +78,12 @@ async function scalarRow(conn: DuckDBConnection, sql: string, values?: DuckDBVal
   return r.getRows()[0] ?? []
 }
 
-/** The staged lines of a stream JavaScript did not already reject, with their processing order `pos` (segment, then position in it). */
-function batchRowsSql(stream: Stream): string {
-  return `SELECT b.source, b.byte_offset, b.kafka_partition, b.kafka_offset, b.kafka_key, b.kafka_timestamp, b.raw,
+/**
+ * The staged lines of a stream JavaScript did not already reject, with their processing order `pos` (segment, then position in it).
+ * A replay reads bronze instead (replay.ts), re-validation the quarantine (revalidate.ts), with the same columns.
+ */
+export function batchRowsSql(stream: Stream, batchId: number): string {
+  return `SELECT ${batchId}::BIGINT AS batch_id, b.source, b.byte_offset, b.kafka_partition, b.kafka_offset, b.kafka_key, b.kafka_timestamp, b.raw,
       g.seg_no::HUGEINT * 281474976710656 + coalesce(b.kafka_offset, b.byte_offset, 0) AS pos
     FROM ${stagedLines(stream)} b
     JOIN _segments g ON g.source = b.source AND g.part = coalesce(b.kafka_partition, -1)
@@ -92,7 +95,7 @@ const QUARANTINE_COLUMNS = 'source, byte_offset, kafka_partition, kafka_offset, 
 /** Customers: validate into `_c`, and the latest valid profile per customer_id into `_c_latest`. */
 export async function stageCustomers(conn: DuckDBConnection, settings: TransformSettings): Promise<{ read: number; bad: number }> {
   await conn.run(`CREATE OR REPLACE TEMP TABLE _c AS
-    WITH src AS (${batchRowsSql('customers')}), ${customerValidationCtes(validationContext(settings))}
+    WITH src AS (${batchRowsSql('customers', 0 /* customers keep no batch id: only orders pass it on */)}), ${customerValidationCtes(validationContext(settings))}
     SELECT source, byte_offset, kafka_partition, kafka_offset, kafka_key, kafka_timestamp, pos, reason,
       CASE WHEN reason IS NOT NULL THEN raw END AS raw,
       ${ft('customer_id')} AS customer_id, ${ft('name')} AS name, ${ft('email')} AS email,
@@ -110,30 +113,42 @@ export interface StagedOrders extends Omit<TransformCounts, 'rowsRead'> {
 }
 
 /**
- * Orders: validate into `_o`, and stage the silver rows (`_silver`) and the windows they change
- * (`_windows`, `_touched`). `withCustomers`: `_c_latest` holds this batch's customer profiles,
- * which its orders see as if they were already in `customers`.
+ * The order lines to stage, and what of the lake was processed before them. A live batch is one
+ * batch of staged lines after all of silver; a replay chunk is several original batches read back
+ * from bronze, after the silver rows of the batches before them.
+ */
+export interface OrderInput {
+  /** SQL of the lines: batch_id, bronze's columns and `pos`, their processing order across batches. */
+  rows: string
+  /** Silver rows processed before these lines (duplicates, velocity) are those of batches before this one; null: all of silver. */
+  historyBefore: number | null
+  /** The newest order_ts processed before these lines: the first batch's watermark is this minus the lateness. */
+  previousMaxEventTs: string | null
+}
+
+/**
+ * Orders: validate into `_o`, and stage the silver rows (`_silver`). `withCustomers`: `_c_latest`
+ * holds this batch's customer profiles, which its orders see as if they were already in `customers`.
  */
 export async function stageOrders(
   conn: DuckDBConnection,
-  batchId: number,
+  input: OrderInput,
   settings: TransformSettings,
-  previousMaxEventTs: string | null,
   withCustomers: boolean
 ): Promise<StagedOrders> {
-  const { windowMinutes, watermarkMinutes } = settings
-  const watermark = previousMaxEventTs
-    ? `(TIMESTAMPTZ '${previousMaxEventTs}' - to_microseconds(${Math.round(watermarkMinutes * 60e6)}))`
-    : 'NULL::TIMESTAMPTZ'
+  const { watermarkMinutes } = settings
+  const { previousMaxEventTs } = input
+  const history = (alias: string) => (input.historyBefore === null ? 'true' : `${alias}batch_id < ${input.historyBefore}`)
+  const lateness = `to_microseconds(${Math.round(watermarkMinutes * 60e6)})`
 
   // 1. parse + validate; raw is kept only for the bad lines. A valid line's currency has a rate
   //    (validation quarantines the others): the amount in the reporting currency, rounded to cents.
   const rates = batchRates(settings)
   const fxRate = `CASE upper(${ft('currency')}) ${rates.map(([c, r]) => `WHEN '${c}' THEN ${r}::DOUBLE`).join(' ')} END`
   await conn.run(`CREATE OR REPLACE TEMP TABLE _o AS
-    WITH src AS (${batchRowsSql('orders')}), ${orderValidationCtes(validationContext(settings))}
+    WITH src AS (${input.rows}), ${orderValidationCtes(validationContext(settings))}
     SELECT *, try_cast(round(total_cents * fx_rate) AS BIGINT) AS reporting_cents FROM (
-    SELECT source, byte_offset, kafka_partition, kafka_offset, kafka_key, kafka_timestamp, pos, reason,
+    SELECT batch_id, source, byte_offset, kafka_partition, kafka_offset, kafka_key, kafka_timestamp, pos, reason,
       CASE WHEN reason IS NOT NULL THEN raw END AS raw,
       ${ft('order_id')} AS order_id, ${ft('customer_id')} AS customer_id,
       try_cast(${ft('order_ts')} AS TIMESTAMPTZ) AS order_ts, lower(${ft('status')}) AS status,
@@ -148,7 +163,16 @@ export async function stageOrders(
   await conn.run(`CREATE OR REPLACE TEMP TABLE _new AS
     WITH firsts AS (SELECT order_id, min(pos) AS pos FROM _o WHERE reason IS NULL GROUP BY order_id)
     SELECT f.pos FROM firsts f
-    WHERE f.order_id NOT IN (SELECT order_id FROM silver_orders WHERE order_id IN (SELECT order_id FROM firsts))`)
+    WHERE f.order_id NOT IN (SELECT order_id FROM silver_orders WHERE ${history('')} AND order_id IN (SELECT order_id FROM firsts))`)
+
+  // 2b. each batch's watermark: the newest order_ts processed before it (earlier batches of the
+  //     input included) minus the allowed lateness. Within a batch orders are not late to each other.
+  await conn.run(`CREATE OR REPLACE TEMP TABLE _wm AS
+    WITH newest AS (SELECT o.batch_id, max(o.order_ts) AS ts FROM _o o JOIN _new USING (pos) GROUP BY o.batch_id),
+    b AS (SELECT DISTINCT batch_id FROM _o)
+    SELECT b.batch_id, greatest((SELECT max(ts) FROM newest WHERE newest.batch_id < b.batch_id),
+      ${previousMaxEventTs ? `TIMESTAMPTZ '${previousMaxEventTs}'` : 'NULL::TIMESTAMPTZ'}) - ${lateness} AS watermark
+    FROM b`)
 
   // 3. velocity, only when a rule reads orders_last_10m: this customer's orders in the 10 minutes
   //    up to and including this one, among orders processed so far (silver, plus earlier orders
@@ -174,7 +198,7 @@ export async function stageOrders(
       hist AS (
         SELECT s.customer_id, s.order_ts, NULL::HUGEINT AS pos FROM silver_orders s
         SEMI JOIN reach r ON r.customer_id = s.customer_id AND r.slot = ${slot('s.order_ts')}
-        WHERE s.order_ts >= (SELECT min(order_ts) FROM cur) - ${vw} AND s.order_ts <= (SELECT max(order_ts) FROM cur)
+        WHERE ${history('s.')} AND s.order_ts >= (SELECT min(order_ts) FROM cur) - ${vw} AND s.order_ts <= (SELECT max(order_ts) FROM cur)
         UNION ALL SELECT customer_id, order_ts, pos FROM cur),
       several AS (SELECT customer_id FROM hist GROUP BY customer_id HAVING count(*) > 1),
       counted AS (
@@ -196,8 +220,8 @@ export async function stageOrders(
     WITH e AS (
       SELECT o.*, ${profile('segment')} AS customer_segment, ${profile('signup_ts')} AS customer_signup_ts,
         ${needsVelocity ? 'coalesce(v.n, 1)' : 'NULL::BIGINT'} AS ${VELOCITY_COLUMN},
-        coalesce(o.order_ts < ${watermark}, false) AS is_late
-      FROM _o o JOIN _new USING (pos) ${customer} ${needsVelocity ? 'LEFT JOIN _vel v USING (pos)' : ''})
+        coalesce(o.order_ts < w.watermark, false) AS is_late
+      FROM _o o JOIN _new USING (pos) JOIN _wm w USING (batch_id) ${customer} ${needsVelocity ? 'LEFT JOIN _vel v USING (pos)' : ''})
     SELECT pos, order_id, customer_id, order_ts, status, currency, (total_cents / 100)::DECIMAL(18,2) AS total_amount, total_cents, items,
       coalesce(list_sum(list_transform(items, x -> x.quantity)), 0) AS item_count,
       list_sort(list_distinct(list_transform(items, x -> x.category))) AS categories,
@@ -206,7 +230,7 @@ export async function stageOrders(
       -- Thursday); time-zone functions cost far more per row.
       ((epoch_us(order_ts) // 3600000000) % 24 + 24) % 24 AS order_hour, ((epoch_us(order_ts) // 86400000000 + 3) % 7 + 7) % 7 + 1 AS order_weekday,
       customer_segment, customer_signup_ts, billing_country <> shipping_country AS is_cross_border,
-      is_late, ${batchId} AS batch_id, source,
+      is_late, batch_id, source,
       CASE WHEN kafka_partition IS NOT NULL THEN 'partition ' || kafka_partition || ' offset ' || kafka_offset ELSE 'byte ' || byte_offset END AS source_position,
       fx_rate, '${settings.reporting.currency}' AS reporting_currency, (reporting_cents / 100)::DECIMAL(18,2) AS reporting_amount, reporting_cents,
       ${VELOCITY_COLUMN}
@@ -242,15 +266,11 @@ export async function stageOrders(
     `SELECT (SELECT count(*) FROM _o), (SELECT count(reason) FROM _o),
       count(*), count(*) FILTER (WHERE is_late), count(*) FILTER (WHERE fraud_score >= $1),
       greatest(max(order_ts), ${previous})::VARCHAR,
-      (greatest(max(order_ts), ${previous}) - to_microseconds(${Math.round(watermarkMinutes * 60e6)}))::VARCHAR
+      (greatest(max(order_ts), ${previous}) - ${lateness})::VARCHAR
      FROM _silver`,
     [scoring.ruleset.threshold]
   )
   const newMax = (maxTs as string | null) ?? previousMaxEventTs
-
-  // 6. the windows this batch's on-time orders fall in, recomputed exactly: silver's committed
-  //    rows in them plus this batch's.
-  await stageWindows(conn, batchId, windowMinutes, watermarkSql(newMax, watermarkMinutes), `SELECT order_ts FROM _silver WHERE NOT is_late`, true)
 
   return {
     read: num(read),
@@ -337,7 +357,7 @@ export async function commitStaged(conn: DuckDBConnection, batchId: number, stag
 
 /** Drops what stage*() created; they are replaced by the next batch anyway, this frees the memory. */
 export async function dropStaged(conn: DuckDBConnection): Promise<void> {
-  const tables = ['_segments', stagedLines('customers'), stagedLines('orders'), '_c', '_c_latest', '_o', '_new', '_vel', '_pre', '_silver', '_shadow', '_touched', '_windows']
+  const tables = ['_segments', stagedLines('customers'), stagedLines('orders'), '_c', '_c_latest', '_o', '_new', '_wm', '_vel', '_pre', '_silver', '_shadow', '_touched', '_windows']
   await conn.run(tables.map((t) => `DROP TABLE IF EXISTS ${t}`).join('; '))
 }
 

@@ -5,7 +5,7 @@ import { createStagedLines, FILES_PER_STATEMENT, LinesWriter, readByDuckDb, stag
 import { readSegmentLines, splitLines } from './file-lines'
 import { checkFileIdentity } from '../sources/file-identity'
 import { openInputFile, type InputFile } from '../sources/input-file'
-import { commitStaged, dropStaged, stageCustomers, stageOrders, watermarkSql, type StagedOrders, type TransformSettings } from './batch-transform'
+import { batchRowsSql, commitStaged, dropStaged, stageCustomers, stageOrders, stageWindows, watermarkSql, type StagedOrders, type TransformSettings } from './batch-transform'
 import { sqlString, type Lake } from './lake'
 import { eventsJson, offsetsJson, writeOffsets } from './source-offsets'
 import { queueAlerts } from './alert-outbox'
@@ -215,7 +215,15 @@ async function writeBatchOnce(lake: Lake, plan: PlannedBatch, settings: Transfor
     const hasCustomers = plan.segments.some((s) => s.stream === 'customers')
     const hasOrders = plan.segments.some((s) => s.stream === 'orders')
     const customers = hasCustomers ? await stageCustomers(conn, settings) : { read: 0, bad: 0 }
-    const orders = hasOrders ? await stageOrders(conn, batchId, settings, previousMax, hasCustomers) : { ...NO_ORDERS, maxEventTs: previousMax }
+    const orders = hasOrders
+      ? await stageOrders(conn, { rows: batchRowsSql('orders', batchId), historyBefore: null, previousMaxEventTs: previousMax }, settings, hasCustomers)
+      : { ...NO_ORDERS, maxEventTs: previousMax }
+    // the windows this batch's on-time orders fall in, recomputed exactly: silver's committed
+    // rows in them plus this batch's
+    if (hasOrders) {
+      const wm = watermarkSql(orders.maxEventTs, settings.watermarkMinutes)
+      await stageWindows(conn, batchId, settings.windowMinutes, wm, `SELECT order_ts FROM _silver WHERE NOT is_late`, true)
+    }
 
     await conn.run('BEGIN TRANSACTION')
     try {
@@ -264,7 +272,7 @@ async function writeBatchOnce(lake: Lake, plan: PlannedBatch, settings: Transfor
       bookkeeping.push(`INSERT INTO batches VALUES (${batchId}, TIMESTAMPTZ '${result.startedAt}', TIMESTAMPTZ '${result.committedAt}',
         ${durationMs}, ${rowsRead}, ${orders.valid}, ${quarantined}, ${orders.late}, ${orders.duplicates}, ${orders.alerts}, ${plan.bytes},
         ${result.inputRate}, ${result.processingRate}, ${orders.watermark ? `TIMESTAMPTZ '${orders.watermark}'` : 'NULL'},
-        ${orders.maxEventTs ? `TIMESTAMPTZ '${orders.maxEventTs}'` : 'NULL'}, ${sqlString(offsetsJson(plan))}, ${sqlString(eventsJson(plan))})`)
+        ${orders.maxEventTs ? `TIMESTAMPTZ '${orders.maxEventTs}'` : 'NULL'}, ${sqlString(offsetsJson(plan))}, ${sqlString(eventsJson(plan))}, 'live', NULL)`)
       await conn.run(bookkeeping.join(';\n'))
       await conn.run('COMMIT')
       const done = new Date()

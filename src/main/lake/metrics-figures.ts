@@ -4,9 +4,12 @@ import type { DuckDBConnection } from '@duckdb/node-api'
 // scrape rather than counted in memory: the counters then equal the lake after a restart, after
 // a repair that moved orders to quarantine, and after a Start that switched lakes, with nothing
 // to keep in step. `batches` has one row per batch, so this stays cheap on a lake of any size.
+// A replay batch derives again what earlier batches counted (docs/LAKE.md, Replay): counting it
+// too would count those orders twice, so the totals are those of the ingesting batches (live and
+// revalidate), as the dashboard's header counts them.
 
 export interface LakeFigures {
-  /** Valid orders committed to silver (the sum of `batches.valid`). */
+  /** Valid orders committed to silver (the sum of `batches.valid` over live and revalidate batches). */
   orders: number
   alerts: number
   /** Lines quarantined, orders and customers. */
@@ -27,9 +30,9 @@ export async function lakeFigures(conn: DuckDBConnection): Promise<LakeFigures> 
     SELECT coalesce(sum(valid), 0)::DOUBLE, coalesce(sum(alerts), 0)::DOUBLE, coalesce(sum(quarantined), 0)::DOUBLE,
       coalesce(sum(late), 0)::DOUBLE, coalesce(sum(duplicates), 0)::DOUBLE, count(*)::DOUBLE,
       epoch_ms(max(committed_at))::DOUBLE,
-      (SELECT epoch_ms(watermark)::DOUBLE FROM batches ORDER BY batch_id DESC LIMIT 1),
+      (SELECT epoch_ms(watermark)::DOUBLE FROM batches WHERE kind <> 'replay' ORDER BY batch_id DESC LIMIT 1),
       (SELECT epoch_ms(TRY_CAST(value AS TIMESTAMPTZ))::DOUBLE FROM lake_meta WHERE key = 'max_event_ts')
-    FROM batches`)
+    FROM batches WHERE kind <> 'replay'`)
   const [orders, alerts, quarantined, late, duplicates, batches, lastBatchAt, watermark, maxEventTs] = reader.getRows()[0]
   return {
     orders: Number(orders),

@@ -70,9 +70,16 @@ const MIGRATIONS: Record<number, string> = {
     ALTER TABLE fraud_alerts ADD COLUMN IF NOT EXISTS ruleset_version INTEGER;
     ${RULES_TABLES_SQL}
   `,
-  // v5 → v6: the alert outbox. It starts empty: alerts raised before are in fraud_alerts and are
+  // v5 → v6: replay and re-validation. Every batch written before was live ingest; no line was
+  // re-validated yet.
+  5: `
+    ALTER TABLE batches ADD COLUMN IF NOT EXISTS kind VARCHAR DEFAULT 'live';
+    ALTER TABLE batches ADD COLUMN IF NOT EXISTS replay JSON;
+    ALTER TABLE quarantine ADD COLUMN IF NOT EXISTS resolved_batch_id BIGINT;
+  `,
+  // v6 → v7: the alert outbox. It starts empty: alerts raised before are in fraud_alerts and are
   // not sent (a sink gets the alerts of batches committed while it is configured).
-  5: ALERT_OUTBOX_SQL
+  6: ALERT_OUTBOX_SQL
 }
 
 /** Tables a version-1 lake has; v1 wrote no format marker, so its tables identify it. */

@@ -15,7 +15,9 @@ import { canonicalDir } from './lake-folder'
 //
 // Every file is written under _staging/ and renamed into place, so a reader never sees half a
 // file. Silver and alerts only grow, so their batches go to new files; a day's windows are
-// recomputed by later batches, so that day's file is replaced whole. The state file moves on
+// recomputed by later batches, so that day's file is replaced whole. A replay rewrites rows of
+// earlier batches in place: after one, the mirror is written again from the first batch (readers
+// see it partly filled meanwhile). The state file moves on
 // last: a crash before it leaves files past its mark, which the next open removes (they are
 // written again). Compaction merges a day's files into c<from>-<to>.parquet and then removes the
 // merged ones. A name the mirror did not give is never touched, nor is a folder without its
@@ -174,7 +176,19 @@ export class ParquetMirror {
   }
 
   private async sync(): Promise<void> {
-    const [[last]] = (await this.conn.runAndReadAll('SELECT coalesce(max(batch_id), 0)::DOUBLE FROM batches')).getRows()
+    const [[last, replayed]] = (
+      await this.conn.runAndReadAll(
+        `SELECT coalesce(max(batch_id), 0)::DOUBLE, count(*) FILTER (WHERE kind = 'replay' AND batch_id > ${this.state.through})::DOUBLE FROM batches`
+      )
+    ).getRows()
+    if (Number(replayed) > 0 && this.state.through > 0) {
+      // A replay rewrote rows of earlier batches where they were (docs/LAKE.md, Replay), which
+      // the files hold as they were: the mirror starts over. The mark goes back first, so a crash
+      // from here on leaves files past it, which recover() removes and the next sync writes again.
+      this.writeState({ ...this.state, through: 0 })
+      this.recover()
+      this.windowsAll = true
+    }
     const from = this.state.through + 1
     const to = Number(last)
     if (to < from && !this.windowsAll) return

@@ -430,7 +430,7 @@ export async function quarantine(
   const out = await rows(
     conn,
     `SELECT id, batch_id, kind, source, byte_offset, kafka_partition, kafka_offset, reason, left(raw, 4096) AS raw,
-       ${ts('ingested_at')} AS at FROM quarantine ORDER BY id DESC LIMIT ${limit} OFFSET ${offset}`
+       ${ts('ingested_at')} AS at, resolved_batch_id FROM quarantine ORDER BY id DESC LIMIT ${limit} OFFSET ${offset}`
   )
   return {
     total: n(t.c),
@@ -445,7 +445,8 @@ export async function quarantine(
           : `byte ${r.byte_offset}`,
       reason: String(r.reason),
       raw: r.raw === null ? '' : String(r.raw),
-      ingestedAt: String(r.at)
+      ingestedAt: String(r.at),
+      resolvedBatchId: r.resolved_batch_id === null || r.resolved_batch_id === undefined ? null : n(r.resolved_batch_id)
     }))
   }
 }
@@ -460,11 +461,13 @@ export interface Totals {
   lastBatchAt: string | null
 }
 
+/** Counts of ingest and re-validation: a replay re-derives lines those batches already counted. */
 export async function totals(conn: DuckDBConnection): Promise<Totals> {
   const [r] = await rows(
     conn,
-    `SELECT coalesce(sum(valid), 0) AS orders, coalesce(sum(alerts), 0) AS alerts, coalesce(sum(quarantined), 0) AS q,
-       coalesce(sum(late), 0) AS late, coalesce(sum(duplicates), 0) AS dup, max(batch_id) AS last,
+    `SELECT coalesce(sum(valid) FILTER (WHERE kind <> 'replay'), 0) AS orders, coalesce(sum(alerts) FILTER (WHERE kind <> 'replay'), 0) AS alerts,
+       coalesce(sum(quarantined) FILTER (WHERE kind <> 'replay'), 0) AS q, coalesce(sum(late) FILTER (WHERE kind <> 'replay'), 0) AS late,
+       coalesce(sum(duplicates) FILTER (WHERE kind <> 'replay'), 0) AS dup, max(batch_id) AS last,
        ${ts('max(committed_at)')} AS at FROM batches`
   )
   return {

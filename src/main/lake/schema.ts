@@ -2,7 +2,7 @@
 // creates a new lake at SCHEMA_VERSION; an older lake is brought there by the migrations in
 // migrations.ts, so every change to this file ships one.
 
-export const SCHEMA_VERSION = 6
+export const SCHEMA_VERSION = 7
 
 /**
  * DuckDB's on-disk format for a new lake. Its default (v0.10.2) lacks zstd for strings: bronze's
@@ -176,7 +176,9 @@ CREATE TABLE quarantine (
   kafka_timestamp TIMESTAMPTZ,
   reason          VARCHAR NOT NULL,
   raw             VARCHAR,
-  ingested_at     TIMESTAMPTZ NOT NULL
+  ingested_at     TIMESTAMPTZ NOT NULL,
+  -- the 'revalidate' batch that took the line into silver once its cause was fixed (schema 6)
+  resolved_batch_id BIGINT
 );
 
 CREATE TABLE order_windows (
@@ -229,7 +231,11 @@ CREATE TABLE batches (
   watermark       TIMESTAMPTZ,
   max_event_ts    TIMESTAMPTZ,
   offsets         JSON NOT NULL,
-  events          JSON DEFAULT '[]'
+  events          JSON DEFAULT '[]',
+  -- what wrote the batch (schema 6): 'live' ingest, a 'replay' of earlier batches from bronze, or
+  -- the 'revalidate' of quarantined lines; replay describes a replay chunk (docs/LAKE.md, Replay)
+  kind            VARCHAR DEFAULT 'live',
+  replay          JSON
 );
 
 CREATE TABLE source_offsets (

@@ -292,6 +292,42 @@ describe('app stores', () => {
     expect(stores.quarantine.getState()).toMatchObject({ offset: 50, total: 120, loaded: true })
   })
 
+  it('re-validates a quarantined line, says what happened, and reloads the page; a refusal is shown', async () => {
+    let page = 0
+    engine.handlers['query.quarantine'] = () => ({ rows: [], total: ++page })
+    engine.handlers['quarantine.revalidate'] = () => ({ batchId: 7, lines: 3, valid: 2, duplicates: 1, stillBad: 0, alerts: 0 })
+    await stores.quarantine.getState().revalidate({ reason: 'no exchange rate for SEK' })
+    expect(engine.calls.find((c) => c.name === 'quarantine.revalidate')?.args).toEqual({ reason: 'no exchange rate for SEK' })
+    expect(stores.quarantine.getState()).toMatchObject({
+      revalidating: null,
+      revalidated: { ok: true, message: 'Batch 7: 2 now valid, 1 duplicates, 0 still quarantined' },
+      total: 1
+    })
+    engine.handlers['quarantine.revalidate'] = () => {
+      throw new ApiError('validation', 'stop the pipeline first')
+    }
+    await stores.quarantine.getState().revalidate({ id: 3 })
+    expect(stores.quarantine.getState().revalidated).toEqual({ ok: false, message: 'stop the pipeline first' })
+  })
+
+  it('replays with progress pushed per chunk, then fetches the dashboard again', async () => {
+    let finish: (v: unknown) => void = () => undefined
+    engine.handlers['lake.replay'] = () => new Promise((resolve) => (finish = resolve))
+    const run = stores.replay.getState().run()
+    expect(stores.replay.getState().running).toBe(true)
+    const chunk = { replayId: 5, chunk: 1, chunks: 2, batchId: 5, batches: [1, 2] as [number, number], lines: 10, valid: 9, quarantined: 1, late: 0, duplicates: 0, alerts: 0 }
+    engine.push('replay.progress', chunk)
+    expect(stores.replay.getState().progress).toEqual(chunk)
+    const syncsBefore = engine.count('query.dashboard')
+    finish({ replayId: 5, chunks: 2, batches: 4, lines: 20, valid: 18 })
+    await run
+    expect(stores.replay.getState()).toMatchObject({ running: false, outcome: { ok: true, message: 'Replayed 4 batches in 2 chunks: 20 orders read, 18 valid' } })
+    expect(engine.count('query.dashboard')).toBeGreaterThan(syncsBefore)
+    // no longer listening once the call is done
+    engine.push('replay.progress', { ...chunk, chunk: 2 })
+    expect(stores.replay.getState().progress?.chunk).toBe(1)
+  })
+
   it('pages and searches the alerts; a slow answer to an older search never replaces a newer one', async () => {
     const answers: { args: { search: string; offset: number }; resolve: (v: unknown) => void }[] = []
     engine.handlers['query.alertPage'] = (args) =>

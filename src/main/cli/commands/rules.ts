@@ -53,7 +53,7 @@ async function withLake<T>(flags: LakeFlags, work: (lake: Lake, fraud: FraudSett
 }
 
 /** A rules file's shape (its conditions are checked against the lake's lists later). */
-function readRulesFile(file: string): Ruleset {
+export function readRulesFile(file: string): Ruleset {
   let text: string
   try {
     text = readFileSync(file, 'utf8')

@@ -18,6 +18,7 @@ import type { Connection, ConnectionInfo } from '../client/bridge'
 import { toApiError } from '../client/errors'
 import { createThrottle } from '../lib/throttle'
 import { createAlertBrowser, type AlertBrowserState } from './alert-browser'
+import { createReplay, type ReplayState } from './replay'
 import { createRulesLab, type RulesLabState } from './rules-lab'
 import { createHistoryRange, type HistoryRangeState } from './history-range'
 import { createLiveUpdates, type LiveUpdatesState } from './live-updates'
@@ -99,6 +100,10 @@ export interface QuarantineState {
   error: string | null
   loaded: boolean
   load(offset?: number): Promise<void>
+  /** A re-validation in flight (the row id, or the reason), and what the last one did. */
+  revalidating: string | null
+  revalidated: { message: string; ok: boolean } | null
+  revalidate(selector: { id: number } | { reason: string }): Promise<void>
 }
 
 export interface NoticeState {
@@ -119,6 +124,7 @@ export interface AppStores {
   exporter: StoreApi<ExportState>
   quarantine: StoreApi<QuarantineState>
   alertBrowser: StoreApi<AlertBrowserState>
+  replay: StoreApi<ReplayState>
   rulesLab: StoreApi<RulesLabState>
   notices: StoreApi<NoticeState>
   liveUpdates: StoreApi<LiveUpdatesState>
@@ -451,6 +457,23 @@ export function createAppStores(client: EngineClient, connection: Connection, op
       } catch (err) {
         set({ loading: false, error: message(err), loaded: true })
       }
+    },
+    revalidating: null,
+    revalidated: null,
+    async revalidate(selector) {
+      if (get().revalidating) return
+      set({ revalidating: 'id' in selector ? String(selector.id) : selector.reason, revalidated: null })
+      try {
+        const r = await client.invoke('quarantine.revalidate', selector)
+        const text =
+          r.batchId === null
+            ? 'Nothing left to re-validate'
+            : `Batch ${r.batchId}: ${r.valid} now valid, ${r.duplicates} duplicates, ${r.stillBad} still quarantined`
+        set({ revalidating: null, revalidated: { message: text, ok: r.stillBad === 0 } })
+        await get().load()
+      } catch (err) {
+        set({ revalidating: null, revalidated: { message: message(err), ok: false } })
+      }
     }
   }))
 
@@ -488,6 +511,8 @@ export function createAppStores(client: EngineClient, connection: Connection, op
     exporter,
     quarantine,
     alertBrowser: createAlertBrowser(client),
+    // what the dashboard shows came from the rows a replay rewrote
+    replay: createReplay(client, () => sync()),
     rulesLab: createRulesLab(client),
     notices,
     liveUpdates,

@@ -8,6 +8,7 @@ import { useChartContext } from '../hooks'
 import { batchGapMs, countGaps, withGaps } from '../../charts/gaps'
 import type { BatchRow } from '../../../../shared/dto'
 import { QuarantineBrowser } from './QuarantineBrowser'
+import { ReplayCard } from './ReplayCard'
 import { KafkaLag } from './KafkaLag'
 import { AlertSinks } from './AlertSinks'
 import { FileEvents } from './FileEvents'
@@ -115,6 +116,7 @@ export function PipelineTab() {
           </div>
         )}
       </Card>
+      <ReplayCard />
       <QuarantineBrowser />
     </>
   )

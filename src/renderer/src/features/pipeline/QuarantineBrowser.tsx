@@ -23,10 +23,53 @@ function RawLine({ row }: { row: QuarantineRow }) {
   )
 }
 
+/**
+ * Re-validation of an order line whose cause was fixed (a rate added): this one, or every line
+ * with its reason. The engine writes silver for it, so only while the pipeline is stopped.
+ */
+function RevalidateButtons({ row, stopped }: { row: QuarantineRow; stopped: boolean }) {
+  const { quarantine } = useStores()
+  const busy = useSlice(quarantine, (s) => s.revalidating !== null)
+  if (row.kind !== 'order') return null
+  if (row.resolvedBatchId !== null) {
+    return (
+      <div className="revalidate muted" data-testid="quarantine-resolved">
+        in silver (batch {row.resolvedBatchId})
+      </div>
+    )
+  }
+  const title = stopped ? undefined : 'Stop the pipeline to re-validate'
+  return (
+    <div className="revalidate">
+      <button
+        type="button"
+        className="link-btn"
+        disabled={!stopped || busy}
+        title={title}
+        onClick={() => void quarantine.getState().revalidate({ id: row.id })}
+        data-testid="quarantine-revalidate"
+      >
+        Re-validate
+      </button>
+      <button
+        type="button"
+        className="link-btn"
+        disabled={!stopped || busy}
+        title={title}
+        onClick={() => void quarantine.getState().revalidate({ reason: row.reason })}
+        data-testid="quarantine-revalidate-reason"
+      >
+        All with this reason
+      </button>
+    </div>
+  )
+}
+
 export function QuarantineBrowser() {
   const { quarantine, pipeline } = useStores()
   const q = useSlice(quarantine, (s) => s)
   const quarantinedTotal = useSlice(pipeline, (s) => s.status?.totals.quarantined ?? 0)
+  const stopped = useSlice(pipeline, (s) => s.status?.state === 'stopped' || s.status?.state === 'error')
 
   useEffect(() => {
     void quarantine.getState().load(0)
@@ -77,6 +120,11 @@ export function QuarantineBrowser() {
         </div>
       }
     >
+      {q.revalidated && (
+        <p className={`banner ${q.revalidated.ok ? 'info' : 'warning'}`} role="status" data-testid="quarantine-revalidated">
+          {q.revalidated.message}
+        </p>
+      )}
       {q.error ? (
         <EmptyState title="Could not load the quarantine">
           <p>{q.error}</p>
@@ -108,6 +156,7 @@ export function QuarantineBrowser() {
                   <td>{r.kind}</td>
                   <td data-testid="quarantine-reason" style={{ color: 'var(--danger)', maxWidth: 220 }}>
                     {r.reason}
+                    <RevalidateButtons row={r} stopped={stopped} />
                   </td>
                   <td className="mono ellipsis" title={`${r.source} ${r.position}`}>
                     {r.source.split(/[\\/]/).pop()}:{r.position}

@@ -50,24 +50,26 @@ function Report({ r, stale }: { r: BacktestReport; stale: boolean }) {
       {r.gained > 0 && <Samples ids={r.samples.gained} testId="backtest-gained-sample" />}
       {r.lost > 0 && <Samples ids={r.samples.lost} testId="backtest-lost-sample" />}
       {r.labels && (
-        <table className="data" data-testid="backtest-labels">
-          <thead>
-            <tr>
-              <th>
-                Labelled: {formatNumber(r.labels.fraud)} fraud, {formatNumber(r.labels.legit)} legit
-              </th>
-              <th className="num">Fraud caught</th>
-              <th className="num">Fraud missed</th>
-              <th className="num">Legit flagged</th>
-              <th className="num">Precision</th>
-              <th className="num">Recall</th>
-            </tr>
-          </thead>
-          <tbody>
-            <OutcomeRow name="current" o={r.labels.current} />
-            <OutcomeRow name="candidate" o={r.labels.candidate} />
-          </tbody>
-        </table>
+        <div className="table-wrap">
+          <table className="data" data-testid="backtest-labels">
+            <thead>
+              <tr>
+                <th>
+                  Labelled: {formatNumber(r.labels.fraud)} fraud, {formatNumber(r.labels.legit)} legit
+                </th>
+                <th className="num">Fraud caught</th>
+                <th className="num">Fraud missed</th>
+                <th className="num">Legit flagged</th>
+                <th className="num">Precision</th>
+                <th className="num">Recall</th>
+              </tr>
+            </thead>
+            <tbody>
+              <OutcomeRow name="current" o={r.labels.current} />
+              <OutcomeRow name="candidate" o={r.labels.candidate} />
+            </tbody>
+          </table>
+        </div>
       )}
       <div className="table-wrap">
         <table className="data" data-testid="backtest-rules">
@@ -95,8 +97,8 @@ function Report({ r, stale }: { r: BacktestReport; stale: boolean }) {
                 <td className="num">{formatNumber(p.gained)}</td>
                 <td className="num">{formatNumber(p.lost)}</td>
                 <td className="num">{pct(p.labels?.precision ?? null)}</td>
-                <td>
-                  <Samples ids={p.samples.matched.slice(0, 3)} />
+                <td className="samples" title={p.samples.matched.join('\n')}>
+                  {p.samples.matched.slice(0, 3).join(', ')}
                 </td>
               </tr>
             ))}
