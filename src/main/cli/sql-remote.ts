@@ -41,7 +41,7 @@ export function askHolder<A>(
           try {
             const parsed = JSON.parse(text) as A | { message: string }
             if (res.statusCode === 200) return resolve(parsed as A)
-            if (res.statusCode === 409) return reject(new ParquetTargetError((parsed as { message: string }).message))
+            if (res.statusCode === 409) return reject(new ParquetTargetError((parsed as { message: string }).message, 'name'))
             reject(new Error(`the StreamDesk process holding the lake (PID ${endpoint.pid}) failed: ${(parsed as { message: string }).message}`))
           } catch {
             resolve(UNREACHABLE)

@@ -14,15 +14,31 @@ import { sqlString } from './lake'
 // if that name appeared meanwhile, where a rename would silently replace it) and removed.
 
 export class ParquetTargetError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** What the user changes to fix it: the folder, or the file's name. */
+    readonly field: 'dir' | 'name'
+  ) {
     super(message)
     this.name = 'ParquetTargetError'
   }
 }
 
+/** Letters, digits, spaces, dots, dashes and underscores, not starting with a dot: no path. */
+const NAME = /^[\p{L}\p{N}_\- ][\p{L}\p{N}_\-. ]{0,99}$/u
+
+/** `<name>.parquet` directly in `dir` (the app's folder and name fields); `.parquet` may be typed or not. */
+export function parquetFileIn(dir: string, name: string): string {
+  const base = name.trim().replace(/\.parquet$/i, '')
+  if (!NAME.test(base)) {
+    throw new ParquetTargetError(`a file name is letters, digits, spaces, dots, dashes and underscores (up to 100), not starting with a dot; got ${JSON.stringify(name)}`, 'name')
+  }
+  return join(dir, `${base}.parquet`)
+}
+
 /** Refuses (ParquetTargetError) a target that is relative, in no folder, or already there. */
 export function checkParquetTarget(file: string): void {
-  if (!isAbsolute(file)) throw new ParquetTargetError(`the Parquet file must be an absolute path, got ${JSON.stringify(file)}`)
+  if (!isAbsolute(file)) throw new ParquetTargetError(`the Parquet file must be an absolute path, got ${JSON.stringify(file)}`, 'dir')
   const dir = dirname(file)
   let dirOk = false
   try {
@@ -30,8 +46,8 @@ export function checkParquetTarget(file: string): void {
   } catch {
     // said below
   }
-  if (!dirOk) throw new ParquetTargetError(`there is no folder ${dir} to write ${basename(file)} into`)
-  if (exists(file)) throw new ParquetTargetError(`${file} exists already; StreamDesk never replaces a file, so nothing was written (choose another name)`)
+  if (!dirOk) throw new ParquetTargetError(`there is no folder ${dir} to write ${basename(file)} into`, 'dir')
+  if (exists(file)) throw new ParquetTargetError(`${file} exists already; StreamDesk never replaces a file, so nothing was written (choose another name)`, 'name')
 }
 
 function exists(file: string): boolean {
@@ -56,7 +72,7 @@ export async function copyToParquet(conn: DuckDBConnection, sql: string, file: s
     try {
       linkSync(tmp, file)
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new ParquetTargetError(`${file} appeared while the result was written; it was left alone and nothing was written`)
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new ParquetTargetError(`${file} appeared while the result was written; it was left alone and nothing was written`, 'name')
       throw err
     }
     return rows
