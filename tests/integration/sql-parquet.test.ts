@@ -8,6 +8,7 @@ import { SqlConsole } from '../../src/main/lake/sql-console'
 import { ParquetTargetError } from '../../src/main/lake/sql-parquet'
 import { writeBulkInput } from '../support/bulk-input'
 import { cleanupTempDirs, makeTempDir, makeWorkspace, runPipeline, type Workspace } from '../support/lake-fixtures'
+import { until } from '../support/wait'
 
 // A console result exported as Parquet: the file holds exactly the statement's rows, in its
 // order and with its types; the guard decides as for a query; an existing file is never replaced
@@ -92,6 +93,19 @@ describe('SQL console: export as Parquet', () => {
     }
     const invalid = await sql.exportParquet(lake, { sql: 'SELECT no_such_column FROM silver_orders', file })
     expect(!invalid.ok && invalid.problem.kind).toBe('invalid')
+    expect(readdirSync(dir)).toEqual([])
+  })
+
+  it('leaves nothing behind when cancelled while DuckDB writes', async () => {
+    const dir = makeTempDir()
+    const running = sql.exportParquet(lake, {
+      sql: 'SELECT a.range * b.range AS n FROM range(100000) a, range(100000) b',
+      file: join(dir, 'big.parquet'),
+      queryId: 'big'
+    })
+    await until('DuckDB to start writing the temporary file', () => readdirSync(dir).length > 0)
+    expect(sql.cancel('big')).toBe(true)
+    expect(await running).toEqual({ ok: false, problem: { kind: 'cancelled', message: 'the query was cancelled' } })
     expect(readdirSync(dir)).toEqual([])
   })
 
