@@ -35,7 +35,7 @@ export function ParquetExport({ text }: { text: string }) {
   }
 
   return (
-    <Card title="Export as Parquet" hint="every row of the statement, not only those shown" testId="sql-parquet">
+    <Card title="Export as Parquet" hint="every row, no row cap" testId="sql-parquet">
       <div className="field">
         <label htmlFor="sql-parquet-dir">Folder</label>
         <div className="input-row">
