@@ -25,7 +25,7 @@ import type {
 import type { ActiveRulesetDto, BacktestReport, OrderLabelDto, RulesCheckResult, RulesetVersionDto, ShadowReport, ShadowRunDto, ValueListDto } from './rules'
 import { RELATIVE_RANGES, type RelativeRange } from './history'
 import type { DeepPartial, FieldError, Settings } from './settings'
-import { SQL_DEFAULT_MAX_ROWS, SQL_MAX_LENGTH, SQL_MAX_MAX_ROWS, type SavedQuery, type SqlAnswer, type SqlSchemaTable } from './sql'
+import { SQL_DEFAULT_MAX_ROWS, SQL_MAX_LENGTH, SQL_MAX_MAX_ROWS, type ParquetAnswer, type SavedQuery, type SqlAnswer, type SqlSchemaTable } from './sql'
 
 // The one contract between engine and UI. Served over Electron IPC (preload + ipcMain) and over
 // HTTP/WebSocket (`streamdesk serve`). The renderer is untrusted: every argument is checked
@@ -118,6 +118,15 @@ export const handlerArgs = {
       sql: z.string().regex(/\S/, 'write a statement').max(SQL_MAX_LENGTH, `at most ${SQL_MAX_LENGTH} characters`),
       maxRows: limit(SQL_MAX_MAX_ROWS, SQL_DEFAULT_MAX_ROWS),
       /** Chosen by the client so that it can cancel the query before the answer comes. */
+      queryId: z.string().min(1).max(64).optional()
+    })
+    .strict(),
+  'sql.exportParquet': z
+    .object({
+      sql: z.string().regex(/\S/, 'write a statement').max(SQL_MAX_LENGTH, `at most ${SQL_MAX_LENGTH} characters`),
+      dir: z.string().min(1, 'choose a folder'),
+      /** The file is `<name>.parquet` in `dir`; never one that exists. */
+      name: z.string().min(1, 'name the file'),
       queryId: z.string().min(1).max(64).optional()
     })
     .strict(),
@@ -222,6 +231,8 @@ export interface HandlerResults {
   'ops.doctor': DoctorCheck[]
   /** One read-only statement on the lake's last committed batch (docs/SQL.md). */
   'sql.run': SqlAnswer
+  /** Every row of one read-only statement written to a new Parquet file (docs/SQL.md, *Export*). */
+  'sql.exportParquet': ParquetAnswer
   /** false: no query by that id is running (it has finished already). */
   'sql.cancel': { cancelled: boolean }
   /** The lake's tables and views with their columns, for the editor's completion. */

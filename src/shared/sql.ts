@@ -37,8 +37,13 @@ export interface SqlProblem {
   position?: SqlPosition
 }
 
+export type SqlFailure = { ok: false; problem: SqlProblem }
+
 /** A problem with the statement is an answer, not an API error: it carries its position. */
-export type SqlAnswer = ({ ok: true } & SqlRows) | { ok: false; problem: SqlProblem }
+export type SqlAnswer = ({ ok: true } & SqlRows) | SqlFailure
+
+/** A result written whole to a new Parquet file (docs/SQL.md, *Export*). */
+export type ParquetAnswer = { ok: true; file: string; rows: number; elapsedMs: number } | SqlFailure
 
 export interface SqlSchemaTable {
   name: string

@@ -1,12 +1,13 @@
 // The SQL tab as an analyst uses it, in Chromium against a real `streamdesk serve` while the
 // built-in generator and the pipeline write the lake: completion of the lake's tables, a count
 // that grows between runs, a chart of the result, the row cap, a refusal and DuckDB's error
-// with its position, Cancel, the result saved as CSV, and a query saved as a .sql file and opened.
+// with its position, Cancel, the result saved as CSV and exported as Parquet, and a query saved
+// as a .sql file and opened.
 //
 // The tests in this file run in order and share one server and one browser page.
 
 import assert from 'node:assert/strict'
-import { existsSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 import { api, eventually, launchBrowser, openTab, parseShownNumber, startServe, textOf } from './helpers.js'
@@ -126,6 +127,24 @@ test('a query is saved as a .sql file and opened again', async () => {
   await entry.click()
   await eventually(async () => (await textOf(page.locator('.cm-content'))) === saved, { message: 'the saved query in the editor' })
   assert.ok(!existsSync(join(dir, '.status mix.sql.tmp')))
+})
+
+test('the whole result is exported as Parquet, never over a file', async () => {
+  const dir = join(server.dir, 'exports')
+  mkdirSync(dir)
+  await setSql('SELECT * FROM range(5000)')
+  await page.getByTestId('sql-parquet-dir').fill(dir)
+  await page.getByTestId('sql-parquet-name').fill('range')
+  await page.getByTestId('sql-export-parquet').click()
+  const done = () => textOf(page.getByTestId('sql-parquet-done'))
+  await eventually(async () => /5,000 rows written to .*range\.parquet$/.test(await done()), { message: 'the export', detail: done })
+  assert.deepEqual(readdirSync(dir), ['range.parquet'])
+  const size = statSync(join(dir, 'range.parquet')).size
+
+  await page.getByTestId('sql-export-parquet').click()
+  const error = () => textOf(page.getByTestId('sql-parquet-error'))
+  await eventually(async () => /range\.parquet exists already/.test(await error()), { message: 'the refusal to replace it', detail: error })
+  assert.equal(statSync(join(dir, 'range.parquet')).size, size)
 })
 
 test('a writing statement is refused and a wrong one shows where it is wrong', async () => {

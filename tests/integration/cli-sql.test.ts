@@ -1,11 +1,12 @@
 import { spawn } from 'node:child_process'
-import { existsSync, writeFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { DuckDBInstance } from '@duckdb/node-api'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ENDPOINT_FILE_NAME, readEndpointFile } from '../../src/main/lake/lake-endpoint-file'
 import { writeBulkInput } from '../support/bulk-input'
 import { spawnCli } from '../support/kafka-processes'
-import { cleanupTempDirs, makeWorkspace, query, REPO_ROOT, runPipeline, type Workspace } from '../support/lake-fixtures'
+import { cleanupTempDirs, makeTempDir, makeWorkspace, query, REPO_ROOT, runPipeline, type Workspace } from '../support/lake-fixtures'
 import { until } from '../support/wait'
 
 // `streamdesk sql` as scripts use it: rows and exit 0, 2 for a refused or invalid statement,
@@ -28,6 +29,18 @@ function sqlCli(args: string[]): Promise<Ran> {
   proc.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d))
   proc.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d))
   return new Promise((resolve) => proc.on('close', (code) => resolve({ code, stdout, stderr })))
+}
+
+/** A Parquet file's rows as DuckDB's JSON values, read by a DuckDB of its own. */
+async function parquetRows(file: string): Promise<unknown[][]> {
+  const instance = await DuckDBInstance.create(':memory:')
+  const conn = await instance.connect()
+  try {
+    return (await conn.runAndReadAll(`SELECT * FROM read_parquet('${file}')`)).getRowsJson()
+  } finally {
+    conn.closeSync()
+    instance.closeSync()
+  }
 }
 
 let ws: Workspace
@@ -86,6 +99,41 @@ describe('streamdesk sql on a lake no process holds', () => {
   })
 })
 
+describe('streamdesk sql --format parquet', () => {
+  const ids = 'SELECT order_id, total_amount FROM silver_orders ORDER BY order_id'
+
+  it('writes every row to the new file and says how many', async () => {
+    const dir = makeTempDir()
+    const r = await sqlCli(['--lake', ws.lake, '--format', 'parquet', '--out', join(dir, 'ids.parquet'), ids])
+    expect(r).toMatchObject({ code: 0, stdout: '' })
+    expect(r.stderr).toContain(`${input.validOrderIds.size} rows written to ${join(dir, 'ids.parquet')}`)
+    const json = await sqlCli(['--lake', ws.lake, '--format', 'json', '--max-rows', '100000', ids])
+    const expected = (JSON.parse(json.stdout) as Record<string, unknown>[]).map((o) => Object.values(o))
+    expect(await parquetRows(join(dir, 'ids.parquet'))).toEqual(expected)
+    expect(readdirSync(dir)).toEqual(['ids.parquet'])
+  })
+
+  it('exits 4 naming a file that exists, and leaves it alone', async () => {
+    const file = join(makeTempDir(), 'theirs.parquet')
+    writeFileSync(file, 'someone else')
+    const r = await sqlCli(['--lake', ws.lake, '--format', 'parquet', '--out', file, 'SELECT 1'])
+    expect(r.code).toBe(4)
+    expect(r.stderr).toContain(`${file} exists already`)
+    expect(readFileSync(file, 'utf8')).toBe('someone else')
+  })
+
+  it('exits 2 and writes nothing for a refused statement; --out goes with parquet only', async () => {
+    const dir = makeTempDir()
+    const refused = await sqlCli(['--lake', ws.lake, '--format', 'parquet', '--out', join(dir, 'x.parquet'), `SELECT * FROM read_text('${join(ws.root, 'x')}')`])
+    expect(refused.code).toBe(2)
+    expect(refused.stderr).toContain('refused')
+    const misuse = await sqlCli(['--lake', ws.lake, '--format', 'csv', '--out', join(dir, 'x.csv'), 'SELECT 1'])
+    expect(misuse.code).toBe(2)
+    expect(misuse.stderr).toContain('--out is only for --format parquet')
+    expect(readdirSync(dir)).toEqual([])
+  })
+})
+
 describe('streamdesk sql while `streamdesk pipeline` holds the lake', () => {
   it('answers with committed counts as the pipeline ingests, and falls back after a crash', async () => {
     const pipeline = spawnCli(['pipeline', '--input-path', ws.input, '--lake', ws.lake, '--trigger', '50ms', '--quiet'])
@@ -106,6 +154,11 @@ describe('streamdesk sql while `streamdesk pipeline` holds the lake', () => {
           { detail: () => seen.slice(-2) }
         )
       }
+      // the holder writes the export (the lock keeps this process out of the lake)
+      const out = join(makeTempDir(), 'live.parquet')
+      const exported = await sqlCli(['--lake', ws.lake, '--format', 'parquet', '--out', out, 'SELECT order_id FROM silver_orders'])
+      expect(exported.code, exported.stderr).toBe(0)
+      expect((await parquetRows(out)).length).toBe(input.validOrderIds.size)
       // killed without closing: its endpoint file stays, nothing answers there, the CLI opens the lake itself
       pipeline.proc.kill('SIGKILL')
       await pipeline.exited

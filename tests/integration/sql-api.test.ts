@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createEngineHost } from '../../src/main/api/engine-host'
@@ -82,6 +82,23 @@ describe('the sql.* API', () => {
     expect(listed.body.queries.map((q: { name: string }) => q.name)).toEqual(['by status'])
     expect((await call('sql.savedRead', { dir, name: 'by status' })).body).toEqual({ name: 'by status', sql: 'SELECT 2\n' })
     expect(readdirSync(dir).sort()).toEqual(['by status.sql', 'notes.txt'])
+  })
+
+  it('sql.exportParquet writes <name>.parquet in the folder, never over a file, and nothing for a refused statement', async () => {
+    const dir = join(ws.root, 'exports')
+    mkdirSync(dir)
+    const ok = await call('sql.exportParquet', { dir, name: 'orders', sql: 'SELECT order_id FROM silver_orders' })
+    expect(ok.body).toMatchObject({ ok: true, file: join(dir, 'orders.parquet'), rows: orders })
+    const again = await call('sql.exportParquet', { dir, name: 'orders.parquet', sql: 'SELECT 1' })
+    expect(again.status).toBe(400)
+    expect(again.body.fields).toEqual([{ field: 'name', message: expect.stringContaining(`${join(dir, 'orders.parquet')} exists already`) }])
+    const refused = await call('sql.exportParquet', { dir, name: 'refused', sql: 'DROP TABLE silver_orders' })
+    expect(refused.body).toMatchObject({ ok: false, problem: { kind: 'refused' } })
+    for (const name of ['../escape', '.hidden', 'a/b']) {
+      expect((await call('sql.exportParquet', { dir, name, sql: 'SELECT 1' })).body.fields).toEqual([{ field: 'name', message: expect.stringContaining('a file name is letters') }])
+    }
+    expect(readdirSync(dir)).toEqual(['orders.parquet'])
+    expect(readdirSync(ws.root)).not.toContain('escape.parquet')
   })
 
   it('a saved query name cannot leave its folder', async () => {

@@ -9,6 +9,7 @@ import type { Lake } from '../lake/lake'
 import { inspectLakeFolder } from '../lake/lake-folder'
 import * as q from '../lake/queries'
 import { SqlConsole, sqlSchema } from '../lake/sql-console'
+import { parquetFileIn, ParquetTargetError } from '../lake/sql-parquet'
 import { listSavedQueries, readSavedQuery, saveQuery, SavedQueryError } from '../engine/saved-queries'
 import { committedOffsets } from '../lake/batch-writer'
 import { sourceOffsets } from '../lake/checkpoints'
@@ -184,6 +185,10 @@ export async function createEngineHost(opts: EngineHostOptions): Promise<EngineH
     },
     // before the first Start this reads the empty in-memory lake: the tables are there, no rows
     'sql.run': (req) => controller.withLake((lake) => sql.run(lake, req)),
+    'sql.exportParquet': ({ sql: text, dir, name, queryId }) =>
+      controller.withLake((lake) =>
+        parquetTarget(() => sql.exportParquet(lake, { sql: text, file: parquetFileIn(controller.resolvePath(dir), name), queryId }))
+      ),
     'sql.cancel': async ({ queryId }) => ({ cancelled: sql.cancel(queryId) }),
     'sql.schema': () => withReader((c) => sqlSchema(c)),
     'sql.savedList': async ({ dir }) => {
@@ -225,6 +230,16 @@ function savedQueries<T>(work: () => T): T {
     return work()
   } catch (err) {
     if (err instanceof SavedQueryError) throw new ApiError('validation', err.message, [{ field: err.field, message: err.message }])
+    throw err
+  }
+}
+
+/** A Parquet target that exists or has no folder is the user's to fix, next to its field. */
+async function parquetTarget<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work()
+  } catch (err) {
+    if (err instanceof ParquetTargetError) throw new ApiError('validation', err.message, [{ field: err.field, message: err.message }])
     throw err
   }
 }

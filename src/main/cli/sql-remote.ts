@@ -1,6 +1,7 @@
 import { request } from 'node:http'
 import type { LakeEndpointInfo } from '../lake/lake-endpoint-file'
-import type { SqlAnswer } from '../../shared/sql'
+import { ParquetTargetError } from '../lake/sql-parquet'
+import type { SqlFailure } from '../../shared/sql'
 
 // `streamdesk sql` asking the process that holds the lake (lake/lake-endpoint.ts). A process
 // killed without closing leaves its endpoint file behind; nothing answers there any more, and the
@@ -8,20 +9,22 @@ import type { SqlAnswer } from '../../shared/sql'
 
 export const UNREACHABLE = Symbol('unreachable')
 
-const CANCELLED: SqlAnswer = { ok: false, problem: { kind: 'cancelled', message: 'the query was cancelled' } }
+const CANCELLED: SqlFailure = { ok: false, problem: { kind: 'cancelled', message: 'the query was cancelled' } }
 
-export function askHolder(
+/** `path`: /sql (a SqlAnswer) or /sql/parquet (a ParquetAnswer), see lake/lake-endpoint.ts. */
+export function askHolder<A>(
   endpoint: LakeEndpointInfo,
-  req: { sql: string; maxRows: number },
+  path: '/sql' | '/sql/parquet',
+  req: { sql: string; maxRows: number } | { sql: string; file: string },
   signal: AbortSignal
-): Promise<SqlAnswer | typeof UNREACHABLE> {
+): Promise<A | SqlFailure | typeof UNREACHABLE> {
   const body = JSON.stringify(req)
   return new Promise((resolve, reject) => {
     const call = request(
       {
         host: '127.0.0.1',
         port: endpoint.port,
-        path: '/sql',
+        path,
         method: 'POST',
         headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization: `Bearer ${endpoint.token}` },
         // hanging up is how a query is cancelled: the holder interrupts it
@@ -36,8 +39,9 @@ export function askHolder(
           // a port now used by something else, a holder of another version, or one closing the lake
           if (res.statusCode === 401 || res.statusCode === 404 || res.statusCode === 503) return resolve(UNREACHABLE)
           try {
-            const parsed = JSON.parse(text) as SqlAnswer | { message: string }
-            if (res.statusCode === 200) return resolve(parsed as SqlAnswer)
+            const parsed = JSON.parse(text) as A | { message: string }
+            if (res.statusCode === 200) return resolve(parsed as A)
+            if (res.statusCode === 409) return reject(new ParquetTargetError((parsed as { message: string }).message, 'name'))
             reject(new Error(`the StreamDesk process holding the lake (PID ${endpoint.pid}) failed: ${(parsed as { message: string }).message}`))
           } catch {
             resolve(UNREACHABLE)

@@ -1,13 +1,17 @@
 import { timingSafeEqual } from 'node:crypto'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { isAbsolute } from 'node:path'
 import { SQL_MAX_LENGTH, SQL_MAX_MAX_ROWS } from '../../shared/sql'
 import { LakeError, type Lake } from './lake'
 import { newEndpointToken, removeEndpointFile, writeEndpointFile } from './lake-endpoint-file'
 import { SqlConsole } from './sql-console'
+import { ParquetTargetError } from './sql-parquet'
 
 // The process holding a lake answers `streamdesk sql` from other processes here:
 //   POST /sql  Authorization: Bearer <token>  {"sql": "...", "maxRows": n}  ->  SqlAnswer
+//   POST /sql/parquet  (same)  {"sql": "...", "file": "/abs/out.parquet"}  ->  ParquetAnswer
+// (the file is written by this process, for a caller of the same user: the token is theirs)
 // on 127.0.0.1 and a port the system picks, announced in the lake folder (lake-endpoint-file.ts).
 // The statement runs through the same SqlConsole as the app's SQL tab; a client that hangs up
 // (Ctrl+C) interrupts its query.
@@ -33,18 +37,25 @@ export async function serveLakeQueries(lake: Lake): Promise<LakeEndpoint> {
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const auth = Buffer.from(req.headers.authorization ?? '')
     if (auth.length !== expected.length || !timingSafeEqual(auth, expected)) return reply(res, 401, { message: 'wrong or missing token' })
-    if (req.method !== 'POST' || req.url !== '/sql') return reply(res, 404, { message: 'POST /sql only' })
+    if (req.method !== 'POST' || (req.url !== '/sql' && req.url !== '/sql/parquet')) return reply(res, 404, { message: 'POST /sql or /sql/parquet only' })
     const body = await readBody(req)
-    const args = parseArgs(body)
+    const args = req.url === '/sql' ? parseArgs(body) : parseParquetArgs(body)
     if (typeof args === 'string') return reply(res, 400, { message: args })
     const queryId = `endpoint-${nextId++}`
     const hangUp = () => {
       if (!res.writableFinished) sql.cancel(queryId)
     }
     res.on('close', hangUp)
-    const answer = await sql.run(lake, { ...args, queryId })
-    res.off('close', hangUp)
-    reply(res, 200, answer)
+    try {
+      const answer = 'file' in args ? await sql.exportParquet(lake, { ...args, queryId }) : await sql.run(lake, { ...args, queryId })
+      reply(res, 200, answer)
+    } catch (err) {
+      // the caller's target, not this process, is at fault: said to them as it is
+      if (!(err instanceof ParquetTargetError)) throw err
+      reply(res, 409, { message: err.message })
+    } finally {
+      res.off('close', hangUp)
+    }
   }
 
   await new Promise<void>((resolve, reject) => {
@@ -67,15 +78,30 @@ export async function serveLakeQueries(lake: Lake): Promise<LakeEndpoint> {
   }
 }
 
-function parseArgs(body: string | null): { sql: string; maxRows: number } | string {
+type Body = { sql: string; [key: string]: unknown }
+
+function parseBody(body: string | null): Body | string {
   if (body === null) return `the request is larger than ${MAX_BODY_BYTES} bytes`
-  let value: { sql?: unknown; maxRows?: unknown }
+  let value: { sql?: unknown }
   try {
     value = JSON.parse(body) as typeof value
   } catch {
     return 'the request is not JSON'
   }
   if (typeof value.sql !== 'string' || value.sql.length > SQL_MAX_LENGTH) return `sql must be text of at most ${SQL_MAX_LENGTH} characters`
+  return value as Body
+}
+
+function parseParquetArgs(body: string | null): { sql: string; file: string } | string {
+  const value = parseBody(body)
+  if (typeof value === 'string') return value
+  if (typeof value.file !== 'string' || !isAbsolute(value.file)) return 'file must be an absolute path'
+  return { sql: value.sql, file: value.file }
+}
+
+function parseArgs(body: string | null): { sql: string; maxRows: number } | string {
+  const value = parseBody(body)
+  if (typeof value === 'string') return value
   const maxRows = value.maxRows
   if (typeof maxRows !== 'number' || !Number.isInteger(maxRows) || maxRows < 1 || maxRows > SQL_MAX_MAX_ROWS) {
     return `maxRows must be an integer from 1 to ${SQL_MAX_MAX_ROWS}`

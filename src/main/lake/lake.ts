@@ -51,6 +51,8 @@ export interface OpenLakeOptions {
    * console when no process holds the lake): no migration, no repair, no writes at all.
    */
   readOnly?: boolean
+  /** With readOnly: the one folder the instance may write files into (a Parquet export of the console). */
+  exportDir?: string
 }
 
 export function lakeFile(dir: string): string {
@@ -145,7 +147,7 @@ export async function openLake(dir: string, opts: OpenLakeOptions): Promise<Lake
   const where = inspectLakeFolder(dir, opts.create)
   if (where.kind === 'refused') throw new LakeError(where.reason, where.missing ? 'missing' : 'refused')
   if (where.kind === 'new') await createLakeFile(where.dir, where.file)
-  if (opts.readOnly) return openReadOnly(where.dir, where.file)
+  if (opts.readOnly) return openReadOnly(where.dir, where.file, opts.exportDir)
   const version = await checkLake(where.file)
   let instance: DuckDBInstance
   try {
@@ -174,14 +176,21 @@ export async function openLake(dir: string, opts: OpenLakeOptions): Promise<Lake
   return trackedLake(where.dir, where.file, instance, writer, reader)
 }
 
-async function openReadOnly(dir: string, file: string): Promise<Lake> {
+async function openReadOnly(dir: string, file: string, exportDir?: string): Promise<Lake> {
   let instance: DuckDBInstance
   try {
-    instance = await DuckDBInstance.create(file, instanceOptions({ access_mode: 'READ_ONLY', enable_external_access: 'false' }))
+    // DuckDB takes allowed_directories only while external access is still on, so then both are
+    // set on the running instance, before any statement of a user: once off, it cannot be turned on
+    const access: Record<string, string> = exportDir === undefined ? { enable_external_access: 'false' } : {}
+    instance = await DuckDBInstance.create(file, instanceOptions({ access_mode: 'READ_ONLY', ...access }))
   } catch (err) {
     throw explainOpenError(file, err)
   }
   const reader = await instance.connect()
+  if (exportDir !== undefined) {
+    await reader.run(`SET allowed_directories = [${sqlString(join(exportDir, '/'))}]`)
+    await reader.run('SET enable_external_access = false')
+  }
   const id = await identifyLake(reader, file).catch((err: Error) => ({ ok: false as const, reason: err.message }))
   if (!id.ok) {
     reader.closeSync()

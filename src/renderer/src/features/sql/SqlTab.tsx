@@ -8,6 +8,7 @@ import { formatNumber } from '../../lib/format'
 import { useStores, useThemeName } from '../../stores/context'
 import { Card, EmptyState } from '../../ui/Card'
 import { downloadText } from './download'
+import { ParquetExport } from './ParquetExport'
 import { SavedQueries } from './SavedQueries'
 import { SqlEditor } from './SqlEditor'
 
@@ -159,7 +160,10 @@ export function SqlTab() {
         >
           <SqlEditor initial={text} schema={schema} onChange={onChange} onRun={() => void run()} focusAt={problem?.position ?? null} replace={replace} />
         </Card>
-        <SavedQueries text={text} onLoad={(sql) => setReplace({ text: sql })} />
+        <div className="stack">
+          <SavedQueries text={text} onLoad={(sql) => setReplace({ text: sql })} />
+          <ParquetExport text={text} />
+        </div>
       </div>
 
       {(problem || failure) && (
