@@ -1,6 +1,7 @@
 // The rule lab as an analyst uses it, in Chromium against a real `streamdesk serve` reading a
-// folder: edit a rule (a mistake is shown with its position), backtest it, promote it, see the
-// next batch scored by the new version in the Fraud tab, label that alert, roll back.
+// folder: edit a rule (a mistake is shown with its position), backtest it, open a sample order
+// from the backtest in Recent orders, promote it, see the next batch scored by the new version in
+// the Fraud tab, label that alert, roll back.
 //
 // The tests in this file run in order and share one server and one browser page.
 
@@ -81,6 +82,16 @@ test('2. a new rule backtests to the one gift-card order it would add', async ()
   assert.equal(await textOf(page.getByTestId('backtest-gained')), '1')
   assert.equal(await textOf(page.getByTestId('backtest-lost')), '0')
   assert.match(await textOf(page.getByTestId('backtest-gained-sample')), new RegExp(GIFT_BEFORE))
+})
+
+test('2b. a sample order id of the backtest opens Recent orders filtered to that order', async () => {
+  await page.getByTestId('backtest-gained-sample').getByText(GIFT_BEFORE, { exact: true }).click()
+  await page.getByTestId('panel-orders').waitFor({ state: 'visible' })
+  const rows = page.getByTestId('order-row')
+  await eventually(async () => (await rows.count()) === 1 && (await rows.first().getAttribute('data-order-id')) === GIFT_BEFORE, { message: `only ${GIFT_BEFORE} in Recent orders` })
+  assert.equal(await page.getByTestId('filter-order').inputValue(), GIFT_BEFORE)
+  await openTab(page, 'rules')
+  await page.getByTestId('backtest-report').waitFor({ state: 'visible' })
 })
 
 test('3. promoted, it scores the next batch: the new gift-card order is an alert that says why', async () => {

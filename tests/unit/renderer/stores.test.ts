@@ -546,8 +546,8 @@ describe('analyst workbench stores: pause, history range, order search', () => {
     const older = stores.orderSearch.getState().setFilters({ customer: ' cus ' })
     const newer = stores.orderSearch.getState().setFilters({ status: 'paid', minScore: 3 })
     expect(answers.map((a) => a.args)).toEqual([
-      { limit: 100, offset: 0, customer: 'cus', status: '', currency: '', minScore: null, late: 'any' },
-      { limit: 100, offset: 0, customer: 'cus', status: 'paid', currency: '', minScore: 3, late: 'any' }
+      { limit: 100, offset: 0, orderId: '', customer: 'cus', status: '', currency: '', minScore: null, late: 'any' },
+      { limit: 100, offset: 0, orderId: '', customer: 'cus', status: 'paid', currency: '', minScore: 3, late: 'any' }
     ])
     answers[1].resolve({ rows: [{ orderId: 'o-2' }], total: 1 })
     await newer
@@ -558,6 +558,26 @@ describe('analyst workbench stores: pause, history range, order search', () => {
     await stores.orderSearch.getState().setFilters({ customer: '', status: '', minScore: null })
     expect(stores.orderSearch.getState()).toMatchObject({ active: false, rows: [], offset: 0 })
     expect(answers).toHaveLength(2)
+  })
+
+  it('showing one order (a backtest sample) searches for that id alone, whatever filters were set', async () => {
+    await stores.sync()
+    engine.handlers['query.orderSearch'] = (args) => ({ rows: [{ orderId: (args as { orderId: string }).orderId }], total: 1 })
+    await stores.orderSearch.getState().setFilters({ customer: 'cus', status: 'paid', late: 'late' })
+    await stores.orderSearch.getState().showOrder('ord-7')
+    expect(engine.calls.filter((c) => c.name === 'query.orderSearch').at(-1)?.args).toEqual({
+      limit: 100,
+      offset: 0,
+      orderId: 'ord-7',
+      customer: '',
+      status: '',
+      currency: '',
+      minScore: null,
+      late: 'any'
+    })
+    expect(stores.orderSearch.getState()).toMatchObject({ active: true, rows: [{ orderId: 'ord-7' }], total: 1 })
+    stores.orderSearch.getState().clear()
+    expect(stores.orderSearch.getState().filters.orderId).toBe('')
   })
 
   it('the next page of the unfiltered list is a search; a filtered first page follows commits, a later page stays put', async () => {
