@@ -3,9 +3,11 @@ import type { BacktestReport, Outcome, ShadowReport } from '../../../../shared/r
 import { formatNumber } from '../../lib/format'
 import { useSlice, useStores } from '../../stores/context'
 import { Card, EmptyState } from '../../ui/Card'
+import { ListsCard } from './ListsCard'
 
 // The rule lab: edit a candidate ruleset (checked by the engine as it is typed, each issue with
-// its line and column), backtest it over silver, promote it, or roll back to an earlier version.
+// its line and column), backtest it over silver, promote it, or roll back to an earlier version;
+// beside it, the named lists the rules test membership in.
 
 const CHECK_DELAY_MS = 300
 
@@ -186,71 +188,74 @@ export function RulesTab({ onOpenOrder }: { onOpenOrder(orderId: string): void }
 
   return (
     <div className="grid cols-2">
-      <Card
-        title="Candidate ruleset"
-        hint={activeVersion === null ? 'the lake has no version yet' : `active: version ${activeVersion}`}
-        testId="rules-editor"
-        right={
-          <button type="button" className="btn small ghost" onClick={() => void lab.load(true)} data-testid="rules-reset">
-            Reset to active
-          </button>
-        }
-      >
-        <div className="stack">
-          <textarea
-            className="input mono"
-            rows={22}
-            spellCheck={false}
-            aria-label="Ruleset (JSON)"
-            aria-invalid={lab.issues !== null && lab.issues.length > 0}
-            value={lab.text}
-            onChange={(e) => lab.setText(e.target.value)}
-            data-testid="rules-text"
-            style={{ width: '100%', fontFamily: 'var(--mono, monospace)' }}
-          />
-          {lab.issues && lab.issues.length > 0 ? (
-            <ul className="result-list" data-testid="rules-issues">
-              {lab.issues.map((i, k) => (
-                <li key={k} className="form-error">
-                  {i.path}: {i.message}
-                </li>
-              ))}
-            </ul>
-          ) : (
-            checks && (
-              <p className="form-ok" data-testid="rules-ok">
-                The ruleset checks.
+      <div className="stack">
+        <Card
+          title="Candidate ruleset"
+          hint={activeVersion === null ? 'the lake has no version yet' : `active: version ${activeVersion}`}
+          testId="rules-editor"
+          right={
+            <button type="button" className="btn small ghost" onClick={() => void lab.load(true)} data-testid="rules-reset">
+              Reset to active
+            </button>
+          }
+        >
+          <div className="stack">
+            <textarea
+              className="input mono"
+              rows={22}
+              spellCheck={false}
+              aria-label="Ruleset (JSON)"
+              aria-invalid={lab.issues !== null && lab.issues.length > 0}
+              value={lab.text}
+              onChange={(e) => lab.setText(e.target.value)}
+              data-testid="rules-text"
+              style={{ width: '100%', fontFamily: 'var(--mono, monospace)' }}
+            />
+            {lab.issues && lab.issues.length > 0 ? (
+              <ul className="result-list" data-testid="rules-issues">
+                {lab.issues.map((i, k) => (
+                  <li key={k} className="form-error">
+                    {i.path}: {i.message}
+                  </li>
+                ))}
+              </ul>
+            ) : (
+              checks && (
+                <p className="form-ok" data-testid="rules-ok">
+                  The ruleset checks.
+                </p>
+              )
+            )}
+            <div className="input-row">
+              <input className="input" placeholder="from (ISO time, optional)" aria-label="Backtest from" value={from} onChange={(e) => setFrom(e.target.value)} data-testid="backtest-from" />
+              <input className="input" placeholder="to (ISO time, optional)" aria-label="Backtest to" value={to} onChange={(e) => setTo(e.target.value)} data-testid="backtest-to" />
+              <button type="button" className="btn" disabled={!checks || lab.busy !== null} onClick={() => void lab.backtest({ from: from.trim(), to: to.trim() })} data-testid="backtest-run">
+                {lab.busy === 'backtest' ? 'Backtesting…' : 'Backtest'}
+              </button>
+            </div>
+            <div className="input-row">
+              <input className="input" placeholder="note: why this change" aria-label="Promote note" value={note} onChange={(e) => setNote(e.target.value)} data-testid="promote-note" />
+              <button type="button" className="btn primary" disabled={!checks || lab.busy !== null} onClick={() => void lab.promote(note.trim())} data-testid="promote-run">
+                {lab.busy === 'promote' ? 'Promoting…' : 'Promote'}
+              </button>
+              <button type="button" className="btn" disabled={!checks || lab.busy !== null || shadowRunning} onClick={() => void lab.startShadow(note.trim())} data-testid="shadow-start">
+                Run as shadow
+              </button>
+            </div>
+            {lab.error && (
+              <p className="form-error" role="alert" data-testid="rules-error">
+                {lab.error}
               </p>
-            )
-          )}
-          <div className="input-row">
-            <input className="input" placeholder="from (ISO time, optional)" aria-label="Backtest from" value={from} onChange={(e) => setFrom(e.target.value)} data-testid="backtest-from" />
-            <input className="input" placeholder="to (ISO time, optional)" aria-label="Backtest to" value={to} onChange={(e) => setTo(e.target.value)} data-testid="backtest-to" />
-            <button type="button" className="btn" disabled={!checks || lab.busy !== null} onClick={() => void lab.backtest({ from: from.trim(), to: to.trim() })} data-testid="backtest-run">
-              {lab.busy === 'backtest' ? 'Backtesting…' : 'Backtest'}
-            </button>
+            )}
+            {lab.notice && (
+              <p className="form-ok" role="status" data-testid="rules-notice">
+                {lab.notice}
+              </p>
+            )}
           </div>
-          <div className="input-row">
-            <input className="input" placeholder="note: why this change" aria-label="Promote note" value={note} onChange={(e) => setNote(e.target.value)} data-testid="promote-note" />
-            <button type="button" className="btn primary" disabled={!checks || lab.busy !== null} onClick={() => void lab.promote(note.trim())} data-testid="promote-run">
-              {lab.busy === 'promote' ? 'Promoting…' : 'Promote'}
-            </button>
-            <button type="button" className="btn" disabled={!checks || lab.busy !== null || shadowRunning} onClick={() => void lab.startShadow(note.trim())} data-testid="shadow-start">
-              Run as shadow
-            </button>
-          </div>
-          {lab.error && (
-            <p className="form-error" role="alert" data-testid="rules-error">
-              {lab.error}
-            </p>
-          )}
-          {lab.notice && (
-            <p className="form-ok" role="status" data-testid="rules-notice">
-              {lab.notice}
-            </p>
-          )}
-        </div>
-      </Card>
+        </Card>
+        <ListsCard />
+      </div>
       <div className="stack">
         <Card title="Backtest" hint="the candidate over silver, against the version that scored each order" testId="backtest-card">
           {lab.report ? (
