@@ -101,6 +101,8 @@ export const handlerArgs = {
     .object({
       limit: limit(500, 50),
       offset: z.number().int().min(0).default(0),
+      /** One order, by its exact id (a backtest sample opens it); empty: any order. */
+      orderId: z.string().trim().max(200).default(''),
       /** Part of a customer id, case-insensitive; empty: any customer. */
       customer: z.string().trim().max(200).default(''),
       status: z.enum(['', 'placed', 'paid', 'shipped', 'completed', 'cancelled', 'refunded']).default(''),
@@ -110,7 +112,7 @@ export const handlerArgs = {
       late: z.enum(['any', 'late', 'on-time']).default('any')
     })
     .strict()
-    .default({ limit: 50, offset: 0, customer: '', status: '', currency: '', minScore: null, late: 'any' }),
+    .default({ limit: 50, offset: 0, orderId: '', customer: '', status: '', currency: '', minScore: null, late: 'any' }),
   'query.sourceOffsets': z.object({}).strict().default({}),
   'ops.doctor': z.object({}).strict().default({}),
   'sql.run': z

@@ -1,6 +1,8 @@
 // The rule lab as an analyst uses it, in Chromium against a real `streamdesk serve` reading a
-// folder: edit a rule (a mistake is shown with its position), backtest it, promote it, see the
-// next batch scored by the new version in the Fraud tab, label that alert, roll back.
+// folder: edit a rule (a mistake is shown with its position), backtest it, open a sample order
+// from the backtest in Recent orders, promote it, see the next batch scored by the new version in
+// the Fraud tab, label that alert, roll back, run a shadow; make a list and backtest a rule
+// naming it.
 //
 // The tests in this file run in order and share one server and one browser page.
 
@@ -83,6 +85,16 @@ test('2. a new rule backtests to the one gift-card order it would add', async ()
   assert.match(await textOf(page.getByTestId('backtest-gained-sample')), new RegExp(GIFT_BEFORE))
 })
 
+test('2b. a sample order id of the backtest opens Recent orders filtered to that order', async () => {
+  await page.getByTestId('backtest-gained-sample').getByText(GIFT_BEFORE, { exact: true }).click()
+  await page.getByTestId('panel-orders').waitFor({ state: 'visible' })
+  const rows = page.getByTestId('order-row')
+  await eventually(async () => (await rows.count()) === 1 && (await rows.first().getAttribute('data-order-id')) === GIFT_BEFORE, { message: `only ${GIFT_BEFORE} in Recent orders` })
+  assert.equal(await page.getByTestId('filter-order').inputValue(), GIFT_BEFORE)
+  await openTab(page, 'rules')
+  await page.getByTestId('backtest-report').waitFor({ state: 'visible' })
+})
+
 test('3. promoted, it scores the next batch: the new gift-card order is an alert that says why', async () => {
   await page.getByTestId('promote-note').fill('gift cards')
   await page.getByTestId('promote-run').click()
@@ -130,4 +142,31 @@ test('6. run as shadow: the next batch is scored beside the live version, shown 
   await page.getByTestId('shadow-drop').click()
   await eventually(async () => /shadow 1 dropped/.test(await textOf(page.getByTestId('rules-notice'))), { message: 'the drop notice' })
   assert.equal((await api(server.url, 'rules.active')).version, 3)
+})
+
+test('7. a list made in the app: a bad name is refused at its field, a file imported, and a rule naming it backtests against it', async () => {
+  const live = (await api(server.url, 'rules.active')).ruleset
+  const watched = { ...live, rules: [...live.rules, { id: 'watched', when: "customer_id in list('watch')", points: 10 }] }
+  await page.getByTestId('rules-text').fill(JSON.stringify(watched, null, 2))
+  await eventually(async () => /watch/.test(await textOf(page.getByTestId('rules-issues'))), { message: 'the unknown list among the issues' })
+
+  await page.getByTestId('list-new').click()
+  await page.locator('#list-name').fill('Watch')
+  await page.getByTestId('list-import').setInputFiles({ name: 'watch.txt', mimeType: 'text/plain', buffer: Buffer.from(`# customers to watch\ncus_${PLAIN}\n`) })
+  await eventually(async () => (await page.locator('#list-values').inputValue()) === `cus_${PLAIN}`, { message: 'the imported file in the values' })
+  await page.getByTestId('list-save').click()
+  await eventually(async () => /lower-case letter/.test(await textOf(page.getByTestId('list-name-error'))), { message: 'the name refused at its field' })
+  await page.locator('#list-name').fill('watch')
+  await page.getByTestId('list-save').click()
+  await eventually(async () => /list watch saved: 1 value/.test(await textOf(page.getByTestId('lists-notice'))), { message: 'the saved notice' })
+  assert.equal(await textOf(page.locator('[data-testid="list-row"][data-list="watch"]').getByTestId('list-count')), '1')
+  assert.deepEqual(await api(server.url, 'lists.get'), [{ name: 'watch', description: '', values: [`cus_${PLAIN}`] }])
+
+  // saving the list checks the candidate again: the list it names now exists
+  await page.getByTestId('rules-ok').waitFor({ state: 'visible' })
+  await page.getByTestId('backtest-run').click()
+  const row = page.locator('[data-testid="backtest-rule"][data-rule-id="watched"]')
+  await eventually(async () => (await row.count()) === 1, { message: 'the watched row of the backtest' })
+  assert.equal(await textOf(row.getByTestId('rule-matched')), '1')
+  assert.match(await textOf(page.getByTestId('backtest-gained-sample')), new RegExp(PLAIN))
 })

@@ -126,6 +126,7 @@ beforeAll(async () => {
   )
   expected.risky = await query(ws.lake, `SELECT order_id FROM silver_orders WHERE fraud_score >= 4 ORDER BY batch_id DESC, order_ts DESC, order_id`)
   expected.lateIds = await query(ws.lake, `SELECT order_id FROM silver_orders WHERE is_late ORDER BY batch_id DESC, order_ts DESC, order_id`)
+  expected.one = await query(ws.lake, `SELECT order_id, customer_id, fraud_score FROM silver_orders WHERE order_id = 'h-041'`)
 
   const base = makeTempDir()
   writeFileSync(join(base, 'settings.json'), JSON.stringify({ lakePath: ws.lake, source: { kind: 'folder', inputPath: ws.input } }))
@@ -223,8 +224,18 @@ describe('Recent orders: search and filters over the whole lake, paged', () => {
     expect(onTime.total).toBe(expected.orders.length - expected.lateIds.length)
   })
 
+  it('one order by its exact id (a backtest sample opens it), with the other filters still applying', async () => {
+    const page = await api<OrderPage>('query.orderSearch', { limit: 500, orderId: ' h-041 ' })
+    expect(page.rows.map((r) => [r.orderId, r.customerId, r.fraudScore])).toEqual(expected.one.map((r) => [r.order_id, r.customer_id, r.fraud_score]))
+    expect(page.total).toBe(1)
+    // exact, not a part of the id: h-04 is the start of ten ids
+    expect(await api<OrderPage>('query.orderSearch', { orderId: 'h-04' })).toEqual({ rows: [], total: 0 })
+    expect((await api<OrderPage>('query.orderSearch', { orderId: 'h-041', late: 'late' })).total).toBe(0)
+  })
+
   it('user text is a value, never SQL; a bad currency is refused naming the field', async () => {
     expect(await api<OrderPage>('query.orderSearch', { customer: "x' OR 1=1 --" })).toEqual({ rows: [], total: 0 })
+    expect(await api<OrderPage>('query.orderSearch', { orderId: "x' OR 1=1 --" })).toEqual({ rows: [], total: 0 })
     await expect(api('query.orderSearch', { currency: 'EU; DROP' })).rejects.toThrow(/currency/)
   })
 })

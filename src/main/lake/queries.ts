@@ -208,6 +208,8 @@ export async function recentOrders(conn: DuckDBConnection, limit: number): Promi
 }
 
 export interface OrderFilters {
+  /** The exact order id; '' for any. */
+  orderId: string
   /** Part of the customer id, ignoring case; '' for any. */
   customer: string
   status: string
@@ -226,6 +228,10 @@ export async function orderSearch(
 ): Promise<OrderPage> {
   const where: string[] = []
   const params: Record<string, string | number> = {}
+  if (filters.orderId) {
+    where.push('order_id = $orderId')
+    params.orderId = filters.orderId
+  }
   if (filters.customer) {
     where.push('contains(lower(customer_id), lower($customer))')
     params.customer = filters.customer

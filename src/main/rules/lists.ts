@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import { z } from 'zod'
+import { MAX_LIST_VALUES, MAX_VALUE_LENGTH, parseListText } from '../../shared/list-text'
 
 // Named lists of values (customer ids, emails, countries) that conditions test membership in:
 //   customer_id in list('blocked')
@@ -9,8 +10,7 @@ import { z } from 'zod'
 //   {"lists": [{"name": "blocked", "description": "...", "values": ["c-1", "c-2"]}]}
 
 export const LIST_NAME = /^[a-z][a-z0-9_-]{0,63}$/
-export const MAX_LIST_VALUES = 1_000_000
-export const MAX_VALUE_LENGTH = 1_000
+export { parseListText }
 
 export const valueListSchema = z
   .object({
@@ -55,29 +55,6 @@ export function listSetToJson(lists: ListSet): { lists: ValueList[] } {
 /** Values by name, as the compiler binds them. */
 export function listValues(lists: ListSet): ReadonlyMap<string, readonly string[]> {
   return new Map([...lists].map(([name, l]) => [name, l.values]))
-}
-
-/**
- * One value per line, as exported from a spreadsheet or another tool: surrounding spaces and a
- * byte-order mark are dropped, blank lines and lines starting with # are skipped, and a value
- * given twice is kept once (first occurrence, in file order). A # inside a value is part of it.
- */
-export function parseListText(text: string): string[] {
-  const seen = new Set<string>()
-  const values: string[] = []
-  const lines = text.replace(/^\uFEFF/, '').split(/\r?\n|\r/)
-  for (const [i, raw] of lines.entries()) {
-    const v = raw.trim()
-    if (v === '' || v.startsWith('#')) continue
-    if (v.length > MAX_VALUE_LENGTH) {
-      throw new ListError(`line ${i + 1}: a value is at most ${MAX_VALUE_LENGTH} characters (this one has ${v.length})`)
-    }
-    if (seen.has(v)) continue
-    seen.add(v)
-    values.push(v)
-    if (values.length > MAX_LIST_VALUES) throw new ListError(`more than ${MAX_LIST_VALUES.toLocaleString('en-US')} values (line ${i + 1})`)
-  }
-  return values
 }
 
 /** A list named `name` holding the values of a text file (see parseListText). */

@@ -54,7 +54,7 @@ function AlertToast({ onView }: { onView(): void }) {
 }
 
 export function App() {
-  const { notices } = useStores()
+  const { notices, orderSearch } = useStores()
   const theme = useEffectiveTheme()
   const [tab, setTab] = useState<TabId>(tabFromHash)
   const [settingsOpen, setSettingsOpen] = useState(false)
@@ -71,6 +71,14 @@ export function App() {
     setTab(id)
     if (window.location.hash !== `#${id}`) history.replaceState(null, '', `#${id}`)
   }, [])
+
+  const openOrder = useCallback(
+    (orderId: string) => {
+      void orderSearch.getState().showOrder(orderId)
+      select('orders')
+    },
+    [orderSearch, select]
+  )
 
   useEffect(() => {
     if (tab === 'fraud' && newAlerts > 0) notices.getState().dismiss()
@@ -115,7 +123,7 @@ export function App() {
           {tab === 'orders' && <OrdersTab />}
           {tab === 'pipeline' && <PipelineTab />}
           {tab === 'sql' && <SqlTab />}
-          {tab === 'rules' && <RulesTab />}
+          {tab === 'rules' && <RulesTab onOpenOrder={openOrder} />}
         </main>
         {settingsOpen && <SettingsDrawer onClose={closeSettings} />}
         {exportOpen && <ExportDialog onClose={closeExport} />}

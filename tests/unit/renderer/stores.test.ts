@@ -426,6 +426,53 @@ describe('app stores', () => {
     expect(lab()).toMatchObject({ busy: null, error: 'there is no ruleset version 9 in this lake' })
   })
 
+  it('rule lists: create one from typed or imported text, read as list-import reads a file; refusals land on their field', async () => {
+    const lake = new Map<string, { name: string; description: string; values: string[] }>([['blocked', { name: 'blocked', description: 'block list', values: ['c-1', 'c-2'] }]])
+    engine.handlers['lists.get'] = () => [...lake.values()]
+    engine.handlers['lists.set'] = (args) => {
+      const list = args as { name: string; description: string; values: string[] }
+      if (!/^[a-z]/.test(list.name)) throw new ApiError('validation', 'name: must start with a lower-case letter', [{ field: 'name', message: 'must start with a lower-case letter' }])
+      lake.set(list.name, list)
+      return list
+    }
+    const lists = () => stores.ruleLists.getState()
+    await lists().load()
+    lists().open('blocked')
+    expect(lists().draft).toEqual({ name: 'blocked', description: 'block list', text: 'c-1\nc-2', isNew: false })
+
+    lists().create()
+    lists().edit({ name: 'blocked' })
+    expect(await lists().save()).toBe(false)
+    expect(lists().errors.name).toMatch(/a list named blocked exists/)
+    expect(engine.count('lists.set')).toBe(0)
+
+    lists().edit({ name: 'Vip', description: ' big spenders ' })
+    expect(lists().errors).toEqual({})
+    lists().importText('\uFEFF# exported\r\n cus_9 \r\n\r\ncus_8\r\ncus_9\r\n')
+    expect(lists().draft?.text).toBe('cus_9\ncus_8')
+    expect(await lists().save()).toBe(false)
+    expect(lists()).toMatchObject({ errors: { name: 'must start with a lower-case letter' }, error: null, saving: false })
+
+    lists().importText(`ok\n${'x'.repeat(1001)}`)
+    expect(lists().errors.values).toMatch(/line 2: a value is at most 1000 characters/)
+    expect(lists().draft?.text).toBe('cus_9\ncus_8')
+
+    lists().edit({ name: 'vip', text: 'cus_9\ncus_8\n\ncus_7' })
+    expect(await lists().save()).toBe(true)
+    expect(engine.calls.filter((c) => c.name === 'lists.set').at(-1)?.args).toEqual({ name: 'vip', description: 'big spenders', values: ['cus_9', 'cus_8', 'cus_7'] })
+    expect(lists()).toMatchObject({ errors: {}, notice: 'list vip saved: 3 values', draft: { name: 'vip', isNew: false, text: 'cus_9\ncus_8\ncus_7' } })
+    expect(lists().lists.map((l) => [l.name, l.values.length])).toEqual([
+      ['blocked', 2],
+      ['vip', 3]
+    ])
+
+    engine.handlers['lists.set'] = () => {
+      throw new ApiError('engine', 'no lake yet: start the pipeline once')
+    }
+    expect(await lists().save()).toBe(false)
+    expect(lists()).toMatchObject({ errors: {}, error: 'no lake yet: start the pipeline once' })
+  })
+
   it('counts new alerts when notifications are on', async () => {
     const onNewAlerts = vi.fn()
     stores.dispose()
@@ -546,8 +593,8 @@ describe('analyst workbench stores: pause, history range, order search', () => {
     const older = stores.orderSearch.getState().setFilters({ customer: ' cus ' })
     const newer = stores.orderSearch.getState().setFilters({ status: 'paid', minScore: 3 })
     expect(answers.map((a) => a.args)).toEqual([
-      { limit: 100, offset: 0, customer: 'cus', status: '', currency: '', minScore: null, late: 'any' },
-      { limit: 100, offset: 0, customer: 'cus', status: 'paid', currency: '', minScore: 3, late: 'any' }
+      { limit: 100, offset: 0, orderId: '', customer: 'cus', status: '', currency: '', minScore: null, late: 'any' },
+      { limit: 100, offset: 0, orderId: '', customer: 'cus', status: 'paid', currency: '', minScore: 3, late: 'any' }
     ])
     answers[1].resolve({ rows: [{ orderId: 'o-2' }], total: 1 })
     await newer
@@ -558,6 +605,26 @@ describe('analyst workbench stores: pause, history range, order search', () => {
     await stores.orderSearch.getState().setFilters({ customer: '', status: '', minScore: null })
     expect(stores.orderSearch.getState()).toMatchObject({ active: false, rows: [], offset: 0 })
     expect(answers).toHaveLength(2)
+  })
+
+  it('showing one order (a backtest sample) searches for that id alone, whatever filters were set', async () => {
+    await stores.sync()
+    engine.handlers['query.orderSearch'] = (args) => ({ rows: [{ orderId: (args as { orderId: string }).orderId }], total: 1 })
+    await stores.orderSearch.getState().setFilters({ customer: 'cus', status: 'paid', late: 'late' })
+    await stores.orderSearch.getState().showOrder('ord-7')
+    expect(engine.calls.filter((c) => c.name === 'query.orderSearch').at(-1)?.args).toEqual({
+      limit: 100,
+      offset: 0,
+      orderId: 'ord-7',
+      customer: '',
+      status: '',
+      currency: '',
+      minScore: null,
+      late: 'any'
+    })
+    expect(stores.orderSearch.getState()).toMatchObject({ active: true, rows: [{ orderId: 'ord-7' }], total: 1 })
+    stores.orderSearch.getState().clear()
+    expect(stores.orderSearch.getState().filters.orderId).toBe('')
   })
 
   it('the next page of the unfiltered list is a search; a filtered first page follows commits, a later page stays put', async () => {

@@ -9,11 +9,12 @@ import { toApiError } from '../client/errors'
 /** As many as the live list holds, so its unfiltered first page is that list. */
 export const ORDER_PAGE_SIZE = 100
 
-export type OrderFilters = Required<Pick<NonNullable<HandlerArgs<'query.orderSearch'>>, 'customer' | 'status' | 'currency' | 'minScore' | 'late'>>
+export type OrderFilters = Required<Pick<NonNullable<HandlerArgs<'query.orderSearch'>>, 'orderId' | 'customer' | 'status' | 'currency' | 'minScore' | 'late'>>
 
-export const NO_FILTERS: OrderFilters = { customer: '', status: '', currency: '', minScore: null, late: 'any' }
+export const NO_FILTERS: OrderFilters = { orderId: '', customer: '', status: '', currency: '', minScore: null, late: 'any' }
 
 export const hasFilters = (f: OrderFilters): boolean =>
+  f.orderId.trim() !== '' ||
   f.customer.trim() !== '' || f.status !== '' || f.currency.trim() !== '' || f.minScore !== null || f.late !== 'any'
 
 export interface OrderSearchState {
@@ -28,6 +29,8 @@ export interface OrderSearchState {
   /** The table shows this search, not the live list: filters are set, or a later page is open. */
   active: boolean
   setFilters(patch: Partial<OrderFilters>): Promise<void>
+  /** Just this order (a backtest sample opens it), whatever the filters were. */
+  showOrder(orderId: string): Promise<void>
   clear(): void
   load(offset?: number): Promise<void>
   /** New orders were committed: a filtered first page follows them; a later page stays put while read. */
@@ -55,6 +58,9 @@ export function createOrderSearch(client: EngineClient): StoreApi<OrderSearchSta
       }
       await get().load(0)
     },
+    showOrder(orderId) {
+      return get().setFilters({ ...NO_FILTERS, orderId })
+    },
     clear() {
       latest++
       set({ filters: NO_FILTERS, rows: [], total: 0, offset: 0, loading: false, loaded: false, error: null, active: false })
@@ -73,6 +79,7 @@ export function createOrderSearch(client: EngineClient): StoreApi<OrderSearchSta
           limit,
           offset: at,
           ...filters,
+          orderId: filters.orderId.trim(),
           customer: filters.customer.trim(),
           currency: filters.currency.trim()
         })

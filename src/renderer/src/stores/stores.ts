@@ -19,6 +19,7 @@ import { toApiError } from '../client/errors'
 import { createThrottle } from '../lib/throttle'
 import { createAlertBrowser, type AlertBrowserState } from './alert-browser'
 import { createReplay, type ReplayState } from './replay'
+import { createRuleLists, type RuleListsState } from './rule-lists'
 import { createRulesLab, type RulesLabState } from './rules-lab'
 import { createHistoryRange, type HistoryRangeState } from './history-range'
 import { createLiveUpdates, type LiveUpdatesState } from './live-updates'
@@ -126,6 +127,7 @@ export interface AppStores {
   alertBrowser: StoreApi<AlertBrowserState>
   replay: StoreApi<ReplayState>
   rulesLab: StoreApi<RulesLabState>
+  ruleLists: StoreApi<RuleListsState>
   notices: StoreApi<NoticeState>
   liveUpdates: StoreApi<LiveUpdatesState>
   historyRange: StoreApi<HistoryRangeState>
@@ -514,6 +516,7 @@ export function createAppStores(client: EngineClient, connection: Connection, op
     // what the dashboard shows came from the rows a replay rewrote
     replay: createReplay(client, () => sync()),
     rulesLab: createRulesLab(client),
+    ruleLists: createRuleLists(client),
     notices,
     liveUpdates,
     historyRange,

@@ -10,6 +10,7 @@ const STATUSES = ['placed', 'paid', 'shipped', 'completed', 'cancelled', 'refund
 export function OrderFilters() {
   const { orderSearch } = useStores()
   const filters = useSlice(orderSearch, (s) => s.filters)
+  const [orderId, setOrderId] = useState(filters.orderId)
   const [customer, setCustomer] = useState(filters.customer)
   const [currency, setCurrency] = useState(filters.currency)
   const [score, setScore] = useState(filters.minScore === null ? '' : String(filters.minScore))
@@ -17,6 +18,7 @@ export function OrderFilters() {
 
   // The store is the truth: Clear empties the fields too.
   useEffect(() => {
+    setOrderId(filters.orderId)
     setCustomer(filters.customer)
     setCurrency(filters.currency)
     setScore(filters.minScore === null ? '' : String(filters.minScore))
@@ -27,13 +29,22 @@ export function OrderFilters() {
     // half a currency code or score is still being typed, not a filter yet
     if ((minScore !== null && !Number.isFinite(minScore)) || ![0, 3].includes(currency.trim().length)) return
     const current = orderSearch.getState().filters
-    if (customer === current.customer && currency.trim().toUpperCase() === current.currency && minScore === current.minScore) return
-    const t = setTimeout(() => set({ customer, currency: currency.trim().toUpperCase(), minScore }), TYPE_DELAY_MS)
+    if (orderId === current.orderId && customer === current.customer && currency.trim().toUpperCase() === current.currency && minScore === current.minScore) return
+    const t = setTimeout(() => set({ orderId, customer, currency: currency.trim().toUpperCase(), minScore }), TYPE_DELAY_MS)
     return () => clearTimeout(t)
-  }, [customer, currency, score])
+  }, [orderId, customer, currency, score])
 
   return (
     <div className="filters" role="search" aria-label="Filter orders" data-testid="order-filters">
+      <input
+        type="search"
+        className="input search"
+        placeholder="Order id (exact)"
+        aria-label="Order id"
+        value={orderId}
+        onChange={(e) => setOrderId(e.target.value)}
+        data-testid="filter-order"
+      />
       <input
         type="search"
         className="input search"

@@ -3,22 +3,25 @@ import type { BacktestReport, Outcome, ShadowReport } from '../../../../shared/r
 import { formatNumber } from '../../lib/format'
 import { useSlice, useStores } from '../../stores/context'
 import { Card, EmptyState } from '../../ui/Card'
+import { ListsCard } from './ListsCard'
 
 // The rule lab: edit a candidate ruleset (checked by the engine as it is typed, each issue with
-// its line and column), backtest it over silver, promote it, or roll back to an earlier version.
+// its line and column), backtest it over silver, promote it, or roll back to an earlier version;
+// beside it, the named lists the rules test membership in.
 
 const CHECK_DELAY_MS = 300
 
 const pct = (v: number | null): string => (v === null ? '—' : `${(v * 100).toFixed(1)} %`)
 
-function Samples({ ids, testId }: { ids: string[]; testId?: string }) {
+/** Order ids behind a count; each opens Recent orders filtered to that order. */
+function Samples({ ids, testId, onOpen }: { ids: string[]; testId?: string; onOpen(orderId: string): void }) {
   if (ids.length === 0) return null
   return (
     <div className="reasons" data-testid={testId}>
       {ids.map((id) => (
-        <span className="chip mono" key={id}>
+        <button type="button" className="chip mono" key={id} title="Show this order in Recent orders" onClick={() => onOpen(id)} data-testid="sample-order">
           {id}
-        </span>
+        </button>
       ))}
     </div>
   )
@@ -37,7 +40,7 @@ function OutcomeRow({ name, o }: { name: string; o: Outcome }) {
   )
 }
 
-function Report({ r, stale }: { r: BacktestReport; stale: boolean }) {
+function Report({ r, stale, onOpen }: { r: BacktestReport; stale: boolean; onOpen(orderId: string): void }) {
   return (
     <div className="stack" data-testid="backtest-report">
       {stale && <p className="form-warning">The ruleset changed since this backtest: run it again.</p>}
@@ -47,8 +50,8 @@ function Report({ r, stale }: { r: BacktestReport; stale: boolean }) {
         <strong data-testid="backtest-candidate">{formatNumber(r.candidate_alerts)}</strong> (threshold {r.candidate_threshold}) · gained{' '}
         <strong data-testid="backtest-gained">{formatNumber(r.gained)}</strong> · lost <strong data-testid="backtest-lost">{formatNumber(r.lost)}</strong>
       </p>
-      {r.gained > 0 && <Samples ids={r.samples.gained} testId="backtest-gained-sample" />}
-      {r.lost > 0 && <Samples ids={r.samples.lost} testId="backtest-lost-sample" />}
+      {r.gained > 0 && <Samples ids={r.samples.gained} testId="backtest-gained-sample" onOpen={onOpen} />}
+      {r.lost > 0 && <Samples ids={r.samples.lost} testId="backtest-lost-sample" onOpen={onOpen} />}
       {r.labels && (
         <div className="table-wrap">
           <table className="data" data-testid="backtest-labels">
@@ -110,7 +113,7 @@ function Report({ r, stale }: { r: BacktestReport; stale: boolean }) {
 }
 
 /** Live against shadow, side by side, over the orders the shadow scored. */
-function Shadow({ r, busy, onEnd }: { r: ShadowReport; busy: boolean; onEnd(action: 'promote' | 'drop'): void }) {
+function Shadow({ r, busy, onEnd, onOpen }: { r: ShadowReport; busy: boolean; onEnd(action: 'promote' | 'drop'): void; onOpen(orderId: string): void }) {
   const running = r.run.endedAt === null
   return (
     <div className="stack" data-testid="shadow-report">
@@ -140,8 +143,8 @@ function Shadow({ r, busy, onEnd }: { r: ShadowReport; busy: boolean; onEnd(acti
           </tr>
         </tbody>
       </table>
-      {r.live_only > 0 && <Samples ids={r.samples.live_only} />}
-      {r.shadow_only > 0 && <Samples ids={r.samples.shadow_only} testId="shadow-only-sample" />}
+      {r.live_only > 0 && <Samples ids={r.samples.live_only} onOpen={onOpen} />}
+      {r.shadow_only > 0 && <Samples ids={r.samples.shadow_only} testId="shadow-only-sample" onOpen={onOpen} />}
       {running && (
         <div className="input-row">
           <button type="button" className="btn primary" disabled={busy} onClick={() => onEnd('promote')} data-testid="shadow-promote">
@@ -156,7 +159,7 @@ function Shadow({ r, busy, onEnd }: { r: ShadowReport; busy: boolean; onEnd(acti
   )
 }
 
-export function RulesTab() {
+export function RulesTab({ onOpenOrder }: { onOpenOrder(orderId: string): void }) {
   const { rulesLab, pipeline } = useStores()
   const lab = useSlice(rulesLab, (s) => s)
   const ordersCommitted = useSlice(pipeline, (s) => s.status?.totals.orders ?? 0)
@@ -185,75 +188,78 @@ export function RulesTab() {
 
   return (
     <div className="grid cols-2">
-      <Card
-        title="Candidate ruleset"
-        hint={activeVersion === null ? 'the lake has no version yet' : `active: version ${activeVersion}`}
-        testId="rules-editor"
-        right={
-          <button type="button" className="btn small ghost" onClick={() => void lab.load(true)} data-testid="rules-reset">
-            Reset to active
-          </button>
-        }
-      >
-        <div className="stack">
-          <textarea
-            className="input mono"
-            rows={22}
-            spellCheck={false}
-            aria-label="Ruleset (JSON)"
-            aria-invalid={lab.issues !== null && lab.issues.length > 0}
-            value={lab.text}
-            onChange={(e) => lab.setText(e.target.value)}
-            data-testid="rules-text"
-            style={{ width: '100%', fontFamily: 'var(--mono, monospace)' }}
-          />
-          {lab.issues && lab.issues.length > 0 ? (
-            <ul className="result-list" data-testid="rules-issues">
-              {lab.issues.map((i, k) => (
-                <li key={k} className="form-error">
-                  {i.path}: {i.message}
-                </li>
-              ))}
-            </ul>
-          ) : (
-            checks && (
-              <p className="form-ok" data-testid="rules-ok">
-                The ruleset checks.
+      <div className="stack">
+        <Card
+          title="Candidate ruleset"
+          hint={activeVersion === null ? 'the lake has no version yet' : `active: version ${activeVersion}`}
+          testId="rules-editor"
+          right={
+            <button type="button" className="btn small ghost" onClick={() => void lab.load(true)} data-testid="rules-reset">
+              Reset to active
+            </button>
+          }
+        >
+          <div className="stack">
+            <textarea
+              className="input mono"
+              rows={22}
+              spellCheck={false}
+              aria-label="Ruleset (JSON)"
+              aria-invalid={lab.issues !== null && lab.issues.length > 0}
+              value={lab.text}
+              onChange={(e) => lab.setText(e.target.value)}
+              data-testid="rules-text"
+              style={{ width: '100%', fontFamily: 'var(--mono, monospace)' }}
+            />
+            {lab.issues && lab.issues.length > 0 ? (
+              <ul className="result-list" data-testid="rules-issues">
+                {lab.issues.map((i, k) => (
+                  <li key={k} className="form-error">
+                    {i.path}: {i.message}
+                  </li>
+                ))}
+              </ul>
+            ) : (
+              checks && (
+                <p className="form-ok" data-testid="rules-ok">
+                  The ruleset checks.
+                </p>
+              )
+            )}
+            <div className="input-row">
+              <input className="input" placeholder="from (ISO time, optional)" aria-label="Backtest from" value={from} onChange={(e) => setFrom(e.target.value)} data-testid="backtest-from" />
+              <input className="input" placeholder="to (ISO time, optional)" aria-label="Backtest to" value={to} onChange={(e) => setTo(e.target.value)} data-testid="backtest-to" />
+              <button type="button" className="btn" disabled={!checks || lab.busy !== null} onClick={() => void lab.backtest({ from: from.trim(), to: to.trim() })} data-testid="backtest-run">
+                {lab.busy === 'backtest' ? 'Backtesting…' : 'Backtest'}
+              </button>
+            </div>
+            <div className="input-row">
+              <input className="input" placeholder="note: why this change" aria-label="Promote note" value={note} onChange={(e) => setNote(e.target.value)} data-testid="promote-note" />
+              <button type="button" className="btn primary" disabled={!checks || lab.busy !== null} onClick={() => void lab.promote(note.trim())} data-testid="promote-run">
+                {lab.busy === 'promote' ? 'Promoting…' : 'Promote'}
+              </button>
+              <button type="button" className="btn" disabled={!checks || lab.busy !== null || shadowRunning} onClick={() => void lab.startShadow(note.trim())} data-testid="shadow-start">
+                Run as shadow
+              </button>
+            </div>
+            {lab.error && (
+              <p className="form-error" role="alert" data-testid="rules-error">
+                {lab.error}
               </p>
-            )
-          )}
-          <div className="input-row">
-            <input className="input" placeholder="from (ISO time, optional)" aria-label="Backtest from" value={from} onChange={(e) => setFrom(e.target.value)} data-testid="backtest-from" />
-            <input className="input" placeholder="to (ISO time, optional)" aria-label="Backtest to" value={to} onChange={(e) => setTo(e.target.value)} data-testid="backtest-to" />
-            <button type="button" className="btn" disabled={!checks || lab.busy !== null} onClick={() => void lab.backtest({ from: from.trim(), to: to.trim() })} data-testid="backtest-run">
-              {lab.busy === 'backtest' ? 'Backtesting…' : 'Backtest'}
-            </button>
+            )}
+            {lab.notice && (
+              <p className="form-ok" role="status" data-testid="rules-notice">
+                {lab.notice}
+              </p>
+            )}
           </div>
-          <div className="input-row">
-            <input className="input" placeholder="note: why this change" aria-label="Promote note" value={note} onChange={(e) => setNote(e.target.value)} data-testid="promote-note" />
-            <button type="button" className="btn primary" disabled={!checks || lab.busy !== null} onClick={() => void lab.promote(note.trim())} data-testid="promote-run">
-              {lab.busy === 'promote' ? 'Promoting…' : 'Promote'}
-            </button>
-            <button type="button" className="btn" disabled={!checks || lab.busy !== null || shadowRunning} onClick={() => void lab.startShadow(note.trim())} data-testid="shadow-start">
-              Run as shadow
-            </button>
-          </div>
-          {lab.error && (
-            <p className="form-error" role="alert" data-testid="rules-error">
-              {lab.error}
-            </p>
-          )}
-          {lab.notice && (
-            <p className="form-ok" role="status" data-testid="rules-notice">
-              {lab.notice}
-            </p>
-          )}
-        </div>
-      </Card>
+        </Card>
+        <ListsCard />
+      </div>
       <div className="stack">
         <Card title="Backtest" hint="the candidate over silver, against the version that scored each order" testId="backtest-card">
           {lab.report ? (
-            <Report r={lab.report} stale={lab.reportText !== lab.text} />
+            <Report r={lab.report} stale={lab.reportText !== lab.text} onOpen={onOpenOrder} />
           ) : (
             <EmptyState title="No backtest yet">
               <p>Backtest the candidate to see which alerts it would gain and lose, rule by rule.</p>
@@ -262,7 +268,7 @@ export function RulesTab() {
         </Card>
         <Card title="Shadow" hint="a candidate scoring new batches beside the live version, its scores kept apart" testId="shadow-card">
           {lab.shadow ? (
-            <Shadow r={lab.shadow} busy={lab.busy !== null} onEnd={(action) => void lab.endShadow(action)} />
+            <Shadow r={lab.shadow} busy={lab.busy !== null} onEnd={(action) => void lab.endShadow(action)} onOpen={onOpenOrder} />
           ) : (
             <EmptyState title="No shadow">
               <p>Run the candidate as a shadow to see, batch by batch, what it alerts on beside the live version.</p>
