@@ -154,8 +154,10 @@ export function QuarantineBrowser() {
                   </td>
                   <td className="num">{r.batchId}</td>
                   <td>{r.kind}</td>
-                  <td data-testid="quarantine-reason" style={{ color: 'var(--danger)', maxWidth: 220 }}>
-                    {r.reason}
+                  <td style={{ maxWidth: 220 }}>
+                    <div data-testid="quarantine-reason" style={{ color: 'var(--danger)' }}>
+                      {r.reason}
+                    </div>
                     <RevalidateButtons row={r} stopped={stopped} />
                   </td>
                   <td className="mono ellipsis" title={`${r.source} ${r.position}`}>
