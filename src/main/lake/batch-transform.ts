@@ -344,11 +344,7 @@ export async function commitStaged(conn: DuckDBConnection, batchId: number, stag
   if (staged.orders) {
     // by name: processed_at sits before the columns schema 4 appended
     statements.push(`INSERT INTO silver_orders BY NAME SELECT *, now() AS processed_at FROM _silver`)
-    statements.push([`INSERT INTO fraud_alerts
-      SELECT order_id, customer_id, order_ts, total_amount, currency, status, fraud_score, fraud_reasons,
-        shipping_country, billing_country, customer_segment, ${batchId}, now(), fx_rate, reporting_currency, reporting_amount,
-        fraud_rules, ruleset_version
-      FROM _silver WHERE fraud_score >= $1`, [staged.fraudThreshold]])
+    statements.push([ALERTS_FROM_SILVER_SQL, [staged.fraudThreshold]])
     if (staged.shadowId !== null) statements.push([`INSERT INTO shadow_scores SELECT $1, * FROM _shadow`, [staged.shadowId]])
     statements.push(...replaceWindowsSql(staged.watermarkSql))
   }
@@ -394,6 +390,13 @@ export async function stageWindows(
     FROM (${rows})
     GROUP BY ws`)
 }
+
+/** The staged silver rows scoring at least $1 into fraud_alerts (the live batch, a replay, a re-validation). */
+export const ALERTS_FROM_SILVER_SQL = `INSERT INTO fraud_alerts
+  SELECT order_id, customer_id, order_ts, total_amount, currency, status, fraud_score, fraud_reasons,
+    shipping_country, billing_country, customer_segment, batch_id, now(), fx_rate, reporting_currency, reporting_amount,
+    fraud_rules, ruleset_version
+  FROM _silver WHERE fraud_score >= $1`
 
 /** Replaces the staged windows in order_windows and finalizes every window the watermark passed. */
 export function replaceWindowsSql(watermarkSql: string): string[] {

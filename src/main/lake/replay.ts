@@ -1,6 +1,6 @@
 import type { DuckDBConnection } from '@duckdb/node-api'
 import type { ReplayChunkDone, ReplaySummary } from '../../shared/dto'
-import { dropStaged, recomputeWindows, stageOrders, watermarkSql, type TransformSettings } from './batch-transform'
+import { ALERTS_FROM_SILVER_SQL, dropStaged, recomputeWindows, stageOrders, watermarkSql, type TransformSettings } from './batch-transform'
 import { sqlString, type Lake } from './lake'
 
 // Replay (docs/LAKE.md, "Replay"): the order lines of original batches, read back from bronze,
@@ -149,14 +149,7 @@ async function replayChunk(
       await conn.run(`DELETE FROM silver_orders WHERE order_id IN (SELECT order_id FROM _replaced)`)
       await conn.run(`DELETE FROM quarantine WHERE batch_id ${inChunk} AND kind = 'order' AND NOT ${JS_REJECTED}`)
       await conn.run(`INSERT INTO silver_orders BY NAME SELECT *, now() AS processed_at FROM _silver`)
-      await conn.run(
-        `INSERT INTO fraud_alerts
-        SELECT order_id, customer_id, order_ts, total_amount, currency, status, fraud_score, fraud_reasons,
-          shipping_country, billing_country, customer_segment, batch_id, now(), fx_rate, reporting_currency, reporting_amount,
-          fraud_rules, ruleset_version
-        FROM _silver WHERE fraud_score >= $1`,
-        [settings.scoring.ruleset.threshold]
-      )
+      await conn.run(ALERTS_FROM_SILVER_SQL, [settings.scoring.ruleset.threshold])
       await conn.run(`INSERT INTO quarantine (batch_id, kind, source, byte_offset, kafka_partition, kafka_offset, kafka_key, kafka_timestamp, reason, raw, ingested_at)
         SELECT o.batch_id, 'order', o.source, o.byte_offset, o.kafka_partition, o.kafka_offset, o.kafka_key, o.kafka_timestamp, o.reason, o.raw, b.ingested_at
         FROM _o o JOIN (SELECT batch_id, min(ingested_at) AS ingested_at FROM bronze_orders WHERE batch_id ${inChunk} GROUP BY batch_id) b USING (batch_id)

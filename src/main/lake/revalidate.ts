@@ -1,5 +1,5 @@
 import type { RevalidateResult } from '../../shared/dto'
-import { dropStaged, replaceWindowsSql, stageOrders, stageWindows, watermarkSql, type TransformSettings } from './batch-transform'
+import { ALERTS_FROM_SILVER_SQL, dropStaged, replaceWindowsSql, stageOrders, stageWindows, watermarkSql, type TransformSettings } from './batch-transform'
 import { sqlString, type Lake } from './lake'
 import { JS_REJECTED } from './replay'
 
@@ -35,14 +35,7 @@ export async function revalidateQuarantine(lake: Lake, selector: RevalidateSelec
     await conn.run('BEGIN TRANSACTION')
     try {
       await conn.run(`INSERT INTO silver_orders BY NAME SELECT *, now() AS processed_at FROM _silver`)
-      await conn.run(
-        `INSERT INTO fraud_alerts
-        SELECT order_id, customer_id, order_ts, total_amount, currency, status, fraud_score, fraud_reasons,
-          shipping_country, billing_country, customer_segment, batch_id, now(), fx_rate, reporting_currency, reporting_amount,
-          fraud_rules, ruleset_version
-        FROM _silver WHERE fraud_score >= $1`,
-        [settings.scoring.ruleset.threshold]
-      )
+      await conn.run(ALERTS_FROM_SILVER_SQL, [settings.scoring.ruleset.threshold])
       for (const sql of replaceWindowsSql(wm)) await conn.run(sql)
       // valid lines (duplicates included) are resolved by this batch; the others get today's reason
       await conn.run(`UPDATE quarantine SET resolved_batch_id = ${batchId} WHERE id IN (SELECT pos FROM _o WHERE reason IS NULL)`)
