@@ -22,6 +22,21 @@ export interface PipelineStatus {
   generator: { running: boolean; produced: number }
   /** What the engine changed in the lake on its own and its user should know (a repair on open). */
   warnings?: string[]
+  /** Kafka with `source.kafka.shareGroup`, while running: the group and the partitions this pipeline owns. */
+  share?: KafkaShareState | null
+}
+
+/** A pipeline's place in a consumer group it shares with other pipelines (docs/SCALING.md). */
+export interface KafkaShareState {
+  groupId: string
+  /** null until the group first assigned partitions. */
+  memberId: string | null
+  generation: number | null
+  members: number | null
+  /** "topic/partition" keys this pipeline reads now; every other partition belongs to another member. */
+  owned: string[]
+  /** Why the last heartbeat or group commit failed (null: fine). */
+  error: string | null
 }
 
 /**

@@ -49,7 +49,14 @@ export const kafkaSettingsSchema = z
       .default(['localhost:9092']),
     ordersTopic: z.string().min(1).max(249).default('ecommerce_orders'),
     customersTopic: z.string().min(1).max(249).default('ecommerce_customers'),
-    startingOffsets: z.enum(['earliest', 'latest']).default('earliest')
+    startingOffsets: z.enum(['earliest', 'latest']).default('earliest'),
+    /**
+     * Consumer group shared with other pipelines (each with its own lake): this one reads only the
+     * partitions the group assigns it (docs/SCALING.md). null: read every partition.
+     */
+    shareGroup: z.string().trim().min(1).max(249).nullable().default(null),
+    /** Shared group: how long the coordinator waits for a silent member before others take over (ms). */
+    shareSessionTimeoutMs: z.number().int().min(1_000).max(300_000).default(30_000)
   })
   .strict()
 

@@ -187,7 +187,8 @@ export class PipelineController {
       lagSeconds: this.lastLagSeconds,
       warnings: this.warnings,
       generator: { running: !!this.generator?.running, produced: this.generator?.produced ?? this.status.generator.produced },
-      message: this.status.state === 'running' ? (this.source?.status() ?? null) : this.status.message
+      message: this.status.state === 'running' ? (this.source?.status() ?? null) : this.status.message,
+      share: this.status.state === 'running' && this.source instanceof KafkaSource ? this.source.share() : null
     }
     return this.status
   }
@@ -253,7 +254,9 @@ export class PipelineController {
       connection: { servers: k.servers, ...kafkaSecurityFromEnv(process.env) },
       ordersTopic: k.ordersTopic,
       customersTopic: k.customersTopic,
-      startingOffsets: k.startingOffsets
+      startingOffsets: k.startingOffsets,
+      shareGroup: k.shareGroup,
+      sessionTimeoutMs: k.shareSessionTimeoutMs
     })
     this.runPipeline(lake, source, KAFKA_SOURCE_KIND)
   }

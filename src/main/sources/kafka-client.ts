@@ -7,7 +7,8 @@ import type { Producer } from 'kafkajs'
 // reads partitions at offsets it chooses, which KafkaJS only offers below its public API (its
 // consumer always joins a consumer group). So this module builds KafkaJS's `Cluster` (connections,
 // SASL/TLS, metadata, broker pool) and calls its brokers' Fetch, ListOffsets, Metadata and
-// OffsetCommit requests directly. Those internals are typed here by hand, for the pinned KafkaJS
+// OffsetCommit requests directly (and, for a shared group, kafka-group.ts's JoinGroup, SyncGroup,
+// Heartbeat, OffsetFetch and LeaveGroup). Those internals are typed here by hand, for the pinned KafkaJS
 // 2.2.x; docs/ARCHITECTURE.md ("Kafka client") says why.
 
 const cjsRequire = createRequire(import.meta.url)
@@ -96,6 +97,26 @@ export interface InternalBroker {
     retentionTime?: number
     topics: { topic: string; partitions: { partition: number; offset: string }[] }[]
   }): Promise<unknown>
+  offsetFetch(args: {
+    groupId: string
+    topics: { topic: string; partitions: { partition: number }[] }[]
+  }): Promise<{ responses: { topic: string; partitions: { partition: number; offset: string; errorCode: number }[] }[] }>
+  joinGroup(args: {
+    groupId: string
+    sessionTimeout: number
+    rebalanceTimeout: number
+    memberId: string
+    protocolType: string
+    groupProtocols: { name: string; metadata: Buffer }[]
+  }): Promise<{ generationId: number; groupProtocol: string; leaderId: string; memberId: string; members: { memberId: string; memberMetadata: Buffer }[] }>
+  syncGroup(args: {
+    groupId: string
+    generationId: number
+    memberId: string
+    groupAssignment: { memberId: string; memberAssignment: Buffer }[]
+  }): Promise<{ memberAssignment: Buffer }>
+  heartbeat(args: { groupId: string; groupGenerationId: number; memberId: string }): Promise<unknown>
+  leaveGroup(args: { groupId: string; memberId: string }): Promise<unknown>
 }
 
 export interface InternalCluster {
@@ -122,22 +143,48 @@ interface KafkaJsInternals {
   socketFactory: () => unknown
   Partitioners: { DefaultPartitioner: unknown }
   levels: Record<string, number>
+  AssignerProtocol: AssignerProtocol
+}
+
+/** KafkaJS's encoding of the "consumer" protocol's member metadata and assignment. */
+interface AssignerProtocol {
+  MemberMetadata: {
+    encode(m: { version: number; topics: string[]; userData: Buffer }): Buffer
+    decode(b: Buffer): { version: number; topics: string[]; userData: Buffer } | null
+  }
+  MemberAssignment: {
+    encode(m: { version: number; assignment: Record<string, number[]>; userData: Buffer }): Buffer
+    decode(b: Buffer): { version: number; assignment: Record<string, number[]>; userData: Buffer } | null
+  }
 }
 
 let internals: KafkaJsInternals | null = null
 function kafkajs(): KafkaJsInternals {
   if (!internals) {
-    const pub = cjsRequire('kafkajs') as { Partitioners: { DefaultPartitioner: unknown }; logLevel: Record<string, number> }
+    const pub = cjsRequire('kafkajs') as {
+      Partitioners: { DefaultPartitioner: unknown }
+      logLevel: Record<string, number>
+      AssignerProtocol: AssignerProtocol
+    }
     internals = {
       Cluster: cjsRequire('kafkajs/src/cluster/index.js'),
       createProducer: cjsRequire('kafkajs/src/producer/index.js'),
       createLogger: cjsRequire('kafkajs/src/loggers/index.js').createLogger,
       socketFactory: cjsRequire('kafkajs/src/network/socketFactory.js'),
       Partitioners: pub.Partitioners,
-      levels: pub.logLevel
+      levels: pub.logLevel,
+      AssignerProtocol: pub.AssignerProtocol
     }
   }
   return internals
+}
+
+/**
+ * The "consumer" protocol's encodings (what Kafka's tools decode to show a group's members and
+ * their partitions); StreamDesk's own data rides in their userData.
+ */
+export function consumerProtocol(): AssignerProtocol {
+  return kafkajs().AssignerProtocol
 }
 
 /**

@@ -16,6 +16,7 @@ import {
   type InternalCluster,
   type KafkaConnection
 } from './kafka-client'
+import { GroupMember } from './kafka-group'
 
 // Reads every partition of the orders and customers topics at offsets it chooses: no consumer
 // group coordination, so a restart starts reading at once. The lake is the only record of
@@ -23,6 +24,11 @@ import {
 // next offset of every partition it read ("topic/partition" → offset), and the engine writes
 // them in the batch's transaction. Offsets may also be committed to a consumer group afterwards,
 // only so that Kafka's own tools show StreamDesk's lag; they are never read back.
+//
+// With `shareGroup` the source is instead a member of that consumer group (kafka-group.ts) and
+// reads only the partitions the group assigns it; several pipelines, each with its own lake, then
+// split the topics (docs/SCALING.md). It rejoins only between batches, so a batch's messages all
+// belong to one generation's assignment.
 
 export const KAFKA_SOURCE_KIND = 'kafka'
 
@@ -62,6 +68,16 @@ export interface KafkaSourceOptions {
   /** Consumer group that receives the lake's offsets after each commit (for lag tools); null: none. */
   groupId?: string | null
   /**
+   * Join this consumer group and read only the partitions it assigns (several pipelines, each
+   * with its own lake, sharing the topics). Its offsets are then the ones committed, and read
+   * back when a partition changes hands; `groupId` is ignored. null (default): read every partition.
+   */
+  shareGroup?: string | null
+  /** Shared group: the coordinator drops a member silent for this long (ms). Default 30000. */
+  sessionTimeoutMs?: number
+  /** Shared group: how long a rebalance waits for every member to rejoin (ms). Default 60000. */
+  rebalanceTimeoutMs?: number
+  /**
    * null (default): wait for a broker as long as it takes (status() says so), returning null from
    * poll() meanwhile. A number: poll() keeps retrying for that long, then throws
    * KafkaUnavailableError (for --until-idle, where a null poll means "all read").
@@ -86,6 +102,19 @@ export interface KafkaPartitionLag {
   lakeOffset: string | null
   /** highWatermark − lakeOffset (null when either is unknown). */
   lag: string | null
+}
+
+/** This pipeline's place in a shared consumer group (`shareGroup`). */
+export interface KafkaShareStatus {
+  groupId: string
+  /** null until the first assignment. */
+  memberId: string | null
+  generation: number | null
+  members: number | null
+  /** "topic/partition" keys this pipeline owns now, sorted. */
+  owned: string[]
+  /** Why the last heartbeat or group commit failed (null: fine). */
+  error: string | null
 }
 
 interface PartitionState {
@@ -142,8 +171,12 @@ export function messageToLine(topic: string, partition: number, m: FetchedRecord
 export class KafkaSource implements Source {
   readonly description
   private readonly servers: string
-  private readonly opts: Required<Omit<KafkaSourceOptions, 'groupId' | 'connectTimeoutMs' | 'log'>> &
-    Pick<KafkaSourceOptions, 'log'> & { groupId: string | null; connectTimeoutMs: number | null }
+  private readonly opts: Required<Omit<KafkaSourceOptions, 'groupId' | 'shareGroup' | 'connectTimeoutMs' | 'log'>> &
+    Pick<KafkaSourceOptions, 'log'> & { groupId: string | null; shareGroup: string | null; connectTimeoutMs: number | null }
+  /** The shared group's membership; null: this source reads every partition. */
+  private readonly group: GroupMember | null
+  /** Partitions this source reads: null = all; with a shared group, its assignment. */
+  private owned: Set<string> | null = null
   private cluster: InternalCluster | null = null
   private readonly parts = new Map<string, PartitionState>()
   private lakeOffsets = new Map<string, bigint>()
@@ -182,10 +215,23 @@ export class KafkaSource implements Source {
       maxWaitMs: 500,
       metadataRefreshMs: 5_000,
       maxBatchBytes: 64 * 1024 * 1024,
+      sessionTimeoutMs: 30_000,
+      rebalanceTimeoutMs: 60_000,
       ...options,
       groupId: options.groupId === undefined ? 'streamdesk' : options.groupId,
+      shareGroup: options.shareGroup ?? null,
       connectTimeoutMs: options.connectTimeoutMs ?? null
     }
+    this.group = this.opts.shareGroup
+      ? new GroupMember({
+          groupId: this.opts.shareGroup,
+          topics: [options.customersTopic, options.ordersTopic],
+          sessionTimeoutMs: this.opts.sessionTimeoutMs,
+          rebalanceTimeoutMs: this.opts.rebalanceTimeoutMs,
+          log: options.log
+        })
+      : null
+    if (this.group) this.owned = new Set()
     this.servers = describeServers(options.connection.servers)
     this.description = {
       kind: 'kafka' as const,
@@ -220,12 +266,13 @@ export class KafkaSource implements Source {
     return null
   }
 
-  /** High-water mark, lake offset and lag of every partition seen so far. */
+  /** High-water mark, lake offset and lag of every partition seen so far (with a shared group: owned now). */
   lag(): KafkaPartitionLag[] {
     const out: KafkaPartitionLag[] = []
     const seen = new Set<string>()
     for (const p of this.parts.values()) {
       const k = key(p.topic, p.partition)
+      if (!this.owns(k)) continue
       seen.add(k)
       const lake = this.lakeOffsets.get(k) ?? null
       out.push({
@@ -238,6 +285,28 @@ export class KafkaSource implements Source {
     }
     out.sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition)
     return out
+  }
+
+  /** Where this pipeline stands in its shared group (null without `shareGroup`). */
+  share(): KafkaShareStatus | null {
+    if (!this.group) return null
+    const a = this.group.current
+    return {
+      groupId: this.opts.shareGroup!,
+      memberId: a?.memberId ?? null,
+      generation: a?.generation ?? null,
+      members: a?.members ?? null,
+      owned: [...(this.owned ?? [])].sort((x, y) => {
+        const i = x.lastIndexOf('/')
+        const j = y.lastIndexOf('/')
+        return x.slice(0, i).localeCompare(y.slice(0, j)) || Number(x.slice(i + 1)) - Number(y.slice(j + 1))
+      }),
+      error: this.group.error ?? this.groupError
+    }
+  }
+
+  private owns(k: string): boolean {
+    return this.owned === null || this.owned.has(k)
   }
 
   // -------------------------------------------------------------------------------------------
@@ -258,6 +327,7 @@ export class KafkaSource implements Source {
     if (this.metadataStale || this.missingTopics.size > 0 || Date.now() - this.metadataAt >= this.opts.metadataRefreshMs) {
       await this.refreshPartitions(cluster)
     }
+    if (this.group?.needsJoin) await this.rejoin(cluster)
     await this.resolvePositions(cluster)
     if (this.waiting) {
       if (!firstEver) this.opts.log?.(`kafka: reconnected to ${this.servers}`)
@@ -316,6 +386,8 @@ export class KafkaSource implements Source {
           recordStart: false
         })
         if (!first) this.opts.log?.(`kafka: new partition ${k}`)
+        // the group's leader has to assign it: everyone rejoins
+        if (!first) this.group?.requestRejoin()
       }
     }
     if (first) {
@@ -332,7 +404,7 @@ export class KafkaSource implements Source {
 
   /** Partitions without a position: the lake's offset, else --starting-offsets (new ones: earliest). */
   private async resolvePositions(cluster: InternalCluster, force: PartitionState[] = []): Promise<void> {
-    const need = [...this.parts.values()].filter((p) => p.position === null)
+    const need = [...this.parts.values()].filter((p) => p.position === null && this.owns(key(p.topic, p.partition)))
     for (const p of need) {
       const lake = this.lakeOffsets.get(key(p.topic, p.partition))
       if (lake !== undefined) p.position = lake
@@ -417,7 +489,7 @@ export class KafkaSource implements Source {
 
   /** One Fetch per leader; returns whether any partition has more right now. */
   private async fetchOnce(cluster: InternalCluster, maxWaitMs: number, budget: number): Promise<{ got: number; more: boolean }> {
-    const active = [...this.parts.values()].filter((p) => p.position !== null)
+    const active = [...this.parts.values()].filter((p) => p.position !== null && this.owns(key(p.topic, p.partition)))
     let got = 0
     let more = false
     const maxBytes = Math.max(1024 * 1024, Math.min(budget, 64 * 1024 * 1024))
@@ -541,7 +613,7 @@ export class KafkaSource implements Source {
 
   private unsettled(): boolean {
     if (this.metadataStale) return true
-    for (const p of this.parts.values()) if (p.position === null) return true
+    for (const p of this.parts.values()) if (p.position === null && this.owns(key(p.topic, p.partition))) return true
     return false
   }
 
@@ -616,7 +688,7 @@ export class KafkaSource implements Source {
     let bytes = 0
     let newest = -1
     for (const { topic, stream } of this.topics) {
-      for (const p of [...this.parts.values()].filter((x) => x.topic === topic).sort((a, b) => a.partition - b.partition)) {
+      for (const p of [...this.parts.values()].filter((x) => x.topic === topic && this.owns(key(x.topic, x.partition))).sort((a, b) => a.partition - b.partition)) {
         let n = 0
         const before = bytes
         while (n < p.buffered.length && (bytes === 0 || bytes + p.bufferedBytes[n] <= budget)) {
@@ -659,7 +731,55 @@ export class KafkaSource implements Source {
         p.recordStart = false
       }
     }
-    if (this.opts.groupId) this.commitToGroup(batch.offsets)
+    if (this.opts.groupId || this.group) this.commitToGroup(batch.offsets)
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // shared consumer group
+
+  /**
+   * Called between batches (the one in flight is in the lake): forget every buffered message and
+   * position, join the group with the lake's offsets of the partitions owned so far (their next
+   * owners start there), and position the partitions now owned. Where one starts: the highest of
+   * this lake's offset, the offset its previous owner reported in the rebalance and the group's
+   * committed offset; none of them: --starting-offsets. Messages below it are in another lake
+   * (or, for this lake's own offset, in this one).
+   */
+  private async rejoin(cluster: InternalCluster): Promise<void> {
+    const group = this.group!
+    if (this.groupCommit) await this.groupCommit
+    const reported = new Map<string, bigint>()
+    for (const k of this.owned ?? []) {
+      const o = this.lakeOffsets.get(k)
+      if (o !== undefined) reported.set(k, o)
+    }
+    for (const p of this.parts.values()) {
+      for (const b of p.bufferedBytes) this.bufferedBytes -= b
+      p.buffered = []
+      p.bufferedBytes = []
+      p.position = null
+      p.recordStart = false
+    }
+    this.owned = new Set()
+    const partitionsOf = new Map(this.topics.map(({ topic }) => [topic, [...this.parts.values()].filter((p) => p.topic === topic).map((p) => p.partition)]))
+    const a = await group.join(cluster, partitionsOf, reported, () => this.wake())
+    const committed = await group.committed(cluster, a.owned)
+    for (const k of a.owned) {
+      const p = this.parts.get(k)
+      if (!p) continue
+      const lake = this.lakeOffsets.get(k)
+      let start: bigint | undefined
+      for (const o of [lake, a.handover.get(k), committed.get(k)]) if (o !== undefined && (start === undefined || o > start)) start = o
+      if (start === undefined) continue
+      p.position = start
+      // the lake records where it now stands, even before a message arrives (lag, restarts)
+      p.recordStart = lake === undefined || start > lake
+    }
+    this.owned = a.owned
+    const owned = this.share()!.owned
+    this.opts.log?.(
+      `kafka: group ${this.opts.shareGroup} generation ${a.generation}: this pipeline owns ${owned.length ? owned.join(', ') : 'no partition'} (${a.members} member${a.members === 1 ? '' : 's'})`
+    )
   }
 
   // -------------------------------------------------------------------------------------------
@@ -689,6 +809,7 @@ export class KafkaSource implements Source {
   private async sendGroupCommit(pending: Map<string, bigint>): Promise<void> {
     const cluster = this.cluster
     if (!cluster || this.waiting) return
+    if (this.group) return this.group.commit(cluster, pending)
     this.coordinator ??= await cluster.findGroupCoordinator({ groupId: this.opts.groupId! })
     const topics = new Map<string, { partition: number; offset: string }[]>()
     for (const [k, off] of pending) {
@@ -717,6 +838,7 @@ export class KafkaSource implements Source {
     if (!this.waitingSince) this.waitingSince = Date.now()
     this.attempts++
     this.coordinator = null
+    this.group?.disconnected()
     this.metadataStale = true
     const cluster = this.cluster
     this.cluster = null
@@ -777,6 +899,8 @@ export class KafkaSource implements Source {
     if (this.groupCommit) {
       await Promise.race([this.groupCommit, new Promise((r) => setTimeout(r, 2_000).unref?.())])
     }
+    // after the last commit: the others take our partitions from those offsets at once
+    await this.group?.leave()
     const cluster = this.cluster
     this.cluster = null
     await cluster?.disconnect().catch(() => undefined)

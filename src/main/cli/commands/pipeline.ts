@@ -32,6 +32,10 @@ export interface PipelineFlags extends KafkaFlags {
   connectTimeout?: number
   /** kafka: consumer group that gets the lake's offsets after each commit (false: none). */
   kafkaGroup?: string | false
+  /** kafka: join this consumer group and read only the partitions it assigns (docs/SCALING.md). */
+  kafkaShareGroup?: string
+  /** kafka, with kafkaShareGroup: the group's session timeout (ms). */
+  kafkaSessionTimeout?: number
   lake: string
   trigger: number
   untilIdle?: boolean
@@ -205,6 +209,19 @@ export function runFilePipeline(
   })
 }
 
+const GROUP_ID = /^[a-zA-Z0-9._-]{1,249}$/
+
+function parseGroupId(value: string): string {
+  if (!GROUP_ID.test(value)) throw new CliError(`--kafka-share-group must be a consumer group id (letters, digits, '.', '_', '-', at most 249), got '${value}'`)
+  return value
+}
+
+function parseSessionTimeout(value: string): number {
+  const ms = parseDuration('--kafka-session-timeout')(value)
+  if (ms < 1_000 || ms > 300_000) throw new CliError(`--kafka-session-timeout must be between 1s and 5m, got '${value}'`)
+  return Math.round(ms)
+}
+
 /** Builds the Kafka source for `pipeline --mode kafka` (and `run --mode kafka`). */
 export function kafkaSourceFromFlags(flags: PipelineFlags, log: (line: string) => void): KafkaSource {
   const target = parseKafkaFlags(flags)
@@ -212,6 +229,8 @@ export function kafkaSourceFromFlags(flags: PipelineFlags, log: (line: string) =
     ...target,
     startingOffsets: flags.startingOffsets ?? 'earliest',
     groupId: flags.kafkaGroup === false ? null : (flags.kafkaGroup ?? 'streamdesk'),
+    shareGroup: flags.kafkaShareGroup ?? null,
+    ...(flags.kafkaSessionTimeout !== undefined && { sessionTimeoutMs: flags.kafkaSessionTimeout }),
     connectTimeoutMs: flags.untilIdle ? (flags.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT_MS) : null,
     log
   })
@@ -252,6 +271,16 @@ export function registerPipeline(program: Command): void {
     .option('--connect-timeout <duration>', 'with --until-idle: give up (exit 5) when no Kafka broker answers, or an alert sink is still behind, after this long', parseDuration('--connect-timeout'), 30_000)
     .option('--kafka-group <id>', 'kafka: consumer group that gets the offsets after each lake commit, for lag tools (never read back)', 'streamdesk')
     .option('--no-kafka-group', 'kafka: do not commit offsets to a consumer group')
+    .option(
+      '--kafka-share-group <id>',
+      'kafka: share the topics with other pipelines (each with its own lake) through this consumer group; read only the partitions it assigns (docs/SCALING.md)',
+      parseGroupId
+    )
+    .option(
+      '--kafka-session-timeout <duration>',
+      'kafka, with --kafka-share-group: how long the group waits for a silent member before the others take its partitions (1s..5m)',
+      parseSessionTimeout
+    )
     .action(async (given: PipelineFlags, command: Command) => {
       const { flags: f, base } = applySettingsFile(given, command)
       const flags = { ...f, baseSettings: base }
