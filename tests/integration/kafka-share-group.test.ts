@@ -61,6 +61,11 @@ function ownership(c: Child): { generation: number; members: number; owned: stri
   return { generation: Number(m[1]), members: Number(m[3]), owned: m[2] === 'no partition' ? [] : m[2].split(', ') }
 }
 
+/** What a member said, without its per-batch lines (for a failure's message). */
+function logOf(c: Child): string[] {
+  return c.stderr().split('\n').filter((l) => l && !l.startsWith('batch') && !l.startsWith('  ')).slice(-40)
+}
+
 /** Both members hold the same generation's assignment, and it splits every partition between them. */
 function splitBetween(a: Child, b: Child, t: Topics): boolean {
   const x = ownership(a)
@@ -120,7 +125,7 @@ describe('pipelines sharing a topic through a consumer group', () => {
 
     const a = member(broker.bootstrap, lakeA, 'share-1', t)
     const b = member(broker.bootstrap, lakeB, 'share-1', t)
-    await until('both members to split the partitions', () => splitBetween(a, b, t), { detail: () => [ownership(a), ownership(b)] })
+    await until('both members to split the partitions', () => splitBetween(a, b, t), { detail: () => [logOf(a), logOf(b)] })
     await until('the group to commit every order', () => groupCaughtUp(broker.bootstrap, 'share-1', t.orders))
     const split = { a: ownership(a)!.owned, b: ownership(b)!.owned }
 
@@ -169,7 +174,7 @@ describe('pipelines sharing a topic through a consumer group', () => {
     const [lakeA, lakeB] = [makeTempDir(), makeTempDir()]
     const a = member(broker.bootstrap, lakeA, 'share-2', t)
     const b = member(broker.bootstrap, lakeB, 'share-2', t)
-    await until('both members to split the partitions', () => splitBetween(a, b, t), { detail: () => [ownership(a), ownership(b)] })
+    await until('both members to split the partitions', () => splitBetween(a, b, t), { detail: () => [logOf(a), logOf(b)] })
     await produce(broker.bootstrap, t.orders, orders(0, 2000, r))
     await until('the group to commit every order', () => groupCaughtUp(broker.bootstrap, 'share-2', t.orders))
     const killedOwned = ownership(a)!.owned
@@ -180,12 +185,20 @@ describe('pipelines sharing a topic through a consumer group', () => {
     await a.exited
     await more
     await until('B to own every partition after the session timeout', () => owns(b, 2 * PARTITIONS), { detail: () => ownership(b) })
-    await until('the group to commit the orders B took over', () => groupCaughtUp(broker.bootstrap, 'share-2', t.orders))
+    await until('the group to commit the orders B took over', () => groupCaughtUp(broker.bootstrap, 'share-2', t.orders), {
+      detail: async () => ({
+        hw: [...(await highWatermarks(broker.bootstrap, t.orders))],
+        group: [...(await groupOffsets(broker.bootstrap, 'share-2', t.orders))],
+        b: b.stderr().split('\n').filter((l) => !l.startsWith('batch')).slice(-15)
+      })
+    })
 
     // A comes back with its lake: it starts each partition it gets at the highest of its lake's,
     // the hand-over's and the group's offsets, so it does not read what B took meanwhile.
     const a2 = member(broker.bootstrap, lakeA, 'share-2', t)
-    await until('A and B to split the partitions again', () => splitBetween(a2, b, t), { detail: () => [ownership(a2), ownership(b)] })
+    await until('A and B to split the partitions again', () => splitBetween(a2, b, t), {
+      detail: () => [logOf(a), logOf(a2), logOf(b)]
+    })
     await produce(broker.bootstrap, t.orders, orders(4000, 6000, r))
     await until('the group to commit the last 2000', () => groupCaughtUp(broker.bootstrap, 'share-2', t.orders))
     a2.proc.kill('SIGTERM')
