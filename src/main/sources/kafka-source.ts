@@ -776,6 +776,15 @@ export class KafkaSource implements Source {
       p.recordStart = lake === undefined || start > lake
     }
     this.owned = a.owned
+    // The group's offsets must say what the lakes hold: a commit refused during the rebalance, or
+    // a hand-over, leaves them behind, and a member that dies next would hand over from there.
+    const behind: OffsetUpdate[] = []
+    for (const k of a.owned) {
+      const at = this.parts.get(k)?.position
+      const c = committed.get(k)
+      if (at !== null && at !== undefined && (c === undefined || at > c)) behind.push({ sourceKind: KAFKA_SOURCE_KIND, key: k, offset: at })
+    }
+    if (behind.length) this.commitToGroup(behind)
     const owned = this.share()!.owned
     this.opts.log?.(
       `kafka: group ${this.opts.shareGroup} generation ${a.generation}: this pipeline owns ${owned.length ? owned.join(', ') : 'no partition'} (${a.members} member${a.members === 1 ? '' : 's'})`
