@@ -6,6 +6,8 @@ import { groupOffsets, highWatermarks, produce, startBroker, stopAllBrokers, typ
 import { spawnCli } from '../support/kafka-processes'
 import { until } from '../support/wait'
 import { lakeFile } from '../../src/main/lake/lake'
+import { createEngineHost } from '../../src/main/api/engine-host'
+import { join } from 'node:path'
 
 // Several `streamdesk pipeline` processes, each with its own lake, share one topic's partitions
 // through a consumer group (--kafka-share-group, docs/SCALING.md), against a real Kafka
@@ -223,5 +225,50 @@ describe('pipelines sharing a topic through a consumer group', () => {
     }
     expect(silver.n).toBe(6000 + dups.length)
     await broker.stop()
+  })
+
+  it("shows in the app's status and lag which partitions this pipeline owns, from the settings' kafka.shareGroup", { timeout: 240_000 }, async () => {
+    const t = { orders: 'h_orders', customers: 'h_customers' }
+    const broker = await startBroker({ [t.orders]: PARTITIONS, [t.customers]: PARTITIONS })
+    const base = makeTempDir()
+    const host = await createEngineHost({ settingsFile: join(base, 'settings.json'), baseDir: base })
+    const other = member(broker.bootstrap, makeTempDir(), 'share-3', t)
+    try {
+      await host.handlers['settings.update']({
+        patch: {
+          source: {
+            kind: 'kafka',
+            kafka: { servers: [broker.bootstrap], ordersTopic: t.orders, customersTopic: t.customers, shareGroup: 'share-3', shareSessionTimeoutMs: 3000 }
+          }
+        }
+      })
+      expect((await host.handlers['pipeline.start']({})).state).toBe('running')
+      const owned = async () => (await host.handlers['pipeline.status']({})).share?.owned ?? []
+      await until('the app and the other member to split the partitions', async () => (await owned()).length === PARTITIONS && owns(other, PARTITIONS), {
+        detail: async () => [await host.handlers['pipeline.status']({}), logOf(other)]
+      })
+      const mine = await owned()
+      expect(new Set([...mine, ...ownership(other)!.owned]).size).toBe(2 * PARTITIONS)
+      const status = await host.handlers['pipeline.status']({})
+      expect(status.share).toMatchObject({ groupId: 'share-3', members: 2, error: null })
+      await produce(broker.bootstrap, t.orders, orders(0, 400, rng(3)))
+      await until('the group to commit every order', () => groupCaughtUp(broker.bootstrap, 'share-3', t.orders))
+      // lag lists only this pipeline's partitions; the others are the other member's to report
+      await until('lag rows for the owned partitions', async () => {
+        const lag = await host.handlers['query.kafkaLag']({})
+        return JSON.stringify(lag.map((l) => `${l.topic}/${l.partition}`).sort()) === JSON.stringify([...mine].sort()) && lag.every((l) => l.highWatermark !== null)
+      })
+
+      other.proc.kill('SIGTERM')
+      expect((await other.exited).code, other.stderr()).toBe(0)
+      await until('the app to own every partition', async () => (await owned()).length === 2 * PARTITIONS, {
+        detail: () => host.handlers['pipeline.status']({})
+      })
+      expect((await host.handlers['pipeline.status']({})).share?.members).toBe(1)
+      expect((await host.handlers['pipeline.stop']({})).share ?? null).toBeNull()
+    } finally {
+      await host.dispose()
+      await broker.stop()
+    }
   })
 })

@@ -2,19 +2,29 @@ import { useEffect, useState } from 'react'
 import { formatNumber } from '../../lib/format'
 import { useSlice, useStores } from '../../stores/context'
 import { Card, EmptyState } from '../../ui/Card'
-import type { KafkaLagRow } from '../../../../shared/dto'
+import type { KafkaLagRow, KafkaShareState } from '../../../../shared/dto'
 
 const REFRESH_MS = 2000
 
+/** Which partitions this pipeline owns in a group it shares with other pipelines (docs/SCALING.md). */
+export function shareSummary(share: KafkaShareState): string {
+  if (share.generation === null) return `Joining consumer group ${share.groupId}…`
+  const members = share.members ?? 0
+  const owned = share.owned.length ? share.owned.join(', ') : 'no partition'
+  return `Shared through consumer group ${share.groupId} (generation ${share.generation}, ${members} pipeline${members === 1 ? '' : 's'}): this pipeline owns ${owned}; the other partitions are in the other pipelines' lakes.${share.error ? ` Last group error: ${share.error}` : ''}`
+}
+
 /**
  * Lag per Kafka partition: the broker's high-water mark minus the lake's offset. Shown only when
- * the source is Kafka; refreshed every 2 s while the tab is open.
+ * the source is Kafka; refreshed every 2 s while the tab is open. With a shared consumer group,
+ * only the partitions this pipeline owns are listed, under a line naming them.
  */
 export function KafkaLag() {
   const { client, pipeline, liveUpdates } = useStores()
   const kind = useSlice(pipeline, (s) => s.status?.source.kind)
   const state = useSlice(pipeline, (s) => s.status?.state)
   const paused = useSlice(liveUpdates, (s) => s.paused)
+  const share = useSlice(pipeline, (s) => s.status?.share ?? null)
   const [rows, setRows] = useState<KafkaLagRow[] | null>(null)
   const [error, setError] = useState<string | null>(null)
 
@@ -50,6 +60,11 @@ export function KafkaLag() {
       flush
       testId="kafka-lag-card"
     >
+      {share && (
+        <p className="muted" data-testid="kafka-share">
+          {shareSummary(share)}
+        </p>
+      )}
       {error ? (
         <EmptyState title="Lag unavailable">
           <p>{error}</p>
