@@ -8,6 +8,7 @@ import { until } from '../support/wait'
 import { lakeFile } from '../../src/main/lake/lake'
 import { createEngineHost } from '../../src/main/api/engine-host'
 import { join } from 'node:path'
+import { writeFileSync } from 'node:fs'
 
 // Several `streamdesk pipeline` processes, each with its own lake, share one topic's partitions
 // through a consumer group (--kafka-share-group, docs/SCALING.md), against a real Kafka
@@ -31,7 +32,7 @@ interface Topics {
   customers: string
 }
 
-function member(bootstrap: string, lake: string, group: string, t: Topics): Child {
+function member(bootstrap: string, lake: string, group: string, t: Topics, extra: string[] = []): Child {
   const c = spawnCli([
     'pipeline',
     '--mode',
@@ -49,7 +50,8 @@ function member(bootstrap: string, lake: string, group: string, t: Topics): Chil
     '--kafka-share-group',
     group,
     '--kafka-session-timeout',
-    '3s'
+    '3s',
+    ...extra
   ])
   children.push(c)
   return c
@@ -100,6 +102,13 @@ async function groupCaughtUp(bootstrap: string, group: string, topic: string): P
   return [...hw].every(([k, v]) => committed.get(k) === v)
 }
 
+/** `--settings FILE` arguments that turn on a Parquet mirror into `dir`. */
+function mirrorTo(dir: string): string[] {
+  const file = join(makeTempDir(), 'settings.json')
+  writeFileSync(file, JSON.stringify({ mirror: { enabled: true, path: dir } }))
+  return ['--settings', file]
+}
+
 /** SQL over both lakes at once (each attached read-only). */
 async function union(lakes: string[], sql: string): Promise<Row[]> {
   const db = await DuckDBInstance.create(':memory:')
@@ -123,10 +132,11 @@ describe('pipelines sharing a topic through a consumer group', () => {
     const broker = await startBroker({ [t.orders]: PARTITIONS, [t.customers]: PARTITIONS })
     const r = rng(7)
     const [lakeA, lakeB] = [makeTempDir(), makeTempDir()]
+    const mirrors = makeTempDir()
     await produce(broker.bootstrap, t.orders, orders(0, 2000, r))
 
-    const a = member(broker.bootstrap, lakeA, 'share-1', t)
-    const b = member(broker.bootstrap, lakeB, 'share-1', t)
+    const a = member(broker.bootstrap, lakeA, 'share-1', t, mirrorTo(join(mirrors, 'a')))
+    const b = member(broker.bootstrap, lakeB, 'share-1', t, mirrorTo(join(mirrors, 'b')))
     await until('both members to split the partitions', () => splitBetween(a, b, t), { detail: () => [logOf(a), logOf(b)] })
     await until('the group to commit every order', () => groupCaughtUp(broker.bootstrap, 'share-1', t.orders))
     const split = { a: ownership(a)!.owned, b: ownership(b)!.owned }
@@ -166,6 +176,17 @@ describe('pipelines sharing a topic through a consumer group', () => {
       for (const p of row.parts as number[]) expect(expected).toContain(p)
     }
     expect(placed.length).toBe(2)
+
+    // the two mirrors read as one dataset: every order once; windows add up across them
+    const [mirrored] = await union(
+      [lakeA, lakeB],
+      `SELECT (SELECT count(*) FROM read_parquet('${mirrors}/*/silver_orders/**/*.parquet', hive_partitioning = true)) AS n,
+              (SELECT count(DISTINCT order_id) FROM read_parquet('${mirrors}/*/silver_orders/**/*.parquet', hive_partitioning = true)) AS ids,
+              (SELECT sum(orders)::BIGINT FROM read_parquet('${mirrors}/*/order_windows/**/*.parquet', hive_partitioning = true)) AS windowed,
+              (SELECT count(*) FILTER (WHERE NOT is_late) FROM (SELECT is_late FROM l0.silver_orders UNION ALL SELECT is_late FROM l1.silver_orders)) AS on_time`
+    )
+    expect(mirrored).toMatchObject({ n: 6000, ids: 6000 })
+    expect(mirrored.windowed).toBe(mirrored.on_time)
     await broker.stop()
   })
 
