@@ -15,7 +15,7 @@ import { formatSinks, parseSinks } from './sink-lines'
 // turns back into Settings, and how validation errors (ours and the server's) land on fields.
 
 /** rates: a currency → number map, written "EUR 1.08, GBP 1.27"; sinks: one alert sink per line (sink-lines.ts). */
-export type FieldKind = 'bool' | 'number' | 'int' | 'optional-int' | 'text' | 'list' | 'select' | 'rates' | 'sinks'
+export type FieldKind = 'bool' | 'number' | 'int' | 'optional-int' | 'text' | 'optional-text' | 'list' | 'select' | 'rates' | 'sinks'
 
 export interface FieldDef {
   path: string
@@ -117,6 +117,26 @@ export const FIELDS: readonly FieldDef[] = [
       { value: 'latest', label: 'Latest offset' }
     ],
     enabledWhen: (f) => f['source.kind'] === 'kafka'
+  },
+  {
+    path: 'source.kafka.shareGroup',
+    label: 'Share through group',
+    kind: 'optional-text',
+    group: 'Source',
+    hint: 'Consumer group shared with other pipelines (each with its own lake); this one reads only the partitions it is assigned. Empty = read every partition',
+    enabledWhen: (f) => f['source.kind'] === 'kafka'
+  },
+  {
+    path: 'source.kafka.shareSessionTimeoutMs',
+    label: 'Group session timeout',
+    kind: 'number',
+    group: 'Source',
+    unit: 's',
+    scale: 1000,
+    min: 1,
+    max: 300,
+    hint: 'How long the group waits for a silent pipeline before the others take its partitions',
+    enabledWhen: (f) => f['source.kind'] === 'kafka' && String(f['source.kafka.shareGroup'] ?? '').trim() !== ''
   },
   { path: 'lakePath', label: 'Lake folder', kind: 'text', group: 'Source', hint: 'Where the DuckDB lake is stored' },
 
@@ -287,6 +307,8 @@ export function parseField(def: FieldDef, raw: FormValue): { value: unknown } | 
   switch (def.kind) {
     case 'text':
       return text === '' ? { error: 'required' } : { value: text }
+    case 'optional-text':
+      return { value: text === '' ? null : text }
     case 'select':
       return def.options?.some((o) => o.value === text) ? { value: text } : { error: 'choose one of the options' }
     case 'list': {
