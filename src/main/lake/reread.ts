@@ -1,0 +1,66 @@
+import type { DuckDBConnection } from '@duckdb/node-api'
+import type { BatchEvent } from '../../shared/dto'
+import type { Stream } from '../sources/source'
+import { stagedLines } from './bronze-ingest'
+import { sqlString } from './lake'
+
+// Lines a live batch reads again after a rewind (lake/rewind.ts, docs/EVENTS.md): a staged line
+// of a rewound source whose position and bytes bronze already holds. Bronze records it again (it
+// was read again, by this batch), but it must not undo or repeat what its first reading did:
+// it replaces no customer profile with an older one and is not quarantined a second time. An
+// order line needs nothing here: silver already holds its order_id, so it is a duplicate.
+// Only sources with a rewind record are compared with bronze, so a lake never rewound pays nothing.
+
+/** `_reread`: (stream, source, part, position) of the batch's re-read lines; empty when none. */
+export async function stageRereads(conn: DuckDBConnection): Promise<void> {
+  const r = await conn.runAndReadAll(`SELECT DISTINCT json_extract_string(replay, '$.rewind.source') FROM batches WHERE kind = 'rewind'`)
+  const sources = r.getRows().map(([s]) => String(s))
+  await conn.run(`CREATE OR REPLACE TEMP TABLE _reread (stream VARCHAR, source VARCHAR, part INTEGER, position BIGINT)`)
+  if (sources.length === 0) return
+  const list = sources.map(sqlString).join(', ')
+  for (const stream of ['customers', 'orders'] as const) {
+    await conn.run(`INSERT INTO _reread
+      SELECT '${stream}', l.source, coalesce(l.kafka_partition, -1), coalesce(l.kafka_offset, l.byte_offset)
+      FROM ${stagedLines(stream)} l
+      WHERE l.source IN (${list}) AND EXISTS (SELECT 1 FROM bronze_${stream} b
+        WHERE b.source = l.source AND b.source IN (${list}) AND b.byte_offset IS NOT DISTINCT FROM l.byte_offset
+          AND b.kafka_partition IS NOT DISTINCT FROM l.kafka_partition AND b.kafka_offset IS NOT DISTINCT FROM l.kafka_offset
+          AND b.raw IS NOT DISTINCT FROM l.raw)`)
+  }
+}
+
+/** SQL: the row `alias` (with bronze's position columns) of `stream` is a re-read line. */
+export function isReread(stream: Stream, alias: string): string {
+  return `EXISTS (SELECT 1 FROM _reread r WHERE r.stream = '${stream}' AND r.source = ${alias}.source
+    AND r.part = coalesce(${alias}.kafka_partition, -1) AND r.position = coalesce(${alias}.kafka_offset, ${alias}.byte_offset))`
+}
+
+export interface Rereads {
+  lines: number
+  /** Re-read lines that are bad: not quarantined again (their first reading did). */
+  bad: number
+  /** One `reread` event per source read again. */
+  events: BatchEvent[]
+}
+
+/** What `_reread` holds, after the batch staged customers (`_c`) and orders (`_o`) as `staged` says. */
+export async function countRereads(conn: DuckDBConnection, staged: { customers: boolean; orders: boolean }): Promise<Rereads> {
+  const per = await conn.runAndReadAll(`SELECT source, count(*)::DOUBLE FROM _reread GROUP BY source ORDER BY source`)
+  const rows = per.getRows()
+  if (rows.length === 0) return { lines: 0, bad: 0, events: [] }
+  const bad = [
+    ...(['customers', 'orders'] as const).map((s) => `SELECT count(*) FROM ${stagedLines(s)} x WHERE x.error IS NOT NULL AND ${isReread(s, 'x')}`),
+    ...(staged.customers ? [`SELECT count(*) FROM _c x WHERE x.reason IS NOT NULL AND ${isReread('customers', 'x')}`] : []),
+    ...(staged.orders ? [`SELECT count(*) FROM _o x WHERE x.reason IS NOT NULL AND ${isReread('orders', 'x')}`] : [])
+  ]
+  const n = Number((await conn.runAndReadAll(`SELECT (${bad.map((q) => `(${q})`).join(' + ')})::DOUBLE`)).getRows()[0][0])
+  const lines = rows.reduce((t, [, c]) => t + Number(c), 0)
+  const events: BatchEvent[] = rows.map(([source, c]) => ({
+    kind: 'reread',
+    path: String(source),
+    message:
+      `${Number(c)} lines of ${String(source)} read again after a rewind (bronze already held them): orders silver holds count as duplicates, ` +
+      `no customer profile is replaced by them, and bad lines are not quarantined again`
+  }))
+  return { lines, bad: n, events }
+}
