@@ -1,0 +1,223 @@
+import { readFileSync } from 'node:fs'
+import { afterAll, afterEach, describe, expect, it } from 'vitest'
+import { acquireLake } from '../../src/main/lake/lake-registry'
+import { lakeFigures } from '../../src/main/lake/metrics-figures'
+import { totals } from '../../src/main/lake/queries'
+import { planRewind, RewindError, rewindSource, type RewindTarget } from '../../src/main/lake/rewind'
+import { spawnPipeline, type Child } from '../support/bulk-input'
+import { spawnCli } from '../support/kafka-processes'
+import { appendRaw, cleanupTempDirs, customer, linesWithOffsets, makeWorkspace, order, queries, query, runPipeline, scalar, sq, writeLines, type Workspace } from '../support/lake-fixtures'
+
+// A rewind (docs/EVENTS.md, Rewind) on real lake files and real input files: what the next run
+// reads again, what that does to bronze, silver, quarantine, customers and the counters, and
+// when a rewind is refused with the lake left as it was.
+
+afterAll(cleanupTempDirs)
+
+const children: Child[] = []
+afterEach(() => {
+  for (const c of children.splice(0)) if (c.proc.exitCode === null && c.proc.signalCode === null) c.proc.kill('SIGKILL')
+})
+
+async function rewind(ws: Workspace, source: string, target: RewindTarget, confirm = true) {
+  const lake = await acquireLake(ws.lake, { create: false })
+  try {
+    return await rewindSource(lake, source, target, { confirm, by: 'test' })
+  } finally {
+    await lake.close()
+  }
+}
+
+/** What a refused rewind must leave exactly as it was. */
+const UNCHANGED = {
+  offsets: `SELECT source_kind, key, next_offset, batch_id, identity::VARCHAR AS identity FROM source_offsets ORDER BY ALL`,
+  batches: `SELECT batch_id, kind FROM batches ORDER BY batch_id`
+}
+
+/** Header totals and /metrics figures, read the way the app reads them. */
+async function figures(ws: Workspace) {
+  const lake = await acquireLake(ws.lake, { create: false })
+  try {
+    return { totals: await totals(lake.reader), metrics: await lakeFigures(lake.reader) }
+  } finally {
+    await lake.close()
+  }
+}
+
+describe('rewinding a file', () => {
+  it('to 0: the next run reads it again; silver, quarantine and profiles stay, the re-read orders are duplicates, the rewind is recorded', { timeout: 60_000 }, async () => {
+    const ws = makeWorkspace()
+    const orders = writeLines(ws.orders('a.jsonl'), [
+      order({ order_id: 'r-1', customer_id: 'c-1' }),
+      order({ order_id: 'r-2', customer_id: 'c-1' }),
+      '{not json',
+      order({ order_id: 'r-3', customer_id: 'c-2' })
+    ])
+    // the older profile in a.jsonl, the newer one in b.jsonl, read in a later batch
+    writeLines(ws.customers('a.jsonl'), [customer({ customer_id: 'c-1', name: 'Old Name' }), '{"customer_id": 7}'])
+    await runPipeline(ws)
+    writeLines(ws.customers('b.jsonl'), [customer({ customer_id: 'c-1', name: 'New Name' })])
+    await runPipeline(ws)
+    const before = await queries(ws.lake, {
+      silver: `SELECT order_id, batch_id FROM silver_orders ORDER BY order_id`,
+      quarantine: `SELECT id, batch_id, kind, source, byte_offset, reason, resolved_batch_id FROM quarantine ORDER BY id`,
+      customers: `SELECT customer_id, name, batch_id FROM customers ORDER BY customer_id`,
+      bronze: `SELECT count(*) AS n FROM bronze_orders`,
+      offsets: UNCHANGED.offsets
+    })
+    expect(before.customers.find((c) => c.customer_id === 'c-1')?.name).toBe('New Name')
+    const end = readFileSync(orders).length
+    const totalsBefore = (await figures(ws)).totals
+
+    const r = await rewind(ws, orders, { offset: 0 })
+    expect(r).toMatchObject({ sourceKind: 'file', key: orders, from: end, to: 0, unit: 'bytes' })
+    const customersFile = ws.customers('a.jsonl')
+    await rewind(ws, customersFile, { offset: 0 })
+    const rec = await query(ws.lake, `SELECT batch_id, kind, rows_read, valid, quarantined, duplicates, replay::VARCHAR AS replay, events::VARCHAR AS events
+      FROM batches WHERE kind = 'rewind' ORDER BY batch_id`)
+    expect(rec).toHaveLength(2)
+    expect(rec[0]).toMatchObject({ batch_id: r.batchId, rows_read: 0, valid: 0, quarantined: 0, duplicates: 0 })
+    expect(JSON.parse(String(rec[0].replay))).toEqual({
+      rewind: { sourceKind: 'file', key: orders, source: orders, partition: null, from: end, to: 0, toTime: null, by: 'test' }
+    })
+    expect(JSON.parse(String(rec[0].events))[0]).toMatchObject({ kind: 'rewound', path: orders })
+    expect(await scalar(ws.lake, `SELECT next_offset FROM source_offsets WHERE key = ${sq(orders)}`)).toBe(0)
+
+    await runPipeline(ws)
+    const after = await queries(ws.lake, {
+      silver: `SELECT order_id, batch_id FROM silver_orders ORDER BY order_id`,
+      quarantine: `SELECT id, batch_id, kind, source, byte_offset, reason, resolved_batch_id FROM quarantine ORDER BY id`,
+      customers: `SELECT customer_id, name, batch_id FROM customers ORDER BY customer_id`,
+      bronze: `SELECT count(*) AS n FROM bronze_orders`,
+      offsets: `SELECT key, next_offset FROM source_offsets WHERE key = ${sq(orders)}`,
+      reread: `SELECT batch_id, rows_read, valid, quarantined, duplicates, events::VARCHAR AS events FROM batches WHERE batch_id > ${rec[1].batch_id}`,
+      // the definition of a duplicate, in SQL: a valid order line whose order_id silver held before its batch
+      dupSql: `SELECT count(*) AS n FROM bronze_orders b WHERE b.batch_id > ${rec[1].batch_id}
+        AND EXISTS (SELECT 1 FROM silver_orders s WHERE s.order_id = json_extract_string(try_cast(b.raw AS JSON), '$.order_id') AND s.batch_id < b.batch_id)`
+    })
+    expect(after.silver).toEqual(before.silver)
+    expect(after.quarantine).toEqual(before.quarantine)
+    expect(after.customers).toEqual(before.customers)
+    expect(after.bronze[0].n).toBe((before.bronze[0].n as number) + 4)
+    expect(after.offsets[0].next_offset).toBe(end)
+    const sum = (k: string) => after.reread.reduce((t, b) => t + (b[k] as number), 0)
+    expect(sum('rows_read')).toBe(6) // 4 order lines, 2 customer lines
+    expect(sum('valid')).toBe(0)
+    expect(sum('quarantined')).toBe(0)
+    expect(sum('duplicates')).toBe(3)
+    expect(sum('duplicates')).toBe(after.dupSql[0].n)
+    const events = after.reread.flatMap((b) => JSON.parse(String(b.events)) as { kind: string; path: string }[])
+    expect(events.filter((e) => e.kind === 'reread').map((e) => e.path).sort()).toEqual([customersFile, orders].sort())
+
+    // the header and /metrics: orders and quarantine as before, the re-reads as duplicates, and
+    // the rewind records are not batches of ingest
+    const f = await figures(ws)
+    expect(f.totals).toMatchObject({ orders: totalsBefore.orders, quarantined: totalsBefore.quarantined, duplicates: totalsBefore.duplicates + 3 })
+    const check = await queries(ws.lake, {
+      silver: `SELECT count(*) AS n FROM silver_orders`,
+      quarantine: `SELECT count(*) AS n FROM quarantine`,
+      ingest: `SELECT count(*) AS n FROM batches WHERE kind IN ('live', 'revalidate')`
+    })
+    expect(f.totals.orders).toBe(check.silver[0].n)
+    expect(f.totals.quarantined).toBe(check.quarantine[0].n)
+    expect(f.metrics.batches).toBe(check.ingest[0].n)
+    expect(f.metrics.orders).toBe(check.silver[0].n)
+  })
+
+  it('to a line start in the middle: only the lines from there are read again', { timeout: 60_000 }, async () => {
+    const ws = makeWorkspace()
+    const file = writeLines(ws.orders('a.jsonl'), [order({ order_id: 'm-1' }), order({ order_id: 'm-2' }), order({ order_id: 'm-3' }), order({ order_id: 'm-4' })])
+    await runPipeline(ws)
+    const third = linesWithOffsets(readFileSync(file))[2].offset
+    const r = await rewind(ws, file, { offset: third })
+    await runPipeline(ws)
+    const read = await query(ws.lake, `SELECT byte_offset, json_extract_string(raw, '$.order_id') AS id FROM bronze_orders WHERE batch_id > ${r.batchId} ORDER BY byte_offset`)
+    expect(read.map((x) => x.id)).toEqual(['m-3', 'm-4'])
+    expect(read[0].byte_offset).toBe(third)
+    expect(await scalar(ws.lake, `SELECT count(*) FROM silver_orders`)).toBe(4)
+  })
+
+  it('refuses an offset that is not a line start, naming the nearest ones; the lake is unchanged', { timeout: 60_000 }, async () => {
+    const ws = makeWorkspace()
+    const file = writeLines(ws.orders('a.jsonl'), [order({ order_id: 'n-1' }), order({ order_id: 'n-2' }), order({ order_id: 'n-3' })])
+    await runPipeline(ws)
+    const [, second, third] = linesWithOffsets(readFileSync(file)).map((l) => l.offset)
+    const before = await queries(ws.lake, UNCHANGED)
+    await expect(rewind(ws, file, { offset: second + 5 })).rejects.toThrow(
+      new RewindError(`offset ${second + 5} of ${file} is not the start of a line; the nearest line starts are ${second} or ${third}`)
+    )
+    await expect(rewind(ws, file, { offset: readFileSync(file).length + 10 })).rejects.toThrow(/beyond its committed offset/)
+    await expect(rewind(ws, 'no-such-file.jsonl', { offset: 0 })).rejects.toThrow(/no committed offset for 'no-such-file.jsonl'; its sources are/)
+    expect(await queries(ws.lake, UNCHANGED)).toEqual(before)
+  })
+
+  it('to a time: the offset the last batch committed at or before it', { timeout: 60_000 }, async () => {
+    const ws = makeWorkspace()
+    const file = writeLines(ws.orders('a.jsonl'), [order({ order_id: 't-1' }), order({ order_id: 't-2' })])
+    await runPipeline(ws)
+    const firstEnd = readFileSync(file).length
+    const first = await query(ws.lake, `SELECT batch_id, strftime(committed_at AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S.%fZ') AS at FROM batches`)
+    appendRaw(file, JSON.stringify(order({ order_id: 't-3' })) + '\n')
+    await runPipeline(ws)
+    const lake = await acquireLake(ws.lake, { create: false })
+    try {
+      const plan = await planRewind(lake.writer, file, { toTime: String(first[0].at) })
+      expect(plan).toMatchObject({ from: readFileSync(file).length, to: firstEnd, asOfBatchId: first[0].batch_id })
+      const early = await planRewind(lake.writer, file, { toTime: '2000-01-01T00:00:00Z' })
+      expect(early).toMatchObject({ to: 0, asOfBatchId: null })
+    } finally {
+      await lake.close()
+    }
+  })
+})
+
+describe('streamdesk rewind', () => {
+  async function cli(args: string[]) {
+    const c = spawnCli(['rewind', ...args])
+    children.push(c)
+    return { code: (await c.exited).code, stderr: c.stderr() }
+  }
+
+  it('says what it would do and changes nothing without --yes (exit 6); rewinds with it; refuses bad input (exit 2)', { timeout: 90_000 }, async () => {
+    const ws = makeWorkspace()
+    const file = writeLines(ws.orders('a.jsonl'), [order({ order_id: 'c-1' }), order({ order_id: 'c-2' })])
+    await runPipeline(ws)
+    const before = await queries(ws.lake, UNCHANGED)
+    const dry = await cli(['--lake', ws.lake, '--source', file, '--offset', '0'])
+    expect(dry.code, dry.stderr).toBe(6)
+    expect(dry.stderr).toContain(`rewind ${file}: bytes offset ${readFileSync(file).length} → 0`)
+    expect(dry.stderr).toContain('nothing changed: run again with --yes')
+    expect(await queries(ws.lake, UNCHANGED)).toEqual(before)
+
+    const bad = await cli(['--lake', ws.lake, '--source', file, '--offset', '3', '--yes'])
+    expect(bad.code, bad.stderr).toBe(2)
+    expect(bad.stderr).toMatch(/offset 3 of .* is not the start of a line/)
+    const both = await cli(['--lake', ws.lake, '--source', file, '--offset', '0', '--to-time', '2026-01-01T00:00:00Z'])
+    expect(both.code).toBe(2)
+    expect(await queries(ws.lake, UNCHANGED)).toEqual(before)
+    const missing = await cli(['--lake', `${ws.lake}-none`, '--source', file, '--offset', '0'])
+    expect(missing.code).toBe(3)
+
+    const yes = await cli(['--lake', ws.lake, '--source', file, '--offset', '0', '--yes'])
+    expect(yes.code, yes.stderr).toBe(0)
+    expect(yes.stderr).toMatch(/rewound: recorded as batch \d+ \(kind rewind\)/)
+    expect(await query(ws.lake, `SELECT kind, json_extract_string(replay, '$.rewind.by') AS by FROM batches WHERE kind = 'rewind'`)).toEqual([
+      { kind: 'rewind', by: expect.stringMatching(/^streamdesk rewind/) }
+    ])
+  })
+
+  it('is refused while a pipeline holds the lake (exit 3), which stays unchanged', { timeout: 90_000 }, async () => {
+    const ws = makeWorkspace()
+    const file = writeLines(ws.orders('a.jsonl'), [order({ order_id: 'h-1' })])
+    const owner = spawnPipeline(ws.input, ws.lake)
+    children.push(owner)
+    await owner.waitFor('batch 1:')
+    const c = await cli(['--lake', ws.lake, '--source', file, '--offset', '0', '--yes'])
+    expect(c.code, c.stderr).toBe(3)
+    expect(c.stderr).toMatch(/in use by another process/)
+    owner.proc.kill('SIGKILL')
+    await owner.exited
+    expect(await query(ws.lake, `SELECT key, next_offset FROM source_offsets`)).toEqual([{ key: file, next_offset: readFileSync(file).length }])
+    expect(await scalar(ws.lake, `SELECT count(*) FROM batches WHERE kind = 'rewind'`)).toBe(0)
+  })
+})
