@@ -157,7 +157,13 @@ export interface CountRow {
   count: number
 }
 
-export interface BatchRow extends BatchProgress {}
+/** What wrote a row of the batch log (`batches.kind`, docs/LAKE.md). */
+export type BatchKind = 'live' | 'replay' | 'revalidate' | 'rewind'
+
+export interface BatchRow extends BatchProgress {
+  /** Absent for live batches (ingest). A rewind reads nothing: its row is a record, not a measurement. */
+  kind?: Exclude<BatchKind, 'live'>
+}
 
 export interface QuarantineRow {
   id: number
