@@ -6,13 +6,18 @@ import { totals } from '../../src/main/lake/queries'
 import { planRewind, RewindError, rewindSource, type RewindTarget } from '../../src/main/lake/rewind'
 import { spawnPipeline, type Child } from '../support/bulk-input'
 import { spawnCli } from '../support/kafka-processes'
+import { highWatermarks, produce, startBroker, stopAllBrokers } from '../support/kafka-broker'
+import { runKafkaPipeline } from '../../src/main/cli/commands/pipeline'
 import { appendRaw, cleanupTempDirs, customer, linesWithOffsets, makeWorkspace, order, queries, query, runPipeline, scalar, sq, writeLines, type Workspace } from '../support/lake-fixtures'
 
 // A rewind (docs/EVENTS.md, Rewind) on real lake files and real input files: what the next run
 // reads again, what that does to bronze, silver, quarantine, customers and the counters, and
 // when a rewind is refused with the lake left as it was.
 
-afterAll(cleanupTempDirs)
+afterAll(async () => {
+  await stopAllBrokers()
+  cleanupTempDirs()
+})
 
 const children: Child[] = []
 afterEach(() => {
@@ -219,5 +224,54 @@ describe('streamdesk rewind', () => {
     await owner.exited
     expect(await query(ws.lake, `SELECT key, next_offset FROM source_offsets`)).toEqual([{ key: file, next_offset: readFileSync(file).length }])
     expect(await scalar(ws.lake, `SELECT count(*) FROM batches WHERE kind = 'rewind'`)).toBe(0)
+  })
+})
+
+describe('rewinding a Kafka partition', () => {
+  it('re-reads the partition from the offset against a real broker: duplicates, not new orders', { timeout: 120_000 }, async () => {
+    const broker = await startBroker({ r_orders: 2, r_customers: 1 })
+    const ws = makeWorkspace()
+    const flags = {
+      mode: 'kafka' as const,
+      inputPath: '',
+      lake: ws.lake,
+      trigger: 50,
+      untilIdle: true,
+      quiet: true,
+      kafkaServers: broker.bootstrap,
+      kafkaTopic: 'r_orders',
+      customersTopic: 'r_customers'
+    }
+    const messages = Array.from({ length: 10 }, (_, i) => ({ key: 'k', partition: 0, value: JSON.stringify(order({ order_id: `k-${i}` })) }))
+    messages.splice(6, 0, { key: 'k', partition: 0, value: '{bad' })
+    await produce(broker.bootstrap, 'r_orders', [...messages, { key: 'k', partition: 1, value: JSON.stringify(order({ order_id: 'other-partition' })) }])
+    await runKafkaPipeline(flags)
+    const hw = await highWatermarks(broker.bootstrap, 'r_orders')
+    const before = await queries(ws.lake, {
+      silver: `SELECT order_id FROM silver_orders ORDER BY order_id`,
+      quarantine: `SELECT count(*) AS n FROM quarantine`
+    })
+    expect(before.silver).toHaveLength(11)
+
+    const dry = await rewind(ws, 'r_orders:0', { offset: 4 }, false)
+    expect(dry).toMatchObject({ sourceKind: 'kafka', key: 'r_orders/0', from: hw.get('r_orders/0'), to: 4, unit: 'messages', batchId: null })
+    expect(await scalar(ws.lake, `SELECT count(*) FROM batches WHERE kind = 'rewind'`)).toBe(0)
+    const r = await rewind(ws, 'r_orders:0', { offset: 4 })
+    await expect(rewind(ws, 'r_orders:0', { offset: 99 })).rejects.toThrow(/beyond its committed offset 4/)
+    await runKafkaPipeline(flags)
+
+    const after = await queries(ws.lake, {
+      silver: `SELECT order_id FROM silver_orders ORDER BY order_id`,
+      quarantine: `SELECT count(*) AS n FROM quarantine`,
+      reread: `SELECT kafka_partition AS p, min(kafka_offset) AS lo, max(kafka_offset) AS hi, count(*) AS n FROM bronze_orders WHERE batch_id > ${r.batchId} GROUP BY ALL`,
+      counts: `SELECT sum(rows_read) AS read, sum(valid) AS valid, sum(quarantined) AS q, sum(duplicates) AS dup FROM batches WHERE batch_id > ${r.batchId}`,
+      offsets: `SELECT key, next_offset FROM source_offsets WHERE key LIKE 'r_orders/%' ORDER BY key`
+    })
+    expect(after.silver).toEqual(before.silver)
+    expect(after.quarantine).toEqual(before.quarantine)
+    expect(after.reread).toEqual([{ p: 0, lo: 4, hi: 10, n: 7 }]) // offsets 4..10, the bad one (6) among them
+    expect(after.counts[0]).toEqual({ read: 7, valid: 0, q: 0, dup: 6 })
+    expect(after.offsets).toEqual([...hw].sort().map(([key, n]) => ({ key, next_offset: n })))
+    await broker.stop()
   })
 })
