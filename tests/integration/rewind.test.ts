@@ -1,4 +1,9 @@
-import { readFileSync } from 'node:fs'
+import { mkdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { createEngineHost } from '../../src/main/api/engine-host'
+import { dispatch } from '../../src/main/api/dispatch'
+import type { EngineHost } from '../../src/main/api/host'
+import { until } from '../support/wait'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { acquireLake } from '../../src/main/lake/lake-registry'
 import { lakeFigures } from '../../src/main/lake/metrics-figures'
@@ -8,7 +13,7 @@ import { spawnPipeline, type Child } from '../support/bulk-input'
 import { spawnCli } from '../support/kafka-processes'
 import { highWatermarks, produce, startBroker, stopAllBrokers } from '../support/kafka-broker'
 import { runKafkaPipeline } from '../../src/main/cli/commands/pipeline'
-import { appendRaw, cleanupTempDirs, customer, linesWithOffsets, makeWorkspace, order, queries, query, runPipeline, scalar, sq, writeLines, type Workspace } from '../support/lake-fixtures'
+import { appendRaw, cleanupTempDirs, customer, linesWithOffsets, makeTempDir, makeWorkspace, order, queries, query, runPipeline, scalar, sq, writeLines, type Workspace } from '../support/lake-fixtures'
 
 // A rewind (docs/EVENTS.md, Rewind) on real lake files and real input files: what the next run
 // reads again, what that does to bronze, silver, quarantine, customers and the counters, and
@@ -273,5 +278,43 @@ describe('rewinding a Kafka partition', () => {
     expect(after.counts[0]).toEqual({ read: 7, valid: 0, q: 0, dup: 6 })
     expect(after.offsets).toEqual([...hw].sort().map(([key, n]) => ({ key, next_offset: n })))
     await broker.stop()
+  })
+})
+
+describe('lake.rewind over the API', () => {
+  let host: EngineHost | undefined
+  afterAll(() => host?.dispose())
+
+  it('is refused while the pipeline runs; stopped, it plans without changing anything, then rewinds once confirmed', { timeout: 120_000 }, async () => {
+    const base = makeTempDir()
+    mkdirSync(join(base, 'input', 'orders'), { recursive: true })
+    mkdirSync(join(base, 'input', 'customers'), { recursive: true })
+    host = await createEngineHost({ settingsFile: join(base, 'settings.json'), baseDir: base })
+    const call = (name: string, args?: unknown) => dispatch(host!.handlers, name, args) as Promise<any>
+    await call('settings.update', { patch: { source: { kind: 'folder', inputPath: 'input' }, lakePath: 'lake', pipeline: { triggerMs: 50 } } })
+    const file = writeLines(join(base, 'input', 'orders', '1.jsonl'), [order({ order_id: 'api-1' }), order({ order_id: 'api-2' })])
+    await call('pipeline.start')
+    await until('the batch', async () => (await call('pipeline.status')).totals.orders >= 2)
+    await expect(call('lake.rewind', { source: file, offset: 0, confirm: true })).rejects.toMatchObject({ type: 'validation', message: /stop the pipeline first/ })
+    await expect(call('lake.rewind', { source: file, confirm: true })).rejects.toMatchObject({ type: 'validation', message: /either an offset or a time/ })
+
+    await call('pipeline.stop')
+    const rows = async () => (await call('query.sourceOffsets', {})) as { key: string; committedOffset: number; batchId: number }[]
+    const before = await rows()
+    const plan = await call('lake.rewind', { source: file, offset: 0 })
+    expect(plan).toMatchObject({ key: file, from: readFileSync(file).length, to: 0, batchId: null })
+    expect(plan.consequence).toMatch(/count as duplicates/)
+    expect(await rows()).toEqual(before)
+    const done = await call('lake.rewind', { source: file, offset: 0, confirm: true })
+    expect(done.batchId).toBeGreaterThan(before[0].batchId)
+    expect(await rows()).toMatchObject([{ key: file, committedOffset: 0, batchId: done.batchId }])
+    const batches = await call('query.batches', {})
+    expect(batches.at(-1)).toMatchObject({ batchId: done.batchId, kind: 'rewind', rowsRead: 0, events: [expect.objectContaining({ kind: 'rewound', path: file })] })
+
+    // the next run reads the file again: the header's orders stay, the duplicates are the re-read lines
+    await call('pipeline.start')
+    await until('the re-read batch', async () => (await call('pipeline.status')).totals.duplicates >= 2)
+    await call('pipeline.stop')
+    expect((await call('pipeline.status')).totals).toMatchObject({ orders: 2, duplicates: 2, quarantined: 0 })
   })
 })
