@@ -11,6 +11,7 @@ import { totals } from '../../src/main/lake/queries'
 import { planRewind, RewindError, rewindSource, type RewindTarget } from '../../src/main/lake/rewind'
 import { spawnPipeline, type Child } from '../support/bulk-input'
 import { spawnCli } from '../support/kafka-processes'
+import { parseSettings } from '../../src/shared/settings'
 import { highWatermarks, produce, startBroker, stopAllBrokers } from '../support/kafka-broker'
 import { runKafkaPipeline } from '../../src/main/cli/commands/pipeline'
 import { appendRaw, cleanupTempDirs, customer, linesWithOffsets, makeTempDir, makeWorkspace, order, queries, query, runPipeline, scalar, sq, writeLines, type Workspace } from '../support/lake-fixtures'
@@ -140,11 +141,34 @@ describe('rewinding a file', () => {
     await runPipeline(ws)
     const third = linesWithOffsets(readFileSync(file))[2].offset
     const r = await rewind(ws, file, { offset: third })
+    // a line appended since is new: read once, counted as a valid order
+    appendRaw(file, JSON.stringify(order({ order_id: 'm-5' })) + '\n')
     await runPipeline(ws)
     const read = await query(ws.lake, `SELECT byte_offset, json_extract_string(raw, '$.order_id') AS id FROM bronze_orders WHERE batch_id > ${r.batchId} ORDER BY byte_offset`)
-    expect(read.map((x) => x.id)).toEqual(['m-3', 'm-4'])
+    expect(read.map((x) => x.id)).toEqual(['m-3', 'm-4', 'm-5'])
     expect(read[0].byte_offset).toBe(third)
-    expect(await scalar(ws.lake, `SELECT count(*) FROM silver_orders`)).toBe(4)
+    expect(await scalar(ws.lake, `SELECT count(*) FROM silver_orders`)).toBe(5)
+    expect(await query(ws.lake, `SELECT sum(valid) AS valid, sum(duplicates) AS dup FROM batches WHERE batch_id > ${r.batchId}`)).toEqual([{ valid: 1, dup: 2 }])
+  })
+
+  it('takes a line quarantined at its first reading that passes today\'s checks into silver, and marks its quarantine row resolved', { timeout: 60_000 }, async () => {
+    const ws = makeWorkspace()
+    const file = writeLines(ws.orders('a.jsonl'), [order({ order_id: 'q-usd' }), order({ order_id: 'q-sek', currency: 'SEK', total_amount: 100 })])
+    await runPipeline(ws)
+    expect(await query(ws.lake, `SELECT reason, resolved_batch_id FROM quarantine`)).toEqual([{ reason: expect.stringMatching(/SEK/), resolved_batch_id: null }])
+    const r = await rewind(ws, file, { offset: 0 })
+    const withSek = parseSettings({ reporting: { currency: 'USD', fxRates: { EUR: 1.08, SEK: 0.1 } } })
+    await runPipeline(ws, { baseSettings: withSek })
+    const after = await queries(ws.lake, {
+      silver: `SELECT order_id, batch_id FROM silver_orders ORDER BY order_id`,
+      quarantine: `SELECT resolved_batch_id FROM quarantine`,
+      counts: `SELECT sum(valid) AS valid, sum(duplicates) AS dup, sum(quarantined) AS q FROM batches WHERE batch_id > ${r.batchId}`
+    })
+    const batch = (after.silver.find((o) => o.order_id === 'q-sek')?.batch_id ?? 0) as number
+    expect(batch).toBeGreaterThan(r.batchId!)
+    expect(after.silver.map((o) => o.order_id)).toEqual(['q-sek', 'q-usd'])
+    expect(after.quarantine).toEqual([{ resolved_batch_id: batch }])
+    expect(after.counts).toEqual([{ valid: 1, dup: 1, q: 0 }])
   })
 
   it('refuses an offset that is not a line start, naming the nearest ones; the lake is unchanged', { timeout: 60_000 }, async () => {

@@ -2,30 +2,43 @@ import type { DuckDBConnection } from '@duckdb/node-api'
 import type { BatchEvent } from '../../shared/dto'
 import type { Stream } from '../sources/source'
 import { stagedLines } from './bronze-ingest'
-import { sqlString } from './lake'
 
 // Lines a live batch reads again after a rewind (lake/rewind.ts, docs/EVENTS.md): a staged line
 // of a rewound source whose position and bytes bronze already holds. Bronze records it again (it
 // was read again, by this batch), but it must not undo or repeat what its first reading did:
 // it replaces no customer profile with an older one and is not quarantined a second time. An
 // order line needs nothing here: silver already holds its order_id, so it is a duplicate.
-// Only sources with a rewind record are compared with bronze, so a lake never rewound pays nothing.
+// Only lines below the highest offset a rewind of their source started from are compared with
+// bronze (nothing beyond it was ever read), so a lake never rewound, and lines appended after
+// the rewound part, pay nothing.
 
 /** `_reread`: (stream, source, part, position) of the batch's re-read lines; empty when none. */
 export async function stageRereads(conn: DuckDBConnection): Promise<void> {
-  const r = await conn.runAndReadAll(`SELECT DISTINCT json_extract_string(replay, '$.rewind.source') FROM batches WHERE kind = 'rewind'`)
-  const sources = r.getRows().map(([s]) => String(s))
   await conn.run(`CREATE OR REPLACE TEMP TABLE _reread (stream VARCHAR, source VARCHAR, part INTEGER, position BIGINT)`)
-  if (sources.length === 0) return
-  const list = sources.map(sqlString).join(', ')
-  for (const stream of ['customers', 'orders'] as const) {
-    await conn.run(`INSERT INTO _reread
-      SELECT '${stream}', l.source, coalesce(l.kafka_partition, -1), coalesce(l.kafka_offset, l.byte_offset)
-      FROM ${stagedLines(stream)} l
-      WHERE l.source IN (${list}) AND EXISTS (SELECT 1 FROM bronze_${stream} b
-        WHERE b.source = l.source AND b.source IN (${list}) AND b.byte_offset IS NOT DISTINCT FROM l.byte_offset
-          AND b.kafka_partition IS NOT DISTINCT FROM l.kafka_partition AND b.kafka_offset IS NOT DISTINCT FROM l.kafka_offset
-          AND b.raw IS NOT DISTINCT FROM l.raw)`)
+  const rewound = await conn.runAndReadAll(`SELECT count(*) FROM batches WHERE kind = 'rewind'`)
+  if (Number(rewound.getRows()[0][0]) === 0) return
+  // per source and partition (-1: a file), the end of what had been read when it was rewound
+  await conn.run(`CREATE OR REPLACE TEMP TABLE _rewound AS
+    SELECT json_extract_string(replay, '$.rewind.source') AS source, coalesce(json_extract(replay, '$.rewind.partition')::INTEGER, -1) AS part,
+      max(json_extract(replay, '$.rewind.from')::BIGINT) AS upto
+    FROM batches WHERE kind = 'rewind' GROUP BY ALL`)
+  try {
+    for (const stream of ['customers', 'orders'] as const) {
+      await conn.run(`CREATE OR REPLACE TEMP TABLE _candidates AS
+        SELECT l.source, l.byte_offset, l.kafka_partition, l.kafka_offset, l.raw FROM ${stagedLines(stream)} l
+        JOIN _rewound w ON w.source = l.source AND w.part = coalesce(l.kafka_partition, -1) AND coalesce(l.kafka_offset, l.byte_offset) < w.upto`)
+      const n = Number((await conn.runAndReadAll(`SELECT count(*) FROM _candidates`)).getRows()[0][0])
+      if (n === 0) continue
+      await conn.run(`INSERT INTO _reread
+        SELECT '${stream}', c.source, coalesce(c.kafka_partition, -1), coalesce(c.kafka_offset, c.byte_offset)
+        FROM _candidates c
+        WHERE EXISTS (SELECT 1 FROM bronze_${stream} b
+          WHERE b.source = c.source AND b.source IN (SELECT DISTINCT source FROM _candidates) AND b.byte_offset IS NOT DISTINCT FROM c.byte_offset
+            AND b.kafka_partition IS NOT DISTINCT FROM c.kafka_partition AND b.kafka_offset IS NOT DISTINCT FROM c.kafka_offset
+            AND b.raw IS NOT DISTINCT FROM c.raw)`)
+    }
+  } finally {
+    await conn.run(`DROP TABLE IF EXISTS _candidates; DROP TABLE IF EXISTS _rewound`)
   }
 }
 
