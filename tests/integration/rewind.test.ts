@@ -94,7 +94,13 @@ describe('rewinding a file', () => {
     expect(JSON.parse(String(rec[0].events))[0]).toMatchObject({ kind: 'rewound', path: orders })
     expect(await scalar(ws.lake, `SELECT next_offset FROM source_offsets WHERE key = ${sq(orders)}`)).toBe(0)
 
-    await runPipeline(ws)
+    // the CLI's batch line adds up with the lines read again
+    const run = spawnCli(['pipeline', '--mode', 'file', '--input-path', ws.input, '--lake', ws.lake, '--until-idle', '--trigger', '50ms'])
+    children.push(run)
+    expect((await run.exited).code, run.stderr()).toBe(0)
+    expect(run.stderr()).toMatch(
+      /^batch \d+: 6 rows in: 4 orders = 0 valid \+ 3 duplicates \+ 1 already quarantined; 2 customers = 0 stored \+ 2 read again \(profile kept\); 0 alerts;/m
+    )
     const after = await queries(ws.lake, {
       silver: `SELECT order_id, batch_id FROM silver_orders ORDER BY order_id`,
       quarantine: `SELECT id, batch_id, kind, source, byte_offset, reason, resolved_batch_id FROM quarantine ORDER BY id`,

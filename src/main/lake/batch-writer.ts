@@ -27,6 +27,11 @@ export interface CommittedBatch extends BatchProgress {
   lagMs: number | null
   /** File events recorded with the batch (`batches.events`). */
   events: BatchEvent[]
+  /**
+   * Lines read again after a rewind that `quarantined` leaves out (bad order lines quarantined by
+   * their first reading) or that stored nothing (customer lines); absent when none (lake/reread.ts).
+   */
+  reread?: { badOrders: number; customers: number }
 }
 
 export async function committedOffsets(lake: Lake, sourceKind: string): Promise<Map<string, bigint>> {
@@ -250,7 +255,7 @@ async function writeBatchOnce(lake: Lake, plan: PlannedBatch, settings: Transfor
       const durationMs = committedAt.getTime() - started.getTime()
       const rowsRead = customers.read + orders.read + knownBad
       // bad lines read again after a rewind were quarantined (and counted) by their first reading
-      const quarantined = customers.bad + orders.quarantined + knownBad - rereads.bad
+      const quarantined = customers.bad + orders.quarantined + knownBad - rereads.badOrders - rereads.badCustomers
       const seconds = Math.max(durationMs, 1) / 1000
       // Arrival rate: what this batch took in over the time since the previous batch started
       // (the first batch of a run with a backlog has no such interval: its processing time).
@@ -273,7 +278,8 @@ async function writeBatchOnce(lake: Lake, plan: PlannedBatch, settings: Transfor
         maxEventTs: orders.maxEventTs,
         bytes: plan.bytes,
         lagMs: null,
-        events
+        events,
+        ...(rereads.lines > 0 ? { reread: { badOrders: rereads.badOrders, customers: rereads.customers } } : {})
       }
       bookkeeping.push(`INSERT INTO batches VALUES (${batchId}, TIMESTAMPTZ '${result.startedAt}', TIMESTAMPTZ '${result.committedAt}',
         ${durationMs}, ${rowsRead}, ${orders.valid}, ${quarantined}, ${orders.late}, ${orders.duplicates}, ${orders.alerts}, ${plan.bytes},

@@ -50,8 +50,11 @@ export function isReread(stream: Stream, alias: string): string {
 
 export interface Rereads {
   lines: number
-  /** Re-read lines that are bad: not quarantined again (their first reading did). */
-  bad: number
+  /** Re-read lines that are bad: not quarantined again (their first reading did), per stream. */
+  badOrders: number
+  badCustomers: number
+  /** Re-read customer lines, valid or not: none replaces a stored profile. */
+  customers: number
   /** One `reread` event per source read again. */
   events: BatchEvent[]
 }
@@ -60,13 +63,16 @@ export interface Rereads {
 export async function countRereads(conn: DuckDBConnection, staged: { customers: boolean; orders: boolean }): Promise<Rereads> {
   const per = await conn.runAndReadAll(`SELECT source, count(*)::DOUBLE FROM _reread GROUP BY source ORDER BY source`)
   const rows = per.getRows()
-  if (rows.length === 0) return { lines: 0, bad: 0, events: [] }
-  const bad = [
-    ...(['customers', 'orders'] as const).map((s) => `SELECT count(*) FROM ${stagedLines(s)} x WHERE x.error IS NOT NULL AND ${isReread(s, 'x')}`),
-    ...(staged.customers ? [`SELECT count(*) FROM _c x WHERE x.reason IS NOT NULL AND ${isReread('customers', 'x')}`] : []),
-    ...(staged.orders ? [`SELECT count(*) FROM _o x WHERE x.reason IS NOT NULL AND ${isReread('orders', 'x')}`] : [])
-  ]
-  const n = Number((await conn.runAndReadAll(`SELECT (${bad.map((q) => `(${q})`).join(' + ')})::DOUBLE`)).getRows()[0][0])
+  if (rows.length === 0) return { lines: 0, badOrders: 0, badCustomers: 0, customers: 0, events: [] }
+  const bad = (s: Stream, validated: boolean, table: string) =>
+    [`SELECT count(*) FROM ${stagedLines(s)} x WHERE x.error IS NOT NULL AND ${isReread(s, 'x')}`]
+      .concat(validated ? [`SELECT count(*) FROM ${table} x WHERE x.reason IS NOT NULL AND ${isReread(s, 'x')}`] : [])
+      .map((q) => `(${q})`)
+      .join(' + ')
+  const [badOrders, badCustomers, customers] = (
+    await conn.runAndReadAll(`SELECT (${bad('orders', staged.orders, '_o')})::DOUBLE, (${bad('customers', staged.customers, '_c')})::DOUBLE,
+      (SELECT count(*) FROM _reread WHERE stream = 'customers')::DOUBLE`)
+  ).getRows()[0].map(Number)
   const lines = rows.reduce((t, [, c]) => t + Number(c), 0)
   const events: BatchEvent[] = rows.map(([source, c]) => ({
     kind: 'reread',
@@ -75,5 +81,5 @@ export async function countRereads(conn: DuckDBConnection, staged: { customers: 
       `${Number(c)} lines of ${String(source)} read again after a rewind (bronze already held them): orders silver holds count as duplicates, ` +
       `no customer profile is replaced by them, and bad lines are not quarantined again`
   }))
-  return { lines, bad: n, events }
+  return { lines, badOrders, badCustomers, customers, events }
 }
