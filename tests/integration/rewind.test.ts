@@ -12,6 +12,9 @@ import { planRewind, RewindError, rewindSource, type RewindTarget } from '../../
 import { spawnPipeline, type Child } from '../support/bulk-input'
 import { spawnCli } from '../support/kafka-processes'
 import { parseSettings } from '../../src/shared/settings'
+import { replayLake } from '../../src/main/lake/replay'
+import { replayScoring } from '../../src/main/lake/active-scoring'
+import { transformSettings } from '../../src/main/lake/batch-transform'
 import { highWatermarks, produce, startBroker, stopAllBrokers } from '../support/kafka-broker'
 import { runKafkaPipeline } from '../../src/main/cli/commands/pipeline'
 import { appendRaw, cleanupTempDirs, customer, linesWithOffsets, makeTempDir, makeWorkspace, order, queries, query, runPipeline, scalar, sq, writeLines, type Workspace } from '../support/lake-fixtures'
@@ -139,6 +142,23 @@ describe('rewinding a file', () => {
     expect(f.totals.quarantined).toBe(check.quarantine[0].n)
     expect(f.metrics.batches).toBe(check.ingest[0].n)
     expect(f.metrics.orders).toBe(check.silver[0].n)
+
+    // a replay of every batch, the re-reading one included, quarantines the bad line once too
+    const lake = await acquireLake(ws.lake, { create: false })
+    try {
+      const summary = await replayLake(lake, { settings: transformSettings(parseSettings({}), await replayScoring(lake.writer)) })
+      expect(summary.batches).toBeGreaterThanOrEqual(2)
+    } finally {
+      await lake.close()
+    }
+    const replayed = await queries(ws.lake, {
+      silver: `SELECT order_id, batch_id FROM silver_orders ORDER BY order_id`,
+      quarantine: `SELECT batch_id, kind, source, byte_offset FROM quarantine ORDER BY kind, batch_id`,
+      counted: `SELECT sum(quarantined) AS q FROM batches WHERE kind = 'replay'`
+    })
+    expect(replayed.silver).toEqual(before.silver)
+    expect(replayed.quarantine).toEqual(before.quarantine.map(({ batch_id, kind, source, byte_offset }) => ({ batch_id, kind, source, byte_offset })))
+    expect(replayed.counted[0].q).toBe(1)
   })
 
   it('to a line start in the middle: only the lines from there are read again', { timeout: 60_000 }, async () => {
