@@ -225,9 +225,25 @@ describe('rewinding a file', () => {
       expect(plan).toMatchObject({ from: readFileSync(file).length, to: firstEnd, asOfBatchId: first[0].batch_id })
       const early = await planRewind(lake.writer, file, { toTime: '2000-01-01T00:00:00Z' })
       expect(early).toMatchObject({ to: 0, asOfBatchId: null })
+      // the file by its identity, as `dev:ino`
+      const id = JSON.parse(String((await lake.reader.runAndReadAll(`SELECT identity::VARCHAR FROM source_offsets`)).getRows()[0][0]))
+      expect(await planRewind(lake.writer, `${id.dev}:${id.ino}`, { offset: 0 })).toMatchObject({ key: file, to: 0 })
     } finally {
       await lake.close()
     }
+  })
+
+  it('refuses a time before the file at that path was truncated: that offset was another file\'s', { timeout: 60_000 }, async () => {
+    const ws = makeWorkspace()
+    const file = writeLines(ws.orders('a.jsonl'), [order({ order_id: 'x-1' }), order({ order_id: 'x-2' })])
+    await runPipeline(ws)
+    const [first] = await query(ws.lake, `SELECT strftime(committed_at AT TIME ZONE 'UTC', '%Y-%m-%dT%H:%M:%S.%fZ') AS at FROM batches`)
+    writeLines(file, [order({ order_id: 'x-3' })]) // shorter: truncated, read again from byte 0
+    await runPipeline(ws)
+    expect(await scalar(ws.lake, `SELECT count(*) FROM batches WHERE events::VARCHAR LIKE '%truncated%'`)).toBe(1)
+    const before = await queries(ws.lake, UNCHANGED)
+    await expect(rewind(ws, file, { toTime: String(first.at) })).rejects.toThrow(/was truncated after .* its offset as of that time belongs to another file/)
+    expect(await queries(ws.lake, UNCHANGED)).toEqual(before)
   })
 })
 
