@@ -1,8 +1,19 @@
+import { writeFileSync } from 'node:fs'
 import { DuckDBConnection } from '@duckdb/node-api'
 import { runFilePipeline } from '../../src/main/cli/commands/pipeline'
+const readAll = (DuckDBConnection.prototype as any).runAndReadAll
+let explaining = false
 for (const m of ['run', 'runAndReadAll'] as const) {
   const orig = (DuckDBConnection.prototype as any)[m]
   ;(DuckDBConnection.prototype as any)[m] = async function (sql: string, ...rest: unknown[]) {
+    // EXPLAIN=<text>: a statement containing it runs under EXPLAIN ANALYZE first, its plan into /tmp/explain-N.txt
+    // (that runs it twice: an INSERT inserts twice, so the figures after it are off; CREATE OR REPLACE is harmless)
+    if (!explaining && process.env.EXPLAIN && typeof sql === 'string' && sql.includes(process.env.EXPLAIN)) {
+      explaining = true
+      const rows = (await readAll.call(this, `EXPLAIN ANALYZE ${sql}`, ...rest)).getRows()
+      writeFileSync(`/tmp/explain-${Date.now()}.txt`, rows.map((x: unknown[]) => String(x[1])).join('\n'))
+      explaining = false
+    }
     const t = performance.now(); const u = process.cpuUsage()
     if (process.env.MEM && typeof sql === "string" && sql.startsWith("SET memory_limit")) sql = `SET memory_limit = '${process.env.MEM}'`
     try { return await orig.call(this, sql, ...rest) } finally {

@@ -12,7 +12,7 @@ import { FolderSource, FILE_SOURCE_KIND } from '../sources/folder-source'
 import { checkInputFolder } from '../sources/input-folder'
 import { KafkaSource, KAFKA_SOURCE_KIND, type KafkaPartitionLag } from '../sources/kafka-source'
 import { kafkaSecurityFromEnv } from '../sources/kafka-client'
-import { startGeneratorWorker, type GeneratorWorker } from '../generator'
+import { startGeneratorWorker, type GeneratorWorker } from '../generator/worker-client'
 import { mirrorOption, Pipeline } from './pipeline'
 import { AlertDelivery, type SinkStatus } from '../alerts/alert-delivery'
 

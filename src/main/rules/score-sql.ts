@@ -12,10 +12,13 @@ import { inputsSql } from './inputs-sql'
 export interface ScoreOptions {
   /** Also build each fired rule's inputs line (costs a string per fired rule). */
   inputs?: boolean
+  /** Attribute columns of `inputs` are named this prefix + the attribute (so they cannot clash with other columns `inputs` carries). */
+  attributePrefix?: string
 }
 
 export function scoredSql(ruleset: CheckedRuleset, inputs: string, ctx: Omit<SqlContext, 'column'>, opts: ScoreOptions = {}): string {
-  const c: SqlContext = { ...ctx, column: (a) => `i."${a}"` }
+  const prefix = opts.attributePrefix ?? ''
+  const c: SqlContext = { ...ctx, column: (a) => `i."${prefix}${a}"` }
   const n = ruleset.rules.length
   const f = (k: number) => `_fired_${k}`
   const fired = ruleset.rules.map((r, k) => `${firedSql(r.condition.expr, c)} AS ${f(k)}`)
