@@ -44,7 +44,7 @@ export function rederiveHandlers(
     'lake.rewind': async ({ source, offset, toTime, confirm }) => {
       try {
         return await controller.whileStopped((lake) =>
-          rewindSource(lake, source, offset !== undefined ? { offset } : { toTime: toTime! }, { confirm, by: 'the app' })
+          rewindSource(lake, source, offset !== undefined ? { offset } : { toTime: toTime! }, { confirm, by: 'the app (lake.rewind)' })
         )
       } catch (err) {
         if (err instanceof RewindError || (err instanceof LakeError && err.code !== 'closing')) throw new ApiError('validation', err.message)
