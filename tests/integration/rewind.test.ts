@@ -343,6 +343,10 @@ describe('rewinding a Kafka partition', () => {
     expect(after.reread).toEqual([{ p: 0, lo: 4, hi: 10, n: 7 }]) // offsets 4..10, the bad one (6) among them
     expect(after.counts[0]).toEqual({ read: 7, valid: 0, q: 0, dup: 6 })
     expect(after.offsets).toEqual([...hw].sort().map(([key, n]) => ({ key, next_offset: n })))
+
+    // to a time before the first batch: the lowest offset of the partition bronze holds
+    const early = await rewind(ws, 'r_orders:0', { toTime: '2000-01-01T00:00:00Z' }, false)
+    expect(early).toMatchObject({ key: 'r_orders/0', to: 0, asOfBatchId: null, batchId: null })
     await broker.stop()
   })
 })
