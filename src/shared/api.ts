@@ -19,6 +19,7 @@ import type {
   SourceOffsetRow,
   ReplayChunkDone,
   ReplaySummary,
+  RewindResult,
   RevalidateResult,
   WindowRow
 } from './dto'
@@ -146,6 +147,19 @@ export const handlerArgs = {
     })
     .strict(),
   'lake.replay': z.object({ from: isoTime, to: isoTime }).strict().default({}),
+  /**
+   * One source's offset moved back (docs/EVENTS.md, Rewind): to an offset or to a time. Without
+   * `confirm` it only says what it would do; confirmed, it is recorded in the batch log.
+   */
+  'lake.rewind': z
+    .object({
+      source: z.string().min(1, 'name the source').max(4096),
+      offset: z.number().int().min(0, 'an offset is 0 or more').optional(),
+      toTime: z.string().min(1).max(64).optional(),
+      confirm: z.boolean().default(false)
+    })
+    .strict()
+    .refine((a) => (a.offset === undefined) !== (a.toTime === undefined), { message: 'give either an offset or a time', path: ['offset'] }),
   'quarantine.revalidate': z.union([
     z.object({ id: z.number().int().min(1) }).strict(),
     z.object({ reason: z.string().min(1).max(10_000) }).strict()
@@ -246,6 +260,8 @@ export interface HandlerResults {
   'sql.savedWrite': { status: 'saved' | 'exists'; name: string }
   /** Silver, alerts, order quarantine and windows derived again from bronze (docs/LAKE.md, Replay); refused while the pipeline runs. */
   'lake.replay': ReplaySummary
+  /** What a rewind does, and with confirm its record's batch id; refused while the pipeline runs. */
+  'lake.rewind': RewindResult
   /** Quarantined order lines (one, or all with a reason) validated again; refused while the pipeline runs. */
   'quarantine.revalidate': RevalidateResult
   /** The active ruleset version (version null: none stored yet; this seed becomes version 1 at the first run). */

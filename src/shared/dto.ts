@@ -32,9 +32,11 @@ export interface BatchEvent {
   /**
    * renamed: the file was read on under its new name, not again; truncated: it shrank or was
    * rewritten in place and was read again from byte 0; replaced: another file now has a known
-   * name and was read from byte 0; changed: it changed while being read and was planned again.
+   * name and was read from byte 0; changed: it changed while being read and was planned again;
+   * rewound: a person moved the source's offset back (the `rewind` record of the batch log);
+   * reread: lines bronze already held were read again after a rewind (docs/EVENTS.md, Rewind).
    */
-  kind: 'renamed' | 'truncated' | 'replaced' | 'changed'
+  kind: 'renamed' | 'truncated' | 'replaced' | 'changed' | 'rewound' | 'reread'
   path: string
   /** renamed: the name it had. */
   from?: string
@@ -155,7 +157,13 @@ export interface CountRow {
   count: number
 }
 
-export interface BatchRow extends BatchProgress {}
+/** What wrote a row of the batch log (`batches.kind`, docs/LAKE.md). */
+export type BatchKind = 'live' | 'replay' | 'revalidate' | 'rewind'
+
+export interface BatchRow extends BatchProgress {
+  /** Absent for live batches (ingest). A rewind reads nothing: its row is a record, not a measurement. */
+  kind?: Exclude<BatchKind, 'live'>
+}
 
 export interface QuarantineRow {
   id: number
@@ -357,4 +365,28 @@ export interface SourceOffsetRow {
   /** The batch that last committed this offset, and when. */
   batchId: number
   batchCommittedAt: string | null
+}
+
+/**
+ * What a rewind of one source does (docs/EVENTS.md, Rewind): computed and checked before anything
+ * changes, shown for confirmation, then committed as one `rewind` record of the batch log.
+ */
+export interface RewindPlan {
+  sourceKind: 'file' | 'kafka'
+  /** The file's absolute path, or `topic/partition` (the key in `source_offsets`). */
+  key: string
+  unit: 'bytes' | 'messages'
+  /** The committed offset now, and the one the rewind sets: the pipeline reads [to, from) again. */
+  from: number
+  to: number
+  /** A rewind to a time: the time asked for, and the batch whose committed offset `to` is (null: before any batch read the source). */
+  toTime: string | null
+  asOfBatchId: number | null
+  /** Sentences for people: what the next run will do, and what it will not. */
+  consequence: string
+}
+
+export interface RewindResult extends RewindPlan {
+  /** The `rewind` record in `batches`; null when only planned (not confirmed). */
+  batchId: number | null
 }

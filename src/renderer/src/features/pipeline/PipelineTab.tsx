@@ -30,10 +30,12 @@ export function PipelineTab() {
   const triggerMs = useSlice(settings, (s) => s.settings?.pipeline.triggerMs)
   const ctx = useChartContext()
   const theme = useThemeName()
-  const rates = useMemo(() => ratesOption(batches, ctx), [batches, ctx])
-  const durations = useMemo(() => batchDurationOption(batches, ctx, triggerMs), [batches, ctx, triggerMs])
+  // a rewind record reads nothing and takes no time: a point at 0 would be a measurement it is not
+  const measured = useMemo(() => batches.filter((b) => b.kind !== 'rewind'), [batches])
+  const rates = useMemo(() => ratesOption(measured, ctx), [measured, ctx])
+  const durations = useMemo(() => batchDurationOption(measured, ctx, triggerMs), [measured, ctx, triggerMs])
   const newestFirst = useMemo(() => batches.slice(-TABLE_ROWS).reverse(), [batches])
-  const stops = useMemo(() => pauses(batches), [batches])
+  const stops = useMemo(() => pauses(measured), [measured])
   const stopsLabel = stops ? `, ${stops} gap${stops === 1 ? '' : 's'} where no batch ran (stopped or idle)` : ''
 
   return (
@@ -93,7 +95,14 @@ export function PipelineTab() {
               <tbody>
                 {newestFirst.map((b) => (
                   <tr key={b.batchId} data-testid="batch-row">
-                    <td className="num">{b.batchId}</td>
+                    <td className="num">
+                      {b.kind && (
+                        <span className="chip" data-testid="batch-kind">
+                          {b.kind}
+                        </span>
+                      )}
+                      {b.batchId}
+                    </td>
                     <td className="tnum">
                       {formatTime(b.committedAt)}
                     </td>
