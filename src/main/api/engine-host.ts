@@ -168,7 +168,7 @@ export async function createEngineHost(opts: EngineHostOptions): Promise<EngineH
         .sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition)
     },
     'query.alertSinks': () => controller.alertSinks(),
-    'query.health': async () => controller.health(),
+    'query.health': () => controller.checkHealth(),
     'query.history': (req) =>
       withReader((c) => q.history(c, req.range === 'custom' ? { range: 'custom', from: req.from!, to: req.to! } : { range: req.range })),
     'query.orderSearch': (req) => withReader((c) => q.orderSearch(c, req)),
