@@ -134,7 +134,8 @@ describe('pipeline health alerts', () => {
       await until('the quarantine share firing', () => r.firing('quarantine-share'))
       const alert = (await r.health()).firing.find((f) => f.condition === 'quarantine-share')!
       const answer = await r.host.handlers['sql.run']({
-        sql: `SELECT sum(quarantined) / sum(rows_read) AS share FROM (SELECT * FROM batches WHERE kind = 'live' ORDER BY batch_id DESC LIMIT 1)`
+        sql: `SELECT sum(quarantined) / sum(rows_read) AS share FROM (SELECT * FROM batches WHERE kind = 'live' ORDER BY batch_id DESC LIMIT 1)`,
+        maxRows: 10
       })
       expect(answer.ok && Number(answer.rows[0][0])).toBe(alert.value)
       expect(alert.value).toBe(0.75)
