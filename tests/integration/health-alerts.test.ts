@@ -5,6 +5,7 @@ import { createEngineHost } from '../../src/main/api/engine-host'
 import type { EngineHost } from '../../src/main/api/host'
 import type { HealthConditionName, HealthState } from '../../src/shared/health'
 import { AlertReceiver } from '../support/alert-receiver'
+import { spawnPipeline } from '../support/bulk-input'
 import { cleanupTempDirs, makeTempDir, makeWorkspace, order, ts, writeLines, type Workspace } from '../support/lake-fixtures'
 import { until } from '../support/wait'
 
@@ -169,6 +170,8 @@ describe('pipeline health alerts', () => {
     const r = await rig({ triggerMs: 50 })
     try {
       expect((await r.host.handlers['pipeline.start']({})).state).toBe('running')
+      // the monitor starts once the source has the lake's offsets
+      await until('the monitor watching', async () => (await r.health()).activity === 'idle')
       const away = `${r.ws.input}-away`
       renameSync(r.ws.input, away)
       const gone = await r.health()
@@ -182,6 +185,37 @@ describe('pipeline health alerts', () => {
       expect(r.receiver.healthRequests().map((q) => q.health.state)).toEqual(['firing', 'resolved'])
     } finally {
       await r.dispose()
+    }
+  })
+
+  it('`streamdesk pipeline` sends them too: a source error firing and resolved, each once', { timeout: 120_000 }, async () => {
+    const ws = makeWorkspace()
+    const receiver = new AlertReceiver()
+    await receiver.listen()
+    const settings = join(makeTempDir(), 'settings.json')
+    writeFileSync(settings, JSON.stringify({ alerts: { sinks: [{ kind: 'webhook', url: receiver.url }], health: { checkSeconds: 1, holdSeconds: 0 } } }))
+    const child = spawnPipeline(ws.input, ws.lake, ['--settings', settings])
+    try {
+      await child.waitFor('started')
+      writeLines(ws.orders('1.jsonl'), [order({ order_id: 'c1', order_ts: ts(0) })])
+      await child.waitFor('batch 1')
+      const away = `${ws.input}-away`
+      renameSync(ws.input, away)
+      await child.waitFor('health: source-error firing')
+      renameSync(away, ws.input)
+      await child.waitFor('health: source-error resolved')
+      await until('both delivered', () => receiver.healthRequests().filter((q) => q.answer === 'ok').length === 2, { detail: () => receiver.requests })
+      child.proc.kill('SIGINT')
+      expect((await child.exited).code).toBe(0)
+      const sent = receiver.healthRequests()
+      expect(sent.map((q) => [q.health.condition, q.health.state])).toEqual([
+        ['source-error', 'firing'],
+        ['source-error', 'resolved']
+      ])
+      expect(new Set(sent.map((q) => q.key)).size).toBe(2)
+    } finally {
+      if (child.proc.exitCode === null) child.proc.kill('SIGKILL')
+      await receiver.stop()
     }
   })
 })

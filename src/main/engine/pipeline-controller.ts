@@ -15,9 +15,9 @@ import { kafkaSecurityFromEnv } from '../sources/kafka-client'
 import { startGeneratorWorker, type GeneratorWorker } from '../generator'
 import { mirrorOption, Pipeline } from './pipeline'
 import { AlertDelivery, type SinkStatus } from '../alerts/alert-delivery'
-import { quarantineShare } from '../lake/health-figures'
-import { STOPPED_HEALTH, type HealthEvent, type HealthState } from '../../shared/health'
-import { HealthMonitor, type HealthClock } from './health-monitor'
+import { STOPPED_HEALTH, type HealthState } from '../../shared/health'
+import type { HealthClock, HealthMonitor } from './health-monitor'
+import { watchRunHealth } from './run-health'
 
 // Owns one run of the pipeline (and, for the built-in source, the generator feeding it) and
 // the state machine the header shows: stopped → starting → running → stopping → stopped,
@@ -288,11 +288,14 @@ export class PipelineController {
         this.delivery?.wake()
         this.events.onBatch(b)
         void this.monitor?.afterBatch().catch(() => undefined)
+      },
+      // before the source has the lake's offsets, every file would look unread
+      onOpened: () => {
+        if (this.pipeline === pipeline) this.monitor = this.startMonitor(lake, source)
       }
     })
     this.source = source
     this.pipeline = pipeline
-    this.monitor = this.startMonitor(lake, source)
     const run = pipeline.start()
     this.run = run
     run.then(
@@ -304,26 +307,16 @@ export class PipelineController {
   /** Watches the run's health (engine/health-monitor.ts); events go to the log and the sinks. */
   private startMonitor(lake: Lake, source: FolderSource | KafkaSource): HealthMonitor {
     const s = this.settings()
-    const delivery = this.delivery
-    const monitor = new HealthMonitor(
-      {
-        sourceKind: s.source.kind,
-        sourceLabel: this.status.source.label,
-        backlog: () => source.backlog(),
-        quarantine: (batches) => lake.use((l) => quarantineShare(l.reader, batches))
-      },
-      s.alerts.health,
-      {
-        clock: this.options.healthClock,
-        onState: (state) => this.events.onHealth?.(state),
-        onEvent: (event: HealthEvent) => {
-          console.error(`health: ${event.condition} ${event.state}: ${event.cause}${event.resolution ? ` (${event.resolution})` : ''}`)
-          if (s.alerts.health.enabled) delivery?.notifyHealth(event)
-        }
-      }
-    )
-    monitor.start()
-    return monitor
+    return watchRunHealth({
+      lake,
+      source,
+      sourceKind: s.source.kind,
+      settings: s.alerts.health,
+      delivery: this.delivery,
+      log: (line) => console.error(line),
+      clock: this.options.healthClock,
+      onState: (state) => this.events.onHealth?.(state)
+    })
   }
 
   /** The run's health now (STOPPED_HEALTH when no run). */
