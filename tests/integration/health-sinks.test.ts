@@ -30,7 +30,7 @@ describe('health events in the sinks', () => {
   it('a key per sink, condition, state and episode', () => {
     const k = healthKey('hook', stuck)
     expect(k).toMatch(/^[0-9a-f]{32}$/)
-    expect(healthKey('hook', { ...stuck, cause: 'other figures' })).toBe(k)
+    expect(healthKey('hook', { ...stuck, cause: 'other figures' } as HealthEvent)).toBe(k)
     expect(healthKey('hook', { ...stuck, state: 'resolved' })).not.toBe(k)
     expect(healthKey('hook', { ...stuck, since: '2026-12-02T06:00:00.000Z' })).not.toBe(k)
     expect(healthKey('other', stuck)).not.toBe(k)

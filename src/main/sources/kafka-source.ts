@@ -221,12 +221,19 @@ export class KafkaSource implements Source {
   }
 
   /**
-   * Messages behind the lake over every partition seen (as of the last metadata or fetch), and
-   * the broker being out of reach as the source's error (it keeps retrying with backoff).
+   * Messages behind the lake over every partition seen, as of the last fetch (while a batch is
+   * written, the prefetch's; while the loop waits for its trigger, none), and the broker being out
+   * of reach as the source's error (it keeps retrying with backoff).
    */
   async backlog(): Promise<InputBacklog> {
     let messages = 0
-    for (const p of this.lag()) if (p.lag !== null) messages += Number(p.lag)
+    for (const p of this.parts.values()) {
+      const lake = this.lakeOffsets.get(key(p.topic, p.partition))
+      if (p.hwm === null) continue
+      // a partition the lake has no offset for yet: what is buffered, and what is past it
+      if (lake === undefined) messages += p.buffered.length + (p.position !== null && p.hwm > p.position ? Number(p.hwm - p.position) : 0)
+      else if (p.hwm > lake) messages += Number(p.hwm - lake)
+    }
     return {
       waiting: messages > 0,
       description: messages > 0 ? `${messages.toLocaleString('en-US')} Kafka message${messages === 1 ? '' : 's'}` : null,
