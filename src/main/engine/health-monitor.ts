@@ -64,8 +64,9 @@ export class HealthMonitor {
 
   /** Looks now and then every `checkSeconds`. */
   start(): void {
-    void this.check()
-    this.timer = setInterval(() => void this.check(), this.settings.checkSeconds * 1000)
+    // a look that fails is one missed look; the next one tries again
+    void this.check().catch(() => undefined)
+    this.timer = setInterval(() => void this.check().catch(() => undefined), this.settings.checkSeconds * 1000)
     this.timer.unref?.()
   }
 
