@@ -59,6 +59,9 @@ test('a stuck pipeline shows a banner on every tab with its cause; idle shows no
     return h.checkedAt !== firstLook && h.activity === 'idle'
   }, { message: 'the monitor to look again and see idle', detail: health })
   assert.equal(await page.getByTestId('health-banner').count(), 0, 'no banner while idle')
+  const activity = page.getByTestId('input-activity')
+  await eventually(async () => (await activity.getAttribute('data-activity')) === 'idle', { message: 'the Pipeline tab saying idle' })
+  assert.equal(await textOf(activity), 'Input: idle, everything there is has been read')
 
   writeAtomically(join(server.input, 'orders'), 'second.jsonl', line(`ord_e2e_${tag}_2`))
   const banner = page.getByTestId('health-stuck')
@@ -70,6 +73,7 @@ test('a stuck pipeline shows a banner on every tab with its cause; idle shows no
     await openTab(page, tab)
     assert.ok(await banner.isVisible(), `the banner on the ${tab} tab`)
   }
+  assert.match(await textOf(activity), /^Input: stuck, 1 file, \d+ B waiting and no batch committed$/)
 
   await page.getByTestId('pipeline-stop').click()
   await eventually(async () => (await page.getByTestId('health-banner').count()) === 0, { message: 'the banner gone once stopped' })
