@@ -49,6 +49,8 @@ export class HealthMonitor {
   /** When input was first seen waiting since the last commit (null: nothing waits). */
   private waitingSince: number | null = null
   private quarantineFigures: QuarantineShare | null = null
+  /** The input as the last look saw it (a look after a batch reuses it: see afterBatch). */
+  private lastBacklog: InputBacklog | null = null
   private current: HealthState = { activity: 'idle', waiting: null, firing: [], checkedAt: null }
   private timer: NodeJS.Timeout | null = null
   private evaluating: Promise<HealthState> = Promise.resolve(this.current)
@@ -70,20 +72,25 @@ export class HealthMonitor {
     this.timer.unref?.()
   }
 
-  /** A batch committed: the wait starts again and the quarantine share may have changed. */
+  /**
+   * A batch committed: the wait starts again and the quarantine share may have changed. The input
+   * is not looked at again here (the timer does): a folder's look stats every file in it, which
+   * after every batch of a busy pipeline would cost more than the batches; and right after a
+   * commit nothing can be stuck.
+   */
   afterBatch(): Promise<HealthState> {
     this.waitingSince = null
     this.quarantineFigures = null
-    return this.check()
+    return this.check(false)
   }
 
   state(): HealthState {
     return this.current
   }
 
-  /** Looks once (one look at a time, in call order). */
-  check(): Promise<HealthState> {
-    const next = this.evaluating.then(() => this.evaluate())
+  /** Looks once (one look at a time, in call order); `lookAtInput` false reuses the last look at the input. */
+  check(lookAtInput = true): Promise<HealthState> {
+    const next = this.evaluating.then(() => this.evaluate(lookAtInput))
     this.evaluating = next.catch(() => this.current)
     return next
   }
@@ -102,14 +109,18 @@ export class HealthMonitor {
     }
   }
 
-  private async evaluate(): Promise<HealthState> {
+  private async evaluate(lookAtInput: boolean): Promise<HealthState> {
     if (this.stopped) return this.current
     const s = this.settings
     let backlog: InputBacklog
-    try {
-      backlog = await this.probe.backlog()
-    } catch (err) {
-      backlog = { waiting: false, description: null, messages: null, error: `the input cannot be looked at (${(err as Error).message})` }
+    if (!lookAtInput && this.lastBacklog) backlog = this.lastBacklog
+    else {
+      try {
+        backlog = await this.probe.backlog()
+      } catch (err) {
+        backlog = { waiting: false, description: null, messages: null, error: `the input cannot be looked at (${(err as Error).message})` }
+      }
+      this.lastBacklog = backlog
     }
     this.quarantineFigures ??= await this.probe.quarantine(s.quarantineBatches).catch(() => null)
     const now = this.clock.now()
