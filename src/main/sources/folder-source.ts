@@ -324,38 +324,35 @@ export class FolderSource implements Source {
   async backlog(): Promise<InputBacklog> {
     let files = 0
     let bytes = 0
-    let looked = 0
     let error: string | null = null
     if (!statSync(this.inputDir, { throwIfNoEntry: false })?.isDirectory()) error = `the input folder ${this.inputDir} is not there any more`
+    const paths: string[] = []
     for (const stream of STREAMS) {
       if (error) break
       const dir = join(this.inputDir, stream)
-      let names: string[]
       try {
-        names = await readdir(dir)
+        for (const name of await readdir(dir)) if (isInputFile(name)) paths.push(join(dir, name))
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code
         // a folder with only orders/ is fine; one that cannot be listed is not
         if (code !== 'ENOENT') error = `cannot list ${dir} (${code ?? (err as Error).message}); nothing in it is read`
-        continue
-      }
-      for (const name of names) {
-        if (!isInputFile(name) || looked >= MAX_BACKLOG_STATS) continue
-        const path = join(dir, name)
-        const st = await statPath(path)
-        looked++
-        if (!st) continue
-        const s = this.files.get(path) ?? this.byInode.get(inodeKey(st))
-        const offset = s && st.size >= s.offset ? s.offset : 0
-        const known = this.noNewline.get(path)
-        const incomplete = known && known.start === offset && known.upTo >= st.size
-        if (st.size > offset && !incomplete) {
-          files++
-          bytes += st.size - offset
-        }
       }
     }
-    const more = looked >= MAX_BACKLOG_STATS ? 'at least ' : ''
+    // files never read first: within the cap, what waits is found before what was read long ago
+    paths.sort((a, b) => Number(this.files.has(a)) - Number(this.files.has(b)))
+    for (const path of paths.slice(0, MAX_BACKLOG_STATS)) {
+      const st = await statPath(path)
+      if (!st) continue
+      const s = this.files.get(path) ?? this.byInode.get(inodeKey(st))
+      const offset = s && st.size >= s.offset ? s.offset : 0
+      const known = this.noNewline.get(path)
+      const incomplete = known && known.start === offset && known.upTo >= st.size
+      if (st.size > offset && !incomplete) {
+        files++
+        bytes += st.size - offset
+      }
+    }
+    const more = paths.length > MAX_BACKLOG_STATS ? 'at least ' : ''
     return {
       waiting: files > 0,
       description: files > 0 ? `${more}${files} file${files === 1 ? '' : 's'}, ${formatBytes(bytes)}` : null,
