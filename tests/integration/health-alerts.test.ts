@@ -193,6 +193,24 @@ describe('pipeline health alerts', () => {
     }
   })
 
+  it('with health alerts off, the state still shows the condition and the sinks get nothing', { timeout: 120_000 }, async () => {
+    const r = await rig({ triggerMs: 50 }, { enabled: false })
+    try {
+      writeLines(r.ws.orders('1.jsonl'), [order({ order_id: 'e1', total_amount: 6000, order_ts: ts(0) })])
+      expect((await r.host.handlers['pipeline.start']({})).state).toBe('running')
+      await batchesCommitted(r, 1)
+      await until('the fraud alert delivered', () => r.receiver.deliveredOrders().has('e1'))
+      renameSync(r.ws.input, `${r.ws.input}-away`)
+      expect(await r.firing('source-error')).toBe(true)
+      expect(await r.gauge('source-error')).toBe('1')
+      await r.host.handlers['pipeline.stop']({})
+      // the sink works (the fraud alert went out), yet no health event went, not even at the stop
+      expect(r.receiver.healthRequests()).toEqual([])
+    } finally {
+      await r.dispose()
+    }
+  })
+
   it('`streamdesk pipeline` sends them too: a source error firing and resolved, each once', { timeout: 120_000 }, async () => {
     const ws = makeWorkspace()
     const receiver = new AlertReceiver()
