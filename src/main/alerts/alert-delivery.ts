@@ -17,8 +17,6 @@ export type SinkStatus = AlertSinkStatus
 
 /** A step that failed on the lake (not the sink) is tried again after this long. */
 const LAKE_RETRY_MS = 1000
-/** How long close() waits for queued health events (the pipeline-stopped resolutions) to go out. */
-const HEALTH_FLUSH_MS = 2000
 
 interface Running {
   sender: SinkSender
@@ -166,17 +164,19 @@ export class AlertDelivery {
     }
   }
 
-  /** Lets the health events queued go out, until `deadline` at most (best effort: see health-sender.ts). */
-  private async settleHealth(deadline: number): Promise<void> {
+  /**
+   * Lets the queued health events (the resolutions a stop just made) go out: waits until each
+   * sink has sent its queue or failed once. A request's own timeout bounds the wait, and a sink
+   * that fails keeps the stop no longer (best effort: see health-sender.ts).
+   */
+  private async settleHealth(): Promise<void> {
     for (const h of this.health) h.wake()
-    while (this.health.some((h) => h.sender.pending > 0) && Date.now() < deadline) {
+    while (!this.health.every((h) => h.sender.settled)) {
       await new Promise<void>((resolve) => {
         const done = () => {
-          clearTimeout(timer)
           this.stepListeners.delete(done)
           resolve()
         }
-        const timer = setTimeout(done, Math.max(0, deadline - Date.now()))
         this.stepListeners.add(done)
       })
     }
@@ -184,7 +184,7 @@ export class AlertDelivery {
 
   /** Stops the senders after their step in flight and closes the sinks and connections. */
   async close(): Promise<void> {
-    await this.settleHealth(Date.now() + HEALTH_FLUSH_MS)
+    await this.settleHealth()
     this.closed = true
     this.wake()
     for (const h of this.health) h.wake()

@@ -34,6 +34,11 @@ export class HealthSender {
     return this.queue.length
   }
 
+  /** Nothing is queued, or the receiver failed: a closing engine waits no longer for this sink. */
+  get settled(): boolean {
+    return this.queue.length === 0 || this.failures > 0
+  }
+
   push(event: HealthEvent): void {
     this.queue.push({ event, key: healthKey(this.sink.id, event), tried: false })
     if (this.queue.length > MAX_QUEUED) {
