@@ -48,7 +48,9 @@ export class HealthMonitor {
   private readonly tracked = new Map<HealthConditionName, Tracked>(HEALTH_CONDITIONS.map((c) => [c, { firing: null, clearSince: null }]))
   /** When input was first seen waiting since the last commit (null: nothing waits). */
   private waitingSince: number | null = null
-  private quarantineFigures: QuarantineShare | null = null
+  /** The lake's figures and the batch generation they were read in (a read races a commit). */
+  private quarantineFigures: { generation: number; figures: QuarantineShare } | null = null
+  private generation = 0
   /** The input as the last look saw it (a look after a batch reuses it: see afterBatch). */
   private lastBacklog: InputBacklog | null = null
   private current: HealthState = { activity: 'idle', waiting: null, firing: [], checkedAt: null }
@@ -80,7 +82,7 @@ export class HealthMonitor {
    */
   afterBatch(): Promise<HealthState> {
     this.waitingSince = null
-    this.quarantineFigures = null
+    this.generation++
     return this.check(false)
   }
 
@@ -122,7 +124,13 @@ export class HealthMonitor {
       }
       this.lastBacklog = backlog
     }
-    this.quarantineFigures ??= await this.probe.quarantine(s.quarantineBatches).catch(() => null)
+    if (this.quarantineFigures?.generation !== this.generation) {
+      // read before a commit that lands meanwhile, they are read again at the next look; a read
+      // that fails is tried again at the next look too
+      const generation = this.generation
+      const figures = await this.probe.quarantine(s.quarantineBatches).catch(() => null)
+      this.quarantineFigures = figures === null ? null : { generation, figures }
+    }
     const now = this.clock.now()
     if (!backlog.waiting) this.waitingSince = null
     else this.waitingSince ??= now
@@ -132,7 +140,7 @@ export class HealthMonitor {
     const candidates = new Map<HealthConditionName, Candidate | null>([
       ['stuck', stuck ? this.stuckAlert(backlog, waitedMs) : null],
       ['kafka-lag', backlog.messages !== null && backlog.messages > s.kafkaLagMessages ? this.lagAlert(backlog.messages) : null],
-      ['quarantine-share', this.quarantineAlert(this.quarantineFigures)],
+      ['quarantine-share', this.quarantineAlert(this.quarantineFigures?.figures ?? null)],
       ['source-error', backlog.error !== null ? this.sourceErrorAlert(backlog.error) : null]
     ])
     for (const [name, candidate] of candidates) this.transition(name, candidate, now)
