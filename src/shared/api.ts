@@ -24,6 +24,7 @@ import type {
   WindowRow
 } from './dto'
 import type { ActiveRulesetDto, BacktestReport, OrderLabelDto, RulesCheckResult, RulesetVersionDto, ShadowReport, ShadowRunDto, ValueListDto } from './rules'
+import type { HealthState } from './health'
 import { RELATIVE_RANGES, type RelativeRange } from './history'
 import type { DeepPartial, FieldError, Settings } from './settings'
 import { SQL_DEFAULT_MAX_ROWS, SQL_MAX_LENGTH, SQL_MAX_MAX_ROWS, type ParquetAnswer, type SavedQuery, type SqlAnswer, type SqlSchemaTable } from './sql'
@@ -97,6 +98,7 @@ export const handlerArgs = {
     .default({ limit: 50, offset: 0 }),
   'query.kafkaLag': z.object({}).strict().default({}),
   'query.alertSinks': z.object({}).strict().default({}),
+  'query.health': z.object({}).strict().default({}),
   'query.history': historyArgs(),
   'query.orderSearch': z
     .object({
@@ -237,6 +239,8 @@ export interface HandlerResults {
   'query.kafkaLag': KafkaLagRow[]
   /** Each alert sink of the running pipeline: backlog, last error, last success ([] when stopped or none). */
   'query.alertSinks': AlertSinkStatus[]
+  /** The running pipeline's health: idle, working or stuck, and the conditions firing (docs/OPERATIONS.md, *Health alerts*). */
+  'query.health': HealthState
   /** The Metrics and Fraud figures over a range of the lake's history, re-bucketed (docs/LAKE.md, *History*). */
   'query.history': HistoryView
   /** Orders of the whole lake matching the filters, newest batch first, a page at a time. */
@@ -303,6 +307,8 @@ export interface ServerEvents {
   'alerts.new': AlertRow[]
   /** A chunk of the running replay committed. */
   'replay.progress': ReplayChunkDone
+  /** The pipeline's health changed (a condition fired or resolved, idle ↔ working ↔ stuck). */
+  'health.state': HealthState
 }
 export type EventName = keyof ServerEvents
 export const EVENT_NAMES: readonly EventName[] = [
@@ -311,7 +317,8 @@ export const EVENT_NAMES: readonly EventName[] = [
   'dashboard.snapshot',
   'export.progress',
   'alerts.new',
-  'replay.progress'
+  'replay.progress',
+  'health.state'
 ]
 
 /** The shape errors take on the wire, whatever the transport. */

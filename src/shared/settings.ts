@@ -174,9 +174,31 @@ export const alertSinkSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('file'), path: z.string().min(1), ...sinkCommon }).strict()
 ])
 
+/** Pipeline health alerts (docs/OPERATIONS.md, *Health alerts*, defines each condition). */
+export const healthSettingsSchema = z
+  .object({
+    /** Off: no health alerts to the sinks (the banner still shows the conditions). */
+    enabled: z.boolean().default(true),
+    /** Stuck: input has waited this long with no batch committed. */
+    stuckSeconds: z.number().min(5).max(86_400).default(120),
+    /** Kafka lag: messages in the topics not yet in the lake, over all partitions, above this. */
+    kafkaLagMessages: z.number().int().min(1).default(100_000),
+    /** Quarantine share: quarantined lines / lines read over the last `quarantineBatches` batches, above this (0–1). */
+    quarantineShare: z.number().min(0).max(1).default(0.2),
+    quarantineBatches: z.number().int().min(1).max(1000).default(10),
+    /** Fewer lines than this in those batches is too few to judge: the condition does not fire. */
+    quarantineMinLines: z.number().int().min(1).default(100),
+    /** A firing condition resolves only after it has been clear this long (no flapping). */
+    holdSeconds: z.number().min(0).max(3600).default(60),
+    /** How often the monitor looks, besides after each batch. */
+    checkSeconds: z.number().min(1).max(600).default(10)
+  })
+  .strict()
+
 export const alertsSettingsSchema = z
   .object({
-    sinks: z.array(alertSinkSchema).default([])
+    sinks: z.array(alertSinkSchema).default([]),
+    health: healthSettingsSchema.default(healthSettingsSchema.parse({}))
   })
   .strict()
 
@@ -207,6 +229,7 @@ export type MetricsSettings = z.infer<typeof metricsSettingsSchema>
 export type MirrorSettings = z.infer<typeof mirrorSettingsSchema>
 export type AlertsSettings = z.infer<typeof alertsSettingsSchema>
 export type AlertSinkSettings = z.infer<typeof alertSinkSchema>
+export type HealthSettings = z.infer<typeof healthSettingsSchema>
 
 export type DeepPartial<T> = T extends readonly unknown[]
   ? T

@@ -60,8 +60,9 @@ export async function createEngineHost(opts: EngineHostOptions): Promise<EngineH
           .catch(() => undefined)
       }
       scheduleSnapshot()
-    }
-  })
+    },
+    onHealth: (state) => events.emit('health.state', state)
+  }, opts.controller)
 
   function snapshot(): Promise<DashboardSnapshot> {
     return controller.withLake((lake) => q.dashboard(lake.reader, store.get().dashboard.kpiMinutes))
@@ -94,7 +95,8 @@ export async function createEngineHost(opts: EngineHostOptions): Promise<EngineH
       const perSink = await controller.withLake((lake) => outboxBacklogs(lake.reader))
       return new Map([...perSink].map(([sink, b]) => [sink, b.backlog]))
     },
-    running: () => running
+    running: () => running,
+    health: () => controller.health()
   })
   const metricsEndpoint = new MetricsEndpoint(() => metrics.scrape())
   const applyMetricsSetting = async () => {
@@ -166,6 +168,7 @@ export async function createEngineHost(opts: EngineHostOptions): Promise<EngineH
         .sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition)
     },
     'query.alertSinks': () => controller.alertSinks(),
+    'query.health': () => controller.checkHealth(),
     'query.history': (req) =>
       withReader((c) => q.history(c, req.range === 'custom' ? { range: 'custom', from: req.from!, to: req.to! } : { range: req.range })),
     'query.orderSearch': (req) => withReader((c) => q.orderSearch(c, req)),

@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client'
 import type { LakeFigures } from '../lake/metrics-figures'
 import type { KafkaPartitionLag } from '../sources/kafka-source'
+import { HEALTH_CONDITIONS, type HealthState } from '../../shared/health'
 
 // The engine's Prometheus metrics (docs/OPERATIONS.md lists them). Counters are the lake's own
 // totals, read at each scrape (lake/metrics-figures.ts), so they equal SQL counts over the lake
@@ -15,6 +16,8 @@ export interface MetricsSources {
   /** Alerts queued in the lake's outbox and not delivered yet, per sink id. */
   alertBacklogs(): Promise<Map<string, number>>
   running(): boolean
+  /** The running pipeline's health (engine/health-monitor.ts). */
+  health(): HealthState
 }
 
 export interface MetricsText {
@@ -88,6 +91,18 @@ export class EngineMetrics {
         for (const p of kafkaLag() ?? []) {
           if (p.lag !== null) this.set({ topic: p.topic, partition: String(p.partition) }, Number(p.lag))
         }
+      }
+    })
+
+    const health = this.sources.health.bind(this.sources)
+    new Gauge({
+      name: 'streamdesk_health_condition_firing',
+      help: 'Per health condition (stuck, kafka-lag, quarantine-share, source-error): 1 while it fires, else 0 (docs/OPERATIONS.md, Health alerts)',
+      labelNames: ['condition'],
+      registers,
+      collect() {
+        const firing = new Set(health().firing.map((f) => f.condition))
+        for (const c of HEALTH_CONDITIONS) this.set({ condition: c }, firing.has(c) ? 1 : 0)
       }
     })
 

@@ -15,6 +15,9 @@ import { kafkaSecurityFromEnv } from '../sources/kafka-client'
 import { startGeneratorWorker, type GeneratorWorker } from '../generator/worker-client'
 import { mirrorOption, Pipeline } from './pipeline'
 import { AlertDelivery, type SinkStatus } from '../alerts/alert-delivery'
+import { STOPPED_HEALTH, type HealthState } from '../../shared/health'
+import type { HealthClock, HealthMonitor } from './health-monitor'
+import { watchRunHealth } from './run-health'
 
 // Owns one run of the pipeline (and, for the built-in source, the generator feeding it) and
 // the state machine the header shows: stopped → starting → running → stopping → stopped,
@@ -28,6 +31,13 @@ import { AlertDelivery, type SinkStatus } from '../alerts/alert-delivery'
 export interface ControllerEvents {
   onState(status: PipelineStatus): void
   onBatch(batch: CommittedBatch): void
+  /** The run's health changed (the banner); STOPPED_HEALTH when a run ends. */
+  onHealth?(state: HealthState): void
+}
+
+export interface ControllerOptions {
+  /** The health monitor's clock (tests move it instead of waiting). */
+  healthClock?: HealthClock
 }
 
 export class PipelineController {
@@ -36,6 +46,7 @@ export class PipelineController {
   private source: FolderSource | KafkaSource | null = null
   private generator: GeneratorWorker | null = null
   private delivery: AlertDelivery | null = null
+  private monitor: HealthMonitor | null = null
   private lakeHandle: Lake | null = null
   private scratch: Promise<Lake> | null = null
   private lifecycle: Promise<unknown> = Promise.resolve()
@@ -48,7 +59,8 @@ export class PipelineController {
   constructor(
     private readonly baseDir: string,
     private readonly settings: () => Settings,
-    private readonly events: ControllerEvents
+    private readonly events: ControllerEvents,
+    private readonly options: ControllerOptions = {}
   ) {
     this.status = {
       state: 'stopped',
@@ -275,6 +287,11 @@ export class PipelineController {
         this.lastLagSeconds = b.lagMs === null ? null : b.lagMs / 1000
         this.delivery?.wake()
         this.events.onBatch(b)
+        void this.monitor?.afterBatch().catch(() => undefined)
+      },
+      // before the source has the lake's offsets, every file would look unread
+      onOpened: () => {
+        if (this.pipeline === pipeline) this.monitor = this.startMonitor(lake, source)
       }
     })
     this.source = source
@@ -285,6 +302,31 @@ export class PipelineController {
       () => this.finished(run, null),
       (err: unknown) => this.finished(run, err instanceof Error ? err : new Error(String(err)))
     )
+  }
+
+  /** Watches the run's health (engine/health-monitor.ts); events go to the log and the sinks. */
+  private startMonitor(lake: Lake, source: FolderSource | KafkaSource): HealthMonitor {
+    const s = this.settings()
+    return watchRunHealth({
+      lake,
+      source,
+      sourceKind: s.source.kind,
+      settings: s.alerts.health,
+      delivery: this.delivery,
+      log: (line) => console.error(line),
+      clock: this.options.healthClock,
+      onState: (state) => this.events.onHealth?.(state)
+    })
+  }
+
+  /** The run's health now (STOPPED_HEALTH when no run). */
+  health(): HealthState {
+    return this.monitor?.state() ?? STOPPED_HEALTH
+  }
+
+  /** Looks at the run's health now instead of at the next tick. */
+  checkHealth(): Promise<HealthState> {
+    return this.monitor?.check() ?? Promise.resolve(STOPPED_HEALTH)
   }
 
   private warn(message: string | null): void {
@@ -339,6 +381,13 @@ export class PipelineController {
     this.pipeline = null
     this.run = null
     await pipeline?.stop()
+    // after the pipeline (no batch looks again) and before the senders close (its resolutions go out)
+    const monitor = this.monitor
+    this.monitor = null
+    if (monitor) {
+      await monitor.stop()
+      this.events.onHealth?.(STOPPED_HEALTH)
+    }
     // after the pipeline: no batch queues alerts for a closed sender
     const delivery = this.delivery
     this.delivery = null

@@ -191,8 +191,20 @@ export const FIELDS: readonly FieldDef[] = [
     kind: 'sinks',
     group: 'Operations',
     hint: 'One per line: webhook URL [secret=…], slack URL, kafka SERVERS TOPIC, file PATH; then minScore=, groupSeconds=, maxAlertsPerMessage=, name='
-  }
+  },
+  { path: 'alerts.health.enabled', label: 'Health alerts to sinks', kind: 'bool', group: 'Operations', hint: 'Send stuck, Kafka lag, quarantine share and source errors to the sinks above (the banner shows them either way)' },
+  ...healthField('stuckSeconds', { label: 'Stuck after', kind: 'number', unit: 's', min: 5, max: 86_400, hint: 'Input waiting this long with no batch committed is stuck (idle, with nothing to read, never is)' }),
+  ...healthField('kafkaLagMessages', { label: 'Kafka lag alert', kind: 'int', unit: 'messages', min: 1, hint: 'Messages not yet in the lake, over all partitions' }),
+  ...healthField('quarantineShare', { label: 'Quarantine share alert', kind: 'number', min: 0, max: 1, step: 0.01, hint: '0–1 of the lines the last batches read; 0.2 = 20 %' }),
+  ...healthField('quarantineBatches', { label: 'Quarantine share over', kind: 'int', unit: 'batches', min: 1, max: 1000 }),
+  ...healthField('quarantineMinLines', { label: 'Quarantine share from', kind: 'int', unit: 'lines', min: 1, hint: 'Fewer lines are too few to judge' }),
+  ...healthField('holdSeconds', { label: 'Resolve after clear for', kind: 'number', unit: 's', min: 0, max: 3600, hint: 'A condition that clears and comes back within this time stays one alert' }),
+  ...healthField('checkSeconds', { label: 'Health check every', kind: 'number', unit: 's', min: 1, max: 600, hint: 'Besides after each batch' })
 ]
+
+function healthField(key: string, def: Omit<FieldDef, 'path' | 'group'>): FieldDef[] {
+  return [{ path: `alerts.health.${key}`, group: 'Operations', ...def }]
+}
 
 const FIELD_BY_PATH = new Map(FIELDS.map((f) => [f.path, f]))
 export const fieldDef = (path: string): FieldDef | undefined => FIELD_BY_PATH.get(path)

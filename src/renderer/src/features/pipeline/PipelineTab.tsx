@@ -13,6 +13,7 @@ import { KafkaLag } from './KafkaLag'
 import { AlertSinks } from './AlertSinks'
 import { FileEvents } from './FileEvents'
 import { Checkpoints } from './Checkpoints'
+import { InputActivity } from './InputActivity'
 
 const TABLE_ROWS = 100
 
@@ -40,6 +41,7 @@ export function PipelineTab() {
 
   return (
     <>
+      <InputActivity />
       <div className="grid cols-6">
         <Stat label="Last batch" value={newestFirst[0] ? `#${newestFirst[0].batchId}` : '—'} testId="stat-last-batch" />
         <Stat label="Committed" value={formatTime(lastBatchAt)} testId="stat-last-batch-at" />
