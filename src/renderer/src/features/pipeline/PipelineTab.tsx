@@ -14,6 +14,7 @@ import { AlertSinks } from './AlertSinks'
 import { FileEvents } from './FileEvents'
 import { Checkpoints } from './Checkpoints'
 import { InputActivity } from './InputActivity'
+import { TOTALS_DEFINITIONS } from './totals-text'
 
 const TABLE_ROWS = 100
 
@@ -43,12 +44,12 @@ export function PipelineTab() {
     <>
       <InputActivity />
       <div className="grid cols-6">
-        <Stat label="Last batch" value={newestFirst[0] ? `#${newestFirst[0].batchId}` : '—'} testId="stat-last-batch" />
-        <Stat label="Committed" value={formatTime(lastBatchAt)} testId="stat-last-batch-at" />
-        <Stat label="Valid orders" value={formatNumber(totals?.orders)} testId="stat-orders" />
-        <Stat label="Late" value={formatNumber(totals?.late)} tone={totals?.late ? 'warn' : undefined} testId="stat-late" />
-        <Stat label="Duplicates" value={formatNumber(totals?.duplicates)} tone={totals?.duplicates ? 'warn' : undefined} testId="stat-duplicates" />
-        <Stat label="Quarantined" value={formatNumber(totals?.quarantined)} tone={totals?.quarantined ? 'bad' : undefined} testId="stat-quarantined" />
+        <Stat label="Last batch" value={newestFirst[0] ? `#${newestFirst[0].batchId}` : '—'} testId="stat-last-batch" definition={TOTALS_DEFINITIONS.lastBatch} />
+        <Stat label="Committed" value={formatTime(lastBatchAt)} testId="stat-last-batch-at" definition={TOTALS_DEFINITIONS.committed} />
+        <Stat label="Valid orders" value={formatNumber(totals?.orders)} testId="stat-orders" definition={TOTALS_DEFINITIONS.orders} />
+        <Stat label="Late" value={formatNumber(totals?.late)} tone={totals?.late ? 'warn' : undefined} testId="stat-late" definition={TOTALS_DEFINITIONS.late} />
+        <Stat label="Duplicates" value={formatNumber(totals?.duplicates)} tone={totals?.duplicates ? 'warn' : undefined} testId="stat-duplicates" definition={TOTALS_DEFINITIONS.duplicates} />
+        <Stat label="Quarantined" value={formatNumber(totals?.quarantined)} tone={totals?.quarantined ? 'bad' : undefined} testId="stat-quarantined" definition={TOTALS_DEFINITIONS.quarantined} />
       </div>
       <div className="grid cols-2">
         <Card title="Throughput" hint="rows per second, per batch · blank: no batches" testId="chart-rates">
