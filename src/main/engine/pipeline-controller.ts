@@ -11,7 +11,8 @@ import { totals } from '../lake/queries'
 import { FolderSource, FILE_SOURCE_KIND } from '../sources/folder-source'
 import { checkInputFolder } from '../sources/input-folder'
 import { KafkaSource, KAFKA_SOURCE_KIND, type KafkaPartitionLag } from '../sources/kafka-source'
-import { kafkaSecurityFromEnv } from '../sources/kafka-client'
+import { kafkaConnectionFor } from '../sources/kafka-security'
+import { revealClearOnly, type Reveal } from './secret-store'
 import { startGeneratorWorker, type GeneratorWorker } from '../generator'
 import { mirrorOption, Pipeline } from './pipeline'
 import { AlertDelivery, type SinkStatus } from '../alerts/alert-delivery'
@@ -48,7 +49,9 @@ export class PipelineController {
   constructor(
     private readonly baseDir: string,
     private readonly settings: () => Settings,
-    private readonly events: ControllerEvents
+    private readonly events: ControllerEvents,
+    /** Looks up the secrets the settings name by reference (engine/secret-store.ts). */
+    private readonly reveal: Reveal = revealClearOnly
   ) {
     this.status = {
       state: 'stopped',
@@ -211,9 +214,13 @@ export class PipelineController {
       const input = this.resolvePath(s.source.inputPath)
       if (s.source.kind === 'folder') checkInputFolder(input)
       const lake = await this.lakeForRun(s)
-      this.delivery = await AlertDelivery.start(lake, s.alerts.sinks, { log: (line) => console.error(line), resolvePath: (p) => this.resolvePath(p) })
+      this.delivery = await AlertDelivery.start(lake, s.alerts.sinks, {
+        log: (line) => console.error(line),
+        resolvePath: (p) => this.resolvePath(p),
+        reveal: this.reveal
+      })
       if (s.source.kind === 'kafka') {
-        this.startKafka(s, lake)
+        await this.startKafka(s, lake)
         await this.setState('running')
         return this.currentStatus()
       }
@@ -246,11 +253,11 @@ export class PipelineController {
     return this.currentStatus()
   }
 
-  /** Kafka brokers and topics from the settings (TLS/SASL from STREAMDESK_KAFKA_* variables). */
-  private startKafka(s: Settings, lake: Lake): void {
+  /** Kafka brokers, topics, TLS and SASL from the settings (else the STREAMDESK_KAFKA_* variables). */
+  private async startKafka(s: Settings, lake: Lake): Promise<void> {
     const k = s.source.kafka
     const source = new KafkaSource({
-      connection: { servers: k.servers, ...kafkaSecurityFromEnv(process.env) },
+      connection: await kafkaConnectionFor(k.servers, k, 'source.kafka', this.reveal, (p) => this.resolvePath(p)),
       ordersTopic: k.ordersTopic,
       customersTopic: k.customersTopic,
       startingOffsets: k.startingOffsets
