@@ -110,6 +110,7 @@ export class AlertDelivery {
       return {
         id: sender.sink.id,
         kind,
+        orphaned: false,
         backlog: b?.backlog ?? 0,
         lastError: sender.state.lastError,
         lastErrorAt: sender.state.lastErrorAt,

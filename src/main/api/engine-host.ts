@@ -95,7 +95,8 @@ export async function createEngineHost(opts: EngineHostOptions, codec?: SecretCo
     kafkaLag: () => controller.kafkaLag(),
     alertBacklogs: async () => {
       const perSink = await controller.withLake((lake) => outboxBacklogs(lake.reader))
-      return new Map([...perSink].map(([sink, b]) => [sink, b.backlog]))
+      const orphaned = new Set((await controller.alertSinks()).filter((s) => s.orphaned).map((s) => s.id))
+      return new Map([...perSink].map(([sink, b]) => [sink, { backlog: b.backlog, orphaned: orphaned.has(sink) }]))
     },
     running: () => running
   })
@@ -169,6 +170,7 @@ export async function createEngineHost(opts: EngineHostOptions, codec?: SecretCo
         .sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition)
     },
     'query.alertSinks': () => controller.alertSinks(),
+    'alerts.discardOrphaned': async ({ sinkId }) => ({ discarded: await controller.discardOrphaned(sinkId) }),
     'query.history': (req) =>
       withReader((c) => q.history(c, req.range === 'custom' ? { range: 'custom', from: req.from!, to: req.to! } : { range: req.range })),
     'query.orderSearch': (req) => withReader((c) => q.orderSearch(c, req)),

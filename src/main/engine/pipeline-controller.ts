@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import type { PipelineStatus, SourceDescription } from '../../shared/dto'
 import type { Settings } from '../../shared/settings'
+import { ApiError } from '../../shared/api'
 import type { CommittedBatch } from '../lake/batch-writer'
 import { LakeError, openScratchLake, type Lake } from '../lake/lake'
 import { canonicalDir, inspectLakeFolder } from '../lake/lake-folder'
@@ -16,6 +17,8 @@ import { revealClearOnly, type Reveal } from './secret-store'
 import { startGeneratorWorker, type GeneratorWorker } from '../generator'
 import { mirrorOption, Pipeline } from './pipeline'
 import { AlertDelivery, type SinkStatus } from '../alerts/alert-delivery'
+import { configuredSinkIds, orphanStatuses } from '../alerts/orphans'
+import { discardUndelivered, outboxBacklogs } from '../lake/alert-outbox'
 
 // Owns one run of the pipeline (and, for the built-in source, the generator feeding it) and
 // the state machine the header shows: stopped → starting → running → stopping → stopped,
@@ -300,9 +303,36 @@ export class PipelineController {
     this.warnings = [...this.warnings, message].slice(-5)
   }
 
-  /** Backlog, last error and last success of each alert sink of the run (none when stopped). */
+  /**
+   * Backlog, last error and last success of each alert sink of the run (none when stopped),
+   * then the orphans: sinks neither configured nor running that still have alerts queued.
+   */
   async alertSinks(): Promise<SinkStatus[]> {
-    return (await this.delivery?.status()) ?? []
+    const running = (await this.delivery?.status()) ?? []
+    const { known } = await this.knownSinks(running)
+    const backlogs = await this.withLake((lake) => outboxBacklogs(lake.reader))
+    return [...running, ...orphanStatuses(backlogs, known)]
+  }
+
+  private async knownSinks(running: readonly SinkStatus[]): Promise<{ known: Set<string>; unknown: boolean }> {
+    const configured = await configuredSinkIds(this.settings().alerts.sinks, this.reveal)
+    return { known: new Set([...running.map((r) => r.id), ...configured.ids]), unknown: configured.unknown }
+  }
+
+  /** Deletes an orphan's undelivered alerts, on the user's explicit request; refuses any other sink. */
+  async discardOrphaned(sinkId: string): Promise<number> {
+    const { known, unknown } = await this.knownSinks((await this.delivery?.status()) ?? [])
+    const refuse = (message: string) => new ApiError('validation', message, [{ field: 'sinkId', message }])
+    if (known.has(sinkId)) {
+      throw refuse(`alert sink ${sinkId} is configured: its alerts are being delivered; remove it from the settings (and restart) to discard them`)
+    }
+    if (unknown) {
+      throw refuse("a configured sink's secret cannot be read, so which sink it is is unknown; enter the secret again before discarding anything")
+    }
+    const n = await this.withExistingLake((lake) => discardUndelivered(lake, sinkId))
+    if (n === 0) throw refuse(`no undelivered alerts are queued for ${sinkId}`)
+    console.error(`alert sink ${sinkId}: ${n} undelivered alert${n === 1 ? '' : 's'} discarded on request`)
+    return n
   }
 
   /** Per-partition lag of the running Kafka source (null when the source is not Kafka). */
