@@ -41,6 +41,15 @@ export function readSecret(text: string): SecretValue | '' {
   return text
 }
 
+/** Looks a secret value up (engine/secret-store.ts): the value itself when it is not a reference. */
+export type Reveal = (value: SecretValue, kind: SecretKind, field: string) => Promise<string>
+
+/** For settings that cannot hold references (command-line flags only). */
+export const revealClearOnly: Reveal = async (value, _kind, field) => {
+  if (isSecretRef(value)) throw new Error(`${field}: a stored secret, but no settings file was given to find it`)
+  return value
+}
+
 /** One secret field of a settings object. */
 export interface SecretSlot {
   /** Dotted path, e.g. "alerts.sinks.0.secret" (as validation errors name fields). */

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path'
 import type { AlertSinkSettings } from '../../shared/settings'
-import { revealClearOnly, type Reveal } from '../engine/secret-store'
+import { revealClearOnly, type Reveal } from '../../shared/secrets'
 import { kafkaConnectionFor } from '../sources/kafka-security'
 import { FileSink } from './file-sink'
 import { KafkaAlertSink } from './kafka-sink'

@@ -1,7 +1,7 @@
 import type { AlertSinkStatus } from '../../shared/dto'
 import type { AlertSinkSettings } from '../../shared/settings'
 import type { SinkBacklog } from '../lake/alert-outbox'
-import type { Reveal } from '../engine/secret-store'
+import type { Reveal } from '../../shared/secrets'
 import { revealSink } from './open-sink'
 import { sinkId } from './sink'
 

@@ -5,7 +5,7 @@ import type { DoctorCheck } from '../../shared/api'
 import type { AlertSinkSettings } from '../../shared/settings'
 import { probeKafka } from '../sources/kafka-check'
 import { describeKafkaSecurity, kafkaConnectionFor } from '../sources/kafka-security'
-import { revealClearOnly, type Reveal } from '../engine/secret-store'
+import { revealClearOnly, type Reveal } from '../../shared/secrets'
 import { revealSink, type RevealedSink } from './open-sink'
 import { sinkId } from './sink'
 

@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto'
 import { chmodSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
-import { isSecretRef, type SecretKind, type SecretRef, type SecretValue } from '../../shared/secrets'
+import { isSecretRef, type Reveal, type SecretKind, type SecretRef } from '../../shared/secrets'
+
+export { revealClearOnly, type Reveal } from '../../shared/secrets'
 
 // Where the secrets of a settings file are kept (docs/OPERATIONS.md, "Secrets"): a file next to
 // it (settings.json → settings.secrets.json), mode 0600, holding each secret as its codec wrote
@@ -52,15 +54,6 @@ interface SecretsFile {
 export function secretsFileFor(settingsFile: string): string {
   const name = basename(settingsFile)
   return join(dirname(settingsFile), `${name.endsWith('.json') ? name.slice(0, -5) : name}.secrets.json`)
-}
-
-/** Looks a secret value up: the value itself when it is not a reference. */
-export type Reveal = (value: SecretValue, kind: SecretKind, field: string) => Promise<string>
-
-/** For settings that cannot hold references (command-line flags only). */
-export const revealClearOnly: Reveal = async (value, _kind, field) => {
-  if (isSecretRef(value)) throw new SecretError(`${field}: a stored secret, but no settings file was given to find it`)
-  return value
 }
 
 export class SecretStore {

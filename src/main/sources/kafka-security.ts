@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs'
-import type { SecretValue } from '../../shared/secrets'
 import type { KafkaSaslSettings, KafkaTlsSettings } from '../../shared/settings'
-import type { Reveal } from '../engine/secret-store'
+import type { Reveal, SecretValue } from '../../shared/secrets'
 import { kafkaSecurityFromEnv, type KafkaConnection } from './kafka-client'
 
 // TLS and SASL of a Kafka connection from the settings (the pane's Source group, or a Kafka
