@@ -5,7 +5,11 @@ import { createEngineHost } from '../../src/main/api/engine-host'
 import type { AlertSinkStatus } from '../../src/shared/dto'
 import { signature } from '../../src/main/alerts/webhook-sink'
 import { AlertReceiver } from '../support/alert-receiver'
-import { cleanupTempDirs, makeTempDir, makeWorkspace, order, ts, writeLines } from '../support/lake-fixtures'
+import { cleanupTempDirs, makeTempDir, makeWorkspace, order, runPipeline, ts, writeLines } from '../support/lake-fixtures'
+import { SettingsStore } from '../../src/main/engine/settings-store'
+import { SecretStore, secretsFileFor } from '../../src/main/engine/secret-store'
+import { safeStorageCodec } from '../../src/main/shell/safe-storage-codec'
+import { readSettingsFile } from '../../src/main/cli/settings-file'
 import { until } from '../support/wait'
 
 // A failing Slack sink (whose URL is the credential) and a signing webhook: the secrets reach the
@@ -71,6 +75,39 @@ describe('secrets stay out of logs and answers', () => {
       await host.dispose()
       await receiver.stop()
       spy.mockRestore()
+    }
+  })
+})
+
+describe('pipeline --settings FILE with stored secrets', () => {
+  it('finds a secret serve stored beside the file, and refuses one only the desktop app can decrypt', { timeout: 120_000 }, async () => {
+    const ws = makeWorkspace()
+    const receiver = new AlertReceiver()
+    await receiver.listen()
+    try {
+      const file = join(makeTempDir(), 'settings.json')
+      await new SettingsStore(file).update({ alerts: { sinks: [{ kind: 'webhook', url: receiver.url, secret: 'cli-whsec' }] } })
+      expect(readFileSync(file, 'utf8')).not.toContain('cli-whsec')
+      writeLines(ws.orders('1.jsonl'), [order({ order_id: 'p1', total_amount: 6000, order_ts: ts(0) })])
+      await runPipeline(ws, { settings: file, baseSettings: readSettingsFile(file) })
+      const got = receiver.requests.find((r) => r.answer === 'ok')!
+      expect(JSON.parse(got.body).alerts.map((a: { order_id: string }) => a.order_id)).toEqual(['p1'])
+      expect(got.signature).toBe(signature('cli-whsec', got.body))
+
+      // stored by the app through safeStorage: plain Node says what to do instead of sending unsigned
+      const appFile = join(makeTempDir(), 'settings.json')
+      const fake = { isEncryptionAvailable: () => true, encryptString: (t: string) => Buffer.from(t).reverse(), decryptString: (b: Buffer) => Buffer.from(b).reverse().toString() }
+      await new SettingsStore(appFile, {}, new SecretStore(secretsFileFor(appFile), safeStorageCodec(fake))).update({
+        alerts: { sinks: [{ kind: 'webhook', url: receiver.url, secret: 'app-whsec' }] }
+      })
+      const ws2 = makeWorkspace()
+      writeLines(ws2.orders('1.jsonl'), [order({ order_id: 'p2', total_amount: 6000, order_ts: ts(0) })])
+      await expect(runPipeline(ws2, { settings: appFile, baseSettings: readSettingsFile(appFile) })).rejects.toThrow(
+        /alerts\.sinks\.0\.secret: this secret was stored encrypted by the desktop app's OS keychain/
+      )
+      expect(receiver.deliveredOrders().has('p2')).toBe(false)
+    } finally {
+      await receiver.stop()
     }
   })
 })
