@@ -2,7 +2,8 @@
 // serve`: a local HTTP receiver started here gets every alert of a folder of crafted orders, each
 // request with an Idempotency-Key and a signature made with the sink's secret; the Pipeline tab
 // shows the sink green (backlog 0, last success); the settings file never holds the secret, and
-// the drawer shows it as stored, not as typed.
+// the drawer shows it as stored, not as typed. Then the sink, failing with alerts queued, is
+// removed: the card keeps it as orphaned with its count until the user discards them.
 
 import assert from 'node:assert/strict'
 import { createHmac } from 'node:crypto'
@@ -19,6 +20,7 @@ let server
 let browser
 let page
 let receiver
+let failing = false
 const requests = []
 
 before(async () => {
@@ -27,6 +29,11 @@ before(async () => {
     req.setEncoding('utf8')
     req.on('data', (c) => (body += c))
     req.on('end', () => {
+      if (failing) {
+        res.statusCode = 503
+        res.end()
+        return
+      }
       requests.push({ key: req.headers['idempotency-key'], signature: req.headers['x-streamdesk-signature'], body })
       res.statusCode = 204
       res.end()
@@ -116,4 +123,39 @@ test('A webhook added in the drawer turns green on the Pipeline tab; the receive
     if (f === 'settings.secrets.json' || !statSync(join(server.dir, f)).isFile()) continue
     assert.ok(!readFileSync(join(server.dir, f), 'utf8').includes(SECRET), `${f} holds the secret`)
   }
+})
+
+test('A removed sink with alerts queued stays listed as orphaned until its alerts are discarded, after a confirmation', async () => {
+  failing = true
+  const now = Date.now()
+  const late = ['e2e-orphan-1', 'e2e-orphan-2'].map((orderId, i) => JSON.stringify(craftedOrder({ orderId, customerId: `cus_orphan_${i}`, ts: new Date(now - 30_000 + i * 1000) })))
+  writeAtomically(join(server.dir, 'input', 'orders'), 'orders-2.jsonl', late.join('\n') + '\n')
+  await page.getByTestId('pipeline-start').click()
+  const row = page.getByTestId('alert-sink-row').filter({ hasText: 'e2e-hook' })
+  await eventually(
+    async () => (await textOf(row.getByTestId('alert-sink-health'))) === 'failing' && (await row.locator('td').nth(2).textContent())?.trim() === '2',
+    { message: 'the sink to fail with 2 alerts queued', detail: async () => JSON.stringify(await row.locator('td').allTextContents()) }
+  )
+  await page.getByTestId('pipeline-stop').click()
+  await eventually(async () => (await page.getByTestId('pipeline-state').getAttribute('data-state')) === 'stopped', { message: 'the pipeline to stop' })
+
+  await page.getByTestId('open-settings').click()
+  const sinks = page.getByTestId('setting-alerts.sinks')
+  await sinks.waitFor({ state: 'visible' })
+  await sinks.fill('')
+  await page.getByTestId('settings-save').click()
+  await page.getByTestId('settings-saved').waitFor({ state: 'visible' })
+  await page.getByTestId('settings-close').click()
+  await page.getByTestId('settings-drawer').waitFor({ state: 'detached' })
+
+  await eventually(async () => (await textOf(row.getByTestId('alert-sink-health'))) === 'orphaned', {
+    message: 'the removed sink to show as orphaned',
+    detail: async () => JSON.stringify(await page.getByTestId('alert-sink-row').allTextContents())
+  })
+  assert.equal((await row.locator('td').nth(2).textContent())?.trim(), '2')
+  assert.match(await textOf(row.getByTestId('alert-sink-orphan')), /No longer in the settings: 2 undelivered alerts kept/)
+  await row.getByTestId('alert-sink-discard').click()
+  await row.getByTestId('alert-sink-discard-confirm').click()
+  await eventually(async () => (await page.getByTestId('alert-sink-row').count()) === 0, { message: 'the orphan to be gone after the discard' })
+  assert.deepEqual(requests.flatMap((r) => JSON.parse(r.body).alerts.map((a) => a.order_id)).sort(), ORDERS)
 })

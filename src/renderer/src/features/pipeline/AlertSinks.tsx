@@ -31,11 +31,11 @@ export function AlertSinks() {
       }
     }
     void load()
-    // stopped, only orphans are listed, and they change only by a discard (which reloads)
-    const timer = state === 'running' ? setInterval(() => void load(), REFRESH_MS) : null
+    // stopped too: a sink removed in the settings (here or through the API) becomes an orphan
+    const timer = setInterval(() => void load(), REFRESH_MS)
     return () => {
       alive = false
-      if (timer) clearInterval(timer)
+      clearInterval(timer)
     }
   }, [client, state, paused, reload])
 
