@@ -41,6 +41,19 @@ export function readSecret(text: string): SecretValue | '' {
   return text
 }
 
+/**
+ * Turns a secret into what the secrets file holds, and back: Electron's safeStorage in the
+ * desktop app (main/shell), none in plain Node (main/engine/secret-store.ts).
+ */
+export interface SecretCodec {
+  /** Written with each entry: an entry is read back only by a codec of the same name, or 'plain'. */
+  readonly name: string
+  /** Where the secrets are protected, in words for doctor and the docs. */
+  readonly protection: string
+  encode(secret: string): Promise<string>
+  decode(stored: string): Promise<string>
+}
+
 /** Looks a secret value up (engine/secret-store.ts): the value itself when it is not a reference. */
 export type Reveal = (value: SecretValue, kind: SecretKind, field: string) => Promise<string>
 

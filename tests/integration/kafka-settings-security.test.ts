@@ -102,6 +102,21 @@ describe('Kafka security settings', () => {
       const secrets = (await host.handlers['ops.doctor']({})).find((c) => c.name === 'secrets')!
       expect(secrets).toMatchObject({ status: 'ok', message: expect.stringContaining('mode 0600') })
 
+      // a Kafka alert sink with SASL of its own: the same, for the sink (its password a stored secret too)
+      const sink = { kind: 'kafka', name: 'bus', servers: [broker.bootstrap], topic: 'sd_alerts' }
+      await host.handlers['settings.update']({ patch: { alerts: { sinks: [sink] } } })
+      const sinkCheck = async () => (await host.handlers['ops.doctor']({})).find((c) => c.name === 'alert sink bus')!
+      expect(await sinkCheck()).toMatchObject({ status: 'ok', message: expect.stringContaining('(no TLS, no SASL)') })
+      await host.handlers['settings.update']({
+        patch: { alerts: { sinks: [{ ...sink, sasl: { mechanism: 'scram-sha-512', username: 'carol', password: 'sink-pw-wire' } }] } }
+      })
+      const failed = await sinkCheck()
+      expect(failed.status).toBe('fail')
+      expect(failed.message).toContain('(no TLS, SASL SCRAM-SHA-512 as carol)')
+      expect(failed.message).toContain('does not support the requested API version')
+      expect(JSON.stringify(await host.handlers['settings.get']({}))).not.toContain('sink-pw-wire')
+      await host.handlers['settings.update']({ patch: { alerts: { sinks: [] } } })
+
       // the pipeline uses the same settings
       await host.handlers['pipeline.start']({})
       let status = await host.handlers['pipeline.status']({})
@@ -115,6 +130,7 @@ describe('Kafka security settings', () => {
       )
       await host.handlers['pipeline.stop']({})
       expect(readFileSync(settingsFile, 'utf8')).not.toContain('pw-on-the-wire')
+      expect(readFileSync(settingsFile, 'utf8')).not.toContain('sink-pw-wire')
     } finally {
       await host.dispose()
     }

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto'
 import { chmodSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
-import { isSecretRef, type Reveal, type SecretKind, type SecretRef } from '../../shared/secrets'
+import { isSecretRef, type Reveal, type SecretCodec, type SecretKind, type SecretRef } from '../../shared/secrets'
 
-export { revealClearOnly, type Reveal } from '../../shared/secrets'
+export { revealClearOnly, type Reveal, type SecretCodec } from '../../shared/secrets'
 
 // Where the secrets of a settings file are kept (docs/OPERATIONS.md, "Secrets"): a file next to
 // it (settings.json → settings.secrets.json), mode 0600, holding each secret as its codec wrote
@@ -11,16 +11,6 @@ export { revealClearOnly, type Reveal } from '../../shared/secrets'
 // safe-storage-codec.ts), so the file holds ciphertext. In plain Node (`serve`, `pipeline`,
 // `run`) there is no keychain: the file holds the secret itself, protected by its permissions
 // only. The settings file holds references ({"secretRef": id}), never a secret.
-
-/** Turns a secret into what the secrets file holds, and back. */
-export interface SecretCodec {
-  /** Written with each entry: an entry is read back only by a codec of the same name, or 'plain'. */
-  readonly name: string
-  /** Where the secrets are protected, in words for doctor and the docs. */
-  readonly protection: string
-  encode(secret: string): Promise<string>
-  decode(stored: string): Promise<string>
-}
 
 export const plainFileCodec: SecretCodec = {
   name: 'plain',

@@ -1,4 +1,4 @@
-import type { SecretCodec } from '../engine/secret-store'
+import type { SecretCodec } from '../../shared/secrets'
 
 // The desktop app's secret codec: Electron's safeStorage, whose key the OS keychain holds
 // (Keychain on macOS, DPAPI on Windows, the Secret Service or KWallet on Linux). Typed by the
