@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { SettingsStore } from '../../src/main/engine/settings-store'
-import { SecretError, SecretStore, plainFileCodec, secretsFileFor } from '../../src/main/engine/secret-store'
+import { SecretStore, plainFileCodec, secretsFileFor } from '../../src/main/engine/secret-store'
+import { SettingsError } from '../../src/shared/settings'
 import { safeStorageCodec, type SafeStorageLike } from '../../src/main/shell/safe-storage-codec'
 import { createEngineHost } from '../../src/main/api/engine-host'
 import { isSecretRef } from '../../src/shared/secrets'
@@ -124,8 +125,11 @@ describe('secrets in settings', () => {
     const file = join(tmp(), 'settings.json')
     const store = new SettingsStore(file, {}, new SecretStore(secretsFileFor(file), safeStorageCodec(fakeSafeStorage(false))))
     const err = await store.update({ alerts: { sinks: [webhook({ secret: SECRET })] } }).catch((e: Error) => e)
-    expect(err).toBeInstanceOf(SecretError)
-    expect((err as Error).message).toMatch(/the OS keychain is not available \(Electron safeStorage\), so StreamDesk will not store this secret/)
+    // said on the field that holds it, as the settings pane shows field errors
+    expect(err).toBeInstanceOf(SettingsError)
+    expect((err as SettingsError).fields).toEqual([
+      { field: 'alerts.sinks.0.secret', message: expect.stringMatching(/^the OS keychain is not available \(Electron safeStorage\), so StreamDesk will not store this secret/) }
+    ])
     expect(() => statSync(file)).toThrow()
     expect(store.get().alerts.sinks).toEqual([])
     // Linux without a keyring: safeStorage "works" with a constant key, which is no protection

@@ -63,6 +63,11 @@ export class SecretStore {
     return { secretRef: id }
   }
 
+  /** True when `ref` names a secret not written to the secrets file yet. */
+  isHeld(ref: SecretRef): boolean {
+    return this.held.has(ref.secretRef)
+  }
+
   /** True when `ref` names a secret of this kind, held or stored. */
   knows(ref: SecretRef, kind: SecretKind): boolean {
     const e = this.held.get(ref.secretRef) ?? this.entries()[ref.secretRef]

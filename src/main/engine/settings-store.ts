@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { dirname } from 'node:path'
 import { isSecretRef, mapSecrets, secretSlots, type SecretRef } from '../../shared/secrets'
 import { changedPaths, defaultSettings, needsRestart, parseSettings, SettingsError, type Settings } from '../../shared/settings'
-import { plainFileCodec, SecretStore, secretsFileFor } from './secret-store'
+import { plainFileCodec, SecretError, SecretStore, secretsFileFor } from './secret-store'
 
 // Settings persisted as JSON. A file that is unreadable or invalid is not fatal: the app starts
 // with defaults and says why, and the broken file is kept aside instead of being overwritten.
@@ -70,7 +70,7 @@ export class SettingsStore {
     const persisted = parseSettings(adopted, this.persisted)
     const refs = (s: Settings) => secretSlots(s).flatMap((slot) => (isSecretRef(slot.value) ? [slot.value] : []))
     // the old references stay stored until the file no longer names them
-    await this.secrets.persist([...refs(this.persisted), ...refs(persisted)])
+    await this.storeSecrets(persisted, [...refs(this.persisted), ...refs(persisted)])
     this.save(persisted)
     await this.secrets.persist(refs(persisted))
     const changed = changedPaths(this.current, next)
@@ -83,6 +83,18 @@ export class SettingsStore {
   onChange(listener: (s: Settings, changed: string[]) => void): () => void {
     this.listeners.add(listener)
     return () => this.listeners.delete(listener)
+  }
+
+  /** A secret that cannot be stored (no keychain) is said on the fields that hold one not stored yet. */
+  private async storeSecrets(persisted: Settings, inUse: SecretRef[]): Promise<void> {
+    try {
+      await this.secrets.persist(inUse)
+    } catch (err) {
+      if (!(err instanceof SecretError)) throw err
+      const unsaved = secretSlots(persisted).filter((slot) => isSecretRef(slot.value) && this.secrets.isHeld(slot.value))
+      const fields = unsaved.length > 0 ? unsaved.map((slot) => slot.path) : ['(settings)']
+      throw new SettingsError(fields.map((field) => ({ field, message: err.message })))
+    }
   }
 
   /** `s` with every clear secret swapped for a reference held by the secret store. */
