@@ -118,6 +118,8 @@ export const handlerArgs = {
     .default({ limit: 50, offset: 0, orderId: '', customer: '', status: '', currency: '', minScore: null, late: 'any' }),
   'query.sourceOffsets': z.object({}).strict().default({}),
   'ops.doctor': z.object({}).strict().default({}),
+  /** The user confirmed: the undelivered alerts of a sink no longer configured are deleted. */
+  'alerts.discardOrphaned': z.object({ sinkId: z.string().min(1).max(300) }).strict(),
   'sql.run': z
     .object({
       sql: z.string().regex(/\S/, 'write a statement').max(SQL_MAX_LENGTH, `at most ${SQL_MAX_LENGTH} characters`),
@@ -237,7 +239,7 @@ export interface HandlerResults {
   'query.quarantine': { rows: QuarantineRow[]; total: number }
   /** Per partition of the Kafka topics: high-water mark, lake offset, lag ([] for other sources). */
   'query.kafkaLag': KafkaLagRow[]
-  /** Each alert sink of the running pipeline: backlog, last error, last success ([] when stopped or none). */
+  /** Each alert sink of the running pipeline (backlog, last error, last success), then orphaned sinks with alerts queued. */
   'query.alertSinks': AlertSinkStatus[]
   /** The running pipeline's health: idle, working or stuck, and the conditions firing (docs/OPERATIONS.md, *Health alerts*). */
   'query.health': HealthState
@@ -249,6 +251,8 @@ export interface HandlerResults {
   'query.sourceOffsets': SourceOffsetRow[]
   /** The setup check on this engine's settings and lake (docs/OPERATIONS.md). */
   'ops.doctor': DoctorCheck[]
+  /** How many undelivered alerts of the orphaned sink were deleted (delivered ones are kept). */
+  'alerts.discardOrphaned': { discarded: number }
   /** One read-only statement on the lake's last committed batch (docs/SQL.md). */
   'sql.run': SqlAnswer
   /** Every row of one read-only statement written to a new Parquet file (docs/SQL.md, *Export*). */

@@ -231,7 +231,14 @@ export interface KafkaLagRow {
 export interface AlertSinkStatus {
   /** The sink's name, or its kind and target (a URL by host and hash only: it may be a secret). */
   id: string
-  kind: 'webhook' | 'slack' | 'kafka' | 'file'
+  /** null: an orphan named by its `name`, whose kind the outbox does not record. */
+  kind: 'webhook' | 'slack' | 'kafka' | 'file' | null
+  /**
+   * The sink is no longer in the settings (and not running), but its undelivered alerts are
+   * kept: the same sink (same name, or kind and target) added again delivers them; the user may
+   * discard them (`alerts.discardOrphaned`).
+   */
+  orphaned: boolean
   /** Alerts queued in the lake's outbox and not delivered yet. */
   backlog: number
   /** Why the last failed attempt failed (kept after a later success), and when. */

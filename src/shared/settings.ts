@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { isCurrencyCode } from './iso-codes'
+import { secretRefSchema, secretValueSchema } from './secrets'
 
 // One settings object drives generator, engine and dashboard. Every field has a default, so an
 // empty object (or an old settings file missing new fields) always parses to a complete Settings.
@@ -41,6 +42,47 @@ export const generatorSettingsSchema = z
   })
   .strict()
 
+/** TLS to the brokers; the files are PEM and read when a connection is made (doctor checks them). */
+export const kafkaTlsSchema = z
+  .object({
+    enabled: z.boolean().default(false),
+    /** Certificate authorities to trust; empty: the system's roots. */
+    caFile: z.string().default(''),
+    /** Client certificate and its key, for brokers that ask for one (mutual TLS). */
+    certFile: z.string().default(''),
+    keyFile: z.string().default(''),
+    /** TLS server name, when it differs from the broker host. */
+    servername: z.string().default(''),
+    /** Accept any broker certificate: for a test broker only. */
+    insecure: z.boolean().default(false)
+  })
+  .strict()
+  .superRefine((t, ctx) => {
+    if (!!t.certFile !== !!t.keyFile) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [t.certFile ? 'keyFile' : 'certFile'],
+        message: 'a client certificate and its key go together: give both or neither'
+      })
+    }
+  })
+
+export const SASL_MECHANISMS = ['plain', 'scram-sha-256', 'scram-sha-512'] as const
+
+export const kafkaSaslSchema = z
+  .object({
+    mechanism: z.enum(['none', ...SASL_MECHANISMS]).default('none'),
+    username: z.string().default(''),
+    /** A secret: stored in the OS keychain (app) or the secrets file next to the settings. */
+    password: z.union([z.literal(''), secretValueSchema]).default('')
+  })
+  .strict()
+  .superRefine((s, ctx) => {
+    if (s.mechanism === 'none') return
+    if (s.username === '') ctx.addIssue({ code: 'custom', path: ['username'], message: `SASL ${s.mechanism.toUpperCase()} needs a user name` })
+    if (s.password === '') ctx.addIssue({ code: 'custom', path: ['password'], message: `SASL ${s.mechanism.toUpperCase()} needs a password` })
+  })
+
 export const kafkaSettingsSchema = z
   .object({
     servers: z
@@ -49,7 +91,10 @@ export const kafkaSettingsSchema = z
       .default(['localhost:9092']),
     ordersTopic: z.string().min(1).max(249).default('ecommerce_orders'),
     customersTopic: z.string().min(1).max(249).default('ecommerce_customers'),
-    startingOffsets: z.enum(['earliest', 'latest']).default('earliest')
+    startingOffsets: z.enum(['earliest', 'latest']).default('earliest'),
+    /** Off, with no SASL mechanism: the STREAMDESK_KAFKA_* variables apply (docs/KAFKA.md). */
+    tls: kafkaTlsSchema.default(kafkaTlsSchema.parse({})),
+    sasl: kafkaSaslSchema.default(kafkaSaslSchema.parse({}))
   })
   .strict()
 
@@ -168,9 +213,20 @@ const sinkCommon = {
 const httpUrl = z.string().regex(/^https?:\/\/\S+$/, 'must be an http:// or https:// URL')
 
 export const alertSinkSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('webhook'), url: httpUrl, secret: z.string().min(1).optional(), ...sinkCommon }).strict(),
-  z.object({ kind: z.literal('slack'), url: httpUrl, ...sinkCommon }).strict(),
-  z.object({ kind: z.literal('kafka'), servers: z.array(z.string().min(1)).min(1), topic: z.string().min(1), ...sinkCommon }).strict(),
+  z.object({ kind: z.literal('webhook'), url: httpUrl, secret: secretValueSchema.optional(), ...sinkCommon }).strict(),
+  // a Slack incoming-webhook URL is itself the credential: kept like a secret
+  z.object({ kind: z.literal('slack'), url: z.union([httpUrl, secretRefSchema]), ...sinkCommon }).strict(),
+  z
+    .object({
+      kind: z.literal('kafka'),
+      servers: z.array(z.string().min(1)).min(1),
+      topic: z.string().min(1),
+      // absent: the STREAMDESK_KAFKA_* variables, as before these settings existed
+      tls: kafkaTlsSchema.optional(),
+      sasl: kafkaSaslSchema.optional(),
+      ...sinkCommon
+    })
+    .strict(),
   z.object({ kind: z.literal('file'), path: z.string().min(1), ...sinkCommon }).strict()
 ])
 
@@ -224,6 +280,8 @@ export type GeneratorSettings = z.infer<typeof generatorSettingsSchema>
 export type PipelineSettings = z.infer<typeof pipelineSettingsSchema>
 export type SourceSettings = z.infer<typeof sourceSettingsSchema>
 export type KafkaSettings = z.infer<typeof kafkaSettingsSchema>
+export type KafkaTlsSettings = z.infer<typeof kafkaTlsSchema>
+export type KafkaSaslSettings = z.infer<typeof kafkaSaslSchema>
 export type ReportingSettings = z.infer<typeof reportingSettingsSchema>
 export type MetricsSettings = z.infer<typeof metricsSettingsSchema>
 export type MirrorSettings = z.infer<typeof mirrorSettingsSchema>

@@ -2,7 +2,8 @@ import type { AlertSinkStatus } from '../../shared/dto'
 import type { AlertSinkSettings } from '../../shared/settings'
 import { outboxBacklogs, SinkOutbox, type OutboxTarget } from '../lake/alert-outbox'
 import type { Lake } from '../lake/lake'
-import { openSink } from './open-sink'
+import { revealClearOnly, type Reveal } from '../../shared/secrets'
+import { openSink, revealSink } from './open-sink'
 import { sinkId } from './sink'
 import { SinkSender, systemClock } from './sink-sender'
 import { HealthSender } from './health-sender'
@@ -44,15 +45,18 @@ export class AlertDelivery {
   static async start(
     lake: Lake,
     sinks: readonly AlertSinkSettings[],
-    opts: { log: (line: string) => void; resolvePath?: (p: string) => string }
+    opts: { log: (line: string) => void; resolvePath?: (p: string) => string; reveal?: Reveal }
   ): Promise<AlertDelivery> {
-    const ids = sinks.map(sinkId)
+    const reveal = opts.reveal ?? revealClearOnly
+    // the id of a Slack sink is made from its URL: the secret is looked up first
+    const revealed = await Promise.all(sinks.map((s, i) => revealSink(s, `alerts.sinks.${i}`, reveal)))
+    const ids = revealed.map(sinkId)
     const dup = ids.find((id, i) => ids.indexOf(id) !== i)
     if (dup !== undefined) throw new Error(`alerts.sinks: two sinks are both called ${dup}; give one a different "name"`)
     const targets = sinks.map((s, i) => ({ sinkId: ids[i], minScore: s.minScore }))
     const delivery = new AlertDelivery(lake, targets, opts.log)
-    for (const s of sinks) {
-      const sink = openSink(s, opts.resolvePath)
+    for (const [i, s] of revealed.entries()) {
+      const sink = await openSink(s, `alerts.sinks.${i}`, { resolvePath: opts.resolvePath, reveal })
       const outbox = await SinkOutbox.open(lake, sink.id)
       const options = { groupSeconds: s.groupSeconds, maxAlertsPerMessage: s.maxAlertsPerMessage }
       delivery.launch(new SinkSender(sink, outbox, options, delivery.clock, opts.log), s.kind)
@@ -120,6 +124,7 @@ export class AlertDelivery {
       return {
         id: sender.sink.id,
         kind,
+        orphaned: false,
         backlog: b?.backlog ?? 0,
         lastError: sender.state.lastError,
         lastErrorAt: sender.state.lastErrorAt,

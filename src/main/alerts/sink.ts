@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
-import type { AlertSinkSettings } from '../../shared/settings'
 import type { HealthEvent } from '../../shared/health'
 import type { OutboxMessage } from '../lake/alert-outbox'
+import type { RevealedSink } from './open-sink'
 
 // What every alert sink is: something that sends one message of the outbox, or throws. A sink
 // keeps no delivery state: the outbox (lake/alert-outbox.ts) and the sender (sink-sender.ts) do.
@@ -34,7 +34,7 @@ export class SinkError extends Error {
  * A sink's id: its `name`, else its kind and target. A URL is shown by host and a hash only: a
  * Slack incoming-webhook URL is itself a secret, and a webhook's may hold a token.
  */
-export function sinkId(s: AlertSinkSettings): string {
+export function sinkId(s: RevealedSink): string {
   if (s.name) return s.name
   switch (s.kind) {
     case 'webhook':

@@ -13,8 +13,8 @@ export interface MetricsSources {
   figures(): Promise<LakeFigures>
   /** Per-partition lag of the running Kafka source, or null when Kafka is not being read. */
   kafkaLag(): KafkaPartitionLag[] | null
-  /** Alerts queued in the lake's outbox and not delivered yet, per sink id. */
-  alertBacklogs(): Promise<Map<string, number>>
+  /** Alerts queued in the lake's outbox and not delivered yet, per sink id; orphaned: the sink is no longer configured. */
+  alertBacklogs(): Promise<Map<string, { backlog: number; orphaned: boolean }>>
   running(): boolean
   /** The running pipeline's health (engine/health-monitor.ts). */
   health(): HealthState
@@ -33,7 +33,7 @@ export class EngineMetrics {
   private readonly batchDuration: Histogram
   /** The figures of the scrape in progress; every collect() below reads the same ones. */
   private figures: LakeFigures | null = null
-  private backlogs = new Map<string, number>()
+  private backlogs = new Map<string, { backlog: number; orphaned: boolean }>()
   private scraping: Promise<unknown> = Promise.resolve()
 
   constructor(private readonly sources: MetricsSources) {
@@ -114,7 +114,17 @@ export class EngineMetrics {
       registers,
       collect() {
         this.reset()
-        for (const [sink, n] of backlogs()) this.set({ sink }, n)
+        for (const [sink, b] of backlogs()) this.set({ sink }, b.backlog)
+      }
+    })
+    new Gauge({
+      name: 'streamdesk_alert_orphaned_backlog',
+      help: 'Alerts queued for a sink that is no longer configured and not delivered: kept until the sink comes back or they are discarded',
+      labelNames: ['sink'],
+      registers,
+      collect() {
+        this.reset()
+        for (const [sink, b] of backlogs()) if (b.orphaned && b.backlog > 0) this.set({ sink }, b.backlog)
       }
     })
 

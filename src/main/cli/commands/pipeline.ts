@@ -15,7 +15,7 @@ import { CliError } from '../errors'
 import { addKafkaOptions, parseKafkaFlags, type KafkaFlags } from '../kafka-options'
 import { parseChoice, parseDuration, parsePositive } from '../options'
 import { onStopSignal } from '../signals'
-import { applySettingsFile } from '../settings-file'
+import { applySettingsFile, settingsSecrets } from '../settings-file'
 import { ReportingCurrencyError } from '../../lake/reporting-currency'
 import { MirrorError } from '../../lake/parquet-mirror'
 import { AlertDelivery } from '../../alerts/alert-delivery'
@@ -107,7 +107,11 @@ async function runPipeline(
   }
   let delivery: AlertDelivery
   try {
-    delivery = await AlertDelivery.start(lake, settings.alerts.sinks, { log: (line) => console.error(line) })
+    delivery = await AlertDelivery.start(lake, settings.alerts.sinks, {
+      log: (line) => console.error(line),
+      // references in the settings file are to the secrets file `serve` keeps beside it
+      reveal: flags.settings ? settingsSecrets(flags.settings).reveal : undefined
+    })
   } catch (err) {
     await source.close()
     await lake.close()
