@@ -5,7 +5,8 @@
 //
 //   node scripts/screenshots.js [outDir=docs/screenshots]      (after `npm run build`)
 //
-// Writes metrics.png, fraud.png, orders.png, pipeline.png, settings.png (drawer open),
+// Writes metrics.png, fraud.png, orders.png, pipeline-stats.png (the Pipeline tab's top),
+// pipeline.png (its batches and quarantine), settings.png (drawer open),
 // sql.png (a query charted), rules.png (the default ruleset backtested), export.png (dialog with
 // a finished export) and metrics-dark.png (prefers-color-scheme: dark).
 //
@@ -156,6 +157,11 @@ async function main() {
     await page.getByTestId('batch-row').first().waitFor({ state: 'visible' })
     await page.getByTestId('quarantine-refresh').click()
     await page.getByTestId('quarantine-row').first().waitFor({ state: 'visible', timeout: 20_000 })
+    // The top: what the input is doing, the counters with their definitions, the charts.
+    await page.getByTestId('batches-card').evaluate((el) => {
+      el.closest('.content').scrollTop = 0
+    })
+    await shot('pipeline-stats.png', { withoutToast: true })
     // Batch history and the quarantine browser together; the stats and charts are above.
     await page.getByTestId('batches-card').evaluate((el) => {
       const content = el.closest('.content')

@@ -19,10 +19,12 @@ import type {
   SourceOffsetRow,
   ReplayChunkDone,
   ReplaySummary,
+  RewindResult,
   RevalidateResult,
   WindowRow
 } from './dto'
 import type { ActiveRulesetDto, BacktestReport, OrderLabelDto, RulesCheckResult, RulesetVersionDto, ShadowReport, ShadowRunDto, ValueListDto } from './rules'
+import type { HealthState } from './health'
 import { RELATIVE_RANGES, type RelativeRange } from './history'
 import type { DeepPartial, FieldError, Settings } from './settings'
 import { SQL_DEFAULT_MAX_ROWS, SQL_MAX_LENGTH, SQL_MAX_MAX_ROWS, type ParquetAnswer, type SavedQuery, type SqlAnswer, type SqlSchemaTable } from './sql'
@@ -96,6 +98,7 @@ export const handlerArgs = {
     .default({ limit: 50, offset: 0 }),
   'query.kafkaLag': z.object({}).strict().default({}),
   'query.alertSinks': z.object({}).strict().default({}),
+  'query.health': z.object({}).strict().default({}),
   'query.history': historyArgs(),
   'query.orderSearch': z
     .object({
@@ -115,6 +118,8 @@ export const handlerArgs = {
     .default({ limit: 50, offset: 0, orderId: '', customer: '', status: '', currency: '', minScore: null, late: 'any' }),
   'query.sourceOffsets': z.object({}).strict().default({}),
   'ops.doctor': z.object({}).strict().default({}),
+  /** The user confirmed: the undelivered alerts of a sink no longer configured are deleted. */
+  'alerts.discardOrphaned': z.object({ sinkId: z.string().min(1).max(300) }).strict(),
   'sql.run': z
     .object({
       sql: z.string().regex(/\S/, 'write a statement').max(SQL_MAX_LENGTH, `at most ${SQL_MAX_LENGTH} characters`),
@@ -146,6 +151,19 @@ export const handlerArgs = {
     })
     .strict(),
   'lake.replay': z.object({ from: isoTime, to: isoTime }).strict().default({}),
+  /**
+   * One source's offset moved back (docs/EVENTS.md, Rewind): to an offset or to a time. Without
+   * `confirm` it only says what it would do; confirmed, it is recorded in the batch log.
+   */
+  'lake.rewind': z
+    .object({
+      source: z.string().min(1, 'name the source').max(4096),
+      offset: z.number().int().min(0, 'an offset is 0 or more').optional(),
+      toTime: z.string().min(1).max(64).optional(),
+      confirm: z.boolean().default(false)
+    })
+    .strict()
+    .refine((a) => (a.offset === undefined) !== (a.toTime === undefined), { message: 'give either an offset or a time', path: ['offset'] }),
   'quarantine.revalidate': z.union([
     z.object({ id: z.number().int().min(1) }).strict(),
     z.object({ reason: z.string().min(1).max(10_000) }).strict()
@@ -221,8 +239,10 @@ export interface HandlerResults {
   'query.quarantine': { rows: QuarantineRow[]; total: number }
   /** Per partition of the Kafka topics: high-water mark, lake offset, lag ([] for other sources). */
   'query.kafkaLag': KafkaLagRow[]
-  /** Each alert sink of the running pipeline: backlog, last error, last success ([] when stopped or none). */
+  /** Each alert sink of the running pipeline (backlog, last error, last success), then orphaned sinks with alerts queued. */
   'query.alertSinks': AlertSinkStatus[]
+  /** The running pipeline's health: idle, working or stuck, and the conditions firing (docs/OPERATIONS.md, *Health alerts*). */
+  'query.health': HealthState
   /** The Metrics and Fraud figures over a range of the lake's history, re-bucketed (docs/LAKE.md, *History*). */
   'query.history': HistoryView
   /** Orders of the whole lake matching the filters, newest batch first, a page at a time. */
@@ -231,6 +251,8 @@ export interface HandlerResults {
   'query.sourceOffsets': SourceOffsetRow[]
   /** The setup check on this engine's settings and lake (docs/OPERATIONS.md). */
   'ops.doctor': DoctorCheck[]
+  /** How many undelivered alerts of the orphaned sink were deleted (delivered ones are kept). */
+  'alerts.discardOrphaned': { discarded: number }
   /** One read-only statement on the lake's last committed batch (docs/SQL.md). */
   'sql.run': SqlAnswer
   /** Every row of one read-only statement written to a new Parquet file (docs/SQL.md, *Export*). */
@@ -246,6 +268,8 @@ export interface HandlerResults {
   'sql.savedWrite': { status: 'saved' | 'exists'; name: string }
   /** Silver, alerts, order quarantine and windows derived again from bronze (docs/LAKE.md, Replay); refused while the pipeline runs. */
   'lake.replay': ReplaySummary
+  /** What a rewind does, and with confirm its record's batch id; refused while the pipeline runs. */
+  'lake.rewind': RewindResult
   /** Quarantined order lines (one, or all with a reason) validated again; refused while the pipeline runs. */
   'quarantine.revalidate': RevalidateResult
   /** The active ruleset version (version null: none stored yet; this seed becomes version 1 at the first run). */
@@ -287,6 +311,8 @@ export interface ServerEvents {
   'alerts.new': AlertRow[]
   /** A chunk of the running replay committed. */
   'replay.progress': ReplayChunkDone
+  /** The pipeline's health changed (a condition fired or resolved, idle ↔ working ↔ stuck). */
+  'health.state': HealthState
 }
 export type EventName = keyof ServerEvents
 export const EVENT_NAMES: readonly EventName[] = [
@@ -295,7 +321,8 @@ export const EVENT_NAMES: readonly EventName[] = [
   'dashboard.snapshot',
   'export.progress',
   'alerts.new',
-  'replay.progress'
+  'replay.progress',
+  'health.state'
 ]
 
 /** The shape errors take on the wire, whatever the transport. */

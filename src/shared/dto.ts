@@ -47,9 +47,11 @@ export interface BatchEvent {
   /**
    * renamed: the file was read on under its new name, not again; truncated: it shrank or was
    * rewritten in place and was read again from byte 0; replaced: another file now has a known
-   * name and was read from byte 0; changed: it changed while being read and was planned again.
+   * name and was read from byte 0; changed: it changed while being read and was planned again;
+   * rewound: a person moved the source's offset back (the `rewind` record of the batch log);
+   * reread: lines bronze already held were read again after a rewind (docs/EVENTS.md, Rewind).
    */
-  kind: 'renamed' | 'truncated' | 'replaced' | 'changed'
+  kind: 'renamed' | 'truncated' | 'replaced' | 'changed' | 'rewound' | 'reread'
   path: string
   /** renamed: the name it had. */
   from?: string
@@ -170,7 +172,13 @@ export interface CountRow {
   count: number
 }
 
-export interface BatchRow extends BatchProgress {}
+/** What wrote a row of the batch log (`batches.kind`, docs/LAKE.md). */
+export type BatchKind = 'live' | 'replay' | 'revalidate' | 'rewind'
+
+export interface BatchRow extends BatchProgress {
+  /** Absent for live batches (ingest). A rewind reads nothing: its row is a record, not a measurement. */
+  kind?: Exclude<BatchKind, 'live'>
+}
 
 export interface QuarantineRow {
   id: number
@@ -238,7 +246,14 @@ export interface KafkaLagRow {
 export interface AlertSinkStatus {
   /** The sink's name, or its kind and target (a URL by host and hash only: it may be a secret). */
   id: string
-  kind: 'webhook' | 'slack' | 'kafka' | 'file'
+  /** null: an orphan named by its `name`, whose kind the outbox does not record. */
+  kind: 'webhook' | 'slack' | 'kafka' | 'file' | null
+  /**
+   * The sink is no longer in the settings (and not running), but its undelivered alerts are
+   * kept: the same sink (same name, or kind and target) added again delivers them; the user may
+   * discard them (`alerts.discardOrphaned`).
+   */
+  orphaned: boolean
   /** Alerts queued in the lake's outbox and not delivered yet. */
   backlog: number
   /** Why the last failed attempt failed (kept after a later success), and when. */
@@ -372,4 +387,28 @@ export interface SourceOffsetRow {
   /** The batch that last committed this offset, and when. */
   batchId: number
   batchCommittedAt: string | null
+}
+
+/**
+ * What a rewind of one source does (docs/EVENTS.md, Rewind): computed and checked before anything
+ * changes, shown for confirmation, then committed as one `rewind` record of the batch log.
+ */
+export interface RewindPlan {
+  sourceKind: 'file' | 'kafka'
+  /** The file's absolute path, or `topic/partition` (the key in `source_offsets`). */
+  key: string
+  unit: 'bytes' | 'messages'
+  /** The committed offset now, and the one the rewind sets: the pipeline reads [to, from) again. */
+  from: number
+  to: number
+  /** A rewind to a time: the time asked for, and the batch whose committed offset `to` is (null: before any batch read the source). */
+  toTime: string | null
+  asOfBatchId: number | null
+  /** Sentences for people: what the next run will do, and what it will not. */
+  consequence: string
+}
+
+export interface RewindResult extends RewindPlan {
+  /** The `rewind` record in `batches`; null when only planned (not confirmed). */
+  batchId: number | null
 }

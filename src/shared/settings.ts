@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { isCurrencyCode } from './iso-codes'
+import { secretRefSchema, secretValueSchema } from './secrets'
 
 // One settings object drives generator, engine and dashboard. Every field has a default, so an
 // empty object (or an old settings file missing new fields) always parses to a complete Settings.
@@ -41,6 +42,47 @@ export const generatorSettingsSchema = z
   })
   .strict()
 
+/** TLS to the brokers; the files are PEM and read when a connection is made (doctor checks them). */
+export const kafkaTlsSchema = z
+  .object({
+    enabled: z.boolean().default(false),
+    /** Certificate authorities to trust; empty: the system's roots. */
+    caFile: z.string().default(''),
+    /** Client certificate and its key, for brokers that ask for one (mutual TLS). */
+    certFile: z.string().default(''),
+    keyFile: z.string().default(''),
+    /** TLS server name, when it differs from the broker host. */
+    servername: z.string().default(''),
+    /** Accept any broker certificate: for a test broker only. */
+    insecure: z.boolean().default(false)
+  })
+  .strict()
+  .superRefine((t, ctx) => {
+    if (!!t.certFile !== !!t.keyFile) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [t.certFile ? 'keyFile' : 'certFile'],
+        message: 'a client certificate and its key go together: give both or neither'
+      })
+    }
+  })
+
+export const SASL_MECHANISMS = ['plain', 'scram-sha-256', 'scram-sha-512'] as const
+
+export const kafkaSaslSchema = z
+  .object({
+    mechanism: z.enum(['none', ...SASL_MECHANISMS]).default('none'),
+    username: z.string().default(''),
+    /** A secret: stored in the OS keychain (app) or the secrets file next to the settings. */
+    password: z.union([z.literal(''), secretValueSchema]).default('')
+  })
+  .strict()
+  .superRefine((s, ctx) => {
+    if (s.mechanism === 'none') return
+    if (s.username === '') ctx.addIssue({ code: 'custom', path: ['username'], message: `SASL ${s.mechanism.toUpperCase()} needs a user name` })
+    if (s.password === '') ctx.addIssue({ code: 'custom', path: ['password'], message: `SASL ${s.mechanism.toUpperCase()} needs a password` })
+  })
+
 export const kafkaSettingsSchema = z
   .object({
     servers: z
@@ -50,11 +92,18 @@ export const kafkaSettingsSchema = z
     ordersTopic: z.string().min(1).max(249).default('ecommerce_orders'),
     customersTopic: z.string().min(1).max(249).default('ecommerce_customers'),
     startingOffsets: z.enum(['earliest', 'latest']).default('earliest'),
+    /** Off, with no SASL mechanism: the STREAMDESK_KAFKA_* variables apply (docs/KAFKA.md). */
+    tls: kafkaTlsSchema.default(kafkaTlsSchema.parse({})),
+    sasl: kafkaSaslSchema.default(kafkaSaslSchema.parse({})),
     /**
      * Consumer group shared with other pipelines (each with its own lake): this one reads only the
-     * partitions the group assigns it (docs/SCALING.md). null: read every partition.
+     * partitions the group assigns it (docs/SCALING.md). Empty: read every partition.
      */
-    shareGroup: z.string().trim().min(1).max(249).nullable().default(null),
+    shareGroup: z
+      .string()
+      .trim()
+      .regex(/^([a-zA-Z0-9._-]{1,249})?$/, "a consumer group id: letters, digits, '.', '_', '-', at most 249")
+      .default(''),
     /** Shared group: how long the coordinator waits for a silent member before others take over (ms). */
     shareSessionTimeoutMs: z.number().int().min(1_000).max(300_000).default(30_000)
   })
@@ -175,15 +224,48 @@ const sinkCommon = {
 const httpUrl = z.string().regex(/^https?:\/\/\S+$/, 'must be an http:// or https:// URL')
 
 export const alertSinkSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('webhook'), url: httpUrl, secret: z.string().min(1).optional(), ...sinkCommon }).strict(),
-  z.object({ kind: z.literal('slack'), url: httpUrl, ...sinkCommon }).strict(),
-  z.object({ kind: z.literal('kafka'), servers: z.array(z.string().min(1)).min(1), topic: z.string().min(1), ...sinkCommon }).strict(),
+  z.object({ kind: z.literal('webhook'), url: httpUrl, secret: secretValueSchema.optional(), ...sinkCommon }).strict(),
+  // a Slack incoming-webhook URL is itself the credential: kept like a secret
+  z.object({ kind: z.literal('slack'), url: z.union([httpUrl, secretRefSchema]), ...sinkCommon }).strict(),
+  z
+    .object({
+      kind: z.literal('kafka'),
+      servers: z.array(z.string().min(1)).min(1),
+      topic: z.string().min(1),
+      // absent: the STREAMDESK_KAFKA_* variables, as before these settings existed
+      tls: kafkaTlsSchema.optional(),
+      sasl: kafkaSaslSchema.optional(),
+      ...sinkCommon
+    })
+    .strict(),
   z.object({ kind: z.literal('file'), path: z.string().min(1), ...sinkCommon }).strict()
 ])
 
+/** Pipeline health alerts (docs/OPERATIONS.md, *Health alerts*, defines each condition). */
+export const healthSettingsSchema = z
+  .object({
+    /** Off: no health alerts to the sinks (the banner still shows the conditions). */
+    enabled: z.boolean().default(true),
+    /** Stuck: input has waited this long with no batch committed. */
+    stuckSeconds: z.number().min(5).max(86_400).default(120),
+    /** Kafka lag: messages in the topics not yet in the lake, over all partitions, above this. */
+    kafkaLagMessages: z.number().int().min(1).default(100_000),
+    /** Quarantine share: quarantined lines / lines read over the last `quarantineBatches` batches, above this (0–1). */
+    quarantineShare: z.number().min(0).max(1).default(0.2),
+    quarantineBatches: z.number().int().min(1).max(1000).default(10),
+    /** Fewer lines than this in those batches is too few to judge: the condition does not fire. */
+    quarantineMinLines: z.number().int().min(1).default(100),
+    /** A firing condition resolves only after it has been clear this long (no flapping). */
+    holdSeconds: z.number().min(0).max(3600).default(60),
+    /** How often the monitor looks, besides after each batch. */
+    checkSeconds: z.number().min(1).max(600).default(10)
+  })
+  .strict()
+
 export const alertsSettingsSchema = z
   .object({
-    sinks: z.array(alertSinkSchema).default([])
+    sinks: z.array(alertSinkSchema).default([]),
+    health: healthSettingsSchema.default(healthSettingsSchema.parse({}))
   })
   .strict()
 
@@ -209,11 +291,14 @@ export type GeneratorSettings = z.infer<typeof generatorSettingsSchema>
 export type PipelineSettings = z.infer<typeof pipelineSettingsSchema>
 export type SourceSettings = z.infer<typeof sourceSettingsSchema>
 export type KafkaSettings = z.infer<typeof kafkaSettingsSchema>
+export type KafkaTlsSettings = z.infer<typeof kafkaTlsSchema>
+export type KafkaSaslSettings = z.infer<typeof kafkaSaslSchema>
 export type ReportingSettings = z.infer<typeof reportingSettingsSchema>
 export type MetricsSettings = z.infer<typeof metricsSettingsSchema>
 export type MirrorSettings = z.infer<typeof mirrorSettingsSchema>
 export type AlertsSettings = z.infer<typeof alertsSettingsSchema>
 export type AlertSinkSettings = z.infer<typeof alertSinkSchema>
+export type HealthSettings = z.infer<typeof healthSettingsSchema>
 
 export type DeepPartial<T> = T extends readonly unknown[]
   ? T

@@ -22,6 +22,9 @@ class RecordingSink implements AlertSink {
     this.sent.push({ message, resend })
     if (this.failing) throw new Error('receiver down')
   }
+  async sendHealth(): Promise<void> {
+    throw new Error('the outbox sender never sends health events')
+  }
   async close(): Promise<void> {}
 }
 

@@ -118,7 +118,7 @@ describe('streamdesk doctor', () => {
     expect(r.code, r.out + r.err).toBe(1)
     const kafka = check(r.out, 'kafka')
     expect(kafka.status).toBe('FAIL')
-    expect(kafka.text).toContain(`cannot reach Kafka at 127.0.0.1:${port}: connect ECONNREFUSED`)
+    expect(kafka.text).toContain(`cannot reach Kafka at 127.0.0.1:${port} (no TLS, no SASL): connect ECONNREFUSED`)
     expect(kafka.text).toContain('fix: start the broker, or correct --kafka-servers HOST:PORT')
     expect(check(r.out, 'input folder').text).toContain('not used: the source is Kafka')
   })
@@ -132,7 +132,7 @@ describe('streamdesk doctor', () => {
     expect(r.code, r.out + r.err).toBe(0)
     const kafka = check(r.out, 'kafka')
     expect(kafka.status).toBe('ok')
-    expect(kafka.text).toContain(`reached ${broker.bootstrap}; topics: doc_orders (3 partitions), doc_customers (1 partition)`)
+    expect(kafka.text).toContain(`reached ${broker.bootstrap} (no TLS, no SASL); topics: doc_orders (3 partitions), doc_customers (1 partition)`)
   })
 
   it('reads the lake, input folder and source from a settings file', async () => {

@@ -58,15 +58,25 @@ export class AlertReceiver {
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()))
   }
 
-  /** Order ids per distinct idempotency key (answered 'ok'), and every key's bodies. */
+  /** Order ids per distinct idempotency key (answered 'ok') of the fraud alert deliveries. */
   byKey(): Map<string, Set<string>> {
     const out = new Map<string, Set<string>>()
     for (const r of this.requests) {
       if (r.answer !== 'ok' || r.key === undefined) continue
-      const ids = (JSON.parse(r.body) as { alerts: { order_id: string }[] }).alerts.map((a) => a.order_id)
+      const body = JSON.parse(r.body) as { alerts?: { order_id: string }[] }
+      if (!body.alerts) continue
+      const ids = body.alerts.map((a) => a.order_id)
       out.set(r.key, new Set(ids))
     }
     return out
+  }
+
+  /** The health event deliveries ({"health": {...}} bodies), every attempt. */
+  healthRequests(): (Received & { health: Record<string, unknown> })[] {
+    return this.requests.flatMap((r) => {
+      const body = JSON.parse(r.body) as { health?: Record<string, unknown> }
+      return body.health ? [{ ...r, health: body.health }] : []
+    })
   }
 
   /** Order ids delivered (answered 'ok'), whatever the key. */

@@ -7,11 +7,11 @@ import { SettingsStore } from '../../src/main/engine/settings-store'
 const tmp = () => mkdtempSync(join(tmpdir(), 'sd-settings-'))
 
 describe('SettingsStore', () => {
-  it('persists what the user saves but not the overrides of this run', () => {
+  it('persists what the user saves but not the overrides of this run', async () => {
     const file = join(tmp(), 'settings.json')
     const store = new SettingsStore(file, { lakePath: '/run/only/lake', source: { kind: 'folder', inputPath: '/run/only/in' } })
     expect(store.get().lakePath).toBe('/run/only/lake')
-    const { restartRequired } = store.update({ pipeline: { triggerMs: 750 } })
+    const { restartRequired } = await store.update({ pipeline: { triggerMs: 750 } })
     expect(restartRequired).toEqual([])
     const saved = JSON.parse(readFileSync(file, 'utf8'))
     expect(saved.pipeline.triggerMs).toBe(750)
@@ -29,9 +29,9 @@ describe('SettingsStore', () => {
     expect(store.get().pipeline.triggerMs).toBe(500)
   })
 
-  it('refuses an invalid update and keeps the previous settings', () => {
+  it('refuses an invalid update and keeps the previous settings', async () => {
     const store = new SettingsStore(join(tmp(), 'settings.json'))
-    expect(() => store.update({ fraud: { threshold: -1 } })).toThrow(/fraud.threshold: must be at least 0/)
+    await expect(store.update({ fraud: { threshold: -1 } })).rejects.toThrow(/fraud.threshold: must be at least 0/)
     expect(store.get().fraud.threshold).toBe(3)
   })
 })

@@ -1,4 +1,5 @@
 import { open, readFile } from 'node:fs/promises'
+import type { HealthEvent } from '../../shared/health'
 import type { OutboxMessage } from '../lake/alert-outbox'
 import type { AlertSink } from './sink'
 
@@ -18,9 +19,19 @@ export class FileSink implements AlertSink {
     if (resend && (await this.holds(message.key))) return
     const lines = message.alerts.map((a) => JSON.stringify({ ...a, idempotency_key: message.key }))
     if (message.more > 0) lines.push(JSON.stringify({ idempotency_key: message.key, more: message.more }))
+    await this.append(lines.join('\n') + '\n')
+  }
+
+  /** One line {"health": {...}, "idempotency_key"}, written once like an alert message. */
+  async sendHealth(event: HealthEvent, key: string, resend: boolean): Promise<void> {
+    if (resend && (await this.holds(key))) return
+    await this.append(JSON.stringify({ health: event, idempotency_key: key }) + '\n')
+  }
+
+  private async append(text: string): Promise<void> {
     const fh = await open(this.path, 'a')
     try {
-      await fh.write(lines.join('\n') + '\n')
+      await fh.write(text)
       await fh.datasync()
     } finally {
       await fh.close()

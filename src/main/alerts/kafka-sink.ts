@@ -1,4 +1,5 @@
 import type { Producer } from 'kafkajs'
+import type { HealthEvent } from '../../shared/health'
 import type { OutboxMessage } from '../lake/alert-outbox'
 import { createProducer, type KafkaConnection } from '../sources/kafka-client'
 import { describeFailure, SinkError, type AlertSink } from './sink'
@@ -37,6 +38,22 @@ export class KafkaAlertSink implements AlertSink {
       })
     } catch (err) {
       // a failed connect is tried again with the next attempt
+      this.connected = null
+      throw new SinkError(`Kafka: ${describeFailure(err)}`)
+    }
+  }
+
+  /** One record keyed `health:<condition>` (a compacted topic keeps each condition's last state), value {"health": {...}}. */
+  async sendHealth(event: HealthEvent, key: string): Promise<void> {
+    try {
+      this.connected ??= this.producer.connect()
+      await this.connected
+      await this.producer.send({
+        topic: this.topic,
+        acks: -1,
+        messages: [{ key: `health:${event.condition}`, value: JSON.stringify({ health: event }), headers: { 'idempotency-key': key } }]
+      })
+    } catch (err) {
       this.connected = null
       throw new SinkError(`Kafka: ${describeFailure(err)}`)
     }

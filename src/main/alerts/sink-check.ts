@@ -3,8 +3,10 @@ import { connect } from 'node:net'
 import { dirname, join } from 'node:path'
 import type { DoctorCheck } from '../../shared/api'
 import type { AlertSinkSettings } from '../../shared/settings'
-import { kafkaSecurityFromEnv } from '../sources/kafka-client'
 import { probeKafka } from '../sources/kafka-check'
+import { describeKafkaSecurity, kafkaConnectionFor } from '../sources/kafka-security'
+import { revealClearOnly, type Reveal } from '../../shared/secrets'
+import { revealSink, type RevealedSink } from './open-sink'
 import { sinkId } from './sink'
 
 // `doctor`'s look at each alert sink: can this machine reach it? Nothing is sent: a webhook gets
@@ -13,7 +15,23 @@ import { sinkId } from './sink'
 
 const CONNECT_TIMEOUT_MS = 5000
 
-export async function checkSink(s: AlertSinkSettings, resolvePath: (p: string) => string): Promise<DoctorCheck> {
+export async function checkSink(
+  settings: AlertSinkSettings,
+  resolvePath: (p: string) => string,
+  field = 'alerts.sinks',
+  reveal: Reveal = revealClearOnly
+): Promise<DoctorCheck> {
+  let s: RevealedSink
+  try {
+    s = await revealSink(settings, field, reveal)
+  } catch (err) {
+    return {
+      name: `alert sink ${settings.name ?? settings.kind}`,
+      status: 'fail',
+      message: (err as Error).message,
+      fix: 'enter the secret again in the settings pane (or the settings file); the sink cannot send without it'
+    }
+  }
   const name = `alert sink ${sinkId(s)}`
   const ok = (message: string): DoctorCheck => ({ name, status: 'ok', message })
   const fail = (message: string, fix: string): DoctorCheck => ({ name, status: 'fail', message, fix })
@@ -27,12 +45,22 @@ export async function checkSink(s: AlertSinkSettings, resolvePath: (p: string) =
       return fail(`cannot connect to ${url.host}: ${reason}`, 'start the receiver or correct the sink\'s url; alerts stay queued in the lake until it answers')
     }
     case 'kafka': {
-      const probe = await probeKafka({ servers: s.servers, ...kafkaSecurityFromEnv(process.env) }, [s.topic])
+      let connection
+      try {
+        connection = await kafkaConnectionFor(s.servers, { tls: s.tls, sasl: s.sasl }, field, reveal, resolvePath)
+      } catch (err) {
+        return fail((err as Error).message, 'correct the sink\'s TLS files or enter its SASL password again')
+      }
+      const security = describeKafkaSecurity(connection)
+      const probe = await probeKafka(connection, [s.topic])
       if (!probe.reachable) {
-        return fail(`cannot reach Kafka at ${probe.servers}: ${probe.reason}`, 'start the broker or correct the sink\'s servers; alerts stay queued in the lake until it answers')
+        return fail(
+          `cannot reach Kafka at ${probe.servers} (${security}): ${probe.reason}`,
+          'start the broker or correct the sink\'s servers, TLS and SASL; alerts stay queued in the lake until it answers'
+        )
       }
       const missing = probe.topics[0]?.partitions === null
-      return ok(`reached ${probe.servers}; topic ${s.topic} ${missing ? 'does not exist yet (created by the first alert if the broker allows it)' : 'exists'}`)
+      return ok(`reached ${probe.servers} (${security}); topic ${s.topic} ${missing ? 'does not exist yet (created by the first alert if the broker allows it)' : 'exists'}`)
     }
     case 'file': {
       const path = resolvePath(s.path)

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
-import type { AlertSinkSettings } from '../../shared/settings'
+import type { HealthEvent } from '../../shared/health'
 import type { OutboxMessage } from '../lake/alert-outbox'
+import type { RevealedSink } from './open-sink'
 
 // What every alert sink is: something that sends one message of the outbox, or throws. A sink
 // keeps no delivery state: the outbox (lake/alert-outbox.ts) and the sender (sink-sender.ts) do.
@@ -13,6 +14,11 @@ export interface AlertSink {
    * have been sent before (it was claimed before this process started, or an attempt failed).
    */
   send(message: OutboxMessage, resend: boolean): Promise<void>
+  /**
+   * Sends one health event (a condition firing or resolving), apart from fraud alerts so a
+   * receiver never takes it for an order; `key` is its idempotency key.
+   */
+  sendHealth(event: HealthEvent, key: string, resend: boolean): Promise<void>
   close(): Promise<void>
 }
 
@@ -28,7 +34,7 @@ export class SinkError extends Error {
  * A sink's id: its `name`, else its kind and target. A URL is shown by host and a hash only: a
  * Slack incoming-webhook URL is itself a secret, and a webhook's may hold a token.
  */
-export function sinkId(s: AlertSinkSettings): string {
+export function sinkId(s: RevealedSink): string {
   if (s.name) return s.name
   switch (s.kind) {
     case 'webhook':
@@ -57,6 +63,14 @@ export function messageKey(sinkIdValue: string, orderIds: readonly string[]): st
   const h = createHash('sha256').update(sinkIdValue)
   for (const id of [...orderIds].sort()) h.update('\n').update(id)
   return h.digest('hex').slice(0, 32)
+}
+
+/**
+ * A health event's key: one condition's change within one episode (named by when it started)
+ * always gets the same key for a sink, so a re-sent event is recognised.
+ */
+export function healthKey(sinkIdValue: string, e: Pick<HealthEvent, 'condition' | 'state' | 'since'>): string {
+  return createHash('sha256').update(`health\n${sinkIdValue}\n${e.condition}\n${e.state}\n${e.since}`).digest('hex').slice(0, 32)
 }
 
 /** Why a request failed, in words that never include the URL (it may be a secret). */

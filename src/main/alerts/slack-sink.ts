@@ -1,3 +1,4 @@
+import type { HealthEvent } from '../../shared/health'
 import type { OutboxAlert, OutboxMessage } from '../lake/alert-outbox'
 import { postJson } from './http-post'
 import type { AlertSink } from './sink'
@@ -23,6 +24,19 @@ export function slackText(message: OutboxMessage): string {
   return [head, ...shown.map(line), ...(more > 0 ? [`+${more} more`] : [])].join('\n')
 }
 
+const CONDITION_TITLES: Record<HealthEvent['condition'], string> = {
+  stuck: 'pipeline stuck',
+  'kafka-lag': 'Kafka lag',
+  'quarantine-share': 'quarantine share',
+  'source-error': 'source error'
+}
+
+export function slackHealthText(e: HealthEvent): string {
+  const title = CONDITION_TITLES[e.condition]
+  if (e.state === 'resolved') return `:white_check_mark: *StreamDesk ${title} resolved* (${e.resolution ?? 'clear'}) — was: ${e.cause}`
+  return `:warning: *StreamDesk ${title}* — ${e.cause}\nWhat to do: ${e.action}`
+}
+
 export class SlackSink implements AlertSink {
   constructor(
     readonly id: string,
@@ -31,6 +45,10 @@ export class SlackSink implements AlertSink {
 
   async send(message: OutboxMessage): Promise<void> {
     await postJson(this.url, JSON.stringify({ text: slackText(message) }), { 'Idempotency-Key': message.key })
+  }
+
+  async sendHealth(event: HealthEvent, key: string): Promise<void> {
+    await postJson(this.url, JSON.stringify({ text: slackHealthText(event) }), { 'Idempotency-Key': key })
   }
 
   async close(): Promise<void> {}

@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto'
+import type { HealthEvent } from '../../shared/health'
 import type { OutboxMessage } from '../lake/alert-outbox'
 import { postJson } from './http-post'
 import type { AlertSink } from './sink'
@@ -29,6 +30,15 @@ export class WebhookSink implements AlertSink {
     const body = webhookBody(message)
     await postJson(this.url, body, {
       'Idempotency-Key': message.key,
+      ...(this.secret ? { [SIGNATURE_HEADER]: signature(this.secret, body) } : {})
+    })
+  }
+
+  /** {"health": {...}}: a body with no "alerts", so a receiver of the alert contract sees no order. */
+  async sendHealth(event: HealthEvent, key: string): Promise<void> {
+    const body = JSON.stringify({ health: event })
+    await postJson(this.url, body, {
+      'Idempotency-Key': key,
       ...(this.secret ? { [SIGNATURE_HEADER]: signature(this.secret, body) } : {})
     })
   }

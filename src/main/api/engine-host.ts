@@ -2,6 +2,7 @@ import type { Handlers } from '../../shared/api'
 import type { DashboardSnapshot } from '../../shared/dto'
 import { PipelineController } from '../engine/pipeline-controller'
 import { SettingsStore } from '../engine/settings-store'
+import { plainFileCodec, SecretStore, secretsFileFor, type SecretCodec } from '../engine/secret-store'
 import { exportLake, ExportError } from '../lake/export'
 import { ApiError } from '../../shared/api'
 import type { ExportAnswer } from '../../shared/dto'
@@ -30,8 +31,10 @@ import type { EngineHost, EngineHostOptions } from './host'
 // controller and lake queries. Pushes state, batch progress, new alerts and dashboard
 // snapshots; snapshots are throttled to the dashboard refresh interval.
 
-export async function createEngineHost(opts: EngineHostOptions): Promise<EngineHost> {
-  const store = new SettingsStore(opts.settingsFile, opts.overrides)
+/** `codec`: how secrets are kept; the desktop app's safeStorage, else a 0600 file (plainFileCodec). */
+export async function createEngineHost(opts: EngineHostOptions, codec?: SecretCodec): Promise<EngineHost> {
+  const secrets = new SecretStore(secretsFileFor(opts.settingsFile), codec ?? plainFileCodec)
+  const store = new SettingsStore(opts.settingsFile, opts.overrides, secrets)
   const events = new EventBus()
   let snapshotTimer: NodeJS.Timeout | null = null
   let lastSnapshotAt = 0
@@ -60,8 +63,9 @@ export async function createEngineHost(opts: EngineHostOptions): Promise<EngineH
           .catch(() => undefined)
       }
       scheduleSnapshot()
-    }
-  })
+    },
+    onHealth: (state) => events.emit('health.state', state)
+  }, opts.controller, secrets.reveal)
 
   function snapshot(): Promise<DashboardSnapshot> {
     return controller.withLake((lake) => q.dashboard(lake.reader, store.get().dashboard.kpiMinutes))
@@ -92,9 +96,11 @@ export async function createEngineHost(opts: EngineHostOptions): Promise<EngineH
     kafkaLag: () => controller.kafkaLag(),
     alertBacklogs: async () => {
       const perSink = await controller.withLake((lake) => outboxBacklogs(lake.reader))
-      return new Map([...perSink].map(([sink, b]) => [sink, b.backlog]))
+      const orphaned = new Set((await controller.alertSinks()).filter((s) => s.orphaned).map((s) => s.id))
+      return new Map([...perSink].map(([sink, b]) => [sink, { backlog: b.backlog, orphaned: orphaned.has(sink) }]))
     },
-    running: () => running
+    running: () => running,
+    health: () => controller.health()
   })
   const metricsEndpoint = new MetricsEndpoint(() => metrics.scrape())
   const applyMetricsSetting = async () => {
@@ -117,7 +123,7 @@ export async function createEngineHost(opts: EngineHostOptions): Promise<EngineH
     // validates and saves; opens nothing (a new lake path takes effect at the next Start)
     'settings.update': async ({ patch }) => {
       checkLakePath(patch, controller)
-      const result = store.update(patch)
+      const result = await store.update(patch)
       scheduleSnapshot()
       await applyMetricsSetting()
       return result
@@ -166,6 +172,8 @@ export async function createEngineHost(opts: EngineHostOptions): Promise<EngineH
         .sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition)
     },
     'query.alertSinks': () => controller.alertSinks(),
+    'query.health': () => controller.checkHealth(),
+    'alerts.discardOrphaned': async ({ sinkId }) => ({ discarded: await controller.discardOrphaned(sinkId) }),
     'query.history': (req) =>
       withReader((c) => q.history(c, req.range === 'custom' ? { range: 'custom', from: req.from!, to: req.to! } : { range: req.range })),
     'query.orderSearch': (req) => withReader((c) => q.orderSearch(c, req)),
@@ -175,7 +183,7 @@ export async function createEngineHost(opts: EngineHostOptions): Promise<EngineH
       return withReader((c) => sourceOffsets(c, ends))
     },
     'ops.doctor': async () => {
-      const input = doctorInputFor(store.get(), (p) => controller.resolvePath(p))
+      const input = await doctorInputFor(store.get(), (p) => controller.resolvePath(p), secrets)
       // the lake this engine holds is read through it (one instance per file and process,
       // lake-registry.ts); any other lake is opened read-only by the doctor itself
       const health = await controller

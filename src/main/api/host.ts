@@ -1,6 +1,7 @@
 import type { Handlers } from '../../shared/api'
 import type { EventBus } from './event-bus'
 import type { MetricsText } from './metrics'
+import type { ControllerOptions } from '../engine/pipeline-controller'
 
 // The engine as a UI host sees it: the handler map (the contract), the event bus, and dispose.
 // Electron's shell and `streamdesk serve` both create exactly one of these.
@@ -12,6 +13,8 @@ export interface EngineHostOptions {
   baseDir: string
   /** Overrides applied on top of the persisted settings (CLI flags). */
   overrides?: Record<string, unknown>
+  /** In-process hosts only (tests): the controller's options, e.g. the health monitor's clock. */
+  controller?: ControllerOptions
 }
 
 export interface EngineHost {

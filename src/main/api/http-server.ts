@@ -8,6 +8,7 @@ import { dispatch, toErrorShape } from './dispatch'
 import type { EventBus } from './event-bus'
 import type { MetricsText } from './metrics'
 import { answerMetrics } from './metrics-server'
+import { DEFAULT_HTTP_PORT } from './http-port'
 
 // `streamdesk serve`: the built renderer plus the API over HTTP on the loopback interface.
 //   GET  /*            static files from staticDir (SPA fallback to index.html)
@@ -39,7 +40,7 @@ export interface HttpServerHandle {
   close(): Promise<void>
 }
 
-export const DEFAULT_HTTP_PORT = 8502
+export { DEFAULT_HTTP_PORT }
 export const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024
 /** A client this far behind on pushes is skipped until it catches up (slow tab, suspended laptop). */
 const MAX_BUFFERED_BYTES = 8 * 1024 * 1024

@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client'
 import type { LakeFigures } from '../lake/metrics-figures'
 import type { KafkaPartitionLag } from '../sources/kafka-source'
+import { HEALTH_CONDITIONS, type HealthState } from '../../shared/health'
 
 // The engine's Prometheus metrics (docs/OPERATIONS.md lists them). Counters are the lake's own
 // totals, read at each scrape (lake/metrics-figures.ts), so they equal SQL counts over the lake
@@ -12,9 +13,11 @@ export interface MetricsSources {
   figures(): Promise<LakeFigures>
   /** Per-partition lag of the running Kafka source, or null when Kafka is not being read. */
   kafkaLag(): KafkaPartitionLag[] | null
-  /** Alerts queued in the lake's outbox and not delivered yet, per sink id. */
-  alertBacklogs(): Promise<Map<string, number>>
+  /** Alerts queued in the lake's outbox and not delivered yet, per sink id; orphaned: the sink is no longer configured. */
+  alertBacklogs(): Promise<Map<string, { backlog: number; orphaned: boolean }>>
   running(): boolean
+  /** The running pipeline's health (engine/health-monitor.ts). */
+  health(): HealthState
 }
 
 export interface MetricsText {
@@ -30,7 +33,7 @@ export class EngineMetrics {
   private readonly batchDuration: Histogram
   /** The figures of the scrape in progress; every collect() below reads the same ones. */
   private figures: LakeFigures | null = null
-  private backlogs = new Map<string, number>()
+  private backlogs = new Map<string, { backlog: number; orphaned: boolean }>()
   private scraping: Promise<unknown> = Promise.resolve()
 
   constructor(private readonly sources: MetricsSources) {
@@ -91,6 +94,18 @@ export class EngineMetrics {
       }
     })
 
+    const health = this.sources.health.bind(this.sources)
+    new Gauge({
+      name: 'streamdesk_health_condition_firing',
+      help: 'Per health condition (stuck, kafka-lag, quarantine-share, source-error): 1 while it fires, else 0 (docs/OPERATIONS.md, Health alerts)',
+      labelNames: ['condition'],
+      registers,
+      collect() {
+        const firing = new Set(health().firing.map((f) => f.condition))
+        for (const c of HEALTH_CONDITIONS) this.set({ condition: c }, firing.has(c) ? 1 : 0)
+      }
+    })
+
     const backlogs = () => this.backlogs
     new Gauge({
       name: 'streamdesk_alert_sink_backlog',
@@ -99,7 +114,17 @@ export class EngineMetrics {
       registers,
       collect() {
         this.reset()
-        for (const [sink, n] of backlogs()) this.set({ sink }, n)
+        for (const [sink, b] of backlogs()) this.set({ sink }, b.backlog)
+      }
+    })
+    new Gauge({
+      name: 'streamdesk_alert_orphaned_backlog',
+      help: 'Alerts queued for a sink that is no longer configured and not delivered: kept until the sink comes back or they are discarded',
+      labelNames: ['sink'],
+      registers,
+      collect() {
+        this.reset()
+        for (const [sink, b] of backlogs()) if (b.orphaned && b.backlog > 0) this.set({ sink }, b.backlog)
       }
     })
 

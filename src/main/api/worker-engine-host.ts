@@ -7,6 +7,7 @@ import { EventBus } from './event-bus'
 import type { EngineHost, EngineHostOptions } from './host'
 import type { MetricsText } from './metrics'
 import type { FromEngineWorker, ToEngineWorker } from './engine-worker-protocol'
+import type { SecretCodec } from '../engine/secret-store'
 
 // The EngineHost the desktop shell and `streamdesk serve` use: the same handler map and events,
 // answered by the engine running in a worker thread (engine-worker.ts).
@@ -19,7 +20,8 @@ function workerUrl(): URL {
   return found
 }
 
-export async function createWorkerEngineHost(options: EngineHostOptions): Promise<EngineHost> {
+/** `codec`: kept on this thread and asked by the worker (the desktop app's safeStorage). */
+export async function createWorkerEngineHost(options: EngineHostOptions, codec?: SecretCodec): Promise<EngineHost> {
   const worker = new Worker(workerUrl())
   const events = new EventBus()
   const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>()
@@ -32,6 +34,7 @@ export async function createWorkerEngineHost(options: EngineHostOptions): Promis
       if (msg.type === 'ready') resolve()
       else if (msg.type === 'init-failed') reject(msg.name === 'LakeError' ? new LakeError(msg.message) : new Error(msg.message))
       else if (msg.type === 'event') events.emit(msg.event, msg.payload as never)
+      else if (msg.type === 'secret') void answerSecret(msg.id, msg.op, msg.value)
       else if (msg.type === 'result') {
         const p = pending.get(msg.id)
         pending.delete(msg.id)
@@ -48,7 +51,15 @@ export async function createWorkerEngineHost(options: EngineHostOptions): Promis
       pending.clear()
     })
   })
-  send({ type: 'init', options })
+  const answerSecret = async (id: number, op: 'encode' | 'decode', value: string) => {
+    try {
+      if (!codec) throw new Error('no secret codec on this side')
+      send({ type: 'secret-result', id, ok: true, value: await codec[op](value) })
+    } catch (err) {
+      send({ type: 'secret-result', id, ok: false, message: (err as Error).message })
+    }
+  }
+  send({ type: 'init', options, codec: codec && { name: codec.name, protection: codec.protection } })
   try {
     await ready
   } catch (err) {

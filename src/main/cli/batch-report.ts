@@ -4,7 +4,8 @@ import type { Lake } from '../lake/lake'
 import { alertsOfBatch, quarantinedOrders } from '../lake/queries'
 
 // What `streamdesk pipeline` and `run` print after each committed batch: one line whose numbers
-// add up (input rows = orders + customers; orders = valid + duplicates + quarantined), then
+// add up (input rows = orders + customers; orders = valid + duplicates + quarantined, + bad lines
+// read again after a rewind, quarantined by their first reading), then
 // the batch's fraud alerts, the highest scores first, at most ALERTS_PER_BATCH of them so a
 // burst cannot flood the terminal.
 
@@ -14,8 +15,12 @@ export const ALERTS_PER_BATCH = 20
 export interface BatchSplit {
   orders: number
   ordersQuarantined: number
+  /** Bad order lines read again after a rewind: in quarantine since their first reading. */
+  ordersAlreadyQuarantined: number
   customers: number
   customersQuarantined: number
+  /** Customer lines read again after a rewind: the stored profile stays. */
+  customersReadAgain: number
 }
 
 /**
@@ -23,12 +28,15 @@ export interface BatchSplit {
  * line came from, and every order line is valid, a duplicate or quarantined.
  */
 export function splitBatch(b: CommittedBatch, ordersQuarantined: number): BatchSplit {
-  const orders = b.valid + b.duplicates + ordersQuarantined
+  const ordersAlreadyQuarantined = b.reread?.badOrders ?? 0
+  const orders = b.valid + b.duplicates + ordersQuarantined + ordersAlreadyQuarantined
   return {
     orders,
     ordersQuarantined,
+    ordersAlreadyQuarantined,
     customers: b.rowsRead - orders,
-    customersQuarantined: b.quarantined - ordersQuarantined
+    customersQuarantined: b.quarantined - ordersQuarantined,
+    customersReadAgain: b.reread?.customers ?? 0
   }
 }
 
@@ -48,14 +56,16 @@ export function formatBatch(b: CommittedBatch, s: BatchSplit): string {
       : sum(plural(s.orders, 'order'), [
           [b.valid, b.late ? `valid (${b.late} late)` : 'valid'],
           [b.duplicates, b.duplicates === 1 ? 'duplicate' : 'duplicates'],
-          [s.ordersQuarantined, 'quarantined']
+          [s.ordersQuarantined, 'quarantined'],
+          [s.ordersAlreadyQuarantined, 'already quarantined']
         ])
   const customers =
     s.customers === 0
       ? '0 customers'
       : sum(plural(s.customers, 'customer'), [
-          [s.customers - s.customersQuarantined, 'stored'],
-          [s.customersQuarantined, 'quarantined']
+          [s.customers - s.customersQuarantined - s.customersReadAgain, 'stored'],
+          [s.customersQuarantined, 'quarantined'],
+          [s.customersReadAgain, 'read again (profile kept)']
         ])
   return (
     `batch ${b.batchId}: ${plural(b.rowsRead, 'row')} in: ${orders}; ${customers}; ${plural(b.alerts, 'alert')}; ` +

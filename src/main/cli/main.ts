@@ -9,6 +9,7 @@ import { registerRules } from './commands/rules'
 import { registerDoctor } from './commands/doctor'
 import { registerReplay } from './commands/replay'
 import { registerQuarantine } from './commands/quarantine'
+import { registerRewind } from './commands/rewind'
 import { CliError } from './errors'
 import { APP_VERSION } from '../version'
 
@@ -33,6 +34,7 @@ registerRules(program)
 registerDoctor(program)
 registerReplay(program)
 registerQuarantine(program)
+registerRewind(program)
 
 try {
   await program.parseAsync(process.argv)

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs'
 import type { Command } from 'commander'
 import { parseSettings, SettingsError, type Settings } from '../../shared/settings'
 import { CliError } from './errors'
+import { plainFileCodec, SecretStore, secretsFileFor } from '../engine/secret-store'
 
 // `--settings FILE` for `pipeline` and `run`: the settings file `serve` and the app use (the
 // same JSON; every field optional), so a run from the terminal converts, scores and guards event
@@ -53,4 +54,13 @@ export function applySettingsFile<F extends { settings?: string; lake: string; i
     },
     base
   }
+}
+
+/**
+ * The secrets a settings file names by reference (`serve` stored them beside it): plain Node has
+ * no OS keychain, so this reads the 0600 file as it is; a secret the desktop app encrypted is
+ * refused with what to do. A secret written in the settings file itself needs none of this.
+ */
+export function settingsSecrets(file: string): SecretStore {
+  return new SecretStore(secretsFileFor(file), plainFileCodec)
 }

@@ -3,8 +3,11 @@ import { join } from 'node:path'
 import { checkLakeWritable, inspectLakeHealth, nearestExisting, type LakeHealth } from '../lake/lake-check'
 import { canonicalDir } from '../lake/lake-folder'
 import { SCHEMA_VERSION } from '../lake/schema'
-import { kafkaSecurityFromEnv, type KafkaConnection } from '../sources/kafka-client'
+import type { KafkaConnection } from '../sources/kafka-client'
+import { describeKafkaSecurity, kafkaConnectionFor } from '../sources/kafka-security'
+import { revealClearOnly, type Reveal, type SecretStore } from './secret-store'
 import type { Settings } from '../../shared/settings'
+import { secretSlots } from '../../shared/secrets'
 import { probeKafka } from '../sources/kafka-check'
 import type { DoctorCheck as CheckResult } from '../../shared/api'
 import type { AlertSinkSettings } from '../../shared/settings'
@@ -22,6 +25,8 @@ export interface DoctorInput {
   /** generator: the built-in generator makes the input folder itself. */
   sourceKind: 'generator' | 'folder' | 'kafka'
   kafka?: { connection: KafkaConnection; ordersTopic: string; customersTopic: string }
+  /** Why the Kafka settings give no connection (a TLS file unreadable, a password not found). */
+  kafkaProblem?: string
   maxFutureSkewMinutes: number
   /** Where the engine runs: Node's and Electron's versions (process.versions by default). */
   versions?: NodeJS.ProcessVersions
@@ -30,22 +35,41 @@ export interface DoctorInput {
   /** Alert sinks (`alerts.sinks`), a file sink's path resolved with `resolvePath`. */
   sinks?: readonly AlertSinkSettings[]
   resolvePath?: (p: string) => string
+  /** Looks up the secrets the settings name (Kafka passwords, Slack URLs, webhook secrets). */
+  reveal?: Reveal
+  /** Where those secrets are kept, when the settings name any. */
+  secrets?: SecretStore
 }
 
-/** What the settings say to check: their lake, input folder and source (Kafka with STREAMDESK_KAFKA_* security). */
-export function doctorInputFor(s: Settings, resolvePath: (p: string) => string): DoctorInput {
+/** What the settings say to check: their lake, input folder, source (Kafka with its TLS and SASL) and sinks. */
+export async function doctorInputFor(
+  s: Settings,
+  resolvePath: (p: string) => string,
+  secrets?: SecretStore
+): Promise<DoctorInput> {
   const k = s.source.kafka
+  const reveal = secrets?.reveal ?? revealClearOnly
+  let kafka: DoctorInput['kafka']
+  let kafkaProblem: string | undefined
+  if (s.source.kind === 'kafka') {
+    try {
+      const connection = await kafkaConnectionFor(k.servers, k, 'source.kafka', reveal, resolvePath)
+      kafka = { connection, ordersTopic: k.ordersTopic, customersTopic: k.customersTopic }
+    } catch (err) {
+      kafkaProblem = (err as Error).message
+    }
+  }
   return {
     lakeDir: resolvePath(s.lakePath),
     inputDir: resolvePath(s.source.inputPath),
     sourceKind: s.source.kind,
-    kafka:
-      s.source.kind === 'kafka'
-        ? { connection: { servers: k.servers, ...kafkaSecurityFromEnv(process.env) }, ordersTopic: k.ordersTopic, customersTopic: k.customersTopic }
-        : undefined,
+    kafka,
+    kafkaProblem,
     maxFutureSkewMinutes: s.pipeline.maxFutureSkewMinutes,
     sinks: s.alerts.sinks,
-    resolvePath
+    resolvePath,
+    reveal,
+    secrets: secretSlots(s).length > 0 ? secrets : undefined
   }
 }
 
@@ -70,7 +94,11 @@ export async function runDoctor(input: DoctorInput): Promise<CheckResult[]> {
     checkLake(health),
     checkInput(input),
     ...(input.kafka ? [await checkKafka(input.kafka)] : []),
-    ...(await Promise.all((input.sinks ?? []).map((sink) => checkSink(sink, input.resolvePath ?? ((p) => p))))),
+    ...(input.kafkaProblem ? [fail('kafka', input.kafkaProblem, 'correct the Kafka TLS files, or enter the SASL password again, in the settings')] : []),
+    ...(input.secrets ? [checkSecrets(input.secrets)] : []),
+    ...(await Promise.all(
+      (input.sinks ?? []).map((sink, i) => checkSink(sink, input.resolvePath ?? ((p) => p), `alerts.sinks.${i}`, input.reveal))
+    )),
     checkDisk(lakeDir),
     checkClock(health, input.maxFutureSkewMinutes)
   ]
@@ -140,21 +168,30 @@ function checkInput(input: DoctorInput): CheckResult {
   return ok('input folder', `${dir} has orders/ and customers/`)
 }
 
+/** Where the secrets are kept, said plainly: encrypted by the OS keychain, or a 0600 file only. */
+function checkSecrets(store: SecretStore): CheckResult {
+  if (store.permissionsTooOpen()) {
+    return warn('secrets', `${store.file} can be read by other users`, `chmod 600 ${store.file}`)
+  }
+  return ok('secrets', `kept in ${store.file}: ${store.codec.protection}`)
+}
+
 async function checkKafka(k: NonNullable<DoctorInput['kafka']>): Promise<CheckResult> {
   const probe = await probeKafka(k.connection, [k.ordersTopic, k.customersTopic])
+  const security = describeKafkaSecurity(k.connection)
   if (!probe.reachable) {
     return fail(
       'kafka',
-      `cannot reach Kafka at ${probe.servers}: ${probe.reason}`,
+      `cannot reach Kafka at ${probe.servers} (${security}): ${probe.reason}`,
       'start the broker, or correct --kafka-servers HOST:PORT; check the firewall, and TLS (--kafka-tls*) and SASL (--kafka-sasl-*) if the broker asks for them'
     )
   }
   const topics = probe.topics.map((t) => `${t.topic} (${t.partitions === null ? 'missing' : `${t.partitions} partition${t.partitions === 1 ? '' : 's'}`})`).join(', ')
   const missing = probe.topics.filter((t) => t.partitions === null).map((t) => t.topic)
   if (missing.length > 0) {
-    return warn('kafka', `reached ${probe.servers}; topics: ${topics}`, `create ${missing.join(' and ')} (or produce to it); the pipeline waits for a missing topic and reads it once it exists`)
+    return warn('kafka', `reached ${probe.servers} (${security}); topics: ${topics}`, `create ${missing.join(' and ')} (or produce to it); the pipeline waits for a missing topic and reads it once it exists`)
   }
-  return ok('kafka', `reached ${probe.servers}; topics: ${topics}`)
+  return ok('kafka', `reached ${probe.servers} (${security}); topics: ${topics}`)
 }
 
 function checkDisk(lakeDir: string): CheckResult {

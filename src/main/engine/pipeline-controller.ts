@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import type { PipelineStatus, SourceDescription } from '../../shared/dto'
 import type { Settings } from '../../shared/settings'
+import { ApiError } from '../../shared/api'
 import type { CommittedBatch } from '../lake/batch-writer'
 import { LakeError, openScratchLake, type Lake } from '../lake/lake'
 import { canonicalDir, inspectLakeFolder } from '../lake/lake-folder'
@@ -11,10 +12,16 @@ import { totals } from '../lake/queries'
 import { FolderSource, FILE_SOURCE_KIND } from '../sources/folder-source'
 import { checkInputFolder } from '../sources/input-folder'
 import { KafkaSource, KAFKA_SOURCE_KIND, type KafkaPartitionLag } from '../sources/kafka-source'
-import { kafkaSecurityFromEnv } from '../sources/kafka-client'
-import { startGeneratorWorker, type GeneratorWorker } from '../generator'
+import { kafkaConnectionFor } from '../sources/kafka-security'
+import { revealClearOnly, type Reveal } from './secret-store'
+import { startGeneratorWorker, type GeneratorWorker } from '../generator/worker-client'
 import { mirrorOption, Pipeline } from './pipeline'
 import { AlertDelivery, type SinkStatus } from '../alerts/alert-delivery'
+import { configuredSinkIds, orphanStatuses } from '../alerts/orphans'
+import { discardUndelivered, outboxBacklogs } from '../lake/alert-outbox'
+import { STOPPED_HEALTH, type HealthState } from '../../shared/health'
+import type { HealthClock, HealthMonitor } from './health-monitor'
+import { watchRunHealth } from './run-health'
 
 // Owns one run of the pipeline (and, for the built-in source, the generator feeding it) and
 // the state machine the header shows: stopped → starting → running → stopping → stopped,
@@ -28,6 +35,13 @@ import { AlertDelivery, type SinkStatus } from '../alerts/alert-delivery'
 export interface ControllerEvents {
   onState(status: PipelineStatus): void
   onBatch(batch: CommittedBatch): void
+  /** The run's health changed (the banner); STOPPED_HEALTH when a run ends. */
+  onHealth?(state: HealthState): void
+}
+
+export interface ControllerOptions {
+  /** The health monitor's clock (tests move it instead of waiting). */
+  healthClock?: HealthClock
 }
 
 export class PipelineController {
@@ -36,6 +50,7 @@ export class PipelineController {
   private source: FolderSource | KafkaSource | null = null
   private generator: GeneratorWorker | null = null
   private delivery: AlertDelivery | null = null
+  private monitor: HealthMonitor | null = null
   private lakeHandle: Lake | null = null
   private scratch: Promise<Lake> | null = null
   private lifecycle: Promise<unknown> = Promise.resolve()
@@ -48,7 +63,10 @@ export class PipelineController {
   constructor(
     private readonly baseDir: string,
     private readonly settings: () => Settings,
-    private readonly events: ControllerEvents
+    private readonly events: ControllerEvents,
+    private readonly options: ControllerOptions = {},
+    /** Looks up the secrets the settings name by reference (engine/secret-store.ts). */
+    private readonly reveal: Reveal = revealClearOnly
   ) {
     this.status = {
       state: 'stopped',
@@ -212,9 +230,13 @@ export class PipelineController {
       const input = this.resolvePath(s.source.inputPath)
       if (s.source.kind === 'folder') checkInputFolder(input)
       const lake = await this.lakeForRun(s)
-      this.delivery = await AlertDelivery.start(lake, s.alerts.sinks, { log: (line) => console.error(line), resolvePath: (p) => this.resolvePath(p) })
+      this.delivery = await AlertDelivery.start(lake, s.alerts.sinks, {
+        log: (line) => console.error(line),
+        resolvePath: (p) => this.resolvePath(p),
+        reveal: this.reveal
+      })
       if (s.source.kind === 'kafka') {
-        this.startKafka(s, lake)
+        await this.startKafka(s, lake)
         await this.setState('running')
         return this.currentStatus()
       }
@@ -247,15 +269,15 @@ export class PipelineController {
     return this.currentStatus()
   }
 
-  /** Kafka brokers and topics from the settings (TLS/SASL from STREAMDESK_KAFKA_* variables). */
-  private startKafka(s: Settings, lake: Lake): void {
+  /** Kafka brokers, topics, TLS and SASL from the settings (else the STREAMDESK_KAFKA_* variables). */
+  private async startKafka(s: Settings, lake: Lake): Promise<void> {
     const k = s.source.kafka
     const source = new KafkaSource({
-      connection: { servers: k.servers, ...kafkaSecurityFromEnv(process.env) },
+      connection: await kafkaConnectionFor(k.servers, k, 'source.kafka', this.reveal, (p) => this.resolvePath(p)),
       ordersTopic: k.ordersTopic,
       customersTopic: k.customersTopic,
       startingOffsets: k.startingOffsets,
-      shareGroup: k.shareGroup,
+      shareGroup: k.shareGroup || null,
       sessionTimeoutMs: k.shareSessionTimeoutMs
     })
     this.runPipeline(lake, source, KAFKA_SOURCE_KIND)
@@ -278,6 +300,11 @@ export class PipelineController {
         this.lastLagSeconds = b.lagMs === null ? null : b.lagMs / 1000
         this.delivery?.wake()
         this.events.onBatch(b)
+        void this.monitor?.afterBatch().catch(() => undefined)
+      },
+      // before the source has the lake's offsets, every file would look unread
+      onOpened: () => {
+        if (this.pipeline === pipeline) this.monitor = this.startMonitor(lake, source)
       }
     })
     this.source = source
@@ -290,15 +317,67 @@ export class PipelineController {
     )
   }
 
+  /** Watches the run's health (engine/health-monitor.ts); events go to the log and the sinks. */
+  private startMonitor(lake: Lake, source: FolderSource | KafkaSource): HealthMonitor {
+    const s = this.settings()
+    return watchRunHealth({
+      lake,
+      source,
+      sourceKind: s.source.kind,
+      settings: s.alerts.health,
+      delivery: this.delivery,
+      log: (line) => console.error(line),
+      clock: this.options.healthClock,
+      onState: (state) => this.events.onHealth?.(state)
+    })
+  }
+
+  /** The run's health now (STOPPED_HEALTH when no run). */
+  health(): HealthState {
+    return this.monitor?.state() ?? STOPPED_HEALTH
+  }
+
+  /** Looks at the run's health now instead of at the next tick. */
+  checkHealth(): Promise<HealthState> {
+    return this.monitor?.check() ?? Promise.resolve(STOPPED_HEALTH)
+  }
+
   private warn(message: string | null): void {
     if (message === null) return
     console.error(`warning: ${message}`)
     this.warnings = [...this.warnings, message].slice(-5)
   }
 
-  /** Backlog, last error and last success of each alert sink of the run (none when stopped). */
+  /**
+   * Backlog, last error and last success of each alert sink of the run (none when stopped),
+   * then the orphans: sinks neither configured nor running that still have alerts queued.
+   */
   async alertSinks(): Promise<SinkStatus[]> {
-    return (await this.delivery?.status()) ?? []
+    const running = (await this.delivery?.status()) ?? []
+    const { known } = await this.knownSinks(running)
+    const backlogs = await this.withLake((lake) => outboxBacklogs(lake.reader))
+    return [...running, ...orphanStatuses(backlogs, known)]
+  }
+
+  private async knownSinks(running: readonly SinkStatus[]): Promise<{ known: Set<string>; unknown: boolean }> {
+    const configured = await configuredSinkIds(this.settings().alerts.sinks, this.reveal)
+    return { known: new Set([...running.map((r) => r.id), ...configured.ids]), unknown: configured.unknown }
+  }
+
+  /** Deletes an orphan's undelivered alerts, on the user's explicit request; refuses any other sink. */
+  async discardOrphaned(sinkId: string): Promise<number> {
+    const { known, unknown } = await this.knownSinks((await this.delivery?.status()) ?? [])
+    const refuse = (message: string) => new ApiError('validation', message, [{ field: 'sinkId', message }])
+    if (known.has(sinkId)) {
+      throw refuse(`alert sink ${sinkId} is configured: its alerts are being delivered; remove it from the settings (and restart) to discard them`)
+    }
+    if (unknown) {
+      throw refuse("a configured sink's secret cannot be read, so which sink it is is unknown; enter the secret again before discarding anything")
+    }
+    const n = await this.withExistingLake((lake) => discardUndelivered(lake, sinkId))
+    if (n === 0) throw refuse(`no undelivered alerts are queued for ${sinkId}`)
+    console.error(`alert sink ${sinkId}: ${n} undelivered alert${n === 1 ? '' : 's'} discarded on request`)
+    return n
   }
 
   /** Per-partition lag of the running Kafka source (null when the source is not Kafka). */
@@ -342,6 +421,13 @@ export class PipelineController {
     this.pipeline = null
     this.run = null
     await pipeline?.stop()
+    // after the pipeline (no batch looks again) and before the senders close (its resolutions go out)
+    const monitor = this.monitor
+    this.monitor = null
+    if (monitor) {
+      await monitor.stop()
+      this.events.onHealth?.(STOPPED_HEALTH)
+    }
     // after the pipeline: no batch queues alerts for a closed sender
     const delivery = this.delivery
     this.delivery = null

@@ -39,6 +39,8 @@ export interface PipelineOptions {
   mirror?: { dir: string } & Omit<MirrorOptions, 'onError'>
   /** Alert sinks: each batch queues its alerts for them in its own transaction (alerts/). */
   outbox?: readonly OutboxTarget[]
+  /** The source is open at the lake's offsets: from now on its backlog means what waits. */
+  onOpened?: () => void
 }
 
 /** The `mirror` option from the settings (undefined when the mirror is off). */
@@ -80,6 +82,7 @@ export class Pipeline {
       await this.mirror?.close()
       throw err
     }
+    this.opts.onOpened?.()
     this.loopDone = this.loop().finally(() => this.mirror?.close())
     return this.loopDone
   }

@@ -17,6 +17,7 @@ import {
 } from './reference-data'
 import type { EventBatch } from './sink'
 import { HOUR_MS, MINUTE_MS, isoTimestamp } from './time'
+import { DEFAULT_FRAUD_RATE, DEFAULT_LATE_RATE } from './defaults'
 
 // Produces OrderEvent / CustomerEvent objects. Everything random comes from one seeded Rng and
 // every timestamp from the injected clock, so (seed, options, clock readings) fix the output.
@@ -53,8 +54,7 @@ export interface FactoryStats {
   fraud: Record<FraudScenario, number>
 }
 
-export const DEFAULT_FRAUD_RATE = 0.03
-export const DEFAULT_LATE_RATE = 0.005
+export { DEFAULT_FRAUD_RATE, DEFAULT_LATE_RATE }
 
 /** Relative frequency of scenario starts (a burst start yields 3-6 orders). */
 const SCENARIO_WEIGHTS: Record<FraudScenario, number> = {

@@ -1,5 +1,6 @@
 import { EventFactory, type FactoryOptions, type FactoryStats } from './event-factory'
 import { emptyBatch, type EventSink } from './sink'
+import { DEFAULT_PACE } from './defaults'
 
 // Paces the event factory and hands batches to a sink: one order every S seconds, N orders per
 // second, or as fast as the sink takes them; stops on --count, --duration or an AbortSignal,
@@ -11,7 +12,7 @@ export type Pace =
   /** As fast as possible. */
   | { kind: 'max' }
 
-export const DEFAULT_PACE: Pace = { kind: 'interval', seconds: 2 }
+export { DEFAULT_PACE }
 /** Max orders per batch (file) when pacing by rate / max; interval pacing defaults to 1. */
 export const DEFAULT_RATE_BATCH_SIZE = 2500
 /** With a rate, a batch is flushed at least this often, so latency stays low. */

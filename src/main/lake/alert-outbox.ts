@@ -58,6 +58,21 @@ export async function outboxBacklogs(conn: DuckDBConnection): Promise<Map<string
 }
 
 /**
+ * Deletes the alerts queued for `sinkId` and never delivered: only on the user's explicit
+ * request for a sink no longer configured (an orphan; the caller checks). Delivered rows stay,
+ * as the record of what was sent. Returns how many were discarded.
+ */
+export async function discardUndelivered(lake: Lake, sinkId: string): Promise<number> {
+  const conn = await lake.connect()
+  try {
+    const r = await conn.runAndReadAll(`DELETE FROM alert_outbox WHERE sink_id = $1 AND delivered_at IS NULL RETURNING order_id`, [sinkId])
+    return r.getRows().length
+  } finally {
+    conn.closeSync()
+  }
+}
+
+/**
  * Outbox queries for one sink, on a connection of its own: a claim is a transaction, which must
  * not take in another sink's statements.
  */

@@ -6,6 +6,7 @@ import type { Scoring } from './active-scoring'
 import type { OutboxTarget } from './alert-outbox'
 import type { Stream } from '../sources/source'
 import { stagedLines } from './bronze-ingest'
+import { isReread } from './reread'
 import { clean, customerValidationCtes, orderValidationCtes, type ValidationContext } from './validation-sql'
 
 const ft = clean.text
@@ -92,7 +93,10 @@ export function batchRowsSql(stream: Stream, batchId: number): string {
 
 const QUARANTINE_COLUMNS = 'source, byte_offset, kafka_partition, kafka_offset, kafka_key, kafka_timestamp, reason, raw'
 
-/** Customers: validate into `_c`, and the latest valid profile per customer_id into `_c_latest`. */
+/**
+ * Customers: validate into `_c`, and the latest valid profile per customer_id into `_c_latest`,
+ * leaving out lines read again after a rewind (`_reread`): they are older than the stored profile.
+ */
 export async function stageCustomers(conn: DuckDBConnection, settings: TransformSettings): Promise<{ read: number; bad: number }> {
   await conn.run(`CREATE OR REPLACE TEMP TABLE _c AS
     WITH src AS (${batchRowsSql('customers', 0 /* customers keep no batch id: only orders pass it on */)}), ${customerValidationCtes(validationContext(settings))}
@@ -103,7 +107,7 @@ export async function stageCustomers(conn: DuckDBConnection, settings: Transform
     FROM v`)
   await conn.run(`CREATE OR REPLACE TEMP TABLE _c_latest AS
     SELECT customer_id, name, email, signup_ts, country, segment FROM _c
-    WHERE reason IS NULL QUALIFY row_number() OVER (PARTITION BY customer_id ORDER BY pos DESC) = 1`)
+    WHERE reason IS NULL AND NOT ${isReread('customers', '_c')} QUALIFY row_number() OVER (PARTITION BY customer_id ORDER BY pos DESC) = 1`)
   const [read, bad] = await scalarRow(conn, `SELECT count(*), count(reason) FROM _c`)
   return { read: num(read), bad: num(bad) }
 }
@@ -318,11 +322,14 @@ export interface StagedBatch {
   shadowId: number | null
   /** The watermark after this batch, as SQL. */
   watermarkSql: string
+  /** Whether `_reread` holds lines (lake/reread.ts). */
+  rereads?: boolean
 }
 
 /**
  * Inside the batch's transaction: copies what was staged into the lake. Every line goes to
- * bronze; each line rejected by JavaScript or by validation to quarantine.
+ * bronze; each line rejected by JavaScript or by validation to quarantine, unless it is read
+ * again after a rewind (`_reread`, lake/reread.ts).
  */
 export async function commitStaged(conn: DuckDBConnection, batchId: number, staged: StagedBatch): Promise<void> {
   // SQL, or SQL with the values it binds
@@ -335,8 +342,9 @@ export async function commitStaged(conn: DuckDBConnection, batchId: number, stag
     if (!staged[stream]) continue
     statements.push(`INSERT INTO ${table} (batch_id, ingested_at, source, byte_offset, kafka_partition, kafka_offset, kafka_key, kafka_timestamp, raw)
       SELECT ${batchId}, now(), source, byte_offset, kafka_partition, kafka_offset, kafka_key, kafka_timestamp, raw FROM ${stagedLines(stream)}`)
-    rejected.push(`SELECT '${kind}' AS kind, ${QUARANTINE_COLUMNS.replace('reason', 'error')} FROM ${stagedLines(stream)} WHERE error IS NOT NULL`)
-    rejected.push(`SELECT '${kind}', ${QUARANTINE_COLUMNS} FROM ${stream === 'orders' ? '_o' : '_c'} WHERE reason IS NOT NULL`)
+    // a line read again after a rewind was quarantined by its first reading (lake/reread.ts)
+    rejected.push(`SELECT '${kind}' AS kind, ${QUARANTINE_COLUMNS.replace('reason', 'error')} FROM ${stagedLines(stream)} x WHERE error IS NOT NULL AND NOT ${isReread(stream, 'x')}`)
+    rejected.push(`SELECT '${kind}', ${QUARANTINE_COLUMNS} FROM ${stream === 'orders' ? '_o' : '_c'} x WHERE reason IS NOT NULL AND NOT ${isReread(stream, 'x')}`)
   }
   if (rejected.length) {
     statements.push(`INSERT INTO quarantine (batch_id, kind, ${QUARANTINE_COLUMNS}, ingested_at)
@@ -351,6 +359,14 @@ export async function commitStaged(conn: DuckDBConnection, batchId: number, stag
   if (staged.orders) {
     // by name: processed_at sits before the columns schema 4 appended
     statements.push(`INSERT INTO silver_orders BY NAME SELECT *, now() AS processed_at FROM _silver`)
+    if (staged.rereads) {
+      // a line quarantined at its first reading that passes today's checks: resolved by this
+      // batch, as a re-validation would (it counts once as quarantined, once as valid or duplicate)
+      statements.push(`UPDATE quarantine SET resolved_batch_id = ${batchId} FROM _o x
+        WHERE x.reason IS NULL AND ${isReread('orders', 'x')} AND quarantine.kind = 'order' AND quarantine.resolved_batch_id IS NULL
+          AND quarantine.source = x.source AND quarantine.byte_offset IS NOT DISTINCT FROM x.byte_offset
+          AND quarantine.kafka_partition IS NOT DISTINCT FROM x.kafka_partition AND quarantine.kafka_offset IS NOT DISTINCT FROM x.kafka_offset`)
+    }
     statements.push([ALERTS_FROM_SILVER_SQL, [staged.fraudThreshold]])
     if (staged.shadowId !== null) statements.push([`INSERT INTO shadow_scores SELECT $1, * FROM _shadow`, [staged.shadowId]])
     statements.push(...replaceWindowsSql(staged.watermarkSql))
@@ -360,7 +376,7 @@ export async function commitStaged(conn: DuckDBConnection, batchId: number, stag
 
 /** Drops what stage*() created; they are replaced by the next batch anyway, this frees the memory. */
 export async function dropStaged(conn: DuckDBConnection): Promise<void> {
-  const tables = ['_segments', stagedLines('customers'), stagedLines('orders'), '_c', '_c_latest', '_o', '_new', '_wm', '_vel', '_pre', '_silver', '_shadow', '_touched', '_windows']
+  const tables = ['_reread', '_segments', stagedLines('customers'), stagedLines('orders'), '_c', '_c_latest', '_o', '_new', '_wm', '_vel', '_pre', '_silver', '_shadow', '_touched', '_windows']
   await conn.run(tables.map((t) => `DROP TABLE IF EXISTS ${t}`).join('; '))
 }
 

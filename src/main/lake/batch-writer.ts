@@ -9,6 +9,7 @@ import { batchRowsSql, commitStaged, dropStaged, stageCustomers, stageOrders, st
 import { sqlString, type Lake } from './lake'
 import { eventsJson, offsetsJson, writeOffsets } from './source-offsets'
 import { queueAlerts } from './alert-outbox'
+import { countRereads, stageRereads } from './reread'
 
 // One micro-batch = one DuckDB transaction holding bronze, quarantine, customers, silver, windows,
 // alerts and their outbox rows, the batch record AND the source offsets it consumed. A crash before COMMIT leaves the
@@ -26,6 +27,11 @@ export interface CommittedBatch extends BatchProgress {
   lagMs: number | null
   /** File events recorded with the batch (`batches.events`). */
   events: BatchEvent[]
+  /**
+   * Lines read again after a rewind that `quarantined` leaves out (bad order lines quarantined by
+   * their first reading) or that stored nothing (customer lines); absent when none (lake/reread.ts).
+   */
+  reread?: { badOrders: number; customers: number }
 }
 
 export async function committedOffsets(lake: Lake, sourceKind: string): Promise<Map<string, bigint>> {
@@ -208,6 +214,7 @@ async function writeBatchOnce(lake: Lake, plan: PlannedBatch, settings: Transfor
     const previousMax = (head.getRows()[0][1] as string | null) ?? null
     const previousStart = head.getRows()[0][2] === null ? null : Number(head.getRows()[0][2])
     await stageSegments(lake, plan.segments, readInJs)
+    await stageRereads(conn)
     // lines JavaScript already found bad (bad bytes, tombstones, over-long lines)
     const knownBad = Number(
       (await conn.runAndReadAll(`SELECT (SELECT count(error) FROM ${stagedLines('customers')}) + (SELECT count(error) FROM ${stagedLines('orders')})`)).getRows()[0][0]
@@ -218,6 +225,8 @@ async function writeBatchOnce(lake: Lake, plan: PlannedBatch, settings: Transfor
     const orders = hasOrders
       ? await stageOrders(conn, { rows: batchRowsSql('orders', batchId), historyBefore: null, previousMaxEventTs: previousMax }, settings, hasCustomers)
       : { ...NO_ORDERS, maxEventTs: previousMax }
+    const rereads = await countRereads(conn, { customers: hasCustomers, orders: hasOrders })
+    const events = [...(plan.events ?? []), ...rereads.events]
     // the windows this batch's on-time orders fall in, recomputed exactly: silver's committed
     // rows in them plus this batch's
     if (hasOrders) {
@@ -232,7 +241,8 @@ async function writeBatchOnce(lake: Lake, plan: PlannedBatch, settings: Transfor
         orders: hasOrders,
         fraudThreshold: settings.scoring.ruleset.threshold,
         shadowId: settings.scoring.shadow?.shadowId ?? null,
-        watermarkSql: watermarkSql(orders.maxEventTs, settings.watermarkMinutes)
+        watermarkSql: watermarkSql(orders.maxEventTs, settings.watermarkMinutes),
+        rereads: rereads.lines > 0
       })
       if (orders.alerts > 0 && settings.outbox?.length) await queueAlerts(conn, batchId, settings.outbox)
       const bookkeeping: string[] = []
@@ -244,7 +254,8 @@ async function writeBatchOnce(lake: Lake, plan: PlannedBatch, settings: Transfor
       const committedAt = new Date()
       const durationMs = committedAt.getTime() - started.getTime()
       const rowsRead = customers.read + orders.read + knownBad
-      const quarantined = customers.bad + orders.quarantined + knownBad
+      // bad lines read again after a rewind were quarantined (and counted) by their first reading
+      const quarantined = customers.bad + orders.quarantined + knownBad - rereads.badOrders - rereads.badCustomers
       const seconds = Math.max(durationMs, 1) / 1000
       // Arrival rate: what this batch took in over the time since the previous batch started
       // (the first batch of a run with a backlog has no such interval: its processing time).
@@ -267,12 +278,13 @@ async function writeBatchOnce(lake: Lake, plan: PlannedBatch, settings: Transfor
         maxEventTs: orders.maxEventTs,
         bytes: plan.bytes,
         lagMs: null,
-        events: plan.events ?? []
+        events,
+        ...(rereads.lines > 0 ? { reread: { badOrders: rereads.badOrders, customers: rereads.customers } } : {})
       }
       bookkeeping.push(`INSERT INTO batches VALUES (${batchId}, TIMESTAMPTZ '${result.startedAt}', TIMESTAMPTZ '${result.committedAt}',
         ${durationMs}, ${rowsRead}, ${orders.valid}, ${quarantined}, ${orders.late}, ${orders.duplicates}, ${orders.alerts}, ${plan.bytes},
         ${result.inputRate}, ${result.processingRate}, ${orders.watermark ? `TIMESTAMPTZ '${orders.watermark}'` : 'NULL'},
-        ${orders.maxEventTs ? `TIMESTAMPTZ '${orders.maxEventTs}'` : 'NULL'}, ${sqlString(offsetsJson(plan))}, ${sqlString(eventsJson(plan))}, 'live', NULL)`)
+        ${orders.maxEventTs ? `TIMESTAMPTZ '${orders.maxEventTs}'` : 'NULL'}, ${sqlString(offsetsJson(plan))}, ${sqlString(eventsJson({ ...plan, events }))}, 'live', NULL)`)
       await conn.run(bookkeeping.join(';\n'))
       await conn.run('COMMIT')
       const done = new Date()

@@ -6,7 +6,8 @@ import type { DuckDBConnection } from '@duckdb/node-api'
 // to keep in step. `batches` has one row per batch, so this stays cheap on a lake of any size.
 // A replay batch derives again what earlier batches counted (docs/LAKE.md, Replay): counting it
 // too would count those orders twice, so the totals are those of the ingesting batches (live and
-// revalidate), as the dashboard's header counts them.
+// revalidate), as the dashboard's header counts them. A rewind record (lake/rewind.ts) reads
+// nothing: it is not a batch of ingest either, and its time is not the last batch's.
 
 export interface LakeFigures {
   /** Valid orders committed to silver (the sum of `batches.valid` over live and revalidate batches). */
@@ -30,9 +31,9 @@ export async function lakeFigures(conn: DuckDBConnection): Promise<LakeFigures> 
     SELECT coalesce(sum(valid), 0)::DOUBLE, coalesce(sum(alerts), 0)::DOUBLE, coalesce(sum(quarantined), 0)::DOUBLE,
       coalesce(sum(late), 0)::DOUBLE, coalesce(sum(duplicates), 0)::DOUBLE, count(*)::DOUBLE,
       epoch_ms(max(committed_at))::DOUBLE,
-      (SELECT epoch_ms(watermark)::DOUBLE FROM batches WHERE kind <> 'replay' ORDER BY batch_id DESC LIMIT 1),
+      (SELECT epoch_ms(watermark)::DOUBLE FROM batches WHERE kind IN ('live', 'revalidate') ORDER BY batch_id DESC LIMIT 1),
       (SELECT epoch_ms(TRY_CAST(value AS TIMESTAMPTZ))::DOUBLE FROM lake_meta WHERE key = 'max_event_ts')
-    FROM batches WHERE kind <> 'replay'`)
+    FROM batches WHERE kind IN ('live', 'revalidate')`)
   const [orders, alerts, quarantined, late, duplicates, batches, lastBatchAt, watermark, maxEventTs] = reader.getRows()[0]
   return {
     orders: Number(orders),

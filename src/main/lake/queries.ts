@@ -406,11 +406,12 @@ export async function batches(conn: DuckDBConnection, limit: number): Promise<Ba
   const out = await rows(
     conn,
     `SELECT * FROM (SELECT batch_id, ${ts('started_at')} AS s, ${ts('committed_at')} AS c, duration_ms, rows_read, valid,
-       quarantined, late, duplicates, alerts, input_rate, processing_rate, ${ts('watermark')} AS wm, events::VARCHAR AS ev
+       quarantined, late, duplicates, alerts, input_rate, processing_rate, ${ts('watermark')} AS wm, events::VARCHAR AS ev, kind
      FROM batches ORDER BY batch_id DESC LIMIT ${limit}) ORDER BY batch_id`
   )
   return out.map((r) => ({
     ...batchEvents(r.ev),
+    ...(r.kind === 'replay' || r.kind === 'revalidate' || r.kind === 'rewind' ? { kind: r.kind } : {}),
     batchId: n(r.batch_id),
     startedAt: String(r.s),
     committedAt: String(r.c),

@@ -33,6 +33,15 @@ const DEFAULT_CHUNK_BATCHES = 64
 export const JS_REJECTED = `(reason LIKE 'line over 1 MiB%' OR reason LIKE 'line is not valid UTF-8%' OR reason LIKE 'tombstone:%'
   OR reason = 'empty message value' OR reason LIKE 'message value over 1 MiB%' OR reason LIKE 'message value is not valid UTF-8%')`
 
+/**
+ * The staged order line `o` was read again after a rewind of its source (lake/reread.ts): bronze
+ * holds the same line at the same position from a batch before that rewind.
+ */
+const REREAD_IN_BRONZE = `EXISTS (SELECT 1 FROM batches w JOIN bronze_orders e ON e.batch_id < w.batch_id
+  WHERE w.kind = 'rewind' AND w.batch_id < o.batch_id AND json_extract_string(w.replay, '$.rewind.source') = o.source
+    AND e.source = o.source AND e.byte_offset IS NOT DISTINCT FROM o.byte_offset AND e.kafka_partition IS NOT DISTINCT FROM o.kafka_partition
+    AND e.kafka_offset IS NOT DISTINCT FROM o.kafka_offset AND e.raw = o.raw)`
+
 /** Original batches with order lines in the range, in processing order, with their line counts. */
 async function originalBatches(conn: DuckDBConnection, range: ReplayRange): Promise<{ batchId: number; lines: number }[]> {
   const conds = [`b.kind = 'live'`]
@@ -130,6 +139,7 @@ async function replayChunk(
     const replayId = at.replayId ?? batchId
     const previousMax = (await one(conn, `SELECT max(order_ts)::VARCHAR FROM silver_orders WHERE batch_id < ${lo}`)) as string | null
     await stageChunkLines(conn, ids)
+    const reread = Number(await one(conn, `SELECT count(*) FROM batches WHERE kind = 'rewind'`)) > 0 ? REREAD_IN_BRONZE : 'false'
     const orders = await stageOrders(conn, { rows: 'SELECT * FROM _replay_lines', historyBefore: lo, previousMaxEventTs: previousMax }, settings, false)
     // What the chunk replaces: its batches' silver rows; rows of later batches whose order_id is
     // now valid in the chunk (processed first, the chunk's line wins; a fresh ingest would have
@@ -150,10 +160,12 @@ async function replayChunk(
       await conn.run(`DELETE FROM quarantine WHERE batch_id ${inChunk} AND kind = 'order' AND NOT ${JS_REJECTED}`)
       await conn.run(`INSERT INTO silver_orders BY NAME SELECT *, now() AS processed_at FROM _silver`)
       await conn.run(ALERTS_FROM_SILVER_SQL, [settings.scoring.ruleset.threshold])
+      // a bad line a batch read again after a rewind was quarantined under the batch that first read it
       await conn.run(`INSERT INTO quarantine (batch_id, kind, source, byte_offset, kafka_partition, kafka_offset, kafka_key, kafka_timestamp, reason, raw, ingested_at)
         SELECT o.batch_id, 'order', o.source, o.byte_offset, o.kafka_partition, o.kafka_offset, o.kafka_key, o.kafka_timestamp, o.reason, o.raw, b.ingested_at
         FROM _o o JOIN (SELECT batch_id, min(ingested_at) AS ingested_at FROM bronze_orders WHERE batch_id ${inChunk} GROUP BY batch_id) b USING (batch_id)
-        WHERE o.reason IS NOT NULL`)
+        WHERE o.reason IS NOT NULL AND NOT ${reread}`)
+      const rereadBad = Number(await one(conn, `SELECT count(*) FROM _o o WHERE o.reason IS NOT NULL AND ${reread}`))
       // the event-time high-water mark is silver's newest order, whichever batch holds it
       const maxTs = (await one(conn, `SELECT max(order_ts)::VARCHAR FROM silver_orders`)) as string | null
       const wm = watermarkSql(maxTs, settings.watermarkMinutes)
@@ -169,7 +181,7 @@ async function replayChunk(
         batches: [lo, hi],
         lines: orders.read,
         valid: orders.valid,
-        quarantined: orders.quarantined,
+        quarantined: orders.quarantined - rereadBad,
         late: orders.late,
         duplicates: orders.duplicates,
         alerts: orders.alerts
@@ -189,7 +201,7 @@ async function replayChunk(
       await conn.run(`INSERT INTO batches (batch_id, started_at, committed_at, duration_ms, rows_read, valid, quarantined, late, duplicates, alerts,
           bytes_read, input_rate, processing_rate, watermark, max_event_ts, offsets, events, kind, replay)
         VALUES (${batchId}, TIMESTAMPTZ '${started.toISOString()}', TIMESTAMPTZ '${committed.toISOString()}', ${ms}, ${orders.read}, ${orders.valid},
-          ${orders.quarantined}, ${orders.late}, ${orders.duplicates}, ${orders.alerts}, 0, ${rate}, ${rate}, ${wm}, ${maxTs ? `TIMESTAMPTZ '${maxTs}'` : 'NULL'},
+          ${done.quarantined}, ${orders.late}, ${orders.duplicates}, ${orders.alerts}, 0, ${rate}, ${rate}, ${wm}, ${maxTs ? `TIMESTAMPTZ '${maxTs}'` : 'NULL'},
           '[]', '[]', 'replay', ${sqlString(JSON.stringify(replay))})`)
       await conn.run('COMMIT')
       return done

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs'
 import { isAbsolute, join } from 'node:path'
-import { app, BrowserWindow, dialog, ipcMain, session, shell } from 'electron'
+import { app, BrowserWindow, dialog, ipcMain, safeStorage, session, shell } from 'electron'
 import { createWorkerEngineHost, type EngineHost } from '../api/host'
 import { APP_VERSION } from '../version'
 import { PICK_FOLDER_CHANNEL, SHOW_IN_FOLDER_CHANNEL } from '../../preload/channels'
@@ -11,6 +11,7 @@ import { bindIpc, createSenderCheck, parseExistingPath, parsePickFolderArgs } fr
 import { installMenu } from './menu'
 import { startAlertNotifications } from './notifications'
 import { installContentsHardening, installSessionSecurity } from './security'
+import { safeStorageCodec } from './safe-storage-codec'
 import { createMainWindow, focusWindow } from './window'
 
 // Electron lifecycle: one instance, one engine host, one window. The engine host lives in this
@@ -127,7 +128,7 @@ export function start(options: StartOptions): void {
 
       let engine: EngineHost
       try {
-        engine = await createWorkerEngineHost({ settingsFile: join(userData, 'settings.json'), baseDir: userData })
+        engine = await createWorkerEngineHost({ settingsFile: join(userData, 'settings.json'), baseDir: userData }, safeStorageCodec(safeStorage))
       } catch (err) {
         dialog.showErrorBox(
           'StreamDesk could not start its engine',

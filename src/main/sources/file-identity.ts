@@ -46,7 +46,9 @@ export function fileStatOf(st: BigIntStats): FileStat {
 /** Hex SHA-256 (128 bits) of bytes [from, to), or null when the file no longer has them all. */
 export async function hashRange(fh: InputFile, from: number, to: number): Promise<string | null> {
   const bytes = await readRange(fh, from, to)
-  return bytes && createHash('sha256').update(bytes).digest('hex').slice(0, 32)
+  // toString of the first 16 bytes: a slice of the 64-digit hex would keep the whole one alive,
+  // and the folder source holds two of these per file it tracks (100,000 files: ~19 MiB)
+  return bytes && createHash('sha256').update(bytes).digest().toString('hex', 0, 16)
 }
 
 /** The identity of the file open as `fh` when `offset` bytes of it are committed. */

@@ -18,7 +18,7 @@ import {
 import { GeneratedFiles } from './generated-files'
 import { inputFileFromBytes, openInputFile, readRange, type InputFile } from './input-file'
 import { checkInputFolder, InputFolderError } from './input-folder'
-import { type FileSegment, type InputLine, type LinesSegment, type OffsetUpdate, type PlannedBatch, type Segment, type Source, type Stream } from './source'
+import { type FileSegment, type InputLine, type LinesSegment, type OffsetUpdate, type PlannedBatch, type Segment, type Source, type Stream, type InputBacklog } from './source'
 
 // Watches <input>/orders and <input>/customers. Progress is a byte offset per file, always just
 // after a newline, so a line still being written is left for a later batch. The state this class
@@ -42,6 +42,21 @@ const MIN_WINDOW = 64 * 1024
 /** Bytes of a line over MAX_LINE_BYTES kept in bronze and quarantine (the rest is never read into memory). */
 export const LONG_LINE_PREFIX_BYTES = 1024
 export { InputFolderError }
+
+/** Files backlog() stats at most per look: a huge backlog is reported as "at least". */
+const MAX_BACKLOG_STATS = 10_000
+
+function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`
+  const units = ['KiB', 'MiB', 'GiB', 'TiB']
+  let v = n / 1024
+  let i = 0
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024
+    i++
+  }
+  return `${v.toFixed(1)} ${units[i]}`
+}
 
 export function isInputFile(name: string): boolean {
   return !name.startsWith('.') && !name.endsWith('.tmp') && /\.(jsonl|json|ndjson)$/i.test(name)
@@ -299,6 +314,51 @@ export class FolderSource implements Source {
 
   status(): string | null {
     return this.warnings.at(-1) ?? null
+  }
+
+  /**
+   * Bytes of input files beyond what the lake holds (docs/OPERATIONS.md, *Health alerts*): a
+   * file's size past its offset (all of it for a file not read yet or rewritten shorter), except
+   * a last line planning already found incomplete. Reads the folder listing and stats only.
+   */
+  async backlog(): Promise<InputBacklog> {
+    let files = 0
+    let bytes = 0
+    let error: string | null = null
+    if (!statSync(this.inputDir, { throwIfNoEntry: false })?.isDirectory()) error = `the input folder ${this.inputDir} is not there any more`
+    const paths: string[] = []
+    for (const stream of STREAMS) {
+      if (error) break
+      const dir = join(this.inputDir, stream)
+      try {
+        for (const name of await readdir(dir)) if (isInputFile(name)) paths.push(join(dir, name))
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code
+        // a folder with only orders/ is fine; one that cannot be listed is not
+        if (code !== 'ENOENT') error = `cannot list ${dir} (${code ?? (err as Error).message}); nothing in it is read`
+      }
+    }
+    // files never read first: within the cap, what waits is found before what was read long ago
+    paths.sort((a, b) => Number(this.files.has(a)) - Number(this.files.has(b)))
+    for (const path of paths.slice(0, MAX_BACKLOG_STATS)) {
+      const st = await statPath(path)
+      if (!st) continue
+      const s = this.files.get(path) ?? this.byInode.get(inodeKey(st))
+      const offset = s && st.size >= s.offset ? s.offset : 0
+      const known = this.noNewline.get(path)
+      const incomplete = known && known.start === offset && known.upTo >= st.size
+      if (st.size > offset && !incomplete) {
+        files++
+        bytes += st.size - offset
+      }
+    }
+    const more = paths.length > MAX_BACKLOG_STATS ? 'at least ' : ''
+    return {
+      waiting: files > 0,
+      description: files > 0 ? `${more}${files} file${files === 1 ? '' : 's'}, ${formatBytes(bytes)}` : null,
+      messages: null,
+      error
+    }
   }
 
   private async candidates(): Promise<Candidate[]> {

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module'
 import { isUtf8 } from 'node:buffer'
 import { MAX_LINE_BYTES } from '../../shared/events'
-import type { InputLine, LinesSegment, OffsetUpdate, PlannedBatch, Source, Stream } from './source'
+import type { InputBacklog, InputLine, LinesSegment, OffsetUpdate, PlannedBatch, Source, Stream } from './source'
 import {
   EARLIEST,
   ISOLATION_READ_COMMITTED,
@@ -264,6 +264,30 @@ export class KafkaSource implements Source {
     if (this.warnings.length) return this.warnings.at(-1)!
     if (this.missingTopics.size) return `waiting for topic ${[...this.missingTopics].join(', ')} to exist on ${this.servers}`
     return null
+  }
+
+  /**
+   * Messages behind the lake over every partition seen, as of the last fetch (while a batch is
+   * written, the prefetch's; while the loop waits for its trigger, none), and the broker being out
+   * of reach as the source's error (it keeps retrying with backoff).
+   */
+  async backlog(): Promise<InputBacklog> {
+    let messages = 0
+    for (const p of this.parts.values()) {
+      // with a shared group, the other partitions are their owners' backlog
+      if (!this.owns(key(p.topic, p.partition))) continue
+      const lake = this.lakeOffsets.get(key(p.topic, p.partition))
+      if (p.hwm === null) continue
+      // a partition the lake has no offset for yet: what is buffered, and what is past it
+      if (lake === undefined) messages += p.buffered.length + (p.position !== null && p.hwm > p.position ? Number(p.hwm - p.position) : 0)
+      else if (p.hwm > lake) messages += Number(p.hwm - lake)
+    }
+    return {
+      waiting: messages > 0,
+      description: messages > 0 ? `${messages.toLocaleString('en-US')} Kafka message${messages === 1 ? '' : 's'}` : null,
+      messages,
+      error: this.waiting
+    }
   }
 
   /** High-water mark, lake offset and lag of every partition seen so far (with a shared group: owned now). */

@@ -84,6 +84,18 @@ export interface PlannedBatch {
   events?: BatchEvent[]
 }
 
+/** What input is waiting to be read, as the health monitor sees it (engine/health-monitor.ts). */
+export interface InputBacklog {
+  /** Input is there that no committed batch holds and a batch could read now. */
+  waiting: boolean
+  /** The waiting input in words, e.g. "3 files, 12.0 KiB"; null when nothing waits. */
+  description: string | null
+  /** Kafka: messages in the topics not yet in the lake, over all partitions; null for files. */
+  messages: number | null
+  /** Why the source cannot read its input now (it keeps trying); null when it can. */
+  error: string | null
+}
+
 export interface Source {
   readonly description: SourceDescription
   /**
@@ -102,6 +114,8 @@ export interface Source {
   afterCommit?(batch: PlannedBatch): Promise<void>
   /** Wake-ups when new input may be there; returns an unsubscribe function. */
   onInput(listener: () => void): () => void
+  /** What is waiting to be read; looks without reading or changing anything the next poll uses. */
+  backlog?(): Promise<InputBacklog>
   /** A human-readable wait state, e.g. "waiting for Kafka at localhost:9092", or null. */
   status?(): string | null
   close(): Promise<void>

@@ -2,6 +2,7 @@ import { useCallback, useEffect, useState } from 'react'
 import { ExportDialog } from './features/export/ExportDialog'
 import { FraudTab } from './features/fraud/FraudTab'
 import { Counters, Header, StatusBanner } from './features/header/Header'
+import { HealthBanner } from './features/header/HealthBanner'
 import { useEffectiveTheme } from './features/hooks'
 import { MetricsTab } from './features/metrics/MetricsTab'
 import { OrdersTab } from './features/orders/OrdersTab'
@@ -116,6 +117,7 @@ export function App() {
           <Counters />
         </div>
         <StatusBanner />
+        <HealthBanner />
         <PausedBanner />
         <main className="content" id={`panel-${tab}`} role="tabpanel" data-testid={`panel-${tab}`}>
           {tab === 'metrics' && <MetricsTab />}

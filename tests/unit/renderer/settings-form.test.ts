@@ -185,4 +185,40 @@ describe('server field errors', () => {
       lakePath: 'required'
     })
   })
+
+  it('shows stored secrets as •••• with their reference, keeps them when left alone and takes a new one when typed', () => {
+    const ref = { secretRef: '0123456789abcdef' }
+    const s = parseSettings({
+      source: { kind: 'kafka', kafka: { tls: { enabled: true, caFile: 'ca.pem' }, sasl: { mechanism: 'plain', username: 'bob', password: ref } } },
+      alerts: {
+        sinks: [
+          { kind: 'webhook', url: 'https://h/x', secret: ref },
+          { kind: 'slack', url: { secretRef: 'fedcba9876543210' } },
+          { kind: 'kafka', servers: ['b:9093'], topic: 't', tls: { enabled: true, caFile: 'ca.pem' }, sasl: { mechanism: 'scram-sha-512', username: 'u', password: ref } }
+        ]
+      }
+    })
+    const form = settingsToForm(s)
+    expect(form['source.kafka.sasl.password']).toBe('••••0123456789abcdef')
+    expect(form['alerts.sinks']).toBe(
+      [
+        'webhook https://h/x secret=••••0123456789abcdef',
+        'slack ••••fedcba9876543210',
+        'kafka b:9093 t tls=on tlsCa=ca.pem sasl=scram-sha-512 user=u password=••••0123456789abcdef'
+      ].join('\n')
+    )
+    // left as shown: nothing changes, no secret is sent
+    const same = checkForm(form, s)
+    expect(same.errors).toEqual({})
+    expect(diffPatch(s, same.settings!)).toEqual({})
+    // a new password typed: sent once, as typed (the engine stores it and answers a reference)
+    const typed = checkForm({ ...form, 'source.kafka.sasl.password': 'new-pw' }, s)
+    expect(diffPatch(s, typed.settings!)).toEqual({ source: { kafka: { sasl: { password: 'new-pw' } } } })
+    // a mechanism without a password: said on the password field
+    const none = checkForm({ ...form, 'source.kafka.sasl.password': '' }, s)
+    expect(none.errors['source.kafka.sasl.password']).toBe('SASL PLAIN needs a password')
+    const error = (t: string) => checkForm({ ...form, 'alerts.sinks': t }, s).errors['alerts.sinks']
+    expect(error('webhook https://h/x tls=on')).toBe('line 1: tls= is for a kafka sink')
+    expect(error('kafka b:1 t tls=maybe')).toBe('line 1: tls must be on or off, got "maybe"')
+  })
 })

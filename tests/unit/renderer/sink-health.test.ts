@@ -5,6 +5,7 @@ import type { AlertSinkStatus } from '../../../src/shared/dto'
 const sink = (over: Partial<AlertSinkStatus>): AlertSinkStatus => ({
   id: 'hook',
   kind: 'webhook',
+  orphaned: false,
   backlog: 0,
   lastError: null,
   lastErrorAt: null,
@@ -24,5 +25,9 @@ describe('the alert sink badge', () => {
     expect(sinkHealth(sink({ ...failed, backlog: 2, lastSuccessAt: '2026-12-02T01:00:00.000Z' })).tone).toBe('error')
     expect(sinkHealth(sink({ ...failed, lastSuccessAt: '2026-12-02T01:00:09.000Z' }))).toEqual({ tone: 'running', label: 'ok' })
     expect(sinkHealth(sink({ ...failed, backlog: 4, lastSuccessAt: '2026-12-02T01:00:09.000Z' }))).toEqual({ tone: 'running', label: 'delivering' })
+  })
+
+  it('calls a sink no longer configured orphaned, whatever its last attempt was', () => {
+    expect(sinkHealth(sink({ orphaned: true, kind: null, backlog: 3, lastSuccessAt: '2026-12-02T01:00:09.000Z' }))).toEqual({ tone: 'orphaned', label: 'orphaned' })
   })
 })

@@ -4,7 +4,7 @@ import { defaultSettings } from '../../../shared/settings'
 import { doctorInputFor, runDoctor, type CheckResult, type DoctorInput } from '../../engine/doctor'
 import { addKafkaOptions, parseKafkaFlags, type KafkaFlags } from '../kafka-options'
 import { parseChoice } from '../options'
-import { readSettingsFile } from '../settings-file'
+import { readSettingsFile, settingsSecrets } from '../settings-file'
 
 // `streamdesk doctor`: the setup check. One line per check (ok, warn, FAIL) and the fix under each
 // warn and fail. Exit 0 when nothing failed (warnings allowed), 1 when a check failed, 2 for bad
@@ -20,14 +20,18 @@ interface DoctorFlags extends KafkaFlags {
   settings?: string
 }
 
-function doctorInput(flags: DoctorFlags, command: Command): DoctorInput {
-  const fromFile = doctorInputFor(flags.settings ? readSettingsFile(flags.settings) : defaultSettings(), (p) => resolve(p))
+async function doctorInput(flags: DoctorFlags, command: Command): Promise<DoctorInput> {
+  const fromFile = await doctorInputFor(
+    flags.settings ? readSettingsFile(flags.settings) : defaultSettings(),
+    (p) => resolve(p),
+    flags.settings ? settingsSecrets(flags.settings) : undefined
+  )
   // without --settings there is no built-in generator to make the input folder: a file run needs it
   const settingsKind = flags.settings ? fromFile.sourceKind : 'folder'
   const sourceKind = flags.mode === 'kafka' ? 'kafka' : flags.mode === 'file' ? 'folder' : settingsKind
   const given = (name: string) => command.getOptionValueSource(name) === 'cli'
   let kafka = fromFile.kafka
-  if (sourceKind === 'kafka' && (given('kafkaServers') || !kafka)) kafka = parseKafkaFlags(flags)
+  if (sourceKind === 'kafka' && (given('kafkaServers') || (!kafka && !fromFile.kafkaProblem))) kafka = parseKafkaFlags(flags)
   else if (kafka) {
     kafka = {
       ...kafka,
@@ -40,7 +44,8 @@ function doctorInput(flags: DoctorFlags, command: Command): DoctorInput {
     lakeDir: flags.lake ? resolve(flags.lake) : fromFile.lakeDir,
     inputDir: flags.inputPath ? resolve(flags.inputPath) : fromFile.inputDir,
     sourceKind,
-    kafka: sourceKind === 'kafka' ? kafka : undefined
+    kafka: sourceKind === 'kafka' ? kafka : undefined,
+    kafkaProblem: sourceKind === 'kafka' && kafka === fromFile.kafka ? fromFile.kafkaProblem : undefined
   }
 }
 
@@ -59,7 +64,7 @@ export function registerDoctor(program: Command): void {
     .option('--mode <mode>', "source: 'file' or 'kafka' (default: the settings file's source)", parseChoice('--mode', ['file', 'kafka'] as const))
     .option('--settings <file>', 'settings file (JSON, as serve and the app use)')
   addKafkaOptions(cmd).action(async (flags: DoctorFlags, command: Command) => {
-    const results = await runDoctor(doctorInput(flags, command))
+    const results = await runDoctor(await doctorInput(flags, command))
     for (const r of results) console.log(formatCheck(r))
     const failed = results.filter((r) => r.status === 'fail').length
     const warned = results.filter((r) => r.status === 'warn').length

@@ -4,18 +4,8 @@ import { CliError } from '../errors'
 import { formatRate, SlidingRate } from '../sliding-rate'
 import { addKafkaOptions, parseKafkaFlags, type KafkaFlags, type KafkaTarget } from '../kafka-options'
 import type { KafkaCompression } from '../../generator/kafka-sink'
-import {
-  DEFAULT_FRAUD_RATE,
-  DEFAULT_LATE_RATE,
-  DEFAULT_PACE,
-  openSink,
-  runGenerator,
-  type EventSink,
-  type Pace,
-  type RunProgress,
-  type RunSummary,
-  type SinkSpec
-} from '../../generator'
+import { DEFAULT_FRAUD_RATE, DEFAULT_LATE_RATE, DEFAULT_PACE } from '../../generator/defaults'
+import type { EventSink, Pace, RunProgress, RunSummary, SinkSpec } from '../../generator'
 
 // `streamdesk generate`: realistic order/customer events into a folder the pipeline watches, or
 // into Kafka topics (--mode kafka).
@@ -216,6 +206,8 @@ export async function runGenerate(config: GenerateConfig, io: GenerateIo): Promi
   timer.unref()
 
   try {
+    // loaded here: the event factory brings faker, which every other command would pay for at start
+    const { openSink, runGenerator } = await import('../../generator')
     sink = await openSink(sinkSpecFor(config))
     log(
       `generate: writing to ${describeTarget(config)}, ${describePace(config.pace)}, fraud rate ${config.fraudRate}` +

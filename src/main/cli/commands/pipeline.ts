@@ -15,10 +15,12 @@ import { CliError } from '../errors'
 import { addKafkaOptions, parseKafkaFlags, type KafkaFlags } from '../kafka-options'
 import { parseChoice, parseDuration, parsePositive } from '../options'
 import { onStopSignal } from '../signals'
-import { applySettingsFile } from '../settings-file'
+import { applySettingsFile, settingsSecrets } from '../settings-file'
 import { ReportingCurrencyError } from '../../lake/reporting-currency'
 import { MirrorError } from '../../lake/parquet-mirror'
 import { AlertDelivery } from '../../alerts/alert-delivery'
+import { watchRunHealth } from '../../engine/run-health'
+import type { HealthMonitor } from '../../engine/health-monitor'
 
 /** Exit code when --until-idle gives up on an unreachable Kafka broker or an alert sink that is behind. */
 export const EXIT_KAFKA_UNAVAILABLE = 5
@@ -109,7 +111,11 @@ async function runPipeline(
   }
   let delivery: AlertDelivery
   try {
-    delivery = await AlertDelivery.start(lake, settings.alerts.sinks, { log: (line) => console.error(line) })
+    delivery = await AlertDelivery.start(lake, settings.alerts.sinks, {
+      log: (line) => console.error(line),
+      // references in the settings file are to the secrets file `serve` keeps beside it
+      reveal: flags.settings ? settingsSecrets(flags.settings).reveal : undefined
+    })
   } catch (err) {
     await source.close()
     await lake.close()
@@ -118,6 +124,7 @@ async function runPipeline(
   input?.ready()
   let batches = 0
   const reporter = new BatchReporter(lake, (line) => console.error(line))
+  let health = null as HealthMonitor | null
   const pipeline = new Pipeline({
     lake,
     source,
@@ -126,11 +133,25 @@ async function runPipeline(
     mirror: mirrorOption(settings.mirror, (p) => resolve(p), input ? resolve(flags.inputPath) : undefined),
     untilIdle: flags.untilIdle,
     outbox: delivery.targets,
+    // a run that ends when idle has no time to be stuck; a long-running one is watched, once the
+    // source has the lake's offsets (before, every file would look unread)
+    onOpened: () => {
+      if (flags.untilIdle) return
+      health = watchRunHealth({
+        lake,
+        source,
+        sourceKind: sourceKind === KAFKA_SOURCE_KIND ? 'kafka' : 'folder',
+        settings: settings.alerts.health,
+        delivery,
+        log: (line) => console.error(line)
+      })
+    },
     // printed even with --quiet: the lake was changed
     onWarning: (message) => reporter.say([`warning: ${message}`]),
     onBatch: (b) => {
       batches++
       delivery.wake()
+      void health?.afterBatch().catch(() => undefined)
       if (!flags.quiet) reporter.report(b)
       // after the batch's own lines, which wait for the lake
       reporter.say(formatBatchEvents(b))
@@ -163,6 +184,8 @@ async function runPipeline(
   } finally {
     offSignal()
     await reporter.flush()
+    // before the sinks close: the resolutions it makes go out with them
+    await health?.stop()
     await delivery.close()
     await source.close()
     await lake.close()

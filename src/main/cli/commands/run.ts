@@ -76,12 +76,12 @@ export function registerRun(program: Command): void {
       }
       const pipelineDone: Promise<unknown> = kafka
         ? runKafkaPipeline(
-            { ...flags, mode: 'kafka', lake: flags.lake, trigger: flags.trigger, quiet: flags.quiet, untilIdle: false, settings: undefined, baseSettings },
+            { ...flags, mode: 'kafka', lake: flags.lake, trigger: flags.trigger, quiet: flags.quiet, untilIdle: false, settings: flags.settings, baseSettings },
             { onStarted }
           )
         : // the folder is created once the lake is open; the generator's files go once ingested
           runFilePipeline(
-            { mode: 'file', inputPath: flags.inputPath, lake: flags.lake, trigger: flags.trigger, quiet: flags.quiet, baseSettings },
+            { mode: 'file', inputPath: flags.inputPath, lake: flags.lake, trigger: flags.trigger, quiet: flags.quiet, settings: flags.settings, baseSettings },
             { onStarted },
             { generatorFolder: true }
           )

@@ -10,12 +10,14 @@ import {
   type Settings
 } from '../../../shared/settings'
 import { formatSinks, parseSinks } from './sink-lines'
+import { readSecret, showSecret, type SecretValue } from '../../../shared/secrets'
 
 // The settings form as data: which fields exist, how they are shown and edited, how form text
 // turns back into Settings, and how validation errors (ours and the server's) land on fields.
 
 /** rates: a currency → number map, written "EUR 1.08, GBP 1.27"; sinks: one alert sink per line (sink-lines.ts). */
-export type FieldKind = 'bool' | 'number' | 'int' | 'optional-int' | 'text' | 'optional-text' | 'list' | 'select' | 'rates' | 'sinks'
+/** optional-text: empty allowed; secret: a password input showing a stored secret as •••• and its reference id. */
+export type FieldKind = 'bool' | 'number' | 'int' | 'optional-int' | 'text' | 'optional-text' | 'secret' | 'list' | 'select' | 'rates' | 'sinks'
 
 export interface FieldDef {
   path: string
@@ -53,6 +55,9 @@ const weight = (key: string, label: string): FieldDef => ({
   step: 0.5,
   hint: 'score points'
 })
+
+const kafkaTls = (f: FormValues) => f['source.kind'] === 'kafka' && f['source.kafka.tls.enabled'] === true
+const kafkaSasl = (f: FormValues) => f['source.kind'] === 'kafka' && f['source.kafka.sasl.mechanism'] !== 'none'
 
 export const FIELDS: readonly FieldDef[] = [
   { path: 'generator.enabled', label: 'Built-in generator', kind: 'bool', group: 'Generator', hint: 'Produce synthetic orders into the input folder' },
@@ -117,6 +122,41 @@ export const FIELDS: readonly FieldDef[] = [
       { value: 'latest', label: 'Latest offset' }
     ],
     enabledWhen: (f) => f['source.kind'] === 'kafka'
+  },
+  {
+    path: 'source.kafka.tls.enabled',
+    label: 'Kafka TLS',
+    kind: 'bool',
+    group: 'Source',
+    hint: 'Encrypt the connection to the brokers',
+    enabledWhen: (f) => f['source.kind'] === 'kafka'
+  },
+  { path: 'source.kafka.tls.caFile', label: 'CA file', kind: 'optional-text', group: 'Source', hint: "PEM; empty = the system's certificate authorities", enabledWhen: kafkaTls },
+  { path: 'source.kafka.tls.certFile', label: 'Client certificate', kind: 'optional-text', group: 'Source', hint: 'PEM, for brokers that ask for one (with its key)', enabledWhen: kafkaTls },
+  { path: 'source.kafka.tls.keyFile', label: 'Client key', kind: 'optional-text', group: 'Source', hint: 'PEM private key of the client certificate', enabledWhen: kafkaTls },
+  { path: 'source.kafka.tls.servername', label: 'TLS server name', kind: 'optional-text', group: 'Source', hint: 'When it differs from the broker host', enabledWhen: kafkaTls },
+  { path: 'source.kafka.tls.insecure', label: 'Skip certificate check', kind: 'bool', group: 'Source', hint: 'Accept any broker certificate: test brokers only', enabledWhen: kafkaTls },
+  {
+    path: 'source.kafka.sasl.mechanism',
+    label: 'Kafka SASL',
+    kind: 'select',
+    group: 'Source',
+    options: [
+      { value: 'none', label: 'None' },
+      { value: 'plain', label: 'PLAIN' },
+      { value: 'scram-sha-256', label: 'SCRAM-SHA-256' },
+      { value: 'scram-sha-512', label: 'SCRAM-SHA-512' }
+    ],
+    enabledWhen: (f) => f['source.kind'] === 'kafka'
+  },
+  { path: 'source.kafka.sasl.username', label: 'SASL user', kind: 'optional-text', group: 'Source', enabledWhen: kafkaSasl },
+  {
+    path: 'source.kafka.sasl.password',
+    label: 'SASL password',
+    kind: 'secret',
+    group: 'Source',
+    hint: 'Kept in the OS keychain (desktop app) or a file only you can read (serve), never in the settings file',
+    enabledWhen: kafkaSasl
   },
   {
     path: 'source.kafka.shareGroup',
@@ -210,9 +250,22 @@ export const FIELDS: readonly FieldDef[] = [
     label: 'Alert sinks',
     kind: 'sinks',
     group: 'Operations',
-    hint: 'One per line: webhook URL [secret=…], slack URL, kafka SERVERS TOPIC, file PATH; then minScore=, groupSeconds=, maxAlertsPerMessage=, name='
-  }
+    hint:
+      'One per line: webhook URL [secret=…], slack URL, kafka SERVERS TOPIC [tls=on tlsCa=FILE sasl=plain user=… password=…], file PATH; then minScore=, groupSeconds=, maxAlertsPerMessage=, name=. Secrets are stored apart and shown as ••••'
+  },
+  { path: 'alerts.health.enabled', label: 'Health alerts to sinks', kind: 'bool', group: 'Operations', hint: 'Send stuck, Kafka lag, quarantine share and source errors to the sinks above (the banner shows them either way)' },
+  ...healthField('stuckSeconds', { label: 'Stuck after', kind: 'number', unit: 's', min: 5, max: 86_400, hint: 'Input waiting this long with no batch committed is stuck (idle, with nothing to read, never is)' }),
+  ...healthField('kafkaLagMessages', { label: 'Kafka lag alert', kind: 'int', unit: 'messages', min: 1, hint: 'Messages not yet in the lake, over all partitions' }),
+  ...healthField('quarantineShare', { label: 'Quarantine share alert', kind: 'number', min: 0, max: 1, step: 0.01, hint: '0–1 of the lines the last batches read; 0.2 = 20 %' }),
+  ...healthField('quarantineBatches', { label: 'Quarantine share over', kind: 'int', unit: 'batches', min: 1, max: 1000 }),
+  ...healthField('quarantineMinLines', { label: 'Quarantine share from', kind: 'int', unit: 'lines', min: 1, hint: 'Fewer lines are too few to judge' }),
+  ...healthField('holdSeconds', { label: 'Resolve after clear for', kind: 'number', unit: 's', min: 0, max: 3600, hint: 'A condition that clears and comes back within this time stays one alert' }),
+  ...healthField('checkSeconds', { label: 'Health check every', kind: 'number', unit: 's', min: 1, max: 600, hint: 'Besides after each batch' })
 ]
+
+function healthField(key: string, def: Omit<FieldDef, 'path' | 'group'>): FieldDef[] {
+  return [{ path: `alerts.health.${key}`, group: 'Operations', ...def }]
+}
 
 const FIELD_BY_PATH = new Map(FIELDS.map((f) => [f.path, f]))
 export const fieldDef = (path: string): FieldDef | undefined => FIELD_BY_PATH.get(path)
@@ -264,6 +317,9 @@ export function settingsToForm(settings: Settings): FormValues {
       case 'sinks':
         form[f.path] = Array.isArray(v) ? formatSinks(v) : ''
         break
+      case 'secret':
+        form[f.path] = showSecret(v as SecretValue | '' | undefined)
+        break
       case 'number':
       case 'int':
       case 'optional-int':
@@ -308,7 +364,9 @@ export function parseField(def: FieldDef, raw: FormValue): { value: unknown } | 
     case 'text':
       return text === '' ? { error: 'required' } : { value: text }
     case 'optional-text':
-      return { value: text === '' ? null : text }
+      return { value: text }
+    case 'secret':
+      return { value: readSecret(text) }
     case 'select':
       return def.options?.some((o) => o.value === text) ? { value: text } : { error: 'choose one of the options' }
     case 'list': {

@@ -19,6 +19,7 @@ import { toApiError } from '../client/errors'
 import { createThrottle } from '../lib/throttle'
 import { createAlertBrowser, type AlertBrowserState } from './alert-browser'
 import { createReplay, type ReplayState } from './replay'
+import { createHealth, type HealthStore } from './health'
 import { createRuleLists, type RuleListsState } from './rule-lists'
 import { createRulesLab, type RulesLabState } from './rules-lab'
 import { createHistoryRange, type HistoryRangeState } from './history-range'
@@ -126,6 +127,7 @@ export interface AppStores {
   quarantine: StoreApi<QuarantineState>
   alertBrowser: StoreApi<AlertBrowserState>
   replay: StoreApi<ReplayState>
+  health: StoreApi<HealthStore>
   rulesLab: StoreApi<RulesLabState>
   ruleLists: StoreApi<RuleListsState>
   notices: StoreApi<NoticeState>
@@ -487,8 +489,11 @@ export function createAppStores(client: EngineClient, connection: Connection, op
     }
   }))
 
+  const health = createHealth(client)
+  offs.push(health.off)
+
   const sync = async () => {
-    await Promise.all([settings.getState().load(), pipeline.getState().refresh(), dashboard.getState().refresh()])
+    await Promise.all([settings.getState().load(), pipeline.getState().refresh(), dashboard.getState().refresh(), health.store.getState().refresh()])
   }
 
   // After a reconnect the engine may have moved on: refetch what the pushes would have told us.
@@ -515,6 +520,7 @@ export function createAppStores(client: EngineClient, connection: Connection, op
     alertBrowser: createAlertBrowser(client),
     // what the dashboard shows came from the rows a replay rewrote
     replay: createReplay(client, () => sync()),
+    health: health.store,
     rulesLab: createRulesLab(client),
     ruleLists: createRuleLists(client),
     notices,

@@ -35,12 +35,15 @@ export function Stat({
   label,
   value,
   tone,
-  testId
+  testId,
+  definition
 }: {
   label: string
   value: ReactNode
   tone?: 'warn' | 'bad'
   testId?: string
+  /** What the figure counts, in the lake's terms, shown under it. */
+  definition?: string
 }) {
   return (
     <div className={`card stat${tone ? ` ${tone}` : ''}`}>
@@ -48,6 +51,11 @@ export function Stat({
       <div className="value" data-testid={testId}>
         {value}
       </div>
+      {definition && (
+        <div className="definition" data-testid={testId ? `${testId}-definition` : undefined}>
+          {definition}
+        </div>
+      )}
     </div>
   )
 }

@@ -3,6 +3,7 @@ import { formatNumber, formatTime } from '../../lib/format'
 import { useSlice, useStores } from '../../stores/context'
 import { Card, EmptyState, ScoreBadge } from '../../ui/Card'
 import { Money } from '../../ui/Money'
+import { PageControls } from '../../ui/PageControls'
 
 const SEARCH_DELAY_MS = 250
 
@@ -61,38 +62,28 @@ export function AlertsTable({ threshold }: { threshold: number }) {
       flush
       testId="alerts-card"
       right={
-        <div className="pager">
-          <input
-            type="search"
-            className="input search"
-            placeholder="Search order or customer id"
-            aria-label="Search alerts by order or customer id"
-            value={text}
-            onChange={(e) => setText(e.target.value)}
-            data-testid="alerts-search"
-          />
-          <span data-testid="alerts-range" className="tnum">
-            {formatNumber(from)}–{formatNumber(to)} of {formatNumber(a.total)}
-          </span>
-          <button
-            type="button"
-            className="btn small"
-            disabled={a.loading || a.offset === 0}
-            onClick={() => void a.load(Math.max(0, a.offset - a.limit))}
-            data-testid="alerts-prev"
-          >
-            Previous
-          </button>
-          <button
-            type="button"
-            className="btn small"
-            disabled={a.loading || a.offset + a.limit >= a.total}
-            onClick={() => void a.load(a.offset + a.limit)}
-            data-testid="alerts-next"
-          >
-            Next
-          </button>
-        </div>
+        <PageControls
+          from={from}
+          to={to}
+          total={a.total}
+          loading={a.loading}
+          hasPrevious={a.offset > 0}
+          hasNext={a.offset + a.limit < a.total}
+          onPrevious={() => void a.load(Math.max(0, a.offset - a.limit))}
+          onNext={() => void a.load(a.offset + a.limit)}
+          testId="alerts"
+          before={
+            <input
+              type="search"
+              className="input search"
+              placeholder="Search order or customer id"
+              aria-label="Search alerts by order or customer id"
+              value={text}
+              onChange={(e) => setText(e.target.value)}
+              data-testid="alerts-search"
+            />
+          }
+        />
       }
     >
       {a.labelError && (

@@ -2,6 +2,7 @@ import type { PipelineStatus } from '../../../../shared/dto'
 import { formatLag, formatNumber } from '../../lib/format'
 import { useSlice, useStores } from '../../stores/context'
 import { BoltIcon, DownloadIcon, FolderIcon, GearIcon, LogoIcon, PlayIcon, StopIcon, StreamIcon } from '../../ui/icons'
+import { TOTALS_DEFINITIONS } from '../pipeline/totals-text'
 
 const STATE_LABEL: Record<PipelineStatus['state'], string> = {
   stopped: 'Stopped',
@@ -93,13 +94,13 @@ export function Counters() {
   const lag = useSlice(pipeline, (s) => (s.status?.state === 'running' ? s.status.lagSeconds : null))
   return (
     <div className="counters">
-      <div className="counter">
+      <div className="counter" title={`Orders: ${TOTALS_DEFINITIONS.orders}`}>
         <span className="label">Orders</span>
         <span className="value" data-testid="counter-orders">
           {formatNumber(totals?.orders)}
         </span>
       </div>
-      <div className="counter">
+      <div className="counter" title={`Alerts: ${TOTALS_DEFINITIONS.alerts}`}>
         <span className="label">Alerts</span>
         <span className="value" data-testid="counter-alerts">
           {formatNumber(totals?.alerts)}

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react'
-import { formatNumber } from '../../lib/format'
 import { useSlice, useStores } from '../../stores/context'
 import { hasFilters, type OrderFilters as Filters } from '../../stores/order-search'
+import { PageControls } from '../../ui/PageControls'
 
 const TYPE_DELAY_MS = 250
 const STATUSES = ['placed', 'paid', 'shipped', 'completed', 'cancelled', 'refunded'] as const
@@ -107,16 +107,16 @@ export function OrderPager({ liveCount }: { liveCount: number }) {
   const from = total === 0 ? 0 : s.offset + 1
   const to = s.active ? Math.min(s.offset + s.rows.length, total) : liveCount
   return (
-    <div className="pager">
-      <span data-testid="orders-range" className="tnum">
-        {formatNumber(from)}–{formatNumber(to)} of {formatNumber(total)}
-      </span>
-      <button type="button" className="btn small" disabled={s.loading || s.offset === 0} onClick={() => void s.load(Math.max(0, s.offset - s.limit))} data-testid="orders-prev">
-        Previous
-      </button>
-      <button type="button" className="btn small" disabled={s.loading || to >= total} onClick={() => void s.load(s.offset + s.limit)} data-testid="orders-next">
-        Next
-      </button>
-    </div>
+    <PageControls
+      from={from}
+      to={to}
+      total={total}
+      loading={s.loading}
+      hasPrevious={s.offset > 0}
+      hasNext={to < total}
+      onPrevious={() => void s.load(Math.max(0, s.offset - s.limit))}
+      onNext={() => void s.load(s.offset + s.limit)}
+      testId="orders"
+    />
   )
 }

@@ -3,20 +3,27 @@ import type { SourceOffsetRow } from '../../../../shared/dto'
 import { formatBytes, formatNumber, formatTime } from '../../lib/format'
 import { useSlice, useStores } from '../../stores/context'
 import { Card, EmptyState } from '../../ui/Card'
+import { RewindDialog } from './RewindDialog'
+
+/** Why Rewind is unavailable while the pipeline runs: a running batch would commit its offset over it. */
+export const REWIND_WHILE_RUNNING = 'Stop the pipeline to rewind a source: a running batch would commit its own offset over the rewind.'
 
 /** A file by its folder and name (the whole path on hover): the name is what tells files apart. */
 const shortKey = (r: SourceOffsetRow): string => (r.sourceKind === 'kafka' ? r.key : r.key.split(/[\\/]/).slice(-2).join('/'))
 
 /**
  * The checkpoint inspector: every source offset the lake has committed, what its source holds
- * now, and the lag between them. Read-only; fetched again with each committed snapshot (so it
- * holds still while paused).
+ * now, and the lag between them; fetched again with each committed snapshot (so it holds still
+ * while paused). Its one action, Rewind, is offered only while the pipeline is stopped.
  */
 export function Checkpoints() {
-  const { client, dashboard } = useStores()
+  const { client, dashboard, pipeline } = useStores()
   const updatedAt = useSlice(dashboard, (s) => s.updatedAt)
+  const stopped = useSlice(pipeline, (s) => s.status?.state === 'stopped' || s.status?.state === 'error')
   const [rows, setRows] = useState<SourceOffsetRow[] | null>(null)
   const [error, setError] = useState<string | null>(null)
+  const [rewinding, setRewinding] = useState<SourceOffsetRow | null>(null)
+  const [reload, setReload] = useState(0)
 
   useEffect(() => {
     let alive = true
@@ -27,7 +34,7 @@ export function Checkpoints() {
     return () => {
       alive = false
     }
-  }, [client, updatedAt])
+  }, [client, updatedAt, reload])
 
   const behind = rows?.filter((r) => (r.lag ?? 0) > 0).length ?? 0
   return (
@@ -53,6 +60,7 @@ export function Checkpoints() {
                 <th className="num">Size / end</th>
                 <th className="num">Lag</th>
                 <th className="num">Last batch</th>
+                <th />
               </tr>
             </thead>
             <tbody>
@@ -77,12 +85,30 @@ export function Checkpoints() {
                   <td className="num" title={r.batchCommittedAt ?? undefined}>
                     #{r.batchId} · {formatTime(r.batchCommittedAt)}
                   </td>
+                  <td>
+                    <button
+                      type="button"
+                      className="btn small"
+                      disabled={!stopped}
+                      title={stopped ? 'Read this source again from an earlier offset or time' : REWIND_WHILE_RUNNING}
+                      onClick={() => setRewinding(r)}
+                      data-testid="checkpoint-rewind"
+                    >
+                      Rewind…
+                    </button>
+                  </td>
                 </tr>
               ))}
             </tbody>
           </table>
+          {!stopped && (
+            <p className="muted" style={{ margin: '6px 12px' }} data-testid="checkpoint-rewind-reason">
+              {REWIND_WHILE_RUNNING}
+            </p>
+          )}
         </div>
       )}
+      {rewinding && <RewindDialog row={rewinding} onClose={() => setRewinding(null)} onDone={() => setReload((n) => n + 1)} />}
     </Card>
   )
 }

@@ -7,15 +7,18 @@ const LABEL: Record<BatchEvent['kind'], string> = {
   renamed: 'renamed',
   truncated: 'truncated',
   replaced: 'replaced',
-  changed: 'changed while read'
+  changed: 'changed while read',
+  rewound: 'rewound',
+  reread: 'read again'
 }
 
 const MAX_SHOWN = 100
 
 /**
- * What happened to input files (renamed, truncated, replaced, changed while being read), newest
- * first, from the batches kept in the history: each means a file was not simply appended to, and
- * its message says what was read again or not. Hidden when there are none.
+ * What happened to input files (renamed, truncated, replaced, changed while being read) and to
+ * sources (rewound, then read again), newest first, from the batches kept in the history: each
+ * means a source was not simply appended to, and its message says what was read again or not.
+ * Hidden when there are none.
  */
 export function FileEvents({ batches }: { batches: readonly BatchRow[] }) {
   const rows = useMemo(() => {
@@ -31,7 +34,7 @@ export function FileEvents({ batches }: { batches: readonly BatchRow[] }) {
 
   if (rows.length === 0) return null
   return (
-    <Card title="File events" hint="input files renamed, truncated or replaced, and what the pipeline did" flush testId="file-events-card">
+    <Card title="File events" hint="input files renamed, truncated or replaced, sources rewound, and what the pipeline did" flush testId="file-events-card">
       <div className="table-wrap short">
         <table className="data" data-testid="file-events-table">
           <thead>

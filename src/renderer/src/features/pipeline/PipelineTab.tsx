@@ -13,6 +13,8 @@ import { KafkaLag } from './KafkaLag'
 import { AlertSinks } from './AlertSinks'
 import { FileEvents } from './FileEvents'
 import { Checkpoints } from './Checkpoints'
+import { InputActivity } from './InputActivity'
+import { TOTALS_DEFINITIONS } from './totals-text'
 
 const TABLE_ROWS = 100
 
@@ -30,21 +32,24 @@ export function PipelineTab() {
   const triggerMs = useSlice(settings, (s) => s.settings?.pipeline.triggerMs)
   const ctx = useChartContext()
   const theme = useThemeName()
-  const rates = useMemo(() => ratesOption(batches, ctx), [batches, ctx])
-  const durations = useMemo(() => batchDurationOption(batches, ctx, triggerMs), [batches, ctx, triggerMs])
+  // a rewind record reads nothing and takes no time: a point at 0 would be a measurement it is not
+  const measured = useMemo(() => batches.filter((b) => b.kind !== 'rewind'), [batches])
+  const rates = useMemo(() => ratesOption(measured, ctx), [measured, ctx])
+  const durations = useMemo(() => batchDurationOption(measured, ctx, triggerMs), [measured, ctx, triggerMs])
   const newestFirst = useMemo(() => batches.slice(-TABLE_ROWS).reverse(), [batches])
-  const stops = useMemo(() => pauses(batches), [batches])
+  const stops = useMemo(() => pauses(measured), [measured])
   const stopsLabel = stops ? `, ${stops} gap${stops === 1 ? '' : 's'} where no batch ran (stopped or idle)` : ''
 
   return (
     <>
+      <InputActivity />
       <div className="grid cols-6">
-        <Stat label="Last batch" value={newestFirst[0] ? `#${newestFirst[0].batchId}` : '—'} testId="stat-last-batch" />
-        <Stat label="Committed" value={formatTime(lastBatchAt)} testId="stat-last-batch-at" />
-        <Stat label="Valid orders" value={formatNumber(totals?.orders)} testId="stat-orders" />
-        <Stat label="Late" value={formatNumber(totals?.late)} tone={totals?.late ? 'warn' : undefined} testId="stat-late" />
-        <Stat label="Duplicates" value={formatNumber(totals?.duplicates)} tone={totals?.duplicates ? 'warn' : undefined} testId="stat-duplicates" />
-        <Stat label="Quarantined" value={formatNumber(totals?.quarantined)} tone={totals?.quarantined ? 'bad' : undefined} testId="stat-quarantined" />
+        <Stat label="Last batch" value={newestFirst[0] ? `#${newestFirst[0].batchId}` : '—'} testId="stat-last-batch" definition={TOTALS_DEFINITIONS.lastBatch} />
+        <Stat label="Committed" value={formatTime(lastBatchAt)} testId="stat-last-batch-at" definition={TOTALS_DEFINITIONS.committed} />
+        <Stat label="Valid orders" value={formatNumber(totals?.orders)} testId="stat-orders" definition={TOTALS_DEFINITIONS.orders} />
+        <Stat label="Late" value={formatNumber(totals?.late)} tone={totals?.late ? 'warn' : undefined} testId="stat-late" definition={TOTALS_DEFINITIONS.late} />
+        <Stat label="Duplicates" value={formatNumber(totals?.duplicates)} tone={totals?.duplicates ? 'warn' : undefined} testId="stat-duplicates" definition={TOTALS_DEFINITIONS.duplicates} />
+        <Stat label="Quarantined" value={formatNumber(totals?.quarantined)} tone={totals?.quarantined ? 'bad' : undefined} testId="stat-quarantined" definition={TOTALS_DEFINITIONS.quarantined} />
       </div>
       <div className="grid cols-2">
         <Card title="Throughput" hint="rows per second, per batch · blank: no batches" testId="chart-rates">
@@ -93,7 +98,14 @@ export function PipelineTab() {
               <tbody>
                 {newestFirst.map((b) => (
                   <tr key={b.batchId} data-testid="batch-row">
-                    <td className="num">{b.batchId}</td>
+                    <td className="num">
+                      {b.kind && (
+                        <span className="chip" data-testid="batch-kind">
+                          {b.kind}
+                        </span>
+                      )}
+                      {b.batchId}
+                    </td>
                     <td className="tnum">
                       {formatTime(b.committedAt)}
                     </td>

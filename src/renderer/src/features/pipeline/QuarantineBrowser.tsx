@@ -3,6 +3,7 @@ import { formatDateTime, formatNumber, truncate } from '../../lib/format'
 import { useSlice, useStores } from '../../stores/context'
 import { Card, EmptyState } from '../../ui/Card'
 import type { QuarantineRow } from '../../../../shared/dto'
+import { PageControls } from '../../ui/PageControls'
 
 const PREVIEW_CHARS = 160
 
@@ -86,38 +87,28 @@ export function QuarantineBrowser() {
       flush
       testId="quarantine"
       right={
-        <div className="pager">
-          <span data-testid="quarantine-range">
-            {formatNumber(from)}–{formatNumber(to)} of {formatNumber(q.total)}
-          </span>
-          <button
-            type="button"
-            className="btn small"
-            disabled={q.loading || q.offset === 0}
-            onClick={() => void q.load(Math.max(0, q.offset - q.limit))}
-            data-testid="quarantine-prev"
-          >
-            Previous
-          </button>
-          <button
-            type="button"
-            className="btn small"
-            disabled={q.loading || q.offset + q.limit >= q.total}
-            onClick={() => void q.load(q.offset + q.limit)}
-            data-testid="quarantine-next"
-          >
-            Next
-          </button>
-          <button
-            type="button"
-            className={`btn small${stale ? ' primary' : ''}`}
-            disabled={q.loading}
-            onClick={() => void q.load(q.offset)}
-            data-testid="quarantine-refresh"
-          >
-            {stale ? 'New lines · Refresh' : 'Refresh'}
-          </button>
-        </div>
+        <PageControls
+          from={from}
+          to={to}
+          total={q.total}
+          loading={q.loading}
+          hasPrevious={q.offset > 0}
+          hasNext={q.offset + q.limit < q.total}
+          onPrevious={() => void q.load(Math.max(0, q.offset - q.limit))}
+          onNext={() => void q.load(q.offset + q.limit)}
+          testId="quarantine"
+          after={
+            <button
+              type="button"
+              className={`btn small${stale ? ' primary' : ''}`}
+              disabled={q.loading}
+              onClick={() => void q.load(q.offset)}
+              data-testid="quarantine-refresh"
+            >
+              {stale ? 'New lines · Refresh' : 'Refresh'}
+            </button>
+          }
+        />
       }
     >
       {q.revalidated && (

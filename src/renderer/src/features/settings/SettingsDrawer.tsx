@@ -15,7 +15,7 @@ function Field({ def }: { def: FieldDef }) {
   const describedBy = error ? `${id}-error` : def.hint ? `${id}-hint` : undefined
   const set = (v: string | boolean) => settings.getState().setField(def.path, v)
   const testId = `setting-${def.path}`
-  const wide = def.kind === 'text' || def.kind === 'list' || def.kind === 'bool' || def.kind === 'rates' || def.kind === 'sinks'
+  const wide = def.kind === 'text' || def.kind === 'optional-text' || def.kind === 'list' || def.kind === 'bool' || def.kind === 'rates' || def.kind === 'sinks'
 
   let control
   if (def.kind === 'bool') {
@@ -75,7 +75,8 @@ function Field({ def }: { def: FieldDef }) {
         <input
           id={id}
           className="input"
-          type="text"
+          type={def.kind === 'secret' ? 'password' : 'text'}
+          placeholder={def.kind === 'secret' ? 'not set' : undefined}
           inputMode={numeric ? 'decimal' : undefined}
           spellCheck={false}
           autoComplete="off"
