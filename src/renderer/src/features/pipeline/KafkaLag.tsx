@@ -2,17 +2,10 @@ import { useEffect, useState } from 'react'
 import { formatNumber } from '../../lib/format'
 import { useSlice, useStores } from '../../stores/context'
 import { Card, EmptyState } from '../../ui/Card'
-import type { KafkaLagRow, KafkaShareState } from '../../../../shared/dto'
+import type { KafkaLagRow } from '../../../../shared/dto'
+import { shareSummary } from './share-summary'
 
 const REFRESH_MS = 2000
-
-/** Which partitions this pipeline owns in a group it shares with other pipelines (docs/SCALING.md). */
-export function shareSummary(share: KafkaShareState): string {
-  if (share.generation === null) return `Joining consumer group ${share.groupId}…`
-  const members = share.members ?? 0
-  const owned = share.owned.length ? share.owned.join(', ') : 'no partition'
-  return `Shared through consumer group ${share.groupId} (generation ${share.generation}, ${members} pipeline${members === 1 ? '' : 's'}): this pipeline owns ${owned}; the other partitions are in the other pipelines' lakes.${share.error ? ` Last group error: ${share.error}` : ''}`
-}
 
 /**
  * Lag per Kafka partition: the broker's high-water mark minus the lake's offset. Shown only when
