@@ -292,4 +292,19 @@ describe('pipelines sharing a topic through a consumer group', () => {
       await broker.stop()
     }
   })
+
+  it('refuses a share group id or session timeout it cannot use, naming the flag', { timeout: 120_000 }, async () => {
+    const run = async (extra: string[]) => {
+      const c = spawnCli(['pipeline', '--mode', 'kafka', '--kafka-servers', '127.0.0.1:1', '--lake', makeTempDir(), ...extra])
+      children.push(c)
+      const exit = await c.exited
+      return { code: exit.code, stderr: c.stderr() }
+    }
+    const badId = await run(['--kafka-share-group', 'two words'])
+    expect(badId.code).toBe(2)
+    expect(badId.stderr).toContain("--kafka-share-group must be a consumer group id (letters, digits, '.', '_', '-', at most 249), got 'two words'")
+    const badTimeout = await run(['--kafka-share-group', 'g', '--kafka-session-timeout', '500ms'])
+    expect(badTimeout.code).toBe(2)
+    expect(badTimeout.stderr).toContain("--kafka-session-timeout must be between 1s and 5m, got '500ms'")
+  })
 })
