@@ -3,7 +3,7 @@ import { DuckDBInstance } from '@duckdb/node-api'
 import { cleanupTempDirs, makeTempDir, type Row } from '../support/lake-fixtures'
 import { orderLine, rng, type Child } from '../support/bulk-input'
 import { groupOffsets, highWatermarks, produce, startBroker, stopAllBrokers, type TestMessage } from '../support/kafka-broker'
-import { spawnCli } from '../support/kafka-processes'
+import { rowsRead, spawnCli } from '../support/kafka-processes'
 import { until } from '../support/wait'
 import { lakeFile } from '../../src/main/lake/lake'
 import { createEngineHost } from '../../src/main/api/engine-host'
@@ -306,5 +306,51 @@ describe('pipelines sharing a topic through a consumer group', () => {
     const badTimeout = await run(['--kafka-share-group', 'g', '--kafka-session-timeout', '500ms'])
     expect(badTimeout.code).toBe(2)
     expect(badTimeout.stderr).toContain("--kafka-session-timeout must be between 1s and 5m, got '500ms'")
+  })
+
+  it('a member killed after its lake commit but before its group commit: the batch is in both lakes, and de-duplicating on order_id restores the orders', { timeout: 240_000 }, async () => {
+    const t = { orders: 'd_orders', customers: 'd_customers' }
+    const OFFSET_COMMIT = 8
+    const COORDINATOR_NOT_AVAILABLE = 15
+    const broker = await startBroker({ [t.orders]: PARTITIONS, [t.customers]: PARTITIONS })
+    const r = rng(5)
+    const [lakeA, lakeB] = [makeTempDir(), makeTempDir()]
+    const a = member(broker.bootstrap, lakeA, 'share-4', t)
+    const b = member(broker.bootstrap, lakeB, 'share-4', t)
+    await until('both members to split the partitions', () => splitBetween(a, b, t), { detail: () => [logOf(a), logOf(b)] })
+    await produce(broker.bootstrap, t.orders, orders(0, 1000, r))
+    await until('the group to commit every order', () => groupCaughtUp(broker.bootstrap, 'share-4', t.orders))
+    const killedOwned = ownership(a)!.owned
+
+    // From here every group commit fails: the lakes move on, the group's offsets do not.
+    await broker.command(`fail ${OFFSET_COMMIT} 100000 ${COORDINATOR_NOT_AVAILABLE}`)
+    await produce(broker.bootstrap, t.orders, orders(1000, 3000, r))
+    await until('both lakes to commit all 3000', () => rowsRead(a.stderr()) + rowsRead(b.stderr()) >= 3000, {
+      detail: () => [rowsRead(a.stderr()), rowsRead(b.stderr())]
+    })
+    a.proc.kill('SIGKILL')
+    await a.exited
+    await broker.command(`clear ${OFFSET_COMMIT}`)
+    await until('B to own every partition after the session timeout', () => owns(b, 2 * PARTITIONS), { detail: () => logOf(b) })
+    await until('the group to commit what B read again', () => groupCaughtUp(broker.bootstrap, 'share-4', t.orders))
+    b.proc.kill('SIGTERM')
+    expect((await b.exited).code, b.stderr()).toBe(0)
+
+    // exactly A's orders since the failures began are in both lakes
+    const [counts] = await union(
+      [lakeA, lakeB],
+      `SELECT (SELECT count(*) FROM ${ALL_SILVER}) AS n, (SELECT count(DISTINCT order_id) FROM ${ALL_SILVER}) AS ids,
+              (SELECT count(*) FROM l0.silver_orders WHERE CAST(substr(order_id, 5) AS INTEGER) >= 1000) AS a_after,
+              (SELECT count(*) FROM l0.silver_orders JOIN l1.silver_orders USING (order_id)) AS in_both,
+              (SELECT count(*) FROM (SELECT order_id FROM ${ALL_SILVER} QUALIFY row_number() OVER (PARTITION BY order_id) = 1)) AS deduplicated`
+    )
+    expect(counts.ids).toBe(3000)
+    expect(counts.a_after).toBeGreaterThan(0)
+    expect(counts.in_both).toBe(counts.a_after)
+    expect(counts.n).toBe(3000 + counts.a_after)
+    expect(counts.deduplicated).toBe(3000)
+    const parts = await union([lakeA, lakeB], `SELECT DISTINCT kafka_partition AS p FROM l1.bronze_orders JOIN l0.bronze_orders USING (kafka_partition, kafka_offset)`)
+    for (const { p } of parts) expect(killedOwned).toContain(`${t.orders}/${p}`)
+    await broker.stop()
   })
 })

@@ -12,6 +12,8 @@
  *   down [BROKER_ID]          close connections and refuse new ones (-1 / none: all brokers)
  *   up [BROKER_ID]            accept connections again
  *   leader TOPIC PARTITION ID set a partition's leader (-1: no leader, as during an election)
+ *   fail API_KEY COUNT ERROR  answer the next COUNT requests of that API key with that error code
+ *   clear API_KEY             answer them normally again
  *
  * Exits when stdin closes or on SIGTERM/SIGINT.
  *
@@ -131,6 +133,18 @@ int main(int argc, char **argv) {
       int part = -1, id = -1;
       ok = sscanf(line, "%*s %*s %d %d", &part, &id) == 2 &&
            rd_kafka_mock_partition_set_leader(mc, arg1, part, id) == RD_KAFKA_RESP_ERR_NO_ERROR;
+    } else if (n >= 1 && !strcmp(cmd, "fail")) {
+      int count = 0, code = 0;
+      ok = sscanf(line, "%*s %*s %d %d", &count, &code) == 2 && count > 0 && count <= 100000;
+      if (ok) {
+        rd_kafka_resp_err_t *errs = calloc((size_t)count, sizeof *errs);
+        for (int i = 0; i < count; i++) errs[i] = (rd_kafka_resp_err_t)code;
+        rd_kafka_mock_push_request_errors_array(mc, (int16_t)atoi(arg1), (size_t)count, errs);
+        free(errs);
+      }
+    } else if (n == 2 && !strcmp(cmd, "clear")) {
+      rd_kafka_mock_clear_request_errors(mc, (int16_t)atoi(arg1));
+      ok = 1;
     } else if (n >= 1 && !strcmp(cmd, "down")) {
       ok = rd_kafka_mock_broker_set_down(mc, n == 2 ? atoi(arg1) : -1) == RD_KAFKA_RESP_ERR_NO_ERROR;
     } else if (n >= 1 && !strcmp(cmd, "up")) {
