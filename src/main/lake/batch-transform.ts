@@ -95,9 +95,10 @@ const QUARANTINE_COLUMNS = 'source, byte_offset, kafka_partition, kafka_offset, 
 
 /**
  * Customers: validate into `_c`, and the latest valid profile per customer_id into `_c_latest`,
- * leaving out lines read again after a rewind (`_reread`): they are older than the stored profile.
+ * leaving out lines read again after a rewind (`_reread`, when `rereads`): they are older than the
+ * stored profile.
  */
-export async function stageCustomers(conn: DuckDBConnection, settings: TransformSettings): Promise<{ read: number; bad: number }> {
+export async function stageCustomers(conn: DuckDBConnection, settings: TransformSettings, rereads = false): Promise<{ read: number; bad: number }> {
   await conn.run(`CREATE OR REPLACE TEMP TABLE _c AS
     WITH src AS (${batchRowsSql('customers', 0 /* customers keep no batch id: only orders pass it on */)}), ${customerValidationCtes(validationContext(settings))}
     SELECT source, byte_offset, kafka_partition, kafka_offset, kafka_key, kafka_timestamp, pos, reason,
@@ -107,7 +108,7 @@ export async function stageCustomers(conn: DuckDBConnection, settings: Transform
     FROM v`)
   await conn.run(`CREATE OR REPLACE TEMP TABLE _c_latest AS
     SELECT customer_id, name, email, signup_ts, country, segment FROM _c
-    WHERE reason IS NULL AND NOT ${isReread('customers', '_c')} QUALIFY row_number() OVER (PARTITION BY customer_id ORDER BY pos DESC) = 1`)
+    WHERE reason IS NULL${rereads ? ` AND NOT ${isReread('customers', '_c')}` : ''} QUALIFY row_number() OVER (PARTITION BY customer_id ORDER BY pos DESC) = 1`)
   const [read, bad] = await scalarRow(conn, `SELECT count(*), count(reason) FROM _c`)
   return { read: num(read), bad: num(bad) }
 }
@@ -332,6 +333,7 @@ export interface StagedBatch {
  * again after a rewind (`_reread`, lake/reread.ts).
  */
 export async function commitStaged(conn: DuckDBConnection, batchId: number, staged: StagedBatch): Promise<void> {
+  const notReread = (stream: Stream) => (staged.rereads ? ` AND NOT ${isReread(stream, 'x')}` : '')
   // SQL, or SQL with the values it binds
   const statements: (string | [string, DuckDBValue[]])[] = []
   const rejected: string[] = []
@@ -343,8 +345,8 @@ export async function commitStaged(conn: DuckDBConnection, batchId: number, stag
     statements.push(`INSERT INTO ${table} (batch_id, ingested_at, source, byte_offset, kafka_partition, kafka_offset, kafka_key, kafka_timestamp, raw)
       SELECT ${batchId}, now(), source, byte_offset, kafka_partition, kafka_offset, kafka_key, kafka_timestamp, raw FROM ${stagedLines(stream)}`)
     // a line read again after a rewind was quarantined by its first reading (lake/reread.ts)
-    rejected.push(`SELECT '${kind}' AS kind, ${QUARANTINE_COLUMNS.replace('reason', 'error')} FROM ${stagedLines(stream)} x WHERE error IS NOT NULL AND NOT ${isReread(stream, 'x')}`)
-    rejected.push(`SELECT '${kind}', ${QUARANTINE_COLUMNS} FROM ${stream === 'orders' ? '_o' : '_c'} x WHERE reason IS NOT NULL AND NOT ${isReread(stream, 'x')}`)
+    rejected.push(`SELECT '${kind}' AS kind, ${QUARANTINE_COLUMNS.replace('reason', 'error')} FROM ${stagedLines(stream)} x WHERE error IS NOT NULL${notReread(stream)}`)
+    rejected.push(`SELECT '${kind}', ${QUARANTINE_COLUMNS} FROM ${stream === 'orders' ? '_o' : '_c'} x WHERE reason IS NOT NULL${notReread(stream)}`)
   }
   if (rejected.length) {
     statements.push(`INSERT INTO quarantine (batch_id, kind, ${QUARANTINE_COLUMNS}, ingested_at)

@@ -214,14 +214,14 @@ async function writeBatchOnce(lake: Lake, plan: PlannedBatch, settings: Transfor
     const previousMax = (head.getRows()[0][1] as string | null) ?? null
     const previousStart = head.getRows()[0][2] === null ? null : Number(head.getRows()[0][2])
     await stageSegments(lake, plan.segments, readInJs)
-    await stageRereads(conn)
+    const rereadLines = await stageRereads(conn)
     // lines JavaScript already found bad (bad bytes, tombstones, over-long lines)
     const knownBad = Number(
       (await conn.runAndReadAll(`SELECT (SELECT count(error) FROM ${stagedLines('customers')}) + (SELECT count(error) FROM ${stagedLines('orders')})`)).getRows()[0][0]
     )
     const hasCustomers = plan.segments.some((s) => s.stream === 'customers')
     const hasOrders = plan.segments.some((s) => s.stream === 'orders')
-    const customers = hasCustomers ? await stageCustomers(conn, settings) : { read: 0, bad: 0 }
+    const customers = hasCustomers ? await stageCustomers(conn, settings, rereadLines > 0) : { read: 0, bad: 0 }
     const orders = hasOrders
       ? await stageOrders(conn, { rows: batchRowsSql('orders', batchId), historyBefore: null, previousMaxEventTs: previousMax }, settings, hasCustomers)
       : { ...NO_ORDERS, maxEventTs: previousMax }

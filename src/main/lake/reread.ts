@@ -12,11 +12,14 @@ import { stagedLines } from './bronze-ingest'
 // bronze (nothing beyond it was ever read), so a lake never rewound, and lines appended after
 // the rewound part, pay nothing.
 
-/** `_reread`: (stream, source, part, position) of the batch's re-read lines; empty when none. */
-export async function stageRereads(conn: DuckDBConnection): Promise<void> {
+/**
+ * `_reread`: (stream, source, part, position) of the batch's re-read lines; empty when none.
+ * Returns how many it holds (0: the batch's SQL need not look at it).
+ */
+export async function stageRereads(conn: DuckDBConnection): Promise<number> {
   await conn.run(`CREATE OR REPLACE TEMP TABLE _reread (stream VARCHAR, source VARCHAR, part INTEGER, position BIGINT)`)
   const rewound = await conn.runAndReadAll(`SELECT count(*) FROM batches WHERE kind = 'rewind'`)
-  if (Number(rewound.getRows()[0][0]) === 0) return
+  if (Number(rewound.getRows()[0][0]) === 0) return 0
   // per source and partition (-1: a file), the end of what had been read when it was rewound
   await conn.run(`CREATE OR REPLACE TEMP TABLE _rewound AS
     SELECT json_extract_string(replay, '$.rewind.source') AS source, coalesce(json_extract(replay, '$.rewind.partition')::INTEGER, -1) AS part,
@@ -40,6 +43,7 @@ export async function stageRereads(conn: DuckDBConnection): Promise<void> {
   } finally {
     await conn.run(`DROP TABLE IF EXISTS _candidates; DROP TABLE IF EXISTS _rewound`)
   }
+  return Number((await conn.runAndReadAll(`SELECT count(*) FROM _reread`)).getRows()[0][0])
 }
 
 /** SQL: the row `alias` (with bronze's position columns) of `stream` is a re-read line. */
