@@ -207,7 +207,9 @@ export async function runGenerate(config: GenerateConfig, io: GenerateIo): Promi
 
   try {
     // loaded here: the event factory brings faker, which every other command would pay for at start
-    const { openSink, runGenerator } = await import('../../generator')
+    // (the two modules themselves: the barrel shares a module with the worker entry, and the
+    // bundle would then load that entry, which refuses to run outside a worker thread)
+    const [{ openSink }, { runGenerator }] = await Promise.all([import('../../generator/open-sink'), import('../../generator/runner')])
     sink = await openSink(sinkSpecFor(config))
     log(
       `generate: writing to ${describeTarget(config)}, ${describePace(config.pace)}, fraud rate ${config.fraudRate}` +
