@@ -1,9 +1,10 @@
-import { useEffect, useState } from 'react'
+import { useState } from 'react'
 import { formatNumber, formatTime } from '../../lib/format'
 import { useSlice, useStores } from '../../stores/context'
 import { Card, EmptyState } from '../../ui/Card'
 import type { AlertSinkStatus } from '../../../../shared/dto'
 import { sinkHealth } from './sink-health'
+import { usePolled } from '../../lib/use-polled'
 
 const REFRESH_MS = 2000
 
@@ -12,32 +13,9 @@ export function AlertSinks() {
   const { client, pipeline, liveUpdates } = useStores()
   const state = useSlice(pipeline, (s) => s.status?.state)
   const paused = useSlice(liveUpdates, (s) => s.paused)
-  const [rows, setRows] = useState<AlertSinkStatus[] | null>(null)
-  const [error, setError] = useState<string | null>(null)
   const [reload, setReload] = useState(0)
-
-  useEffect(() => {
-    if (paused) return
-    let alive = true
-    const load = async () => {
-      try {
-        const r = await client.invoke('query.alertSinks', {})
-        if (alive) {
-          setRows(r)
-          setError(null)
-        }
-      } catch (err) {
-        if (alive) setError(err instanceof Error ? err.message : String(err))
-      }
-    }
-    void load()
-    // stopped too: a sink removed in the settings (here or through the API) becomes an orphan
-    const timer = setInterval(() => void load(), REFRESH_MS)
-    return () => {
-      alive = false
-      clearInterval(timer)
-    }
-  }, [client, state, paused, reload])
+  // stopped too: a sink removed in the settings (here or through the API) becomes an orphan
+  const { data: rows, error } = usePolled(() => client.invoke('query.alertSinks', {}), REFRESH_MS, !paused, [client, state, reload])
 
   if ((!rows || rows.length === 0) && !error) return null
   return (

@@ -1,9 +1,8 @@
-import { useEffect, useState } from 'react'
 import { formatNumber } from '../../lib/format'
 import { useSlice, useStores } from '../../stores/context'
 import { Card, EmptyState } from '../../ui/Card'
-import type { KafkaLagRow } from '../../../../shared/dto'
 import { shareSummary } from './share-summary'
+import { usePolled } from '../../lib/use-polled'
 
 const REFRESH_MS = 2000
 
@@ -18,30 +17,7 @@ export function KafkaLag() {
   const state = useSlice(pipeline, (s) => s.status?.state)
   const paused = useSlice(liveUpdates, (s) => s.paused)
   const share = useSlice(pipeline, (s) => s.status?.share ?? null)
-  const [rows, setRows] = useState<KafkaLagRow[] | null>(null)
-  const [error, setError] = useState<string | null>(null)
-
-  useEffect(() => {
-    if (kind !== 'kafka' || paused) return
-    let alive = true
-    const load = async () => {
-      try {
-        const r = await client.invoke('query.kafkaLag', {})
-        if (alive) {
-          setRows(r)
-          setError(null)
-        }
-      } catch (err) {
-        if (alive) setError(err instanceof Error ? err.message : String(err))
-      }
-    }
-    void load()
-    const timer = setInterval(() => void load(), REFRESH_MS)
-    return () => {
-      alive = false
-      clearInterval(timer)
-    }
-  }, [client, kind, state, paused])
+  const { data: rows, error } = usePolled(() => client.invoke('query.kafkaLag', {}), REFRESH_MS, kind === 'kafka' && !paused, [client, kind, state])
 
   if (kind !== 'kafka') return null
   const total = rows?.reduce((s, r) => s + (r.lag ?? 0), 0) ?? 0
