@@ -9,7 +9,7 @@ import { batchRowsSql, commitStaged, dropStaged, stageCustomers, stageOrders, st
 import { sqlString, type Lake } from './lake'
 import { eventsJson, offsetsJson, writeOffsets } from './source-offsets'
 import { queueAlerts } from './alert-outbox'
-import { countRereads, stageRereads } from './reread'
+import { countRereads, NO_REREADS, stageRereads } from './reread'
 
 // One micro-batch = one DuckDB transaction holding bronze, quarantine, customers, silver, windows,
 // alerts and their outbox rows, the batch record AND the source offsets it consumed. A crash before COMMIT leaves the
@@ -225,7 +225,8 @@ async function writeBatchOnce(lake: Lake, plan: PlannedBatch, settings: Transfor
     const orders = hasOrders
       ? await stageOrders(conn, { rows: batchRowsSql('orders', batchId), historyBefore: null, previousMaxEventTs: previousMax }, settings, hasCustomers)
       : { ...NO_ORDERS, maxEventTs: previousMax }
-    const rereads = await countRereads(conn, { customers: hasCustomers, orders: hasOrders })
+    // stageRereads already counted them: with none, nothing more to ask
+    const rereads = rereadLines > 0 ? await countRereads(conn, { customers: hasCustomers, orders: hasOrders }) : NO_REREADS
     const events = [...(plan.events ?? []), ...rereads.events]
     // the windows this batch's on-time orders fall in, recomputed exactly: silver's committed
     // rows in them plus this batch's

@@ -63,11 +63,13 @@ export interface Rereads {
   events: BatchEvent[]
 }
 
+export const NO_REREADS: Rereads = { lines: 0, badOrders: 0, badCustomers: 0, customers: 0, events: [] }
+
 /** What `_reread` holds, after the batch staged customers (`_c`) and orders (`_o`) as `staged` says. */
 export async function countRereads(conn: DuckDBConnection, staged: { customers: boolean; orders: boolean }): Promise<Rereads> {
   const per = await conn.runAndReadAll(`SELECT source, count(*)::DOUBLE FROM _reread GROUP BY source ORDER BY source`)
   const rows = per.getRows()
-  if (rows.length === 0) return { lines: 0, badOrders: 0, badCustomers: 0, customers: 0, events: [] }
+  if (rows.length === 0) return NO_REREADS
   const bad = (s: Stream, validated: boolean, table: string) =>
     [`SELECT count(*) FROM ${stagedLines(s)} x WHERE x.error IS NOT NULL AND ${isReread(s, 'x')}`]
       .concat(validated ? [`SELECT count(*) FROM ${table} x WHERE x.reason IS NOT NULL AND ${isReread(s, 'x')}`] : [])
