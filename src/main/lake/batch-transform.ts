@@ -132,15 +132,26 @@ export interface OrderInput {
 }
 
 /**
- * Orders: validate into `_o`, and stage the silver rows (`_silver`). `withCustomers`: `_c_latest`
- * holds this batch's customer profiles, which its orders see as if they were already in `customers`.
+ * The statement that scores the batch's enriched orders and inserts them, as silver rows, into a
+ * table with silver's columns (`extra`: more columns of the SELECT, such as processed_at).
  */
-export async function stageOrders(
+export interface ScoredOrders {
+  insertInto(table: string, extra?: string): { sql: string; values: DuckDBValue[]; types: SqlParams['types'] }
+}
+
+/**
+ * Orders, up to their silver rows: validate into `_o`, then de-duplication, watermark and
+ * velocity (`_new`, `_wm`, `_vel`); the silver rows themselves are made by the statement returned,
+ * where the caller wants them (a live batch: straight into silver_orders inside its transaction;
+ * a replay or re-validation: `_silver`, through stageOrders). `withCustomers`: `_c_latest` holds
+ * this batch's customer profiles, which its orders see as if they were already in `customers`.
+ */
+export async function prepareOrders(
   conn: DuckDBConnection,
   input: OrderInput,
   settings: TransformSettings,
   withCustomers: boolean
-): Promise<StagedOrders> {
+): Promise<ScoredOrders> {
   const { watermarkMinutes } = settings
   const { previousMaxEventTs } = input
   const history = (alias: string) => (input.historyBefore === null ? 'true' : `${alias}batch_id < ${input.historyBefore}`)
@@ -246,15 +257,15 @@ export async function stageOrders(
   //     row (~1 s for 300k orders).
   const pre = scoring.shadow ? '_pre' : `(${preSql})`
   if (scoring.shadow) await conn.run(`CREATE OR REPLACE TEMP TABLE _pre AS ${preSql}`)
-  // silver's own column names and types (CREATE TABLE AS would name them after the expressions)
-  await conn.run(`CREATE OR REPLACE TEMP TABLE _silver AS SELECT * EXCLUDE (processed_at) FROM silver_orders LIMIT 0`)
-  const params = new SqlParams()
-  const live = scoredBatchSql(scoring.ruleset, scoring.lists, params, pre)
-  await conn.run(
-    `INSERT INTO _silver BY NAME SELECT * EXCLUDE (pos, ${VELOCITY_COLUMN}), ${params.integer(scoring.version)} AS ruleset_version FROM (${live})`,
-    params.values,
-    params.types
-  )
+  const insertLive = (table: string, extra = '') => {
+    const params = new SqlParams()
+    const live = scoredBatchSql(scoring.ruleset, scoring.lists, params, pre)
+    return {
+      sql: `INSERT INTO ${table} BY NAME SELECT * EXCLUDE (pos, ${VELOCITY_COLUMN}), ${params.integer(scoring.version)} AS ruleset_version${extra} FROM (${live})`,
+      values: params.values,
+      types: params.types
+    }
+  }
   if (scoring.shadow) {
     const sp = new SqlParams()
     const shadow = scoredBatchSql(scoring.shadow.ruleset, scoring.lists, sp, pre)
@@ -266,8 +277,38 @@ export async function stageOrders(
       sp.types
     )
   }
+  return { insertInto: insertLive }
+}
 
-  // 5. counts, and the new event-time high-water mark and watermark.
+/**
+ * Orders, all staged: prepareOrders, and the silver rows into `_silver`, with the counts.
+ */
+export async function stageOrders(
+  conn: DuckDBConnection,
+  input: OrderInput,
+  settings: TransformSettings,
+  withCustomers: boolean
+): Promise<StagedOrders> {
+  const scored = await prepareOrders(conn, input, settings, withCustomers)
+  // silver's own column names and types (CREATE TABLE AS would name them after the expressions)
+  await conn.run(`CREATE OR REPLACE TEMP TABLE _silver AS SELECT * EXCLUDE (processed_at) FROM silver_orders LIMIT 0`)
+  const insert = scored.insertInto('_silver')
+  await conn.run(insert.sql, insert.values, insert.types)
+  return orderCounts(conn, '_silver', input.previousMaxEventTs, settings)
+}
+
+/**
+ * A batch's order counts: lines read and quarantined (`_o`), its silver rows `silverRows`
+ * (a table or a subquery): valid, late and alerting; and the new event-time high-water mark and
+ * watermark.
+ */
+export async function orderCounts(
+  conn: DuckDBConnection,
+  silverRows: string,
+  previousMaxEventTs: string | null,
+  settings: TransformSettings
+): Promise<StagedOrders> {
+  const lateness = `to_microseconds(${Math.round(settings.watermarkMinutes * 60e6)})`
   const previous = previousMaxEventTs ? `TIMESTAMPTZ '${previousMaxEventTs}'` : 'NULL'
   const [read, bad, valid, late, alerts, maxTs, wm] = await scalarRow(
     conn,
@@ -275,8 +316,8 @@ export async function stageOrders(
       count(*), count(*) FILTER (WHERE is_late), count(*) FILTER (WHERE fraud_score >= $1),
       greatest(max(order_ts), ${previous})::VARCHAR,
       (greatest(max(order_ts), ${previous}) - ${lateness})::VARCHAR
-     FROM _silver`,
-    [scoring.ruleset.threshold]
+     FROM ${silverRows}`,
+    [settings.scoring.ruleset.threshold]
   )
   const newMax = (maxTs as string | null) ?? previousMaxEventTs
 
@@ -325,6 +366,11 @@ export interface StagedBatch {
   watermarkSql: string
   /** Whether `_reread` holds lines (lake/reread.ts). */
   rereads?: boolean
+  /**
+   * The batch's silver rows when they are in silver_orders already (a subquery), else they are
+   * copied from `_silver`. Either way `_touched` and `_windows` hold the windows they change.
+   */
+  silverRows?: string
 }
 
 /**
@@ -360,7 +406,7 @@ export async function commitStaged(conn: DuckDBConnection, batchId: number, stag
   }
   if (staged.orders) {
     // by name: processed_at sits before the columns schema 4 appended
-    statements.push(`INSERT INTO silver_orders BY NAME SELECT *, now() AS processed_at FROM _silver`)
+    if (!staged.silverRows) statements.push(`INSERT INTO silver_orders BY NAME SELECT *, now() AS processed_at FROM _silver`)
     if (staged.rereads) {
       // a line quarantined at its first reading that passes today's checks: resolved by this
       // batch, as a re-validation would (it counts once as quarantined, once as valid or duplicate)
@@ -369,7 +415,7 @@ export async function commitStaged(conn: DuckDBConnection, batchId: number, stag
           AND quarantine.source = x.source AND quarantine.byte_offset IS NOT DISTINCT FROM x.byte_offset
           AND quarantine.kafka_partition IS NOT DISTINCT FROM x.kafka_partition AND quarantine.kafka_offset IS NOT DISTINCT FROM x.kafka_offset`)
     }
-    statements.push([ALERTS_FROM_SILVER_SQL, [staged.fraudThreshold]])
+    statements.push([alertsFromSilverSql(staged.silverRows ?? '_silver'), [staged.fraudThreshold]])
     if (staged.shadowId !== null) statements.push([`INSERT INTO shadow_scores SELECT $1, * FROM _shadow`, [staged.shadowId]])
     statements.push(...replaceWindowsSql(staged.watermarkSql))
   }
@@ -416,12 +462,15 @@ export async function stageWindows(
     GROUP BY ws`)
 }
 
-/** The staged silver rows scoring at least $1 into fraud_alerts (the live batch, a replay, a re-validation). */
-export const ALERTS_FROM_SILVER_SQL = `INSERT INTO fraud_alerts
+/** Silver rows `from` (a table or subquery) scoring at least $1 into fraud_alerts. */
+export const alertsFromSilverSql = (from: string) => `INSERT INTO fraud_alerts
   SELECT order_id, customer_id, order_ts, total_amount, currency, status, fraud_score, fraud_reasons,
     shipping_country, billing_country, customer_segment, batch_id, now(), fx_rate, reporting_currency, reporting_amount,
     fraud_rules, ruleset_version
-  FROM _silver WHERE fraud_score >= $1`
+  FROM ${from} WHERE fraud_score >= $1`
+
+/** The staged silver rows (`_silver`) scoring at least $1 into fraud_alerts (a replay, a re-validation). */
+export const ALERTS_FROM_SILVER_SQL = alertsFromSilverSql('_silver')
 
 /** Replaces the staged windows in order_windows and finalizes every window the watermark passed. */
 export function replaceWindowsSql(watermarkSql: string): string[] {
