@@ -144,6 +144,8 @@ export class Pipeline {
           const carried = changed.splice(0)
           if (carried.length) plan.events = [...(plan.events ?? []), ...carried]
           let batch
+          // a backlog's next files are read while DuckDB writes this batch, on the core it leaves idle
+          const stopReadAhead = source.readAhead?.(pipeline.maxBatchBytes)
           try {
             batch = await writeBatch(
               lake,
@@ -155,6 +157,7 @@ export class Pipeline {
               )
             )
           } catch (err) {
+            await stopReadAhead?.()
             if (!(err instanceof InputChangedError)) throw err
             // The file is not what was planned any more: nothing of this batch was committed;
             // the source looks at the file again and the next batch says what happened.
@@ -165,6 +168,7 @@ export class Pipeline {
             this.pendingInput = true
             continue
           }
+          await stopReadAhead?.()
           await source.afterCommit?.(plan)
           this.mirror?.afterCommit()
           this.opts.onBatch?.(batch)

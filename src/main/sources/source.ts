@@ -110,6 +110,11 @@ export interface Source {
    * from the committed offsets, checking their identity as if it had never seen them.
    */
   replan?(paths: string[]): void
+  /**
+   * Called while a batch is being written: may read ahead what the next poll will plan, without
+   * changing anything but a cache that poll checks. Returns the function that stops it.
+   */
+  readAhead?(maxBytes: number): () => Promise<void>
   /** Runs after the lake committed `batch` (e.g. commit Kafka consumer-group offsets). */
   afterCommit?(batch: PlannedBatch): Promise<void>
   /** Wake-ups when new input may be there; returns an unsubscribe function. */
