@@ -66,11 +66,13 @@ export async function stageFileSegments(conn: DuckDBConnection, stream: Stream, 
   } finally {
     await conn.run(`SET preserve_insertion_order = false`)
   }
+  // blank = only spaces, tabs and CRs: one anchored regex fails at a line's first byte (a test of
+  // the first character OR a trim made DuckDB trim every line: ~0.3 cpu-s per 300k orders)
   await conn.run(`INSERT INTO ${stagedLines(stream)} (source, byte_offset, raw)
     SELECT source, byte_offset, line FROM (
       SELECT source, line, sum(coalesce(strlen(line), 0) + 1) OVER (PARTITION BY source ORDER BY rowid) - coalesce(strlen(line), 0) - 1 AS byte_offset
       FROM _csv)
-    WHERE line IS NOT NULL AND (NOT regexp_full_match(left(line, 1), '[ \t\r]') OR trim(line, ' \t\r') <> '');
+    WHERE line IS NOT NULL AND NOT regexp_full_match(line, '[ \t\r]*');
     DROP TABLE _csv`)
 }
 
