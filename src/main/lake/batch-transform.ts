@@ -5,7 +5,7 @@ import { VELOCITY_COLUMN } from '../rules/attributes'
 import type { Scoring } from './active-scoring'
 import type { OutboxTarget } from './alert-outbox'
 import type { Stream } from '../sources/source'
-import { stagedLines } from './bronze-ingest'
+import { stagedKafkaTimestamp, stagedLines } from './bronze-ingest'
 import { isReread } from './reread'
 import { clean, customerValidationCtes, orderValidationCtes, type ValidationContext } from './validation-sql'
 
@@ -84,7 +84,8 @@ async function scalarRow(conn: DuckDBConnection, sql: string, values?: DuckDBVal
  * A replay reads bronze instead (replay.ts), re-validation the quarantine (revalidate.ts), with the same columns.
  */
 export function batchRowsSql(stream: Stream, batchId: number): string {
-  return `SELECT ${batchId}::BIGINT AS batch_id, b.source, b.byte_offset, b.kafka_partition, b.kafka_offset, b.kafka_key, b.kafka_timestamp, b.raw,
+  return `SELECT ${batchId}::BIGINT AS batch_id, b.source, b.byte_offset, b.kafka_partition, b.kafka_offset, b.kafka_key,
+      ${stagedKafkaTimestamp('b')} AS kafka_timestamp, b.raw,
       g.seg_no::HUGEINT * 281474976710656 + coalesce(b.kafka_offset, b.byte_offset, 0) AS pos
     FROM ${stagedLines(stream)} b
     JOIN _segments g ON g.source = b.source AND g.part = coalesce(b.kafka_partition, -1)
@@ -389,9 +390,11 @@ export async function commitStaged(conn: DuckDBConnection, batchId: number, stag
   ] as const) {
     if (!staged[stream]) continue
     statements.push(`INSERT INTO ${table} (batch_id, ingested_at, source, byte_offset, kafka_partition, kafka_offset, kafka_key, kafka_timestamp, raw)
-      SELECT ${batchId}, now(), source, byte_offset, kafka_partition, kafka_offset, kafka_key, kafka_timestamp, raw FROM ${stagedLines(stream)}`)
+      SELECT ${batchId}, now(), source, byte_offset, kafka_partition, kafka_offset, kafka_key, ${stagedKafkaTimestamp()}, raw FROM ${stagedLines(stream)}`)
     // a line read again after a rewind was quarantined by its first reading (lake/reread.ts)
-    rejected.push(`SELECT '${kind}' AS kind, ${QUARANTINE_COLUMNS.replace('reason', 'error')} FROM ${stagedLines(stream)} x WHERE error IS NOT NULL${notReread(stream)}`)
+    rejected.push(
+      `SELECT '${kind}' AS kind, ${QUARANTINE_COLUMNS.replace('reason', 'error').replace('kafka_timestamp', stagedKafkaTimestamp())} FROM ${stagedLines(stream)} x WHERE error IS NOT NULL${notReread(stream)}`
+    )
     rejected.push(`SELECT '${kind}', ${QUARANTINE_COLUMNS} FROM ${stream === 'orders' ? '_o' : '_c'} x WHERE reason IS NOT NULL${notReread(stream)}`)
   }
   if (rejected.length) {
