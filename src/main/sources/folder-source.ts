@@ -38,6 +38,11 @@ const SCAN_CHUNK = 64 * 1024
 export const MAX_FILES_PER_BATCH = 20000
 /** Files up to this size are read whole while planning (one read instead of one per fingerprint, plus the lake's). */
 export const SMALL_FILE_BYTES = 64 * 1024
+/**
+ * Bytes read ahead at most (beside the batch being written, which holds its own small files'
+ * bytes): the files it pays for are small, and many (20,000 one-line files are ~12 MB).
+ */
+const READ_AHEAD_MAX_BYTES = 32 * 1024 * 1024
 /** A file after others in a batch still gets this much room. */
 const MIN_WINDOW = 64 * 1024
 /** Bytes of a line over MAX_LINE_BYTES kept in bronze and quarantine (the rest is never read into memory). */
@@ -563,10 +568,9 @@ export class FolderSource implements Source {
    * no room for), so that poll finds their bytes ready. Returns the function that stops it.
    */
   readAhead(maxBytes: number): () => Promise<void> {
-    return this.ahead.start(
-      this.leftover.map((c) => c.path),
-      { maxFileBytes: SMALL_FILE_BYTES, maxBytes, maxFiles: MAX_FILES_PER_BATCH }
-    )
+    // (the size at listing time: a file that was large then is not opened only to be skipped)
+    const small = this.leftover.filter((c) => c.st.size <= SMALL_FILE_BYTES).map((c) => c.path)
+    return this.ahead.start(small, { maxFileBytes: SMALL_FILE_BYTES, maxBytes: Math.min(maxBytes, READ_AHEAD_MAX_BYTES), maxFiles: MAX_FILES_PER_BATCH })
   }
 
   async poll(maxBytes: number): Promise<PlannedBatch | null> {
