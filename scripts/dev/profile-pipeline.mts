@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs'
 import { DuckDBConnection } from '@duckdb/node-api'
-import { runFilePipeline } from '../../src/main/cli/commands/pipeline'
+import { runFilePipeline, runKafkaPipeline } from '../../src/main/cli/commands/pipeline'
 const readAll = (DuckDBConnection.prototype as any).runAndReadAll
 let explaining = false
 for (const m of ['run', 'runAndReadAll'] as const) {
@@ -23,5 +23,9 @@ for (const m of ['run', 'runAndReadAll'] as const) {
   }
 }
 const t = Date.now()
-await runFilePipeline({ mode: 'file', inputPath: process.argv[2], lake: process.argv[3], trigger: 100, untilIdle: true, watermark: 10 * 60_000 })
+// <input folder> or kafka://host:port (the generator's topics)
+const [input, lake] = process.argv.slice(2)
+const common = { lake, trigger: 100, untilIdle: true, watermark: 10 * 60_000 }
+if (input.startsWith('kafka://')) await runKafkaPipeline({ ...common, mode: 'kafka', kafkaServers: input.slice('kafka://'.length), quiet: true })
+else await runFilePipeline({ ...common, mode: 'file', inputPath: input })
 console.log('took', Date.now() - t)
