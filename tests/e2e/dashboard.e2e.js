@@ -5,17 +5,16 @@
 // The tests in this file run in order and share one server and one browser page.
 
 import assert from 'node:assert/strict'
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { after, before, test } from 'node:test'
+import { test } from 'node:test'
 import {
   api,
   craftedOrder,
   eventually,
-  launchBrowser,
   openTab,
   parseShownNumber,
-  startServe,
+  servedSession,
   textOf,
   UI_TIMEOUT_MS,
   writeAtomically
@@ -28,45 +27,27 @@ const BAD_FILE = `orders-e2e-bad-lines-${process.pid}.jsonl`
 const MISSING_FIELD_ID = `ord_e2e_nocustomer_${Date.now().toString(36)}`
 const WHILE_STOPPED_MARKER = `e2e-while-stopped-${Date.now().toString(36)}`
 
-let server
-let browser
-let page
-
-before(async () => {
-  // A livelier generator than the default (20 orders/s, 3 % fraud) so every tab has data within
-  // seconds, but slow enough that one alert stays in the 100-row alerts table for a while.
-  server = await startServe({
-    name: 'dashboard',
-    settings: { generator: { pace: 'rate', ratePerSecond: 40, fraudRate: 0.1 }, pipeline: { triggerMs: 500 } }
-  })
-  browser = await launchBrowser()
-  page = browser.page
-  await page.goto(server.url)
-})
-
-after(async () => {
-  await browser?.close()
-  if (server) {
-    const ended = await server.stop()
-    rmSync(server.dir, { recursive: true, force: true })
-    assert.ok(ended.signal === null || ended.signal === 'SIGINT', `serve had to be killed (${JSON.stringify(ended)})`)
-  }
+// A livelier generator than the default (20 orders/s, 3 % fraud) so every tab has data within
+// seconds, but slow enough that one alert stays in the 100-row alerts table for a while.
+const session = servedSession({
+  name: 'dashboard',
+  settings: { generator: { pace: 'rate', ratePerSecond: 40, fraudRate: 0.1 }, pipeline: { triggerMs: 500 } }
 })
 
 async function kpiValues() {
   const values = {}
-  for (const id of KPI_IDS) values[id] = await textOf(page.getByTestId(`kpi-${id}-value`))
+  for (const id of KPI_IDS) values[id] = await textOf(session.page.getByTestId(`kpi-${id}-value`))
   return values
 }
 
 test('1. Start: the state badge says running and the KPI cards show non-zero numbers', async () => {
-  const badge = page.getByTestId('pipeline-state')
+  const badge = session.page.getByTestId('pipeline-state')
   await eventually(async () => (await badge.getAttribute('data-state')) === 'stopped', { message: 'the state badge to say stopped before Start' })
-  await eventually(async () => (await textOf(page.getByTestId('source-label'))).startsWith('built-in generator'), {
+  await eventually(async () => (await textOf(session.page.getByTestId('source-label'))).startsWith('built-in generator'), {
     message: 'the source label to name the built-in generator'
   })
 
-  const start = page.getByTestId('pipeline-start')
+  const start = session.page.getByTestId('pipeline-start')
   await eventually(() => start.isEnabled(), { message: 'the Start button to be enabled' })
   await start.click()
 
@@ -86,39 +67,39 @@ test('1. Start: the state badge says running and the KPI cards show non-zero num
   assert.match(values['avg-order-value'], /\$/, 'the average order value is shown as money')
   // The charts under the KPIs are drawn too.
   for (const id of ['chart-revenue', 'chart-orders']) {
-    await page.getByTestId(id).locator('canvas').first().waitFor({ state: 'visible' })
+    await session.page.getByTestId(id).locator('canvas').first().waitFor({ state: 'visible' })
   }
 })
 
 test('2. Every tab shows data: Fraud, Recent orders, Pipeline', async () => {
-  await openTab(page, 'fraud')
-  const alertRows = page.getByTestId('alert-row')
+  await openTab(session.page, 'fraud')
+  const alertRows = session.page.getByTestId('alert-row')
   await eventually(async () => (await alertRows.count()) > 0, { message: 'rows in the fraud alerts table' })
-  await page.getByTestId('chart-fraud-histogram').locator('canvas').first().waitFor({ state: 'visible' })
-  await page.getByTestId('chart-alerts-timeline').locator('canvas').first().waitFor({ state: 'visible' })
+  await session.page.getByTestId('chart-fraud-histogram').locator('canvas').first().waitFor({ state: 'visible' })
+  await session.page.getByTestId('chart-alerts-timeline').locator('canvas').first().waitFor({ state: 'visible' })
   const firstScore = parseShownNumber(await textOf(alertRows.first().locator('td.num').nth(1)))
   assert.ok(firstScore >= 3, `an alert's score is at least the threshold 3, got ${firstScore}`)
 
-  await openTab(page, 'orders')
-  await eventually(async () => (await page.getByTestId('order-row').count()) > 0, { message: 'rows in the recent orders table' })
+  await openTab(session.page, 'orders')
+  await eventually(async () => (await session.page.getByTestId('order-row').count()) > 0, { message: 'rows in the recent orders table' })
   for (const id of ['summary-orders', 'summary-revenue', 'summary-aov']) {
-    await eventually(async () => parseShownNumber(await textOf(page.getByTestId(id))) > 0, { message: `${id} to be non-zero` })
+    await eventually(async () => parseShownNumber(await textOf(session.page.getByTestId(id))) > 0, { message: `${id} to be non-zero` })
   }
-  await page.getByTestId('chart-status').locator('canvas').first().waitFor({ state: 'visible' })
+  await session.page.getByTestId('chart-status').locator('canvas').first().waitFor({ state: 'visible' })
 
-  await openTab(page, 'pipeline')
-  await eventually(async () => (await page.getByTestId('batch-row').count()) > 0, { message: 'rows in the batches table' })
-  await eventually(async () => parseShownNumber(await textOf(page.getByTestId('stat-orders'))) > 0, { message: 'valid orders on the Pipeline tab' })
-  assert.match(await textOf(page.getByTestId('stat-last-batch')), /^#\d+$/)
+  await openTab(session.page, 'pipeline')
+  await eventually(async () => (await session.page.getByTestId('batch-row').count()) > 0, { message: 'rows in the batches table' })
+  await eventually(async () => parseShownNumber(await textOf(session.page.getByTestId('stat-orders'))) > 0, { message: 'valid orders on the Pipeline tab' })
+  assert.match(await textOf(session.page.getByTestId('stat-last-batch')), /^#\d+$/)
 })
 
 test('3. A crafted order over $5,000 dropped into the input folder shows up as a fraud alert with its score', async () => {
   const order = craftedOrder({ orderId: BIG_ORDER_ID })
   assert.ok(order.total_amount > 5000)
-  writeAtomically(join(server.input, 'orders'), `orders-e2e-${BIG_ORDER_ID}.jsonl`, JSON.stringify(order) + '\n')
+  writeAtomically(join(session.server.input, 'orders'), `orders-e2e-${BIG_ORDER_ID}.jsonl`, JSON.stringify(order) + '\n')
 
-  await openTab(page, 'fraud')
-  const row = page.locator(`[data-testid="alert-row"][data-order-id="${BIG_ORDER_ID}"]`)
+  await openTab(session.page, 'fraud')
+  const row = session.page.locator(`[data-testid="alert-row"][data-order-id="${BIG_ORDER_ID}"]`)
   await eventually(async () => (await row.count()) === 1, { message: `the alert row for ${BIG_ORDER_ID}` })
   const cells = await row.locator('td').allTextContents()
   // Time | Order | Customer | Amount | Score | Reasons
@@ -131,19 +112,19 @@ test('3. A crafted order over $5,000 dropped into the input folder shows up as a
 })
 
 test('6. Export to Parquet: the result shows and every table is on disk with a manifest', async () => {
-  const outDir = join(server.dir, 'export-parquet')
-  await page.getByTestId('open-export').click()
-  await page.getByTestId('export-dialog').waitFor({ state: 'visible' })
-  await page.getByTestId('export-dir').fill(outDir)
-  await page.getByTestId('export-format-parquet').click()
-  assert.equal(await page.getByTestId('export-format-parquet').getAttribute('aria-pressed'), 'true')
-  await page.getByTestId('export-run').click()
+  const outDir = join(session.server.dir, 'export-parquet')
+  await session.page.getByTestId('open-export').click()
+  await session.page.getByTestId('export-dialog').waitFor({ state: 'visible' })
+  await session.page.getByTestId('export-dir').fill(outDir)
+  await session.page.getByTestId('export-format-parquet').click()
+  assert.equal(await session.page.getByTestId('export-format-parquet').getAttribute('aria-pressed'), 'true')
+  await session.page.getByTestId('export-run').click()
 
-  const result = page.getByTestId('export-result')
+  const result = session.page.getByTestId('export-result')
   // A hang guard: exporting every table may take long on a busy machine.
   await result.waitFor({ state: 'visible', timeout: 2 * UI_TIMEOUT_MS })
-  assert.equal(await textOf(page.getByTestId('export-result-path')), outDir)
-  const shown = await page.getByTestId('export-result-table').allTextContents()
+  assert.equal(await textOf(session.page.getByTestId('export-result-path')), outDir)
+  const shown = await session.page.getByTestId('export-result-table').allTextContents()
   assert.ok(shown.length >= 9, `the result lists every table (${shown.length})`)
 
   const manifestFile = join(outDir, 'manifest.json')
@@ -178,38 +159,38 @@ test('6. Export to Parquet: the result shows and every table is on disk with a m
     db.closeSync?.()
   }
 
-  await page.getByTestId('export-close').click()
-  await page.getByTestId('export-dialog').waitFor({ state: 'detached' })
+  await session.page.getByTestId('export-close').click()
+  await session.page.getByTestId('export-dialog').waitFor({ state: 'detached' })
 })
 
 test('6b. Export again into that folder: the dialog asks first, and replaces only the earlier export', async () => {
-  const outDir = join(server.dir, 'export-parquet')
+  const outDir = join(session.server.dir, 'export-parquet')
   const earlier = JSON.parse(readFileSync(join(outDir, 'manifest.json'), 'utf8')).files.map((f) => f.file)
   writeFileSync(join(outDir, 'notes.txt'), 'mine')
   const before = readdirSync(outDir).sort()
 
-  await page.getByTestId('open-export').click()
-  await page.getByTestId('export-dialog').waitFor({ state: 'visible' })
-  await page.getByTestId('export-dir').fill(outDir)
-  await page.getByTestId('export-format-csv').click()
-  await page.getByTestId('export-run').click()
+  await session.page.getByTestId('open-export').click()
+  await session.page.getByTestId('export-dialog').waitFor({ state: 'visible' })
+  await session.page.getByTestId('export-dir').fill(outDir)
+  await session.page.getByTestId('export-format-csv').click()
+  await session.page.getByTestId('export-run').click()
 
-  const confirm = page.getByRole('alertdialog', { name: 'This folder is not empty' })
+  const confirm = session.page.getByRole('alertdialog', { name: 'This folder is not empty' })
   await confirm.waitFor({ state: 'visible' })
-  const listed = await page.getByTestId('export-confirm-replaces').locator('li').allTextContents()
+  const listed = await session.page.getByTestId('export-confirm-replaces').locator('li').allTextContents()
   assert.deepEqual(listed.map((t) => t.trim()).sort(), [...earlier, 'manifest.json'].sort())
-  assert.match(await textOf(page.getByTestId('export-confirm-others')), /1 other item stays as it is: notes\.txt/)
+  assert.match(await textOf(session.page.getByTestId('export-confirm-others')), /1 other item stays as it is: notes\.txt/)
   // the safe answer has the focus, and Escape means no
-  assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('data-testid')), 'export-confirm-cancel')
-  await page.keyboard.press('Escape')
+  assert.equal(await session.page.evaluate(() => document.activeElement?.getAttribute('data-testid')), 'export-confirm-cancel')
+  await session.page.keyboard.press('Escape')
   await confirm.waitFor({ state: 'detached' })
-  assert.ok(await page.getByTestId('export-dialog').isVisible(), 'Escape answered the question without closing the dialog')
+  assert.ok(await session.page.getByTestId('export-dialog').isVisible(), 'Escape answered the question without closing the dialog')
   assert.deepEqual(readdirSync(outDir).sort(), before, 'nothing changed before the user confirmed')
 
-  await page.getByTestId('export-run').click()
+  await session.page.getByTestId('export-run').click()
   await confirm.waitFor({ state: 'visible' })
-  await page.getByTestId('export-confirm-overwrite').click()
-  const result = page.getByTestId('export-result')
+  await session.page.getByTestId('export-confirm-overwrite').click()
+  const result = session.page.getByTestId('export-result')
   // A hang guard: exporting every table may take long on a busy machine.
   await result.waitFor({ state: 'visible', timeout: 2 * UI_TIMEOUT_MS })
   assert.match(await textOf(result), new RegExp(`Replaced ${earlier.length} files of the earlier export`))
@@ -219,8 +200,8 @@ test('6b. Export again into that folder: the dialog asks first, and replaces onl
   assert.deepEqual(readdirSync(outDir).sort(), [...manifest.files.map((f) => f.file), 'manifest.json', 'notes.txt'].sort())
   assert.equal(readFileSync(join(outDir, 'notes.txt'), 'utf8'), 'mine')
 
-  await page.getByTestId('export-close').click()
-  await page.getByTestId('export-dialog').waitFor({ state: 'detached' })
+  await session.page.getByTestId('export-close').click()
+  await session.page.getByTestId('export-dialog').waitFor({ state: 'detached' })
 })
 
 test('7. Stop: state stopped, the orders counter stops growing, and the quarantine browser shows the bad lines with their reasons', async () => {
@@ -228,31 +209,31 @@ test('7. Stop: state stopped, the orders counter stops growing, and the quaranti
   const missingField = craftedOrder({ orderId: MISSING_FIELD_ID })
   delete missingField.customer_id
   writeAtomically(
-    join(server.input, 'orders'),
+    join(session.server.input, 'orders'),
     BAD_FILE,
     `{"order_id": "${BROKEN_MARKER}", this is not JSON\n${JSON.stringify(missingField)}\n`
   )
-  await openTab(page, 'pipeline')
-  await eventually(async () => parseShownNumber(await textOf(page.getByTestId('stat-quarantined'))) >= 2, {
+  await openTab(session.page, 'pipeline')
+  await eventually(async () => parseShownNumber(await textOf(session.page.getByTestId('stat-quarantined'))) >= 2, {
     message: 'the Quarantined stat to count the two bad lines'
   })
 
-  await page.getByTestId('pipeline-stop').click()
-  const badge = page.getByTestId('pipeline-state')
+  await session.page.getByTestId('pipeline-stop').click()
+  const badge = session.page.getByTestId('pipeline-state')
   await eventually(async () => (await badge.getAttribute('data-state')) === 'stopped', { message: 'the state badge to say stopped' })
   assert.equal(await textOf(badge), 'Stopped')
-  await eventually(() => page.getByTestId('pipeline-start').isEnabled(), { message: 'Start to be enabled again' })
+  await eventually(() => session.page.getByTestId('pipeline-start').isEnabled(), { message: 'Start to be enabled again' })
 
   // The engine's own count once stopped. A last push may still be on its way to the page: the
   // header counter and the Pipeline stat are waited for until they show exactly that count.
-  const stopped = await api(server.url, 'pipeline.status')
+  const stopped = await api(session.server.url, 'pipeline.status')
   assert.equal(stopped.state, 'stopped')
   const final = stopped.totals.orders
   assert.ok(final > 0)
-  const counter = page.getByTestId('counter-orders')
+  const counter = session.page.getByTestId('counter-orders')
   const shown = async () => ({
     header: parseShownNumber(await textOf(counter)),
-    stat: parseShownNumber(await textOf(page.getByTestId('stat-orders')))
+    stat: parseShownNumber(await textOf(session.page.getByTestId('stat-orders')))
   })
   await eventually(
     async () => {
@@ -263,12 +244,12 @@ test('7. Stop: state stopped, the orders counter stops growing, and the quaranti
   )
 
   // The quarantine browser, refreshed the way a person would.
-  await page.getByTestId('quarantine-refresh').click()
-  const rows = page.getByTestId('quarantine-row')
+  await session.page.getByTestId('quarantine-refresh').click()
+  const rows = session.page.getByTestId('quarantine-row')
   const brokenRow = rows.filter({ hasText: BROKEN_MARKER })
   await eventually(async () => (await brokenRow.count()) === 1, {
     message: 'the malformed line in the quarantine browser',
-    detail: () => page.getByTestId('quarantine').innerText()
+    detail: () => session.page.getByTestId('quarantine').innerText()
   })
   assert.equal(await textOf(brokenRow.getByTestId('quarantine-reason')), 'malformed JSON')
   assert.match(await textOf(brokenRow.getByTestId('quarantine-raw')), /this is not JSON/)
@@ -278,31 +259,31 @@ test('7. Stop: state stopped, the orders counter stops growing, and the quaranti
   const missingRow = rows.filter({ hasText: MISSING_FIELD_ID })
   await eventually(async () => (await missingRow.count()) === 1, { message: 'the order without customer_id in the quarantine browser' })
   assert.equal(await textOf(missingRow.getByTestId('quarantine-reason')), 'missing field customer_id')
-  assert.match(await textOf(page.getByTestId('quarantine-range')), /of [1-9]/)
+  assert.match(await textOf(session.page.getByTestId('quarantine-range')), /of [1-9]/)
 
   // Nothing is read while stopped, though input is waiting. A bad line dropped in now must be
   // taken by the first batch of the next run: batches are numbered without gaps, so no batch ran
   // in between, however long the stop lasted. (Watching the counter for some seconds would only
   // hope that the machine gave a runaway pipeline time enough to show itself.)
-  writeAtomically(join(server.input, 'orders'), `orders-e2e-${WHILE_STOPPED_MARKER}.jsonl`, `{"order_id": "${WHILE_STOPPED_MARKER}", not JSON\n`)
+  writeAtomically(join(session.server.input, 'orders'), `orders-e2e-${WHILE_STOPPED_MARKER}.jsonl`, `{"order_id": "${WHILE_STOPPED_MARKER}", not JSON\n`)
   assert.deepEqual(await shown(), { header: final, stat: final }, 'the counters keep still after Stop')
-  await page.getByTestId('pipeline-start').click()
+  await session.page.getByTestId('pipeline-start').click()
   await eventually(async () => (await badge.getAttribute('data-state')) === 'running', { message: 'the state badge to say running again' })
   const quarantined = await eventually(
-    async () => (await api(server.url, 'query.quarantine', { limit: 500 })).rows.find((q) => q.raw.includes(WHILE_STOPPED_MARKER)),
+    async () => (await api(session.server.url, 'query.quarantine', { limit: 500 })).rows.find((q) => q.raw.includes(WHILE_STOPPED_MARKER)),
     { message: 'the line dropped in while stopped to be quarantined after Start' }
   )
   // The next batch number after Stop, and a batch of the new run: none committed in between.
   assert.equal(quarantined.batchId, stopped.lastBatchId + 1, 'the first batch after Stop read the line left while stopped')
-  const run = await api(server.url, 'pipeline.status')
+  const run = await api(session.server.url, 'pipeline.status')
   assert.ok(
     Date.parse(quarantined.ingestedAt) >= Date.parse(run.startedAt),
     `the line was read at ${quarantined.ingestedAt}, after the new Start at ${run.startedAt}`
   )
-  await page.getByTestId('pipeline-stop').click()
+  await session.page.getByTestId('pipeline-stop').click()
   await eventually(async () => (await badge.getAttribute('data-state')) === 'stopped', { message: 'the state badge to say stopped again' })
 })
 
 test('the page logged no errors along the way', () => {
-  assert.deepEqual(browser.problems, [])
+  assert.deepEqual(session.browser.problems, [])
 })

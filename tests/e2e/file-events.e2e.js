@@ -3,54 +3,36 @@
 // the Pipeline tab lists the event with what the pipeline did.
 
 import assert from 'node:assert/strict'
-import { appendFileSync, mkdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs'
+import { appendFileSync, truncateSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { after, before, test } from 'node:test'
-import { craftedOrder, eventually, launchBrowser, openTab, parseShownNumber, startServe, textOf } from './helpers.js'
+import { test } from 'node:test'
+import { craftedOrder, eventually, makeInputFolders, openTab, parseShownNumber, servedSession, textOf } from './helpers.js'
 
 const SMALL = [{ product_id: 'P1', product_name: 'E2E Mug', category: 'Home & Kitchen', quantity: 1, unit_price: 12.5 }]
 const line = (id) => JSON.stringify(craftedOrder({ orderId: id, customerId: 'cus_e2e_rotation', items: SMALL })) + '\n'
 const tag = Date.now().toString(36)
 
-let server
-let browser
-let page
-
-before(async () => {
-  server = await startServe({
-    name: 'file-events',
-    settings: ({ input }) => ({ source: { kind: 'folder', inputPath: input }, pipeline: { triggerMs: 200 } })
-  })
-  for (const sub of ['orders', 'customers']) mkdirSync(join(server.input, sub), { recursive: true })
-  browser = await launchBrowser()
-  page = browser.page
-  await page.goto(server.url)
-})
-
-after(async () => {
-  await browser?.close()
-  if (server) {
-    const ended = await server.stop()
-    rmSync(server.dir, { recursive: true, force: true })
-    assert.ok(ended.signal === null || ended.signal === 'SIGINT', `serve had to be killed (${JSON.stringify(ended)})`)
-  }
+const session = servedSession({
+  name: 'file-events',
+  settings: ({ input }) => ({ source: { kind: 'folder', inputPath: input }, pipeline: { triggerMs: 200 } }),
+  afterStart: makeInputFolders
 })
 
 test('a truncated file is read again from its start and the Pipeline tab says so', async () => {
-  const file = join(server.input, 'orders', 'app.jsonl')
+  const file = join(session.server.input, 'orders', 'app.jsonl')
   writeFileSync(file, line(`ord_e2e_${tag}_1`) + line(`ord_e2e_${tag}_2`) + line(`ord_e2e_${tag}_3`))
-  const start = page.getByTestId('pipeline-start')
+  const start = session.page.getByTestId('pipeline-start')
   await eventually(() => start.isEnabled(), { message: 'the Start button to be enabled' })
   await start.click()
-  await openTab(page, 'pipeline')
-  const orders = () => textOf(page.getByTestId('stat-orders'))
+  await openTab(session.page, 'pipeline')
+  const orders = () => textOf(session.page.getByTestId('stat-orders'))
   await eventually(async () => parseShownNumber(await orders()) === 3, { message: 'the first 3 orders', detail: orders })
-  assert.equal(await page.getByTestId('file-events-card').count(), 0, 'no file events before the truncation')
+  assert.equal(await session.page.getByTestId('file-events-card').count(), 0, 'no file events before the truncation')
 
   truncateSync(file, 0)
   appendFileSync(file, line(`ord_e2e_${tag}_4`) + line(`ord_e2e_${tag}_5`))
 
-  const row = page.getByTestId('file-event-row')
+  const row = session.page.getByTestId('file-event-row')
   await eventually(async () => (await row.count()) === 1, { message: 'the file event row' })
   assert.equal(await textOf(row.getByTestId('file-event-kind')), 'truncated')
   assert.match(await textOf(row.getByTestId('file-event-message')), /app\.jsonl was truncated .*read again from byte 0/)

@@ -2,11 +2,13 @@
 // `streamdesk serve` process in a temp folder, Debian's Chromium driven by playwright-core, and
 // bounded polling instead of fixed sleeps.
 
+import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
+import { after, before } from 'node:test'
 import { fileURLToPath } from 'node:url'
 
 export const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..')
@@ -245,6 +247,51 @@ export async function launchBrowser({ colorScheme } = {}) {
       rmSync(profile, { recursive: true, force: true })
     }
   }
+}
+
+/**
+ * One `streamdesk serve` and one Chromium page on it, shared by every test of the file that calls
+ * this (at its top level). Registers the file's first before hook: startServe({ name, settings,
+ * args, relativePaths }), then `afterStart(server)` for input that must be there before the page
+ * opens, then Chromium (prefers-reduced-motion when `reducedMotion` is set) on the server's url.
+ * And its first after hook: Chromium closed, serve stopped and its temp folder deleted, and a
+ * failure if serve did not end by itself on SIGINT (it had to be killed). Hooks the file registers after this call run
+ * after these ones (node:test runs hooks in the order they were registered).
+ * The returned getters give the server, browser and page from the before hook on.
+ */
+export function servedSession({ afterStart, reducedMotion, ...serve } = {}) {
+  let server
+  let browser
+  before(async () => {
+    server = await startServe(serve)
+    await afterStart?.(server)
+    browser = await launchBrowser()
+    if (reducedMotion) await browser.page.emulateMedia({ reducedMotion })
+    await browser.page.goto(server.url)
+  })
+  after(async () => {
+    await browser?.close()
+    if (!server) return
+    const ended = await server.stop()
+    rmSync(server.dir, { recursive: true, force: true })
+    assert.ok(ended.signal === null || ended.signal === 'SIGINT', `serve had to be killed (${JSON.stringify(ended)})`)
+  })
+  return {
+    get server() {
+      return server
+    },
+    get browser() {
+      return browser
+    },
+    get page() {
+      return browser?.page
+    }
+  }
+}
+
+/** The orders/ and customers/ folders of a folder source: Start refuses an input folder that is not there. */
+export function makeInputFolders(server) {
+  for (const sub of ['orders', 'customers']) mkdirSync(join(server.input, sub), { recursive: true })
 }
 
 /**

@@ -4,73 +4,58 @@
 // lake with the new rates, showing its progress and outcome. Neither is offered while it runs.
 
 import assert from 'node:assert/strict'
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { after, before, test } from 'node:test'
-import { api, craftedOrder, eventually, launchBrowser, openTab, parseShownNumber, startServe, textOf } from './helpers.js'
+import { after, test } from 'node:test'
+import { api, craftedOrder, eventually, makeInputFolders, openTab, parseShownNumber, servedSession, textOf } from './helpers.js'
 
 const SMALL = [{ product_id: 'P1', product_name: 'E2E Mug', category: 'Home & Kitchen', quantity: 1, unit_price: 100 }]
 const tag = Date.now().toString(36)
 
-let server
-let browser
-let page
-
-before(async () => {
-  server = await startServe({
-    name: 'replay',
-    settings: ({ input }) => ({ source: { kind: 'folder', inputPath: input }, pipeline: { triggerMs: 200 } })
-  })
-  for (const sub of ['orders', 'customers']) mkdirSync(join(server.input, sub), { recursive: true })
-  browser = await launchBrowser()
-  page = browser.page
-  await page.goto(server.url)
+const session = servedSession({
+  name: 'replay',
+  settings: ({ input }) => ({ source: { kind: 'folder', inputPath: input }, pipeline: { triggerMs: 200 } }),
+  afterStart: makeInputFolders
 })
 
-after(async () => {
-  await browser?.close()
-  if (server) {
-    const ended = await server.stop()
-    rmSync(server.dir, { recursive: true, force: true })
-    assert.ok(ended.signal === null || ended.signal === 'SIGINT', `serve had to be killed (${JSON.stringify(ended)})`)
-  }
-  assert.deepEqual(browser?.problems ?? [], [])
+after(() => {
+  assert.deepEqual(session.browser?.problems ?? [], [])
 })
 
 test('a quarantined SEK order re-validated once the rate exists, then the lake replayed', async () => {
   const sek = { ...craftedOrder({ orderId: `ord_e2e_${tag}_sek`, items: SMALL }), currency: 'SEK' }
   const usd = craftedOrder({ orderId: `ord_e2e_${tag}_usd`, items: SMALL })
-  writeFileSync(join(server.input, 'orders', 'one.jsonl'), JSON.stringify(usd) + '\n' + JSON.stringify(sek) + '\n')
-  const start = page.getByTestId('pipeline-start')
+  writeFileSync(join(session.server.input, 'orders', 'one.jsonl'), JSON.stringify(usd) + '\n' + JSON.stringify(sek) + '\n')
+  const start = session.page.getByTestId('pipeline-start')
   await eventually(() => start.isEnabled(), { message: 'the Start button to be enabled' })
   await start.click()
-  await openTab(page, 'pipeline')
-  const quarantined = () => textOf(page.getByTestId('stat-quarantined'))
+  await openTab(session.page, 'pipeline')
+  const quarantined = () => textOf(session.page.getByTestId('stat-quarantined'))
   await eventually(async () => parseShownNumber(await quarantined()) === 1, { message: 'the SEK line quarantined', detail: quarantined })
-  assert.equal(await page.getByTestId('replay').count(), 0, 'no Replay while the pipeline runs')
-  await page.getByTestId('quarantine-refresh').click()
-  const row = page.getByTestId('quarantine-row').first()
+  assert.equal(await session.page.getByTestId('replay').count(), 0, 'no Replay while the pipeline runs')
+  await session.page.getByTestId('quarantine-refresh').click()
+  const row = session.page.getByTestId('quarantine-row').first()
   await row.waitFor()
   assert.match(await textOf(row.getByTestId('quarantine-reason')), /no exchange rate for SEK/)
   assert.equal(await row.getByTestId('quarantine-revalidate').isEnabled(), false, 'Re-validate waits for Stop')
 
-  await page.getByTestId('pipeline-stop').click()
-  await eventually(async () => (await page.getByTestId('pipeline-state').getAttribute('data-state')) === 'stopped', { message: 'the pipeline to stop' })
-  await api(server.url, 'settings.update', { patch: { reporting: { fxRates: { EUR: 1.08, SEK: 0.1 } } } })
+  await session.page.getByTestId('pipeline-stop').click()
+  await eventually(async () => (await session.page.getByTestId('pipeline-state').getAttribute('data-state')) === 'stopped', { message: 'the pipeline to stop' })
+  await api(session.server.url, 'settings.update', { patch: { reporting: { fxRates: { EUR: 1.08, SEK: 0.1 } } } })
 
   await row.getByTestId('quarantine-revalidate').click()
-  const outcome = page.getByTestId('quarantine-revalidated')
+  const outcome = session.page.getByTestId('quarantine-revalidated')
   await outcome.waitFor()
   assert.match(await textOf(outcome), /^Batch \d+: 1 now valid, 0 duplicates, 0 still quarantined$/)
-  await eventually(async () => (await page.getByTestId('quarantine-resolved').count()) === 1, { message: 'the line marked as taken into silver' })
+  await eventually(async () => (await session.page.getByTestId('quarantine-resolved').count()) === 1, { message: 'the line marked as taken into silver' })
 
-  await page.getByTestId('replay-run').click()
-  const replayed = page.getByTestId('replay-outcome')
+  await session.page.getByTestId('replay-run').click()
+  const replayed = session.page.getByTestId('replay-outcome')
   await replayed.waitFor()
   assert.equal(await textOf(replayed), 'Replayed 1 batches in 1 chunks: 2 orders read, 2 valid')
-  assert.match(await textOf(page.getByTestId('replay-progress')), /^Chunk 1 of 1: batches 1–1, 2 orders read, 2 valid$/)
+  assert.match(await textOf(session.page.getByTestId('replay-progress')), /^Chunk 1 of 1: batches 1–1, 2 orders read, 2 valid$/)
   // the SEK order counted once: under its own batch after the replay, the re-validated copy gone
-  const orders = await api(server.url, 'query.recentOrders', {})
+  const orders = await api(session.server.url, 'query.recentOrders', {})
   assert.deepEqual(orders.map((o) => [o.orderId, o.reportingAmount]).sort(), [
     [sek.order_id, 10],
     [usd.order_id, 100]

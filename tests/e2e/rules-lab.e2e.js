@@ -7,19 +7,14 @@
 // The tests in this file run in order and share one server and one browser page.
 
 import assert from 'node:assert/strict'
-import { rmSync } from 'node:fs'
 import { join } from 'node:path'
-import { after, before, test } from 'node:test'
-import { api, craftedOrder, eventually, launchBrowser, openTab, textOf, startServe, writeAtomically } from './helpers.js'
+import { before, test } from 'node:test'
+import { api, craftedOrder, eventually, openTab, servedSession, textOf, writeAtomically } from './helpers.js'
 
 const RUN = Date.now().toString(36)
 const GIFT_BEFORE = `ord_e2e_gift_a_${RUN}`
 const GIFT_AFTER = `ord_e2e_gift_b_${RUN}`
 const PLAIN = `ord_e2e_plain_${RUN}`
-
-let server
-let browser
-let page
 
 /** A paid order of one item at `price`, paid with `payment`, an hour apart per `hour`. */
 function orderLine(orderId, price, payment, hour) {
@@ -37,136 +32,127 @@ const withGiftCards = (base) => ({
   rules: [...base.rules, { id: 'gift_card', description: 'gift-card order over 500', when: "payment_method = 'gift_card' and amount > 500", points: 3 }]
 })
 
-before(async () => {
-  server = await startServe({
-    name: 'rules-lab',
-    settings: ({ input }) => ({ source: { kind: 'folder', inputPath: input }, pipeline: { triggerMs: 200 } })
-  })
-  writeAtomically(join(server.input, 'orders'), `orders-e2e-1-${RUN}.jsonl`, orderLine(GIFT_BEFORE, 800, 'gift_card', 1) + orderLine(PLAIN, 800, 'credit_card', 2))
-  browser = await launchBrowser()
-  page = browser.page
-  await page.goto(server.url)
-  await eventually(() => page.getByTestId('pipeline-start').isEnabled(), { message: 'the Start button to be enabled' })
-  await page.getByTestId('pipeline-start').click()
-  await eventually(async () => (await api(server.url, 'pipeline.status')).totals.orders === 2, { message: 'the first two orders in the lake' })
-})
-
-after(async () => {
-  await browser?.close()
-  if (server) {
-    const ended = await server.stop()
-    rmSync(server.dir, { recursive: true, force: true })
-    assert.ok(ended.signal === null || ended.signal === 'SIGINT', `serve had to be killed (${JSON.stringify(ended)})`)
+const session = servedSession({
+  name: 'rules-lab',
+  settings: ({ input }) => ({ source: { kind: 'folder', inputPath: input }, pipeline: { triggerMs: 200 } }),
+  afterStart: (server) => {
+    writeAtomically(join(server.input, 'orders'), `orders-e2e-1-${RUN}.jsonl`, orderLine(GIFT_BEFORE, 800, 'gift_card', 1) + orderLine(PLAIN, 800, 'credit_card', 2))
   }
 })
 
+before(async () => {
+  await eventually(() => session.page.getByTestId('pipeline-start').isEnabled(), { message: 'the Start button to be enabled' })
+  await session.page.getByTestId('pipeline-start').click()
+  await eventually(async () => (await api(session.server.url, 'pipeline.status')).totals.orders === 2, { message: 'the first two orders in the lake' })
+})
+
 test('1. the Rules tab shows version 1 in the editor, and a mistake with its line and column', async () => {
-  await openTab(page, 'rules')
-  const editor = page.getByTestId('rules-text')
+  await openTab(session.page, 'rules')
+  const editor = session.page.getByTestId('rules-text')
   await eventually(async () => (await editor.inputValue()).includes('amount_over_5000'), { message: 'the active ruleset in the editor' })
-  await eventually(async () => (await page.getByTestId('rules-version').count()) === 1, { message: 'version 1 in the versions list' })
+  await eventually(async () => (await session.page.getByTestId('rules-version').count()) === 1, { message: 'version 1 in the versions list' })
   const v1 = JSON.parse(await editor.inputValue())
   await editor.fill(JSON.stringify({ ...v1, rules: [...v1.rules, { id: 'oops', when: 'amount >', points: 1 }] }, null, 2))
-  const issues = page.getByTestId('rules-issues')
+  const issues = session.page.getByTestId('rules-issues')
   await eventually(async () => /rules\[7\]\.when \(oops\): line 1, column 9/.test(await textOf(issues)), { message: 'the issue with its position' })
-  assert.equal(await page.getByTestId('promote-run').isEnabled(), false, 'a ruleset that does not check cannot be promoted')
+  assert.equal(await session.page.getByTestId('promote-run').isEnabled(), false, 'a ruleset that does not check cannot be promoted')
 })
 
 test('2. a new rule backtests to the one gift-card order it would add', async () => {
-  const v1 = (await api(server.url, 'rules.active')).ruleset
-  await page.getByTestId('rules-text').fill(JSON.stringify(withGiftCards(v1), null, 2))
-  await page.getByTestId('rules-ok').waitFor({ state: 'visible' })
-  await page.getByTestId('backtest-run').click()
-  const row = page.locator('[data-testid="backtest-rule"][data-rule-id="gift_card"]')
+  const v1 = (await api(session.server.url, 'rules.active')).ruleset
+  await session.page.getByTestId('rules-text').fill(JSON.stringify(withGiftCards(v1), null, 2))
+  await session.page.getByTestId('rules-ok').waitFor({ state: 'visible' })
+  await session.page.getByTestId('backtest-run').click()
+  const row = session.page.locator('[data-testid="backtest-rule"][data-rule-id="gift_card"]')
   await eventually(async () => (await row.count()) === 1, { message: 'the gift_card row of the backtest' })
   assert.equal(await textOf(row.getByTestId('rule-matched')), '1')
-  assert.equal(await textOf(page.getByTestId('backtest-gained')), '1')
-  assert.equal(await textOf(page.getByTestId('backtest-lost')), '0')
-  assert.match(await textOf(page.getByTestId('backtest-gained-sample')), new RegExp(GIFT_BEFORE))
+  assert.equal(await textOf(session.page.getByTestId('backtest-gained')), '1')
+  assert.equal(await textOf(session.page.getByTestId('backtest-lost')), '0')
+  assert.match(await textOf(session.page.getByTestId('backtest-gained-sample')), new RegExp(GIFT_BEFORE))
 })
 
 test('2b. a sample order id of the backtest opens Recent orders filtered to that order', async () => {
-  await page.getByTestId('backtest-gained-sample').getByText(GIFT_BEFORE, { exact: true }).click()
-  await page.getByTestId('panel-orders').waitFor({ state: 'visible' })
-  const rows = page.getByTestId('order-row')
+  await session.page.getByTestId('backtest-gained-sample').getByText(GIFT_BEFORE, { exact: true }).click()
+  await session.page.getByTestId('panel-orders').waitFor({ state: 'visible' })
+  const rows = session.page.getByTestId('order-row')
   await eventually(async () => (await rows.count()) === 1 && (await rows.first().getAttribute('data-order-id')) === GIFT_BEFORE, { message: `only ${GIFT_BEFORE} in Recent orders` })
-  assert.equal(await page.getByTestId('filter-order').inputValue(), GIFT_BEFORE)
-  await openTab(page, 'rules')
-  await page.getByTestId('backtest-report').waitFor({ state: 'visible' })
+  assert.equal(await session.page.getByTestId('filter-order').inputValue(), GIFT_BEFORE)
+  await openTab(session.page, 'rules')
+  await session.page.getByTestId('backtest-report').waitFor({ state: 'visible' })
 })
 
 test('3. promoted, it scores the next batch: the new gift-card order is an alert that says why', async () => {
-  await page.getByTestId('promote-note').fill('gift cards')
-  await page.getByTestId('promote-run').click()
-  await eventually(async () => /version 2 is active/.test(await textOf(page.getByTestId('rules-notice'))), { message: 'the promote notice' })
-  assert.equal(await page.getByTestId('rules-version').count(), 2)
+  await session.page.getByTestId('promote-note').fill('gift cards')
+  await session.page.getByTestId('promote-run').click()
+  await eventually(async () => /version 2 is active/.test(await textOf(session.page.getByTestId('rules-notice'))), { message: 'the promote notice' })
+  assert.equal(await session.page.getByTestId('rules-version').count(), 2)
 
-  writeAtomically(join(server.input, 'orders'), `orders-e2e-2-${RUN}.jsonl`, orderLine(GIFT_AFTER, 800, 'gift_card', 3))
-  await openTab(page, 'fraud')
-  const row = page.locator(`[data-testid="alert-row"][data-order-id="${GIFT_AFTER}"]`)
+  writeAtomically(join(session.server.input, 'orders'), `orders-e2e-2-${RUN}.jsonl`, orderLine(GIFT_AFTER, 800, 'gift_card', 3))
+  await openTab(session.page, 'fraud')
+  const row = session.page.locator(`[data-testid="alert-row"][data-order-id="${GIFT_AFTER}"]`)
   await eventually(async () => (await row.count()) === 1, { message: `the alert row for ${GIFT_AFTER}` })
   assert.match(await textOf(row.locator('td.reasons')), /payment_method gift_card = 'gift_card' and amount 800 > 500: \+3/)
   // the order scored by version 1 stays as it was
-  assert.equal(await page.locator(`[data-testid="alert-row"][data-order-id="${GIFT_BEFORE}"]`).count(), 0)
+  assert.equal(await session.page.locator(`[data-testid="alert-row"][data-order-id="${GIFT_BEFORE}"]`).count(), 0)
 })
 
 test('4. the analyst labels the alert fraud, and the label is in the lake', async () => {
-  const row = page.locator(`[data-testid="alert-row"][data-order-id="${GIFT_AFTER}"]`)
+  const row = session.page.locator(`[data-testid="alert-row"][data-order-id="${GIFT_AFTER}"]`)
   await row.getByTestId('label-fraud').click()
   await eventually(async () => (await row.getByTestId('label-fraud').getAttribute('aria-pressed')) === 'true', { message: 'the Fraud label pressed' })
-  const labels = await api(server.url, 'labels.list', { orderIds: [GIFT_AFTER] })
+  const labels = await api(session.server.url, 'labels.list', { orderIds: [GIFT_AFTER] })
   assert.deepEqual(labels.map((l) => [l.orderId, l.label]), [[GIFT_AFTER, 'fraud']])
 })
 
 test('5. rolling back promotes version 1 again, as version 3', async () => {
-  await openTab(page, 'rules')
-  await page.locator('[data-testid="rules-version"][data-version="1"]').getByTestId('rules-restore').click()
-  await eventually(async () => /version 3 is active/.test(await textOf(page.getByTestId('rules-notice'))), { message: 'the rollback notice' })
-  const active = await api(server.url, 'rules.active')
+  await openTab(session.page, 'rules')
+  await session.page.locator('[data-testid="rules-version"][data-version="1"]').getByTestId('rules-restore').click()
+  await eventually(async () => /version 3 is active/.test(await textOf(session.page.getByTestId('rules-notice'))), { message: 'the rollback notice' })
+  const active = await api(session.server.url, 'rules.active')
   assert.equal(active.version, 3)
   assert.equal(active.ruleset.rules.some((r) => r.id === 'gift_card'), false)
 })
 
 test('6. run as shadow: the next batch is scored beside the live version, shown side by side, then dropped', async () => {
-  const live = (await api(server.url, 'rules.active')).ruleset
-  await page.getByTestId('rules-text').fill(JSON.stringify(withGiftCards(live), null, 2))
-  await page.getByTestId('rules-ok').waitFor({ state: 'visible' })
-  await page.getByTestId('shadow-start').click()
-  await eventually(async () => /shadow 1 scores the next batches/.test(await textOf(page.getByTestId('rules-notice'))), { message: 'the shadow notice' })
+  const live = (await api(session.server.url, 'rules.active')).ruleset
+  await session.page.getByTestId('rules-text').fill(JSON.stringify(withGiftCards(live), null, 2))
+  await session.page.getByTestId('rules-ok').waitFor({ state: 'visible' })
+  await session.page.getByTestId('shadow-start').click()
+  await eventually(async () => /shadow 1 scores the next batches/.test(await textOf(session.page.getByTestId('rules-notice'))), { message: 'the shadow notice' })
   const giftShadow = `ord_e2e_gift_c_${RUN}`
-  writeAtomically(join(server.input, 'orders'), `orders-e2e-3-${RUN}.jsonl`, orderLine(giftShadow, 800, 'gift_card', 4))
-  await eventually(async () => (await textOf(page.getByTestId('shadow-orders'))) === '1', { message: 'the shadow report to count the new order' })
-  assert.equal(await textOf(page.getByTestId('shadow-alerts')), '1')
-  assert.equal(await textOf(page.getByTestId('shadow-live')), '0')
-  assert.match(await textOf(page.getByTestId('shadow-only-sample')), new RegExp(giftShadow))
-  await page.getByTestId('shadow-drop').click()
-  await eventually(async () => /shadow 1 dropped/.test(await textOf(page.getByTestId('rules-notice'))), { message: 'the drop notice' })
-  assert.equal((await api(server.url, 'rules.active')).version, 3)
+  writeAtomically(join(session.server.input, 'orders'), `orders-e2e-3-${RUN}.jsonl`, orderLine(giftShadow, 800, 'gift_card', 4))
+  await eventually(async () => (await textOf(session.page.getByTestId('shadow-orders'))) === '1', { message: 'the shadow report to count the new order' })
+  assert.equal(await textOf(session.page.getByTestId('shadow-alerts')), '1')
+  assert.equal(await textOf(session.page.getByTestId('shadow-live')), '0')
+  assert.match(await textOf(session.page.getByTestId('shadow-only-sample')), new RegExp(giftShadow))
+  await session.page.getByTestId('shadow-drop').click()
+  await eventually(async () => /shadow 1 dropped/.test(await textOf(session.page.getByTestId('rules-notice'))), { message: 'the drop notice' })
+  assert.equal((await api(session.server.url, 'rules.active')).version, 3)
 })
 
 test('7. a list made in the app: a bad name is refused at its field, a file imported, and a rule naming it backtests against it', async () => {
-  const live = (await api(server.url, 'rules.active')).ruleset
+  const live = (await api(session.server.url, 'rules.active')).ruleset
   const watched = { ...live, rules: [...live.rules, { id: 'watched', when: "customer_id in list('watch')", points: 10 }] }
-  await page.getByTestId('rules-text').fill(JSON.stringify(watched, null, 2))
-  await eventually(async () => /watch/.test(await textOf(page.getByTestId('rules-issues'))), { message: 'the unknown list among the issues' })
+  await session.page.getByTestId('rules-text').fill(JSON.stringify(watched, null, 2))
+  await eventually(async () => /watch/.test(await textOf(session.page.getByTestId('rules-issues'))), { message: 'the unknown list among the issues' })
 
-  await page.getByTestId('list-new').click()
-  await page.locator('#list-name').fill('Watch')
-  await page.getByTestId('list-import').setInputFiles({ name: 'watch.txt', mimeType: 'text/plain', buffer: Buffer.from(`# customers to watch\ncus_${PLAIN}\n`) })
-  await eventually(async () => (await page.locator('#list-values').inputValue()) === `cus_${PLAIN}`, { message: 'the imported file in the values' })
-  await page.getByTestId('list-save').click()
-  await eventually(async () => /lower-case letter/.test(await textOf(page.getByTestId('list-name-error'))), { message: 'the name refused at its field' })
-  await page.locator('#list-name').fill('watch')
-  await page.getByTestId('list-save').click()
-  await eventually(async () => /list watch saved: 1 value/.test(await textOf(page.getByTestId('lists-notice'))), { message: 'the saved notice' })
-  assert.equal(await textOf(page.locator('[data-testid="list-row"][data-list="watch"]').getByTestId('list-count')), '1')
-  assert.deepEqual(await api(server.url, 'lists.get'), [{ name: 'watch', description: '', values: [`cus_${PLAIN}`] }])
+  await session.page.getByTestId('list-new').click()
+  await session.page.locator('#list-name').fill('Watch')
+  await session.page.getByTestId('list-import').setInputFiles({ name: 'watch.txt', mimeType: 'text/plain', buffer: Buffer.from(`# customers to watch\ncus_${PLAIN}\n`) })
+  await eventually(async () => (await session.page.locator('#list-values').inputValue()) === `cus_${PLAIN}`, { message: 'the imported file in the values' })
+  await session.page.getByTestId('list-save').click()
+  await eventually(async () => /lower-case letter/.test(await textOf(session.page.getByTestId('list-name-error'))), { message: 'the name refused at its field' })
+  await session.page.locator('#list-name').fill('watch')
+  await session.page.getByTestId('list-save').click()
+  await eventually(async () => /list watch saved: 1 value/.test(await textOf(session.page.getByTestId('lists-notice'))), { message: 'the saved notice' })
+  assert.equal(await textOf(session.page.locator('[data-testid="list-row"][data-list="watch"]').getByTestId('list-count')), '1')
+  assert.deepEqual(await api(session.server.url, 'lists.get'), [{ name: 'watch', description: '', values: [`cus_${PLAIN}`] }])
 
   // saving the list checks the candidate again: the list it names now exists
-  await page.getByTestId('rules-ok').waitFor({ state: 'visible' })
-  await page.getByTestId('backtest-run').click()
-  const row = page.locator('[data-testid="backtest-rule"][data-rule-id="watched"]')
+  await session.page.getByTestId('rules-ok').waitFor({ state: 'visible' })
+  await session.page.getByTestId('backtest-run').click()
+  const row = session.page.locator('[data-testid="backtest-rule"][data-rule-id="watched"]')
   await eventually(async () => (await row.count()) === 1, { message: 'the watched row of the backtest' })
   assert.equal(await textOf(row.getByTestId('rule-matched')), '1')
-  assert.match(await textOf(page.getByTestId('backtest-gained-sample')), new RegExp(PLAIN))
+  assert.match(await textOf(session.page.getByTestId('backtest-gained-sample')), new RegExp(PLAIN))
 })

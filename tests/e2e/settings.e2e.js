@@ -4,87 +4,72 @@
 // with 400 and a field error. The pipeline is not started here.
 
 import assert from 'node:assert/strict'
-import { readFileSync, rmSync } from 'node:fs'
-import { after, before, test } from 'node:test'
-import { api, eventually, launchBrowser, startServe, textOf } from './helpers.js'
+import { readFileSync } from 'node:fs'
+import { before, test } from 'node:test'
+import { api, eventually, servedSession, textOf } from './helpers.js'
 
-let server
-let browser
-let page
+const session = servedSession({ name: 'settings' })
 
 before(async () => {
-  server = await startServe({ name: 'settings' })
-  browser = await launchBrowser()
-  page = browser.page
-  await page.goto(server.url)
-  await eventually(async () => (await page.getByTestId('pipeline-state').getAttribute('data-state')) === 'stopped', {
+  await eventually(async () => (await session.page.getByTestId('pipeline-state').getAttribute('data-state')) === 'stopped', {
     message: 'the page to connect to the engine'
   })
 })
 
-after(async () => {
-  await browser?.close()
-  if (server) {
-    const ended = await server.stop()
-    rmSync(server.dir, { recursive: true, force: true })
-    assert.ok(ended.signal === null || ended.signal === 'SIGINT', `serve had to be killed (${JSON.stringify(ended)})`)
-  }
-})
-
-const savedFile = () => JSON.parse(readFileSync(server.settingsFile, 'utf8'))
+const savedFile = () => JSON.parse(readFileSync(session.server.settingsFile, 'utf8'))
 
 async function openDrawer() {
-  await page.getByTestId('open-settings').click()
-  await page.getByTestId('settings-drawer').waitFor({ state: 'visible' })
+  await session.page.getByTestId('open-settings').click()
+  await session.page.getByTestId('settings-drawer').waitFor({ state: 'visible' })
   // Fields render once the settings are loaded.
-  await page.getByTestId('setting-pipeline.triggerMs').waitFor({ state: 'visible' })
+  await session.page.getByTestId('setting-pipeline.triggerMs').waitFor({ state: 'visible' })
 }
 
 async function closeDrawer() {
-  await page.getByTestId('settings-close').click()
-  await page.getByTestId('settings-drawer').waitFor({ state: 'detached' })
+  await session.page.getByTestId('settings-close').click()
+  await session.page.getByTestId('settings-drawer').waitFor({ state: 'detached' })
 }
 
 test('4. A setting saved in the drawer survives a page reload', async () => {
   await openDrawer()
-  const trigger = page.getByTestId('setting-pipeline.triggerMs')
-  const refresh = page.getByTestId('setting-dashboard.refreshSeconds')
+  const trigger = session.page.getByTestId('setting-pipeline.triggerMs')
+  const refresh = session.page.getByTestId('setting-dashboard.refreshSeconds')
   assert.equal(await trigger.inputValue(), '500')
   assert.equal(await refresh.inputValue(), '1')
 
   await trigger.fill('750')
   await refresh.fill('2.5')
-  const save = page.getByTestId('settings-save')
+  const save = session.page.getByTestId('settings-save')
   await eventually(() => save.isEnabled(), { message: 'Save to be enabled after an edit' })
   await save.click()
-  await page.getByTestId('settings-saved').waitFor({ state: 'visible' })
-  assert.match(await textOf(page.getByTestId('settings-saved')), /^Saved\./)
+  await session.page.getByTestId('settings-saved').waitFor({ state: 'visible' })
+  assert.match(await textOf(session.page.getByTestId('settings-saved')), /^Saved\./)
 
   // Persisted by the engine, not just kept in the page.
   await eventually(() => savedFile().pipeline?.triggerMs === 750 && savedFile().dashboard?.refreshSeconds === 2.5, {
     message: 'the settings file to hold the new values'
   })
 
-  await page.reload()
-  await eventually(async () => (await page.getByTestId('pipeline-state').getAttribute('data-state')) === 'stopped', {
+  await session.page.reload()
+  await eventually(async () => (await session.page.getByTestId('pipeline-state').getAttribute('data-state')) === 'stopped', {
     message: 'the reloaded page to connect'
   })
   await openDrawer()
-  assert.equal(await page.getByTestId('setting-pipeline.triggerMs').inputValue(), '750')
-  assert.equal(await page.getByTestId('setting-dashboard.refreshSeconds').inputValue(), '2.5')
-  assert.equal(await page.getByTestId('settings-save').isEnabled(), false, 'nothing to save right after opening')
+  assert.equal(await session.page.getByTestId('setting-pipeline.triggerMs').inputValue(), '750')
+  assert.equal(await session.page.getByTestId('setting-dashboard.refreshSeconds').inputValue(), '2.5')
+  assert.equal(await session.page.getByTestId('settings-save').isEnabled(), false, 'nothing to save right after opening')
   await closeDrawer()
 })
 
 test('5. An out-of-range refresh interval shows its error next to the field and is not saved', async () => {
-  const before = readFileSync(server.settingsFile, 'utf8')
+  const before = readFileSync(session.server.settingsFile, 'utf8')
   await openDrawer()
-  const refresh = page.getByTestId('setting-dashboard.refreshSeconds')
-  const error = page.getByTestId('setting-error-dashboard.refreshSeconds')
-  const save = page.getByTestId('settings-save')
+  const refresh = session.page.getByTestId('setting-dashboard.refreshSeconds')
+  const error = session.page.getByTestId('setting-error-dashboard.refreshSeconds')
+  const save = session.page.getByTestId('settings-save')
   // Counts Enter key presses the page has handled and settings.update requests it has sent, so
   // "Enter does not save" is checked once the page has handled the key, not after a pause.
-  await page.evaluate(() => {
+  await session.page.evaluate(() => {
     const seen = { enters: 0, updates: 0 }
     window.__e2eSettings = seen
     document.addEventListener('keydown', (e) => {
@@ -106,34 +91,34 @@ test('5. An out-of-range refresh interval shows its error next to the field and 
     // The error sits with its field: inside the same .field block, referenced by aria-describedby.
     const describedBy = await refresh.getAttribute('aria-describedby')
     assert.equal(describedBy, await error.getAttribute('id'))
-    assert.equal(await page.locator('.field', { has: refresh }).getByTestId('setting-error-dashboard.refreshSeconds').count(), 1)
+    assert.equal(await session.page.locator('.field', { has: refresh }).getByTestId('setting-error-dashboard.refreshSeconds').count(), 1)
     assert.equal(await save.isEnabled(), false, `Save is disabled with ${bad}`)
     // Enter in the field submits the form; that must not save either. A submit, and the save it
     // would start, run while the key is handled, so once the page has seen the key any request
     // has been sent.
     await refresh.press('Enter')
     enters++
-    await page.waitForFunction((n) => window.__e2eSettings.enters === n, enters)
-    assert.equal(await page.evaluate(() => window.__e2eSettings.updates), 0, `Enter with ${bad} sent no settings.update`)
-    assert.equal(await page.getByTestId('settings-saved').count(), 0)
+    await session.page.waitForFunction((n) => window.__e2eSettings.enters === n, enters)
+    assert.equal(await session.page.evaluate(() => window.__e2eSettings.updates), 0, `Enter with ${bad} sent no settings.update`)
+    assert.equal(await session.page.getByTestId('settings-saved').count(), 0)
   }
-  assert.match(await textOf(page.locator('.drawer-footer .note')), /1 field to fix/)
+  assert.match(await textOf(session.page.locator('.drawer-footer .note')), /1 field to fix/)
 
   // Nothing reached the engine: file unchanged, API still has the old value, a reload shows it.
-  assert.equal(readFileSync(server.settingsFile, 'utf8'), before)
-  assert.equal((await api(server.url, 'settings.get')).dashboard.refreshSeconds, 2.5)
-  await page.reload()
-  await eventually(async () => (await page.getByTestId('pipeline-state').getAttribute('data-state')) === 'stopped', {
+  assert.equal(readFileSync(session.server.settingsFile, 'utf8'), before)
+  assert.equal((await api(session.server.url, 'settings.get')).dashboard.refreshSeconds, 2.5)
+  await session.page.reload()
+  await eventually(async () => (await session.page.getByTestId('pipeline-state').getAttribute('data-state')) === 'stopped', {
     message: 'the reloaded page to connect'
   })
   await openDrawer()
-  assert.equal(await page.getByTestId('setting-dashboard.refreshSeconds').inputValue(), '2.5')
-  assert.equal(await page.getByTestId('setting-error-dashboard.refreshSeconds').count(), 0)
+  assert.equal(await session.page.getByTestId('setting-dashboard.refreshSeconds').inputValue(), '2.5')
+  assert.equal(await session.page.getByTestId('setting-error-dashboard.refreshSeconds').count(), 0)
   await closeDrawer()
 })
 
 test("browser mode: bad API payloads from the page's origin get 400 with a field error", async () => {
-  const results = await page.evaluate(async () => {
+  const results = await session.page.evaluate(async () => {
     const post = async (name, body) => {
       const res = await fetch(`/api/${name}`, {
         method: 'POST',
@@ -177,7 +162,7 @@ test("browser mode: bad API payloads from the page's origin get 400 with a field
   assert.equal(results.unknownMethod.body.type, 'unknown-method')
 
   // None of that changed anything.
-  const now = await api(server.url, 'settings.get')
+  const now = await api(session.server.url, 'settings.get')
   assert.equal(now.dashboard.refreshSeconds, 2.5)
   assert.equal(now.pipeline.triggerMs, 750)
   assert.equal(savedFile().dashboard.refreshSeconds, 2.5)
@@ -185,6 +170,6 @@ test("browser mode: bad API payloads from the page's origin get 400 with a field
 
 test('the page logged no errors along the way', () => {
   // The 400/404 answers above are expected; Chromium logs failed fetches as console errors.
-  const unexpected = browser.problems.filter((p) => !/status of 40[04]/.test(p))
+  const unexpected = session.browser.problems.filter((p) => !/status of 40[04]/.test(p))
   assert.deepEqual(unexpected, [])
 })

@@ -8,47 +8,35 @@
 // The tests in this file run in order and share one server and one browser page.
 
 import assert from 'node:assert/strict'
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { copyFileSync, mkdirSync, mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { after, before, test } from 'node:test'
-import { api, craftedOrder, eventually, launchBrowser, openTab, parseShownNumber, startServe, textOf, VIEWPORT, writeAtomically } from './helpers.js'
+import { after, test } from 'node:test'
+import { api, craftedOrder, eventually, openTab, parseShownNumber, servedSession, textOf, VIEWPORT, writeAtomically } from './helpers.js'
 
 const SMALL_SCREEN = { width: 1024, height: 640 }
 const FIND_ME = 'cus_e2e_find_me'
 
-let server
-let browser
-let page
 let shots
 let written = 0
 
-before(async () => {
-  server = await startServe({
-    name: 'workbench',
-    settings: ({ input }) => ({ source: { kind: 'folder', inputPath: input }, pipeline: { triggerMs: 200 }, dashboard: { refreshSeconds: 1 } })
-  })
-  shots = mkdtempSync(join(tmpdir(), 'streamdesk-workbench-shots-'))
-  writeHistory()
-  browser = await launchBrowser()
-  page = browser.page
-  await page.emulateMedia({ reducedMotion: 'reduce' })
-  await page.goto(server.url)
+const session = servedSession({
+  name: 'workbench',
+  settings: ({ input }) => ({ source: { kind: 'folder', inputPath: input }, pipeline: { triggerMs: 200 }, dashboard: { refreshSeconds: 1 } }),
+  afterStart: () => {
+    shots = mkdtempSync(join(tmpdir(), 'streamdesk-workbench-shots-'))
+    writeHistory()
+  },
+  reducedMotion: 'reduce'
 })
 
-after(async () => {
-  await browser?.close()
-  if (server) {
-    const ended = await server.stop()
-    rmSync(server.dir, { recursive: true, force: true })
-    assert.ok(ended.signal === null || ended.signal === 'SIGINT', `serve had to be killed (${JSON.stringify(ended)})`)
-  }
+after(() => {
   if (shots) console.log(`workbench: screenshots in ${shots}`)
 })
 
 /** Writes orders as one file the way the generator does; returns how many the lake will hold. */
 function writeOrders(name, orders) {
-  writeAtomically(join(server.input, 'orders'), name, orders.map((o) => JSON.stringify(o)).join('\n') + '\n')
+  writeAtomically(join(session.server.input, 'orders'), name, orders.map((o) => JSON.stringify(o)).join('\n') + '\n')
   written += orders.length
 }
 
@@ -74,7 +62,7 @@ function writeHistory() {
 
 async function screenshot(name) {
   const file = join(shots, `${name}.png`)
-  await page.screenshot({ path: file, fullPage: false })
+  await session.page.screenshot({ path: file, fullPage: false })
   if (process.env.STREAMDESK_E2E_SHOTS) {
     mkdirSync(process.env.STREAMDESK_E2E_SHOTS, { recursive: true })
     copyFileSync(file, join(process.env.STREAMDESK_E2E_SHOTS, `${name}.png`))
@@ -83,12 +71,12 @@ async function screenshot(name) {
 
 async function atBothSizes(name) {
   await screenshot(`${name}-1280`)
-  await page.setViewportSize(SMALL_SCREEN)
+  await session.page.setViewportSize(SMALL_SCREEN)
   await screenshot(`${name}-1024`)
-  await page.setViewportSize(VIEWPORT)
+  await session.page.setViewportSize(VIEWPORT)
 }
 
-const kpiValue = (id) => textOf(page.getByTestId(`kpi-${id}-value`))
+const kpiValue = (id) => textOf(session.page.getByTestId(`kpi-${id}-value`))
 
 /** The value of an <input type="datetime-local"> for a time, in this machine's (and the page's) zone. */
 const localInput = (d) => {
@@ -97,18 +85,18 @@ const localInput = (d) => {
 }
 
 test('the 24 h range on Metrics shows the engine’s figures over the range, in 15-minute buckets', async () => {
-  const start = page.getByTestId('pipeline-start')
+  const start = session.page.getByTestId('pipeline-start')
   await eventually(() => start.isEnabled(), { message: 'the Start button to be enabled' })
   await start.click()
-  await eventually(async () => (await api(server.url, 'pipeline.status')).totals.orders === written, { message: 'the history in the lake' })
-  await openTab(page, 'metrics')
+  await eventually(async () => (await api(session.server.url, 'pipeline.status')).totals.orders === written, { message: 'the history in the lake' })
+  await openTab(session.page, 'metrics')
 
-  await page.getByTestId('range-24h').click()
-  await eventually(async () => /15-min buckets/.test(await textOf(page.getByTestId('range-summary'))), {
+  await session.page.getByTestId('range-24h').click()
+  await eventually(async () => /15-min buckets/.test(await textOf(session.page.getByTestId('range-summary'))), {
     message: 'the 24 h range summary',
-    detail: () => textOf(page.getByTestId('range-summary'))
+    detail: () => textOf(session.page.getByTestId('range-summary'))
   })
-  const view = await api(server.url, 'query.history', { range: '24h' })
+  const view = await api(session.server.url, 'query.history', { range: '24h' })
   assert.equal(view.bucketMinutes, 15)
   assert.ok(view.buckets.length > 40, `buckets over 20 hours: ${view.buckets.length}`)
   // nothing is ingested meanwhile: the cards show exactly what the engine computed
@@ -118,23 +106,23 @@ test('the 24 h range on Metrics shows the engine’s figures over the range, in 
   })
   assert.equal(parseShownNumber(await kpiValue('unique-customers')), view.kpis.uniqueCustomers)
   assert.ok(Math.abs(parseShownNumber(await kpiValue('orders-per-minute')) - view.kpis.ordersPerMinute) < 0.05)
-  assert.match(await textOf(page.getByTestId('kpi-revenue-period')), /1,440 complete minutes|complete minutes/)
-  assert.match(await textOf(page.getByTestId('chart-orders')), /per 15-min bucket/)
-  assert.ok(await page.getByTestId('chart-revenue').locator('canvas, svg').count(), 'the revenue chart is drawn')
+  assert.match(await textOf(session.page.getByTestId('kpi-revenue-period')), /1,440 complete minutes|complete minutes/)
+  assert.match(await textOf(session.page.getByTestId('chart-orders')), /per 15-min bucket/)
+  assert.ok(await session.page.getByTestId('chart-revenue').locator('canvas, svg').count(), 'the revenue chart is drawn')
   await atBothSizes('metrics-24h')
 
   // a custom range, typed as local times: the last six whole hours
   const to = new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000)
   const from = new Date(to.getTime() - 6 * 3_600_000)
-  await page.getByTestId('range-custom').click()
-  await page.getByTestId('range-from').fill(localInput(from))
-  await page.getByTestId('range-to').fill(localInput(to))
-  await page.getByTestId('range-apply').click()
-  const custom = await api(server.url, 'query.history', { range: 'custom', from: from.toISOString(), to: to.toISOString() })
+  await session.page.getByTestId('range-custom').click()
+  await session.page.getByTestId('range-from').fill(localInput(from))
+  await session.page.getByTestId('range-to').fill(localInput(to))
+  await session.page.getByTestId('range-apply').click()
+  const custom = await api(session.server.url, 'query.history', { range: 'custom', from: from.toISOString(), to: to.toISOString() })
   assert.equal(custom.bucketMinutes, 5)
-  await eventually(async () => /5-min buckets/.test(await textOf(page.getByTestId('range-summary'))), {
+  await eventually(async () => /5-min buckets/.test(await textOf(session.page.getByTestId('range-summary'))), {
     message: 'the custom range summary',
-    detail: () => textOf(page.getByTestId('range-summary'))
+    detail: () => textOf(session.page.getByTestId('range-summary'))
   })
   await eventually(async () => Math.abs(parseShownNumber(await kpiValue('revenue')) - custom.kpis.revenue) < 0.005, {
     message: 'the Revenue card to show the custom range’s revenue',
@@ -142,62 +130,62 @@ test('the 24 h range on Metrics shows the engine’s figures over the range, in 
   })
   await screenshot('metrics-custom-1280')
 
-  await openTab(page, 'fraud')
-  await page.getByTestId('chart-alerts-per-bucket').waitFor({ state: 'visible' })
+  await openTab(session.page, 'fraud')
+  await session.page.getByTestId('chart-alerts-per-bucket').waitFor({ state: 'visible' })
   await atBothSizes('fraud-24h')
-  await page.getByTestId('range-live').click()
-  await page.getByTestId('chart-alerts-timeline').waitFor({ state: 'visible' })
+  await session.page.getByTestId('range-live').click()
+  await session.page.getByTestId('chart-alerts-timeline').waitFor({ state: 'visible' })
 })
 
 test('Recent orders finds one customer’s orders across the lake, then narrows by status', async () => {
-  await openTab(page, 'orders')
-  await page.getByTestId('filter-customer').fill('FIND_me')
-  const ids = async () => page.getByTestId('order-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-order-id')))
-  const expected = await api(server.url, 'query.orderSearch', { customer: 'FIND_me', limit: 100 })
+  await openTab(session.page, 'orders')
+  await session.page.getByTestId('filter-customer').fill('FIND_me')
+  const ids = async () => session.page.getByTestId('order-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-order-id')))
+  const expected = await api(session.server.url, 'query.orderSearch', { customer: 'FIND_me', limit: 100 })
   assert.equal(expected.total, 3)
   await eventually(async () => JSON.stringify(await ids()) === JSON.stringify(expected.rows.map((r) => r.orderId)), {
     message: 'the three orders of the customer',
     detail: ids
   })
-  assert.match(await textOf(page.getByTestId('orders-range')), /^1–3 of 3$/)
+  assert.match(await textOf(session.page.getByTestId('orders-range')), /^1–3 of 3$/)
 
-  await page.getByTestId('filter-status').selectOption('shipped')
+  await session.page.getByTestId('filter-status').selectOption('shipped')
   await eventually(async () => JSON.stringify(await ids()) === JSON.stringify(['ord_e2e_find_1']), { message: 'the shipped one', detail: ids })
   await atBothSizes('orders-search')
-  await page.getByTestId('filter-clear').click()
+  await session.page.getByTestId('filter-clear').click()
   await eventually(async () => (await ids()).length === Math.min(100, written), { message: 'the live list again', detail: ids })
 })
 
 test('Pause holds the list still while batches commit; Resume shows them', async () => {
-  await openTab(page, 'orders')
-  const firstRow = () => page.getByTestId('order-row').first().getAttribute('data-order-id')
+  await openTab(session.page, 'orders')
+  const firstRow = () => session.page.getByTestId('order-row').first().getAttribute('data-order-id')
   const before = await firstRow()
-  const batchesBefore = (await api(server.url, 'pipeline.status')).lastBatchId
+  const batchesBefore = (await api(session.server.url, 'pipeline.status')).lastBatchId
 
-  await page.getByTestId('live-pause').click()
-  await page.getByTestId('live-paused').waitFor({ state: 'visible' })
+  await session.page.getByTestId('live-pause').click()
+  await session.page.getByTestId('live-paused').waitFor({ state: 'visible' })
   writeOrders('after-pause.jsonl', [craftedOrder({ orderId: 'ord_e2e_while_paused', customerId: 'cus_e2e_paused', ts: new Date() })])
-  await eventually(async () => (await api(server.url, 'pipeline.status')).lastBatchId > batchesBefore, { message: 'a batch committed while paused' })
+  await eventually(async () => (await api(session.server.url, 'pipeline.status')).lastBatchId > batchesBefore, { message: 'a batch committed while paused' })
   // the page received the snapshot with the new order and held it back
-  await eventually(async () => (await page.getByTestId('live-paused').getAttribute('data-held-back')) === 'true', {
+  await eventually(async () => (await session.page.getByTestId('live-paused').getAttribute('data-held-back')) === 'true', {
     message: 'newer figures held back',
-    detail: () => textOf(page.getByTestId('live-paused'))
+    detail: () => textOf(session.page.getByTestId('live-paused'))
   })
   assert.equal(await firstRow(), before, 'the list did not move while paused')
-  assert.match(await textOf(page.getByTestId('live-paused')), /batch(es)? committed since/)
+  assert.match(await textOf(session.page.getByTestId('live-paused')), /batch(es)? committed since/)
   await atBothSizes('paused')
 
-  await page.getByTestId('live-resume').click()
-  await page.getByTestId('live-paused').waitFor({ state: 'detached' })
+  await session.page.getByTestId('live-resume').click()
+  await session.page.getByTestId('live-paused').waitFor({ state: 'detached' })
   await eventually(async () => (await firstRow()) === 'ord_e2e_while_paused', { message: 'the new order after Resume', detail: firstRow })
-  assert.deepEqual(browser.problems, [])
+  assert.deepEqual(session.browser.problems, [])
 })
 
 test('the checkpoint inspector lists the input files with no lag once read', async () => {
-  await openTab(page, 'pipeline')
-  const rows = page.getByTestId('checkpoint-row')
+  await openTab(session.page, 'pipeline')
+  const rows = session.page.getByTestId('checkpoint-row')
   await eventually(async () => (await rows.count()) === 2, { message: 'two file offsets', detail: () => rows.count() })
-  const offsets = await api(server.url, 'query.sourceOffsets')
+  const offsets = await api(session.server.url, 'query.sourceOffsets')
   assert.deepEqual(
     offsets.map((o) => [o.unit, o.lag]),
     [
@@ -205,6 +193,6 @@ test('the checkpoint inspector lists the input files with no lag once read', asy
       ['bytes', 0]
     ]
   )
-  await page.getByTestId('checkpoints-card').scrollIntoViewIfNeeded()
+  await session.page.getByTestId('checkpoints-card').scrollIntoViewIfNeeded()
   await atBothSizes('checkpoints')
 })
