@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto'
-import type { BigIntStats } from 'node:fs'
-import { readRange, type InputFile } from './input-file'
+import { readRange, type InputFile, type InputStat } from './input-file'
 import type { FileSegment } from './source'
 
 // A path is not a file. Between two looks a file can be renamed (its state must follow it, or it
@@ -39,7 +38,7 @@ export async function statHandle(fh: InputFile): Promise<FileStat> {
   return fileStatOf(await fh.stat({ bigint: true }))
 }
 
-export function fileStatOf(st: BigIntStats): FileStat {
+export function fileStatOf(st: InputStat): FileStat {
   return { dev: String(st.dev), ino: String(st.ino), size: Number(st.size), mtimeMs: Number(st.mtimeMs) }
 }
 

@@ -6,8 +6,11 @@ import { closeSync, fstatSync, openSync, readSync, type BigIntStats } from 'node
 // small files makes ~7 calls each. The engine runs on its own thread (the app's engine worker,
 // or the CLI), local-file calls return in microseconds, and a read is at most one chunk.
 
+/** What planning and the lake look at in a file's stat (exact, as BigInts). */
+export type InputStat = Pick<BigIntStats, 'dev' | 'ino' | 'size' | 'mtimeMs'>
+
 export interface InputFile {
-  stat(opts: { bigint: true }): Promise<BigIntStats>
+  stat(opts: { bigint: true }): Promise<InputStat>
   read(buffer: Buffer, offset: number, length: number, position: number): Promise<{ bytesRead: number }>
   close(): Promise<void>
   /** Bytes [from, to) without a copy, when the file's bytes are in memory (null when it has fewer). */
@@ -33,7 +36,7 @@ export async function openInputFile(path: string): Promise<InputFile> {
  * Planning a one-line file takes several reads (last newline, head and tail fingerprints) and
  * the lake one more; with 100,000 such files the system calls were most of the time.
  */
-export function inputFileFromBytes(bytes: Buffer, stat: BigIntStats): InputFile {
+export function inputFileFromBytes(bytes: Buffer, stat: InputStat): InputFile {
   return {
     stat: async () => stat,
     read: async (buffer, offset, length, position) => {

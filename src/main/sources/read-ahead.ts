@@ -1,5 +1,5 @@
-import { closeSync, fstatSync, openSync, readSync, type BigIntStats } from 'node:fs'
-import { inputFileFromBytes, type InputFile } from './input-file'
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs'
+import { inputFileFromBytes, type InputFile, type InputStat } from './input-file'
 
 // Small files the next poll will plan, read while the current batch is being written. With a
 // backlog of many small files the engine's thread otherwise alternates: it opens, stats, reads
@@ -14,7 +14,8 @@ import { inputFileFromBytes, type InputFile } from './input-file'
 const FILES_PER_SLICE = 32
 
 interface ReadFile {
-  stat: BigIntStats
+  /** only the fields planning reads: a whole BigIntStats is ~18 BigInts, for 20,000 files at a time */
+  stat: InputStat
   bytes: Buffer
 }
 
@@ -72,8 +73,9 @@ function readSmallFile(path: string, maxFileBytes: number): ReadFile | null {
     return null
   }
   try {
-    const stat = fstatSync(fd, { bigint: true })
-    if (!stat.isFile() || stat.size > BigInt(maxFileBytes)) return null
+    const full = fstatSync(fd, { bigint: true })
+    if (!full.isFile() || full.size > BigInt(maxFileBytes)) return null
+    const stat: InputStat = { dev: full.dev, ino: full.ino, size: full.size, mtimeMs: full.mtimeMs }
     const bytes = Buffer.allocUnsafe(Number(stat.size))
     let off = 0
     while (off < bytes.length) {
