@@ -3,6 +3,7 @@ import type { ExportFormat } from '../../../../shared/dto'
 import { desktopBridge } from '../../client'
 import { formatNumber } from '../../lib/format'
 import { useSlice, useStores } from '../../stores/context'
+import { FolderInput } from '../../ui/FolderInput'
 import { CloseIcon } from '../../ui/icons'
 
 const FORMATS: { value: ExportFormat; label: string; hint: string }[] = [
@@ -14,7 +15,7 @@ const FORMATS: { value: ExportFormat; label: string; hint: string }[] = [
 export function ExportDialog({ onClose }: { onClose(): void }) {
   const { exporter } = useStores()
   const ex = useSlice(exporter, (s) => s)
-  const { pickFolder, showInFolder } = desktopBridge()
+  const { showInFolder } = desktopBridge()
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
@@ -75,33 +76,17 @@ export function ExportDialog({ onClose }: { onClose(): void }) {
           </div>
           <div className="field">
             <label htmlFor="export-dir">Folder</label>
-            <div className="input-row">
-              <input
-                id="export-dir"
-                className="input"
-                value={ex.outDir}
-                placeholder="exports"
-                disabled={ex.running}
-                spellCheck={false}
-                onChange={(e) => ex.setOutDir(e.target.value)}
-                aria-invalid={ex.fieldError ? true : undefined}
-                data-testid="export-dir"
-              />
-              {pickFolder && (
-                <button
-                  type="button"
-                  className="btn"
-                  disabled={ex.running}
-                  data-testid="export-browse"
-                  onClick={async () => {
-                    const dir = await pickFolder(ex.outDir || undefined)
-                    if (dir) ex.setOutDir(dir)
-                  }}
-                >
-                  Browse…
-                </button>
-              )}
-            </div>
+            <FolderInput
+              id="export-dir"
+              value={ex.outDir}
+              placeholder="exports"
+              onChange={ex.setOutDir}
+              onPicked={ex.setOutDir}
+              disabled={ex.running}
+              invalid={Boolean(ex.fieldError)}
+              testId="export-dir"
+              browseTestId="export-browse"
+            />
             {ex.fieldError ? (
               <span className="error" data-testid="export-dir-error">
                 {ex.fieldError}
