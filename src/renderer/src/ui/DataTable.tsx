@@ -41,3 +41,12 @@ export function DataTable({ columns, className, wrapClassName, wrapStyle, testId
     </div>
   )
 }
+
+/** An id cell: monospace, cut to the column with the whole id on hover. */
+export function IdCell({ id }: { id: string }) {
+  return (
+    <td className="mono ellipsis" title={id}>
+      {id}
+    </td>
+  )
+}

@@ -3,7 +3,7 @@ import { formatNumber, formatTime } from '../../lib/format'
 import { useSlice, useStores } from '../../stores/context'
 import { Card, EmptyState, ScoreBadge } from '../../ui/Card'
 import { Money } from '../../ui/Money'
-import { DataTable, num } from '../../ui/DataTable'
+import { DataTable, IdCell, num } from '../../ui/DataTable'
 import { SlicePageControls } from '../../ui/PageControls'
 import { SearchInput } from '../../ui/SearchInput'
 
@@ -94,12 +94,8 @@ export function AlertsTable({ threshold }: { threshold: number }) {
               <td className="tnum" title={r.orderTs}>
                 {formatTime(r.orderTs)}
               </td>
-              <td className="mono ellipsis" title={r.orderId}>
-                {r.orderId}
-              </td>
-              <td className="mono ellipsis" title={r.customerId}>
-                {r.customerId}
-              </td>
+              <IdCell id={r.orderId} />
+              <IdCell id={r.customerId} />
               <td className="num">
                 <Money order={r} />
               </td>

@@ -6,7 +6,7 @@ import { statusPieOption } from '../../charts/options'
 import { formatCurrency, formatNumber, formatTime } from '../../lib/format'
 import { useSlice, useStores, useThemeName } from '../../stores/context'
 import { Card, EmptyState, Stat } from '../../ui/Card'
-import { DataTable, num } from '../../ui/DataTable'
+import { DataTable, IdCell, num } from '../../ui/DataTable'
 import { Money } from '../../ui/Money'
 import { useChartContext, useCurrency } from '../hooks'
 import { WaitingForData } from '../metrics/MetricsTab'
@@ -67,12 +67,8 @@ export function OrdersTab() {
                   </span>
                 )}
               </td>
-              <td className="mono ellipsis" title={o.orderId}>
-                {o.orderId}
-              </td>
-              <td className="mono ellipsis" title={o.customerId}>
-                {o.customerId}
-              </td>
+              <IdCell id={o.orderId} />
+              <IdCell id={o.customerId} />
               <td>
                 <span className="status-dot" style={{ ['--dot' as string]: statusColors[o.status] }}>
                   {o.status}
