@@ -1,12 +1,14 @@
 // An engine host as the app runs one, for tests of the API contract: its own temp folder with
 // input/{orders,customers}, a folder source feeding lake/, and handlers called through dispatch,
-// as both transports call them (arguments validated first). The pipeline is not started.
+// as both transports call them (arguments validated first); or a host over a lake a test already
+// wrote, with its HTTP API served as the UI reaches it. The pipeline is not started.
 
-import { mkdirSync } from 'node:fs'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { createEngineHost } from '../../src/main/api/engine-host'
 import { dispatch } from '../../src/main/api/dispatch'
 import type { EngineHost } from '../../src/main/api/host'
+import { startHttpServer, type HttpServerHandle } from '../../src/main/api/http-server'
 import { makeTempDir } from './lake-fixtures'
 
 export interface FolderEngine {
@@ -34,4 +36,35 @@ export async function startFolderEngine(): Promise<FolderEngine> {
     throw err
   }
   return { base, host, call, orders: (name) => join(base, 'input', 'orders', name) }
+}
+
+/** A host over a lake already written (or not there yet), its settings in a temp folder of its own. Dispose it. */
+export async function hostOverLake(lakePath: string, inputPath: string): Promise<EngineHost> {
+  const base = makeTempDir()
+  writeFileSync(join(base, 'settings.json'), JSON.stringify({ lakePath, source: { kind: 'folder', inputPath } }))
+  return createEngineHost({ settingsFile: join(base, 'settings.json'), baseDir: base })
+}
+
+export interface HttpApi {
+  server: HttpServerHandle
+  /** POST /api/<name> with JSON, as the UI fetches; a refusal throws with its status and body. */
+  call<T>(name: string, args?: unknown): Promise<T>
+}
+
+/** The host's HTTP API on a free port. Close `server` before disposing the host. */
+export async function serveHttpApi(host: EngineHost): Promise<HttpApi> {
+  const server = await startHttpServer({ handlers: host.handlers, events: host.events, port: 0 })
+  return {
+    server,
+    async call<T>(name: string, args: unknown = {}): Promise<T> {
+      const res = await fetch(`${server.url}/api/${name}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(args)
+      })
+      const body = (await res.json()) as T
+      if (!res.ok) throw new Error(`${name}: ${res.status} ${JSON.stringify(body)}`)
+      return body
+    }
+  }
 }
