@@ -7,7 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { createEngineHost } from '../../src/main/api/engine-host'
 import { dispatch } from '../../src/main/api/dispatch'
-import type { EngineHost } from '../../src/main/api/host'
+import type { EngineHost, EngineHostOptions } from '../../src/main/api/host'
 import { startHttpServer, type HttpServerHandle } from '../../src/main/api/http-server'
 import { makeTempDir } from './lake-fixtures'
 
@@ -38,11 +38,20 @@ export async function startFolderEngine(): Promise<FolderEngine> {
   return { base, host, call, orders: (name) => join(base, 'input', 'orders', name) }
 }
 
-/** A host over a lake already written (or not there yet), its settings in a temp folder of its own. Dispose it. */
-export async function hostOverLake(lakePath: string, inputPath: string): Promise<EngineHost> {
+/**
+ * A host over a lake already written (or not there yet) and a folder of input, its settings file,
+ * with any `more` settings, in a temp folder of its own. Dispose it.
+ */
+export async function hostOverLake(
+  lakePath: string,
+  inputPath: string,
+  more: Record<string, unknown> = {},
+  options: Pick<EngineHostOptions, 'controller'> = {}
+): Promise<EngineHost> {
   const base = makeTempDir()
-  writeFileSync(join(base, 'settings.json'), JSON.stringify({ lakePath, source: { kind: 'folder', inputPath } }))
-  return createEngineHost({ settingsFile: join(base, 'settings.json'), baseDir: base })
+  const settingsFile = join(base, 'settings.json')
+  writeFileSync(settingsFile, JSON.stringify({ lakePath, source: { kind: 'folder', inputPath }, ...more }))
+  return createEngineHost({ settingsFile, baseDir: base, ...options })
 }
 
 export interface HttpApi {
