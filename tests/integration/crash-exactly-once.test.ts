@@ -11,7 +11,7 @@ import {
   runPipeline,
   writeLines
 } from '../support/lake-fixtures'
-import { orderLine, rng, spawnPipeline, writeBulkInput, type Child } from '../support/bulk-input'
+import { killLeftovers, orderLine, rng, spawnPipeline, writeBulkInput, type Child } from '../support/bulk-input'
 import { CONSISTENCY_SQL, expectConsistentLake, killAtRandom, runToEnd } from '../support/crash-runs'
 
 // A real pipeline process is SIGKILLed several times while it ingests a large input, restarted
@@ -21,9 +21,7 @@ import { CONSISTENCY_SQL, expectConsistentLake, killAtRandom, runToEnd } from '.
 afterAll(cleanupTempDirs)
 
 const children: Child[] = []
-afterEach(() => {
-  for (const c of children.splice(0)) if (c.proc.exitCode === null && c.proc.signalCode === null) c.proc.kill('SIGKILL')
-})
+afterEach(() => killLeftovers(children))
 
 function spawn(input: string, lake: string, extra: string[] = []): Child {
   const c = spawnPipeline(input, lake, extra)

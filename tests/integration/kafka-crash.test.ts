@@ -1,6 +1,6 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { cleanupTempDirs, makeTempDir, queries } from '../support/lake-fixtures'
-import { orderLine, rng, type Child } from '../support/bulk-input'
+import { killLeftovers, orderLine, rng, type Child } from '../support/bulk-input'
 import { groupOffsets, highWatermarks, produce, startBroker, stopAllBrokers, type TestMessage } from '../support/kafka-broker'
 import { spawnKafkaPipeline } from '../support/kafka-processes'
 import { CONSISTENCY_SQL, expectConsistentLake, killAtRandom, runToEnd } from '../support/crash-runs'
@@ -17,9 +17,7 @@ const CUSTOMERS = 1000
 const BAD = ['{"order_id": "broken', '[1,2,3]', '{"order_id":"x","customer_id":"y"}', 'not json at all']
 
 const children: Child[] = []
-afterEach(() => {
-  for (const c of children.splice(0)) if (c.proc.exitCode === null && c.proc.signalCode === null) c.proc.kill('SIGKILL')
-})
+afterEach(() => killLeftovers(children))
 afterAll(async () => {
   await stopAllBrokers()
   cleanupTempDirs()

@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import type { EngineHost } from '../../src/main/api/host'
 import { parseSettings } from '../../src/shared/settings'
-import { spawnTsx, type Child } from '../support/bulk-input'
+import { killLeftovers, spawnTsx, type Child } from '../support/bulk-input'
 import { cleanupTempDirs, MIN, makeWorkspace, order, queries, runPipeline, ts, writeLines } from '../support/lake-fixtures'
 import { startFolderEngine } from '../support/engine-host'
 import { until } from '../support/wait'
@@ -16,9 +16,7 @@ import { until } from '../support/wait'
 afterAll(cleanupTempDirs)
 
 const children: Child[] = []
-afterEach(() => {
-  for (const c of children.splice(0)) if (c.proc.exitCode === null && c.proc.signalCode === null) c.proc.kill('SIGKILL')
-})
+afterEach(() => killLeftovers(children))
 
 async function cli(args: string[], code = 0): Promise<string> {
   const c = spawnTsx('src/main/cli/main.ts', args)

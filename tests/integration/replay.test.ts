@@ -8,7 +8,7 @@ import { promoteRuleset } from '../../src/main/lake/rules-store'
 import { SCHEMA_VERSION } from '../../src/main/lake/schema'
 import { defaultRuleset } from '../../src/main/rules'
 import { parseSettings, type Settings } from '../../src/shared/settings'
-import { orderLine, rng, spawnPipeline, spawnTsx, type Child } from '../support/bulk-input'
+import { killLeftovers, orderLine, rng, spawnPipeline, spawnTsx, type Child } from '../support/bulk-input'
 import { until } from '../support/wait'
 import { cleanupTempDirs, customer, MIN, makeWorkspace, order, queries, REPO_ROOT, runPipeline, ts, writeLines, type Workspace } from '../support/lake-fixtures'
 import { startFolderEngine } from '../support/engine-host'
@@ -22,9 +22,7 @@ import { startFolderEngine } from '../support/engine-host'
 afterAll(cleanupTempDirs)
 
 const children: Child[] = []
-afterEach(() => {
-  for (const c of children.splice(0)) if (c.proc.exitCode === null && c.proc.signalCode === null) c.proc.kill('SIGKILL')
-})
+afterEach(() => killLeftovers(children))
 
 function cli(args: string[]): Child {
   const c = spawnTsx('src/main/cli/main.ts', args)

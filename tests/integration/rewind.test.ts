@@ -6,7 +6,7 @@ import { acquireLake } from '../../src/main/lake/lake-registry'
 import { lakeFigures } from '../../src/main/lake/metrics-figures'
 import { totals } from '../../src/main/lake/queries'
 import { planRewind, RewindError, rewindSource, type RewindTarget } from '../../src/main/lake/rewind'
-import { spawnPipeline, type Child } from '../support/bulk-input'
+import { killLeftovers, spawnPipeline, type Child } from '../support/bulk-input'
 import { spawnCli } from '../support/kafka-processes'
 import { parseSettings } from '../../src/shared/settings'
 import { replayLake } from '../../src/main/lake/replay'
@@ -27,9 +27,7 @@ afterAll(async () => {
 })
 
 const children: Child[] = []
-afterEach(() => {
-  for (const c of children.splice(0)) if (c.proc.exitCode === null && c.proc.signalCode === null) c.proc.kill('SIGKILL')
-})
+afterEach(() => killLeftovers(children))
 
 async function rewind(ws: Workspace, source: string, target: RewindTarget, confirm = true) {
   const lake = await acquireLake(ws.lake, { create: false })
