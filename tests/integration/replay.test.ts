@@ -1,6 +1,5 @@
-import { mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs'
+import { utimesSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { gunzipSync } from 'node:zlib'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import type { EngineHost } from '../../src/main/api/host'
 import { acquireLake } from '../../src/main/lake/lake-registry'
@@ -10,7 +9,7 @@ import { defaultRuleset } from '../../src/main/rules'
 import { parseSettings, type Settings } from '../../src/shared/settings'
 import { killLeftovers, orderLine, rng, spawnPipeline, spawnTsx, type Child } from '../support/bulk-input'
 import { until } from '../support/wait'
-import { cleanupTempDirs, customer, MIN, makeWorkspace, order, queries, REPO_ROOT, runPipeline, ts, writeLines, type Workspace } from '../support/lake-fixtures'
+import { cleanupTempDirs, customer, lakeFromFixture, MIN, makeWorkspace, order, queries, runPipeline, ts, writeLines, type Workspace } from '../support/lake-fixtures'
 import { startFolderEngine } from '../support/engine-host'
 
 // streamdesk replay (docs/LAKE.md, "Replay"), run as the CLI in a child process. Two lakes read
@@ -73,9 +72,7 @@ async function replay(lakeDir: string, args: string[]): Promise<Child> {
 
 describe('schema 6', () => {
   it('migrates a schema-5 lake: its batch is live, nothing re-validated, nothing else changed', async () => {
-    const ws = makeWorkspace()
-    mkdirSync(ws.lake)
-    writeFileSync(join(ws.lake, 'lake.duckdb'), gunzipSync(readFileSync(join(REPO_ROOT, 'tests/fixtures/lake-v5.duckdb.gz'))))
+    const ws = lakeFromFixture('lake-v5.duckdb.gz')
     const before = await queries(ws.lake, { ...DERIVED, ...KEPT })
     const lake = await acquireLake(ws.lake, { create: false })
     await lake.close()
