@@ -16,10 +16,12 @@ export interface DataTableProps {
   testId: string
   /** The body rows. */
   children: ReactNode
+  /** Shown under the table, inside its scrolling wrap (a note on the rows). */
+  after?: ReactNode
 }
 
 /** A scrolling table of lake rows under one heading row: every list of rows in the app is shown this way. */
-export function DataTable({ columns, className, wrapClassName, wrapStyle, testId, children }: DataTableProps) {
+export function DataTable({ columns, className, wrapClassName, wrapStyle, testId, children, after }: DataTableProps) {
   return (
     <div className={wrapClassName ? `table-wrap ${wrapClassName}` : 'table-wrap'} style={wrapStyle}>
       <table className={className ? `data ${className}` : 'data'} data-testid={testId}>
@@ -38,6 +40,7 @@ export function DataTable({ columns, className, wrapClassName, wrapStyle, testId
         </thead>
         <tbody>{children}</tbody>
       </table>
+      {after}
     </div>
   )
 }

@@ -52,7 +52,18 @@ export function Checkpoints() {
       ) : !rows || rows.length === 0 ? (
         <EmptyState title={rows ? 'No offsets yet' : 'Loading…'}>{rows && <p>Each file or partition the pipeline reads is listed once its first batch commits.</p>}</EmptyState>
       ) : (
-        <DataTable wrapClassName="short" testId="checkpoints-table" columns={['Source', num('Committed offset'), num('Size / end'), num('Lag'), num('Last batch'), '']}>
+        <DataTable
+          wrapClassName="short"
+          testId="checkpoints-table"
+          columns={['Source', num('Committed offset'), num('Size / end'), num('Lag'), num('Last batch'), '']}
+          after={
+            !stopped && (
+              <p className="muted" style={{ margin: '6px 12px' }} data-testid="checkpoint-rewind-reason">
+                {REWIND_WHILE_RUNNING}
+              </p>
+            )
+          }
+        >
           {rows.map((r) => (
             <tr key={`${r.sourceKind}:${r.key}`} data-testid="checkpoint-row">
               <td className="mono ellipsis" title={r.key}>
