@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { signature } from '../../src/main/alerts/webhook-sink'
-import { spawnPipeline, type Child } from '../support/bulk-input'
+import { killLeftovers, spawnPipeline, type Child } from '../support/bulk-input'
 import { AlertReceiver } from '../support/alert-receiver'
 import { cleanupTempDirs, makeWorkspace, order, query, ts, writeLines, type Workspace } from '../support/lake-fixtures'
 import { until } from '../support/wait'
@@ -18,7 +18,7 @@ const SECRET = 'receiver-shared-secret'
 const children: Child[] = []
 const receivers: AlertReceiver[] = []
 afterEach(async () => {
-  for (const c of children.splice(0)) if (c.proc.exitCode === null && c.proc.signalCode === null) c.proc.kill('SIGKILL')
+  killLeftovers(children)
   for (const r of receivers.splice(0)) await r.stop()
 })
 

@@ -1,10 +1,8 @@
-import { writeFileSync } from 'node:fs'
-import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { createEngineHost } from '../../src/main/api/engine-host'
 import type { AlertSinkStatus } from '../../src/shared/dto'
 import { AlertReceiver } from '../support/alert-receiver'
-import { cleanupTempDirs, makeTempDir, makeWorkspace, order, ts, writeLines } from '../support/lake-fixtures'
+import { cleanupTempDirs, makeWorkspace, order, ts, writeLines } from '../support/lake-fixtures'
+import { hostOverLake } from '../support/engine-host'
 import { until } from '../support/wait'
 
 // A sink removed from the settings: its undelivered alerts stay in the outbox, shown as orphaned
@@ -18,15 +16,9 @@ describe('orphaned alert sinks', () => {
     const ws = makeWorkspace()
     const receiver = new AlertReceiver()
     await receiver.listen()
-    const base = makeTempDir()
-    const settingsFile = join(base, 'settings.json')
     const hook = { kind: 'webhook', name: 'hook', url: receiver.url }
     const gone = { kind: 'webhook', name: 'gone', url: receiver.url }
-    writeFileSync(
-      settingsFile,
-      JSON.stringify({ lakePath: ws.lake, source: { kind: 'folder', inputPath: ws.input }, pipeline: { triggerMs: 50 }, alerts: { sinks: [hook, gone] } })
-    )
-    const host = await createEngineHost({ settingsFile, baseDir: base })
+    const host = await hostOverLake(ws.lake, ws.input, { pipeline: { triggerMs: 50 }, alerts: { sinks: [hook, gone] } })
     let sinks: AlertSinkStatus[] = []
     const sinksUntil = (what: string, ok: (all: AlertSinkStatus[]) => boolean) =>
       until(

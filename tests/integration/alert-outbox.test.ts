@@ -1,12 +1,11 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { gunzipSync } from 'node:zlib'
 import { afterAll, describe, expect, it } from 'vitest'
 import { CliError } from '../../src/main/cli/errors'
 import { SCHEMA_VERSION } from '../../src/main/lake/schema'
 import { parseSettings } from '../../src/shared/settings'
 import { AlertReceiver } from '../support/alert-receiver'
-import { cleanupTempDirs, makeWorkspace, order, query, REPO_ROOT, runPipeline, ts, writeLines, type Workspace } from '../support/lake-fixtures'
+import { cleanupTempDirs, lakeFromFixture, makeWorkspace, order, query, runPipeline, ts, writeLines, type Workspace } from '../support/lake-fixtures'
 
 // The outbox in the lake: a lake of the previous schema migrates to an empty one; each batch
 // queues its alerts for every sink that takes them; an order alerts once per sink; --until-idle
@@ -28,9 +27,7 @@ const big = (id: string, amount = 6000, at = 0) => order({ order_id: id, total_a
 
 describe('a schema-6 lake (before the outbox)', () => {
   it('migrates to an empty outbox; only alerts of later batches are sent', async () => {
-    const ws: Workspace = makeWorkspace()
-    mkdirSync(ws.lake)
-    writeFileSync(join(ws.lake, 'lake.duckdb'), gunzipSync(readFileSync(join(REPO_ROOT, 'tests/fixtures/lake-v6.duckdb.gz'))))
+    const ws: Workspace = lakeFromFixture('lake-v6.duckdb.gz')
     const before = await query(ws.lake, `SELECT count(*)::INTEGER AS n FROM fraud_alerts`)
     expect(before[0].n).toBe(7)
     const out = join(ws.root, 'alerts.ndjson')

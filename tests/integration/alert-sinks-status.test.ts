@@ -1,10 +1,8 @@
-import { writeFileSync } from 'node:fs'
-import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { createEngineHost } from '../../src/main/api/engine-host'
 import type { AlertSinkStatus } from '../../src/shared/dto'
 import { AlertReceiver } from '../support/alert-receiver'
-import { cleanupTempDirs, makeTempDir, makeWorkspace, order, ts, writeLines } from '../support/lake-fixtures'
+import { cleanupTempDirs, makeWorkspace, order, ts, writeLines } from '../support/lake-fixtures'
+import { hostOverLake } from '../support/engine-host'
 import { until } from '../support/wait'
 
 // What the Pipeline tab and /metrics say about an alert sink of the app's engine (serve and the
@@ -18,18 +16,7 @@ describe('query.alertSinks and streamdesk_alert_sink_backlog', () => {
     const ws = makeWorkspace()
     const receiver = new AlertReceiver()
     await receiver.listen()
-    const base = makeTempDir()
-    const settingsFile = join(base, 'settings.json')
-    writeFileSync(
-      settingsFile,
-      JSON.stringify({
-        lakePath: ws.lake,
-        source: { kind: 'folder', inputPath: ws.input },
-        pipeline: { triggerMs: 50 },
-        alerts: { sinks: [{ kind: 'webhook', name: 'hook', url: receiver.url }] }
-      })
-    )
-    const host = await createEngineHost({ settingsFile, baseDir: base })
+    const host = await hostOverLake(ws.lake, ws.input, { pipeline: { triggerMs: 50 }, alerts: { sinks: [{ kind: 'webhook', name: 'hook', url: receiver.url }] } })
     let sinks: AlertSinkStatus[] = []
     const sinksUntil = (what: string, ok: (s: AlertSinkStatus) => boolean) =>
       until(

@@ -1,14 +1,9 @@
-import { writeFileSync } from 'node:fs'
-import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createEngineHost } from '../../src/main/api/engine-host'
 import type { EngineHost } from '../../src/main/api/host'
-import { startHttpServer, type HttpServerHandle } from '../../src/main/api/http-server'
 import type { AlertPage, CountRow, Kpis, WindowRow } from '../../src/shared/dto'
 import {
   MIN,
   cleanupTempDirs,
-  makeTempDir,
   makeWorkspace,
   order,
   query,
@@ -18,6 +13,7 @@ import {
   type Row,
   type Workspace
 } from '../support/lake-fixtures'
+import { hostOverLake, serveHttpApi, type HttpApi } from '../support/engine-host'
 
 // Every figure the Metrics and Fraud tabs show, fetched the way the UI fetches it (POST /api/<name>
 // on a real engine host over a real lake) and checked against plain SQL over that lake, written
@@ -77,19 +73,10 @@ const countedSql = (from: number, to: number) => `SELECT count(*)::BIGINT AS ord
 
 let ws: Workspace
 let host: EngineHost
-let server: HttpServerHandle
+let http: HttpApi
 const expected: Record<string, Row[]> = {}
 
-async function api<T>(name: string, args: unknown = {}): Promise<T> {
-  const res = await fetch(`${server.url}/api/${name}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(args)
-  })
-  const body = (await res.json()) as T
-  if (!res.ok) throw new Error(`${name}: ${res.status} ${JSON.stringify(body)}`)
-  return body
-}
+const api = <T>(name: string, args: unknown = {}) => http.call<T>(name, args)
 
 beforeAll(async () => {
   ws = makeWorkspace()
@@ -122,14 +109,12 @@ beforeAll(async () => {
     expected[key] = await query(ws.lake, sql)
   }
 
-  const base = makeTempDir()
-  writeFileSync(join(base, 'settings.json'), JSON.stringify({ lakePath: ws.lake, source: { kind: 'folder', inputPath: ws.input } }))
-  host = await createEngineHost({ settingsFile: join(base, 'settings.json'), baseDir: base })
-  server = await startHttpServer({ handlers: host.handlers, events: host.events, port: 0 })
+  host = await hostOverLake(ws.lake, ws.input)
+  http = await serveHttpApi(host)
 })
 
 afterAll(async () => {
-  await server?.close()
+  await http?.server.close()
   await host?.dispose()
 })
 
@@ -247,9 +232,7 @@ describe('before the first complete minute', () => {
       order({ order_id: 'f2', order_ts: at(11, 50), total_amount: 20 })
     ])
     await runPipeline(fresh)
-    const base = makeTempDir()
-    writeFileSync(join(base, 'settings.json'), JSON.stringify({ lakePath: fresh.lake, source: { kind: 'folder', inputPath: fresh.input } }))
-    const h = await createEngineHost({ settingsFile: join(base, 'settings.json'), baseDir: base })
+    const h = await hostOverLake(fresh.lake, fresh.input)
     try {
       const k = await h.handlers['query.kpis']({ minutes: 5 })
       // 12:10 began before the first order; 12:11 holds the newest: no minute is complete yet
@@ -260,9 +243,7 @@ describe('before the first complete minute', () => {
   })
 
   it('an empty lake has no figures and no dates', async () => {
-    const base = makeTempDir()
-    writeFileSync(join(base, 'settings.json'), JSON.stringify({ lakePath: 'not-yet', source: { kind: 'folder', inputPath: 'in' } }))
-    const h = await createEngineHost({ settingsFile: join(base, 'settings.json'), baseDir: base })
+    const h = await hostOverLake('not-yet', 'in')
     try {
       expect(await h.handlers['query.kpis']({ minutes: 1 })).toEqual({
         minutes: 1,

@@ -1,6 +1,3 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
-import { gunzipSync } from 'node:zlib'
 import { afterAll, describe, expect, it } from 'vitest'
 import { PipelineController } from '../../src/main/engine/pipeline-controller'
 import { repairFutureEventTimes } from '../../src/main/lake/event-time-repair'
@@ -11,12 +8,12 @@ import { spawnCli } from '../support/kafka-processes'
 import {
   cleanupTempDirs,
   customer,
+  lakeFromFixture,
   makeWorkspace,
   MIN,
   order,
   queries,
   query,
-  REPO_ROOT,
   runPipeline,
   scalar,
   writeLines,
@@ -180,9 +177,7 @@ describe('offsets and years a timestamp may have', () => {
 
 /** A copy of the fixture lake written by schema 3 with a 2031 order (tests/fixtures/README.md). */
 function poisonedLake(): Workspace {
-  const ws = makeWorkspace()
-  mkdirSync(ws.lake)
-  writeFileSync(join(ws.lake, 'lake.duckdb'), gunzipSync(readFileSync(join(REPO_ROOT, 'tests/fixtures/lake-v3-future-order.duckdb.gz'))))
+  const ws = lakeFromFixture('lake-v3-future-order.duckdb.gz')
   return ws
 }
 

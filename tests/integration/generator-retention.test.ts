@@ -6,7 +6,7 @@ import { FileSink, runGenerator } from '../../src/main/generator'
 import { GENERATED_DIR, GeneratedFiles, isGeneratedName, recordPath } from '../../src/main/sources/generated-files'
 import { parseSettings, type DeepPartial, type Settings } from '../../src/shared/settings'
 import type { PipelineStatus } from '../../src/shared/dto'
-import { spawnPipeline, type Child } from '../support/bulk-input'
+import { killLeftovers, spawnPipeline, type Child } from '../support/bulk-input'
 import { spawnCli } from '../support/kafka-processes'
 import { REPO_ROOT, cleanupTempDirs, makeTempDir, order, queries, writeLines, type Row } from '../support/lake-fixtures'
 
@@ -31,7 +31,7 @@ afterAll(() => {
 const children: Child[] = []
 const controllers: PipelineController[] = []
 afterEach(async () => {
-  for (const c of children.splice(0)) if (c.proc.exitCode === null && c.proc.signalCode === null) c.proc.kill('SIGKILL')
+  killLeftovers(children)
   for (const c of controllers.splice(0)) await c.dispose()
 })
 

@@ -1,12 +1,12 @@
 import { renameSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { createEngineHost } from '../../src/main/api/engine-host'
 import type { EngineHost } from '../../src/main/api/host'
 import type { HealthConditionName, HealthState } from '../../src/shared/health'
 import { AlertReceiver } from '../support/alert-receiver'
 import { spawnPipeline } from '../support/bulk-input'
 import { cleanupTempDirs, makeTempDir, makeWorkspace, order, ts, writeLines, type Workspace } from '../support/lake-fixtures'
+import { hostOverLake } from '../support/engine-host'
 import { until } from '../support/wait'
 
 // Pipeline health alerts on a real engine: a real folder, a real lake, a real webhook receiver.
@@ -36,22 +36,19 @@ async function rig(pipeline: Record<string, unknown>, health: Record<string, unk
   const ws = makeWorkspace()
   const receiver = new AlertReceiver()
   await receiver.listen()
-  const base = makeTempDir()
-  const settingsFile = join(base, 'settings.json')
-  writeFileSync(
-    settingsFile,
-    JSON.stringify({
-      lakePath: ws.lake,
-      source: { kind: 'folder', inputPath: ws.input },
+  const clock = { t: 1_000_000, now() { return this.t } }
+  const host = await hostOverLake(
+    ws.lake,
+    ws.input,
+    {
       pipeline,
       alerts: {
         sinks: [{ kind: 'webhook', name: 'hook', url: receiver.url }],
         health: { stuckSeconds: STUCK_SECONDS, holdSeconds: HOLD_SECONDS, checkSeconds: 600, ...health }
       }
-    })
+    },
+    { controller: { healthClock: clock } }
   )
-  const clock = { t: 1_000_000, now() { return this.t } }
-  const host = await createEngineHost({ settingsFile, baseDir: base, controller: { healthClock: clock } })
   const healthNow = () => host.handlers['query.health']({})
   let batches = 0
   host.events.subscribe('batch.progress', () => batches++)

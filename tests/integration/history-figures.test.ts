@@ -1,11 +1,9 @@
-import { appendFileSync, statSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { appendFileSync, statSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createEngineHost } from '../../src/main/api/engine-host'
 import type { EngineHost } from '../../src/main/api/host'
-import { startHttpServer, type HttpServerHandle } from '../../src/main/api/http-server'
 import type { HistoryView, OrderPage, OrderRow, SourceOffsetRow } from '../../src/shared/dto'
-import { HOUR, MIN, cleanupTempDirs, makeTempDir, makeWorkspace, order, query, runPipeline, ts, writeLines, type Row, type Workspace } from '../support/lake-fixtures'
+import { HOUR, MIN, cleanupTempDirs, makeWorkspace, order, query, runPipeline, ts, writeLines, type Row, type Workspace } from '../support/lake-fixtures'
+import { hostOverLake, serveHttpApi, type HttpApi } from '../support/engine-host'
 
 // The history views (query.history), the Recent orders search (query.orderSearch) and the
 // checkpoint inspector (query.sourceOffsets), fetched the way the UI fetches them and checked
@@ -87,19 +85,10 @@ const alertBucketsSql = (range: Range | 'custom', w: number) => `WITH r AS (${bo
 
 let ws: Workspace
 let host: EngineHost
-let server: HttpServerHandle
+let http: HttpApi
 const expected: Record<string, Row[]> = {}
 
-async function api<T>(name: string, args: unknown = {}): Promise<T> {
-  const res = await fetch(`${server.url}/api/${name}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(args)
-  })
-  const body = (await res.json()) as T
-  if (!res.ok) throw new Error(`${name}: ${res.status} ${JSON.stringify(body)}`)
-  return body
-}
+const api = <T>(name: string, args: unknown = {}) => http.call<T>(name, args)
 
 beforeAll(async () => {
   ws = makeWorkspace()
@@ -128,14 +117,12 @@ beforeAll(async () => {
   expected.lateIds = await query(ws.lake, `SELECT order_id FROM silver_orders WHERE is_late ORDER BY batch_id DESC, order_ts DESC, order_id`)
   expected.one = await query(ws.lake, `SELECT order_id, customer_id, fraud_score FROM silver_orders WHERE order_id = 'h-041'`)
 
-  const base = makeTempDir()
-  writeFileSync(join(base, 'settings.json'), JSON.stringify({ lakePath: ws.lake, source: { kind: 'folder', inputPath: ws.input } }))
-  host = await createEngineHost({ settingsFile: join(base, 'settings.json'), baseDir: base })
-  server = await startHttpServer({ handlers: host.handlers, events: host.events, port: 0 })
+  host = await hostOverLake(ws.lake, ws.input)
+  http = await serveHttpApi(host)
 })
 
 afterAll(async () => {
-  await server?.close()
+  await http?.server.close()
   await host?.dispose()
 })
 
@@ -271,9 +258,7 @@ describe('history over 7-minute windows', () => {
     expect(windows).toEqual([{ minutes: 7 }])
     expect(relative.length).toBeGreaterThan(20)
     expect(fixed.length).toBeGreaterThan(20)
-    const base = makeTempDir()
-    writeFileSync(join(base, 'settings.json'), JSON.stringify({ lakePath: seven.lake, source: { kind: 'folder', inputPath: seven.input } }))
-    const h = await createEngineHost({ settingsFile: join(base, 'settings.json'), baseDir: base })
+    const h = await hostOverLake(seven.lake, seven.input)
     try {
       for (const [v, sql] of [
         [await h.handlers['query.history']({ range: '24h' }), relative],

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { KafkaSource } from '../../src/main/sources/kafka-source'
 import { cleanupTempDirs, customer, makeTempDir, order, queries } from '../support/lake-fixtures'
-import type { Child } from '../support/bulk-input'
+import { killLeftovers, type Child } from '../support/bulk-input'
 import { freePort, highWatermarks, produce, startBroker, stopAllBrokers, type TestMessage } from '../support/kafka-broker'
 import { rowsRead, spawnCli } from '../support/kafka-processes'
 
@@ -12,9 +12,7 @@ import { rowsRead, spawnCli } from '../support/kafka-processes'
 // message and a non-zero exit.
 
 const children: Child[] = []
-afterEach(() => {
-  for (const c of children.splice(0)) if (c.proc.exitCode === null && c.proc.signalCode === null) c.proc.kill('SIGKILL')
-})
+afterEach(() => killLeftovers(children))
 afterAll(async () => {
   await stopAllBrokers()
   cleanupTempDirs()

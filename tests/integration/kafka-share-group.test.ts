@@ -1,7 +1,7 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { DuckDBInstance } from '@duckdb/node-api'
 import { cleanupTempDirs, makeTempDir, type Row } from '../support/lake-fixtures'
-import { orderLine, rng, type Child } from '../support/bulk-input'
+import { killLeftovers, orderLine, rng, type Child } from '../support/bulk-input'
 import { groupOffsets, highWatermarks, produce, startBroker, stopAllBrokers, type TestMessage } from '../support/kafka-broker'
 import { rowsRead, spawnCli } from '../support/kafka-processes'
 import { until } from '../support/wait'
@@ -19,9 +19,7 @@ const PARTITIONS = 4
 const CUSTOMERS = 500
 
 const children: Child[] = []
-afterEach(() => {
-  for (const c of children.splice(0)) if (c.proc.exitCode === null && c.proc.signalCode === null) c.proc.kill('SIGKILL')
-})
+afterEach(() => killLeftovers(children))
 afterAll(async () => {
   await stopAllBrokers()
   cleanupTempDirs()

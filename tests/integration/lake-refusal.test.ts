@@ -1,14 +1,13 @@
 import { createHash } from 'node:crypto'
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { gunzipSync } from 'node:zlib'
 import { DuckDBInstance } from '@duckdb/node-api'
 import { afterAll, describe, expect, it } from 'vitest'
 import { openLake, LakeError } from '../../src/main/lake/lake'
 import { SCHEMA_VERSION } from '../../src/main/lake/schema'
 import { V4_MIGRATION_RATES } from '../../src/main/lake/migrations'
 import { spawnCli } from '../support/kafka-processes'
-import { cleanupTempDirs, makeTempDir, makeWorkspace, order, queries, REPO_ROOT, runPipeline, writeLines } from '../support/lake-fixtures'
+import { cleanupTempDirs, lakeFromFixture, makeTempDir, makeWorkspace, order, queries, runPipeline, writeLines } from '../support/lake-fixtures'
 
 // A lake is a StreamDesk lake or it is refused, unchanged: another program's DuckDB file, a
 // SQLite file, junk, an empty file, a folder that is not empty, the root folder. A lake from an
@@ -122,9 +121,7 @@ describe('a lake folder that is not a StreamDesk lake is refused unchanged', () 
 
 describe('lakes outlive versions', () => {
   it('a lake written by the previous version (schema 1) opens, is migrated, and keeps every row; the pipeline goes on writing it', async () => {
-    const ws = makeWorkspace()
-    mkdirSync(ws.lake)
-    writeFileSync(join(ws.lake, 'lake.duckdb'), gunzipSync(readFileSync(join(REPO_ROOT, 'tests/fixtures/lake-v1.duckdb.gz'))))
+    const ws = lakeFromFixture('lake-v1.duckdb.gz')
     const count = {
       silver: 'SELECT count(*) AS n FROM silver_orders',
       customers: 'SELECT count(DISTINCT customer_id) AS n FROM customers',
@@ -156,9 +153,7 @@ describe('lakes outlive versions', () => {
   })
 
   it('a lake written by the previous version (schema 2) opens, is migrated, and keeps every row, offsets included', async () => {
-    const ws = makeWorkspace()
-    mkdirSync(ws.lake)
-    writeFileSync(join(ws.lake, 'lake.duckdb'), gunzipSync(readFileSync(join(REPO_ROOT, 'tests/fixtures/lake-v2.duckdb.gz'))))
+    const ws = lakeFromFixture('lake-v2.duckdb.gz')
     const count = {
       silver: 'SELECT count(*) AS n FROM silver_orders',
       customers: 'SELECT count(*) AS n FROM customers',
@@ -194,9 +189,7 @@ describe('lakes outlive versions', () => {
   })
 
   it('a lake written by the previous version (schema 3) opens, is migrated: its orders converted to USD at the fixed migration rates, its windows summed again', async () => {
-    const ws = makeWorkspace()
-    mkdirSync(ws.lake)
-    writeFileSync(join(ws.lake, 'lake.duckdb'), gunzipSync(readFileSync(join(REPO_ROOT, 'tests/fixtures/lake-v3.duckdb.gz'))))
+    const ws = lakeFromFixture('lake-v3.duckdb.gz')
     const count = {
       silver: 'SELECT count(*) AS n, sum(total_cents) AS cents FROM silver_orders',
       customers: 'SELECT count(*) AS n FROM customers',

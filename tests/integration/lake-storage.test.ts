@@ -1,8 +1,5 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
-import { gunzipSync } from 'node:zlib'
 import { afterAll, describe, expect, it } from 'vitest'
-import { cleanupTempDirs, makeWorkspace, order, query, REPO_ROOT, runPipeline, writeLines } from '../support/lake-fixtures'
+import { cleanupTempDirs, lakeFromFixture, makeWorkspace, order, query, runPipeline, writeLines } from '../support/lake-fixtures'
 
 // New lakes are written in DuckDB's v1.4 storage format with bronze's raw lines in zstd (see
 // LAKE_STORAGE_VERSION); lakes written before keep their format and go on taking batches.
@@ -27,9 +24,7 @@ describe('lake storage', () => {
   })
 
   it('a lake written before keeps its format and takes new batches', async () => {
-    const ws = makeWorkspace()
-    mkdirSync(ws.lake)
-    writeFileSync(join(ws.lake, 'lake.duckdb'), gunzipSync(readFileSync(join(REPO_ROOT, 'tests/fixtures/lake-v3.duckdb.gz'))))
+    const ws = lakeFromFixture('lake-v3.duckdb.gz')
     const before = await rawCompression(ws.lake)
     expect(before.map((r) => r.compression)).not.toContain('ZSTD')
     const written = lines('old', 3000)

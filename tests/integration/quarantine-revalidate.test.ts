@@ -1,12 +1,11 @@
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
-import { createEngineHost } from '../../src/main/api/engine-host'
-import { dispatch } from '../../src/main/api/dispatch'
 import type { EngineHost } from '../../src/main/api/host'
 import { parseSettings } from '../../src/shared/settings'
-import { spawnTsx, type Child } from '../support/bulk-input'
-import { cleanupTempDirs, MIN, makeTempDir, makeWorkspace, order, queries, runPipeline, ts, writeLines } from '../support/lake-fixtures'
+import { killLeftovers, spawnTsx, type Child } from '../support/bulk-input'
+import { cleanupTempDirs, MIN, makeWorkspace, order, queries, runPipeline, ts, writeLines } from '../support/lake-fixtures'
+import { startFolderEngine } from '../support/engine-host'
 import { until } from '../support/wait'
 
 // `streamdesk quarantine revalidate` (lake/revalidate.ts), run as the CLI in a child process:
@@ -17,9 +16,7 @@ import { until } from '../support/wait'
 afterAll(cleanupTempDirs)
 
 const children: Child[] = []
-afterEach(() => {
-  for (const c of children.splice(0)) if (c.proc.exitCode === null && c.proc.signalCode === null) c.proc.kill('SIGKILL')
-})
+afterEach(() => killLeftovers(children))
 
 async function cli(args: string[], code = 0): Promise<string> {
   const c = spawnTsx('src/main/cli/main.ts', args)
@@ -105,13 +102,10 @@ describe('quarantine.revalidate over the API', () => {
   afterAll(() => host?.dispose())
 
   it('is refused while the pipeline runs, then takes one line, then all with its reason, once', { timeout: 120_000 }, async () => {
-    const base = makeTempDir()
-    mkdirSync(join(base, 'input', 'orders'), { recursive: true })
-    mkdirSync(join(base, 'input', 'customers'), { recursive: true })
-    host = await createEngineHost({ settingsFile: join(base, 'settings.json'), baseDir: base })
-    const call = (name: string, args?: unknown) => dispatch(host!.handlers, name, args) as Promise<any>
-    await call('settings.update', { patch: { source: { kind: 'folder', inputPath: 'input' }, lakePath: 'lake', pipeline: { triggerMs: 50 } } })
-    writeLines(join(base, 'input', 'orders', '1.jsonl'), [
+    const engine = await startFolderEngine()
+    host = engine.host
+    const { call } = engine
+    writeLines(engine.orders('1.jsonl'), [
       order({ order_id: 'nok-1', currency: 'NOK', total_amount: 100 }),
       order({ order_id: 'nok-2', currency: 'NOK', total_amount: 200 }),
       order({ order_id: 'nok-3', currency: 'NOK', total_amount: 300 })

@@ -1,18 +1,16 @@
-import { mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs'
+import { utimesSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { gunzipSync } from 'node:zlib'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
-import { createEngineHost } from '../../src/main/api/engine-host'
-import { dispatch } from '../../src/main/api/dispatch'
 import type { EngineHost } from '../../src/main/api/host'
 import { acquireLake } from '../../src/main/lake/lake-registry'
 import { promoteRuleset } from '../../src/main/lake/rules-store'
 import { SCHEMA_VERSION } from '../../src/main/lake/schema'
 import { defaultRuleset } from '../../src/main/rules'
 import { parseSettings, type Settings } from '../../src/shared/settings'
-import { orderLine, rng, spawnPipeline, spawnTsx, type Child } from '../support/bulk-input'
+import { killLeftovers, orderLine, rng, spawnPipeline, spawnTsx, type Child } from '../support/bulk-input'
 import { until } from '../support/wait'
-import { cleanupTempDirs, customer, MIN, makeTempDir, makeWorkspace, order, queries, REPO_ROOT, runPipeline, ts, writeLines, type Workspace } from '../support/lake-fixtures'
+import { cleanupTempDirs, customer, lakeFromFixture, MIN, makeWorkspace, order, queries, runPipeline, ts, writeLines, type Workspace } from '../support/lake-fixtures'
+import { startFolderEngine } from '../support/engine-host'
 
 // streamdesk replay (docs/LAKE.md, "Replay"), run as the CLI in a child process. Two lakes read
 // the same input files with the same batch boundaries: lake A with the old settings, lake B with
@@ -23,9 +21,7 @@ import { cleanupTempDirs, customer, MIN, makeTempDir, makeWorkspace, order, quer
 afterAll(cleanupTempDirs)
 
 const children: Child[] = []
-afterEach(() => {
-  for (const c of children.splice(0)) if (c.proc.exitCode === null && c.proc.signalCode === null) c.proc.kill('SIGKILL')
-})
+afterEach(() => killLeftovers(children))
 
 function cli(args: string[]): Child {
   const c = spawnTsx('src/main/cli/main.ts', args)
@@ -76,9 +72,7 @@ async function replay(lakeDir: string, args: string[]): Promise<Child> {
 
 describe('schema 6', () => {
   it('migrates a schema-5 lake: its batch is live, nothing re-validated, nothing else changed', async () => {
-    const ws = makeWorkspace()
-    mkdirSync(ws.lake)
-    writeFileSync(join(ws.lake, 'lake.duckdb'), gunzipSync(readFileSync(join(REPO_ROOT, 'tests/fixtures/lake-v5.duckdb.gz'))))
+    const ws = lakeFromFixture('lake-v5.duckdb.gz')
     const before = await queries(ws.lake, { ...DERIVED, ...KEPT })
     const lake = await acquireLake(ws.lake, { create: false })
     await lake.close()
@@ -263,13 +257,10 @@ describe('lake.replay over the API', () => {
   afterAll(() => host?.dispose())
 
   it('is refused while the pipeline runs; stopped, it replays with the app settings and pushes each chunk', { timeout: 120_000 }, async () => {
-    const base = makeTempDir()
-    mkdirSync(join(base, 'input', 'orders'), { recursive: true })
-    mkdirSync(join(base, 'input', 'customers'), { recursive: true })
-    host = await createEngineHost({ settingsFile: join(base, 'settings.json'), baseDir: base })
-    const call = (name: string, args?: unknown) => dispatch(host!.handlers, name, args) as Promise<any>
-    await call('settings.update', { patch: { source: { kind: 'folder', inputPath: 'input' }, lakePath: 'lake', pipeline: { triggerMs: 50 } } })
-    writeLines(join(base, 'input', 'orders', '1.jsonl'), [
+    const engine = await startFolderEngine()
+    host = engine.host
+    const { call } = engine
+    writeLines(engine.orders('1.jsonl'), [
       order({ order_id: 'eur-1', currency: 'EUR', total_amount: 100 }),
       order({ order_id: 'nok-1', currency: 'NOK', total_amount: 200 })
     ])

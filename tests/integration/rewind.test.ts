@@ -1,7 +1,4 @@
-import { mkdirSync, readFileSync } from 'node:fs'
-import { join } from 'node:path'
-import { createEngineHost } from '../../src/main/api/engine-host'
-import { dispatch } from '../../src/main/api/dispatch'
+import { readFileSync } from 'node:fs'
 import type { EngineHost } from '../../src/main/api/host'
 import { until } from '../support/wait'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
@@ -9,7 +6,7 @@ import { acquireLake } from '../../src/main/lake/lake-registry'
 import { lakeFigures } from '../../src/main/lake/metrics-figures'
 import { totals } from '../../src/main/lake/queries'
 import { planRewind, RewindError, rewindSource, type RewindTarget } from '../../src/main/lake/rewind'
-import { spawnPipeline, type Child } from '../support/bulk-input'
+import { killLeftovers, spawnPipeline, type Child } from '../support/bulk-input'
 import { spawnCli } from '../support/kafka-processes'
 import { parseSettings } from '../../src/shared/settings'
 import { replayLake } from '../../src/main/lake/replay'
@@ -17,7 +14,8 @@ import { replayScoring } from '../../src/main/lake/active-scoring'
 import { transformSettings } from '../../src/main/lake/batch-transform'
 import { highWatermarks, produce, startBroker, stopAllBrokers } from '../support/kafka-broker'
 import { runKafkaPipeline } from '../../src/main/cli/commands/pipeline'
-import { appendRaw, cleanupTempDirs, customer, linesWithOffsets, makeTempDir, makeWorkspace, order, queries, query, runPipeline, scalar, sq, writeLines, type Workspace } from '../support/lake-fixtures'
+import { appendRaw, cleanupTempDirs, customer, linesWithOffsets, makeWorkspace, order, queries, query, runPipeline, scalar, sq, writeLines, type Workspace } from '../support/lake-fixtures'
+import { startFolderEngine } from '../support/engine-host'
 
 // A rewind (docs/EVENTS.md, Rewind) on real lake files and real input files: what the next run
 // reads again, what that does to bronze, silver, quarantine, customers and the counters, and
@@ -29,9 +27,7 @@ afterAll(async () => {
 })
 
 const children: Child[] = []
-afterEach(() => {
-  for (const c of children.splice(0)) if (c.proc.exitCode === null && c.proc.signalCode === null) c.proc.kill('SIGKILL')
-})
+afterEach(() => killLeftovers(children))
 
 async function rewind(ws: Workspace, source: string, target: RewindTarget, confirm = true) {
   const lake = await acquireLake(ws.lake, { create: false })
@@ -356,13 +352,10 @@ describe('lake.rewind over the API', () => {
   afterAll(() => host?.dispose())
 
   it('is refused while the pipeline runs; stopped, it plans without changing anything, then rewinds once confirmed', { timeout: 120_000 }, async () => {
-    const base = makeTempDir()
-    mkdirSync(join(base, 'input', 'orders'), { recursive: true })
-    mkdirSync(join(base, 'input', 'customers'), { recursive: true })
-    host = await createEngineHost({ settingsFile: join(base, 'settings.json'), baseDir: base })
-    const call = (name: string, args?: unknown) => dispatch(host!.handlers, name, args) as Promise<any>
-    await call('settings.update', { patch: { source: { kind: 'folder', inputPath: 'input' }, lakePath: 'lake', pipeline: { triggerMs: 50 } } })
-    const file = writeLines(join(base, 'input', 'orders', '1.jsonl'), [order({ order_id: 'api-1' }), order({ order_id: 'api-2' })])
+    const engine = await startFolderEngine()
+    host = engine.host
+    const { call } = engine
+    const file = writeLines(engine.orders('1.jsonl'), [order({ order_id: 'api-1' }), order({ order_id: 'api-2' })])
     await call('pipeline.start')
     await until('the batch', async () => (await call('pipeline.status')).totals.orders >= 2)
     await expect(call('lake.rewind', { source: file, offset: 0, confirm: true })).rejects.toMatchObject({ type: 'validation', message: /stop the pipeline first/ })

@@ -1,12 +1,8 @@
-import { mkdirSync } from 'node:fs'
-import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createEngineHost } from '../../src/main/api/engine-host'
-import { dispatch } from '../../src/main/api/dispatch'
-import type { EngineHost } from '../../src/main/api/host'
 import { defaultRuleset } from '../../src/main/rules'
 import type { RulesetDto } from '../../src/shared/rules'
-import { cleanupTempDirs, makeTempDir, order, ts, writeLines, HOUR } from '../support/lake-fixtures'
+import { cleanupTempDirs, order, ts, writeLines, HOUR } from '../support/lake-fixtures'
+import { startFolderEngine, type FolderEngine } from '../support/engine-host'
 import { until } from '../support/wait'
 
 // The rules part of the contract on a running engine: check with positions, backtest against
@@ -16,10 +12,9 @@ import { until } from '../support/wait'
 
 afterAll(cleanupTempDirs)
 
-let host: EngineHost
-let base: string
-const call = (name: string, args?: unknown) => dispatch(host.handlers, name, args) as Promise<any>
-const orders = (name: string) => join(base, 'input', 'orders', name)
+let engine: FolderEngine
+const call = (name: string, args?: unknown) => engine.call(name, args)
+const orders = (name: string) => engine.orders(name)
 
 /** Waits until silver holds `n` orders (a batch committed them). */
 async function untilOrders(n: number): Promise<void> {
@@ -29,11 +24,7 @@ async function untilOrders(n: number): Promise<void> {
 const raised = (threshold: number): RulesetDto => ({ ...defaultRuleset(), threshold })
 
 beforeAll(async () => {
-  base = makeTempDir()
-  mkdirSync(join(base, 'input', 'orders'), { recursive: true })
-  mkdirSync(join(base, 'input', 'customers'), { recursive: true })
-  host = await createEngineHost({ settingsFile: join(base, 'settings.json'), baseDir: base })
-  await call('settings.update', { patch: { source: { kind: 'folder', inputPath: 'input' }, lakePath: 'lake', pipeline: { triggerMs: 50 } } })
+  engine = await startFolderEngine()
   // scores 4 (amount), 3 (amount), 2 (amount), 1 (country), 0; distinct customers and hours, so no velocity
   writeLines(orders('1.jsonl'), [
     order({ order_id: 's4', customer_id: 'c4', total_amount: 6000, order_ts: ts(0) }),
@@ -46,7 +37,7 @@ beforeAll(async () => {
   await untilOrders(5)
 })
 
-afterAll(() => host?.dispose())
+afterAll(() => engine?.host.dispose())
 
 describe('rules over the API', () => {
   it('rules.active is version 1, seeded from the fraud settings', async () => {

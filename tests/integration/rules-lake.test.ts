@@ -1,13 +1,10 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
-import { gunzipSync } from 'node:zlib'
 import { afterAll, describe, expect, it } from 'vitest'
 import { acquireLake } from '../../src/main/lake/lake-registry'
 import { activeVersion, promoteRuleset, readLists, restoreVersion, rulesetVersions, saveList, seedRuleset } from '../../src/main/lake/rules-store'
 import { SCHEMA_VERSION } from '../../src/main/lake/schema'
 import { attributesOf, checkRuleset, defaultRuleset, listValues, scoredSql, silverInputsSql, SqlParams, type Ruleset } from '../../src/main/rules'
 import { parseSettings, type Settings } from '../../src/shared/settings'
-import { cleanupTempDirs, HOUR, makeWorkspace, order, queries, REPO_ROOT, runPipeline, ts, writeLines, type Row, type Workspace } from '../support/lake-fixtures'
+import { cleanupTempDirs, HOUR, lakeFromFixture, makeWorkspace, order, queries, runPipeline, ts, writeLines, type Row, type Workspace } from '../support/lake-fixtures'
 
 // Rulesets in the lake (schema 5). Lakes written by the engine before rulesets existed
 // (tests/fixtures/lake-v4*.duckdb.gz) migrate without a change to their scores, and version 1,
@@ -17,13 +14,6 @@ import { cleanupTempDirs, HOUR, makeWorkspace, order, queries, REPO_ROOT, runPip
 afterAll(cleanupTempDirs)
 
 const POWERS = { amountOver5000: 64, amountOver3000: 32, amountOver2000: 16, cancelledOrRefunded: 8, velocity: 4, newAccountLargeOrder: 2, countryMismatch: 1 }
-
-function lakeFromFixture(name: string): Workspace {
-  const ws = makeWorkspace()
-  mkdirSync(ws.lake)
-  writeFileSync(join(ws.lake, 'lake.duckdb'), gunzipSync(readFileSync(join(REPO_ROOT, 'tests/fixtures', name))))
-  return ws
-}
 
 /** Every silver order rescored with the lake's active version, over one read of silver. */
 async function rescore(ws: Workspace): Promise<Map<string, { score: number; fired: string[] }>> {

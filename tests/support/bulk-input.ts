@@ -144,6 +144,11 @@ export interface Child {
   waitFor(text: string, timeoutMs?: number): Promise<void>
 }
 
+/** SIGKILLs the children still running and empties the list: after each test, so that a failed one leaves no process behind. */
+export function killLeftovers(children: Child[]): void {
+  for (const c of children.splice(0)) if (c.proc.exitCode === null && c.proc.signalCode === null) c.proc.kill('SIGKILL')
+}
+
 /** Spawns tests/support/pipeline-child.ts with tsx. */
 export function spawnPipeline(input: string, lake: string, extra: string[] = []): Child {
   return spawnTsx('tests/support/pipeline-child.ts', [input, lake, ...extra])

@@ -4,6 +4,7 @@
 import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
+import { gunzipSync } from 'node:zlib'
 import { DuckDBInstance } from '@duckdb/node-api'
 import { runFilePipeline, type PipelineFlags } from '../../src/main/cli/commands/pipeline'
 import { lakeFile } from '../../src/main/lake/lake'
@@ -54,6 +55,14 @@ export function makeWorkspace(): Workspace {
     orders: (name) => join(ordersDir, name),
     customers: (name) => join(customersDir, name)
   }
+}
+
+/** A workspace whose lake is one an earlier version wrote: tests/fixtures/<name>, gunzipped (tests/fixtures/README.md). */
+export function lakeFromFixture(name: string): Workspace {
+  const ws = makeWorkspace()
+  mkdirSync(ws.lake)
+  writeFileSync(join(ws.lake, 'lake.duckdb'), gunzipSync(readFileSync(join(REPO_ROOT, 'tests/fixtures', name))))
+  return ws
 }
 
 // ---------------------------------------------------------------------------------------------

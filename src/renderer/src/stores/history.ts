@@ -12,34 +12,31 @@ const time = (iso: string | null | undefined): number => {
   return Number.isNaN(t) ? 0 : t
 }
 
+/**
+ * `prev` and `incoming` by key, an incoming row replacing the one it repeats, in `order`; of more
+ * than `cap`, the first or the last `cap` are kept.
+ */
+function mergeByKey<T, K>(prev: readonly T[], incoming: readonly T[], key: (r: T) => K, order: (a: T, b: T) => number, cap: number, keep: 'first' | 'last'): T[] {
+  if (incoming.length === 0) return prev as T[]
+  const byKey = new Map<K, T>()
+  for (const r of prev) byKey.set(key(r), r)
+  for (const r of incoming) byKey.set(key(r), r)
+  const rows = [...byKey.values()].sort(order)
+  if (rows.length <= cap) return rows
+  return keep === 'last' ? rows.slice(rows.length - cap) : rows.slice(0, cap)
+}
+
 /** Windows by windowStart, oldest first, newest `cap` kept; incoming rows replace older copies. */
 export function mergeWindows(prev: readonly WindowRow[], incoming: readonly WindowRow[], cap = MAX_WINDOWS): WindowRow[] {
-  if (incoming.length === 0) return prev as WindowRow[]
-  const byStart = new Map<string, WindowRow>()
-  for (const w of prev) byStart.set(w.windowStart, w)
-  for (const w of incoming) byStart.set(w.windowStart, w)
-  const rows = [...byStart.values()].sort((a, b) => time(a.windowStart) - time(b.windowStart))
-  return rows.length > cap ? rows.slice(rows.length - cap) : rows
+  return mergeByKey(prev, incoming, (w) => w.windowStart, (a, b) => time(a.windowStart) - time(b.windowStart), cap, 'last')
 }
 
 /** Batches by batchId, oldest first, newest `cap` kept. */
 export function mergeBatches(prev: readonly BatchRow[], incoming: readonly BatchRow[], cap = MAX_BATCHES): BatchRow[] {
-  if (incoming.length === 0) return prev as BatchRow[]
-  const byId = new Map<number, BatchRow>()
-  for (const b of prev) byId.set(b.batchId, b)
-  for (const b of incoming) byId.set(b.batchId, b)
-  const rows = [...byId.values()].sort((a, b) => a.batchId - b.batchId)
-  return rows.length > cap ? rows.slice(rows.length - cap) : rows
+  return mergeByKey(prev, incoming, (b) => b.batchId, (a, b) => a.batchId - b.batchId, cap, 'last')
 }
 
 /** Alerts by orderId, newest first (detection time, then order time), first `cap` kept. */
 export function mergeAlerts(prev: readonly AlertRow[], incoming: readonly AlertRow[], cap = MAX_ALERTS): AlertRow[] {
-  if (incoming.length === 0) return prev as AlertRow[]
-  const byId = new Map<string, AlertRow>()
-  for (const a of prev) byId.set(a.orderId, a)
-  for (const a of incoming) byId.set(a.orderId, a)
-  const rows = [...byId.values()].sort(
-    (a, b) => time(b.detectedAt) - time(a.detectedAt) || time(b.orderTs) - time(a.orderTs)
-  )
-  return rows.length > cap ? rows.slice(0, cap) : rows
+  return mergeByKey(prev, incoming, (a) => a.orderId, (a, b) => time(b.detectedAt) - time(a.detectedAt) || time(b.orderTs) - time(a.orderTs), cap, 'first')
 }

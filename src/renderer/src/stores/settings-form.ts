@@ -56,8 +56,12 @@ const weight = (key: string, label: string): FieldDef => ({
   hint: 'score points'
 })
 
-const kafkaTls = (f: FormValues) => f['source.kind'] === 'kafka' && f['source.kafka.tls.enabled'] === true
-const kafkaSasl = (f: FormValues) => f['source.kind'] === 'kafka' && f['source.kafka.sasl.mechanism'] !== 'none'
+/** A select's options, value → label, in the order written. */
+const choices = (labels: Record<string, string>): FieldDef['options'] => Object.entries(labels).map(([value, label]) => ({ value, label }))
+
+const kafka = (f: FormValues) => f['source.kind'] === 'kafka'
+const kafkaTls = (f: FormValues) => kafka(f) && f['source.kafka.tls.enabled'] === true
+const kafkaSasl = (f: FormValues) => kafka(f) && f['source.kafka.sasl.mechanism'] !== 'none'
 
 export const FIELDS: readonly FieldDef[] = [
   { path: 'generator.enabled', label: 'Built-in generator', kind: 'bool', group: 'Generator', hint: 'Produce synthetic orders into the input folder' },
@@ -66,10 +70,7 @@ export const FIELDS: readonly FieldDef[] = [
     label: 'Pace',
     kind: 'select',
     group: 'Generator',
-    options: [
-      { value: 'rate', label: 'Orders per second' },
-      { value: 'interval', label: 'One order every N seconds' }
-    ]
+    options: choices({ rate: 'Orders per second', interval: 'One order every N seconds' })
   },
   {
     path: 'generator.ratePerSecond',
@@ -102,26 +103,19 @@ export const FIELDS: readonly FieldDef[] = [
     label: 'Source',
     kind: 'select',
     group: 'Source',
-    options: [
-      { value: 'generator', label: 'Built-in generator' },
-      { value: 'folder', label: 'Folder of JSON lines' },
-      { value: 'kafka', label: 'Kafka' }
-    ]
+    options: choices({ generator: 'Built-in generator', folder: 'Folder of JSON lines', kafka: 'Kafka' })
   },
   { path: 'source.inputPath', label: 'Input folder', kind: 'text', group: 'Source', hint: 'Watched for orders/ and customers/ JSON-lines files', enabledWhen: (f) => f['source.kind'] !== 'kafka' },
-  { path: 'source.kafka.servers', label: 'Kafka servers', kind: 'list', group: 'Source', hint: 'HOST:PORT, comma-separated', enabledWhen: (f) => f['source.kind'] === 'kafka' },
-  { path: 'source.kafka.ordersTopic', label: 'Orders topic', kind: 'text', group: 'Source', enabledWhen: (f) => f['source.kind'] === 'kafka' },
-  { path: 'source.kafka.customersTopic', label: 'Customers topic', kind: 'text', group: 'Source', enabledWhen: (f) => f['source.kind'] === 'kafka' },
+  { path: 'source.kafka.servers', label: 'Kafka servers', kind: 'list', group: 'Source', hint: 'HOST:PORT, comma-separated', enabledWhen: kafka },
+  { path: 'source.kafka.ordersTopic', label: 'Orders topic', kind: 'text', group: 'Source', enabledWhen: kafka },
+  { path: 'source.kafka.customersTopic', label: 'Customers topic', kind: 'text', group: 'Source', enabledWhen: kafka },
   {
     path: 'source.kafka.startingOffsets',
     label: 'Start from',
     kind: 'select',
     group: 'Source',
-    options: [
-      { value: 'earliest', label: 'Earliest offset' },
-      { value: 'latest', label: 'Latest offset' }
-    ],
-    enabledWhen: (f) => f['source.kind'] === 'kafka'
+    options: choices({ earliest: 'Earliest offset', latest: 'Latest offset' }),
+    enabledWhen: kafka
   },
   {
     path: 'source.kafka.tls.enabled',
@@ -129,7 +123,7 @@ export const FIELDS: readonly FieldDef[] = [
     kind: 'bool',
     group: 'Source',
     hint: 'Encrypt the connection to the brokers',
-    enabledWhen: (f) => f['source.kind'] === 'kafka'
+    enabledWhen: kafka
   },
   { path: 'source.kafka.tls.caFile', label: 'CA file', kind: 'optional-text', group: 'Source', hint: "PEM; empty = the system's certificate authorities", enabledWhen: kafkaTls },
   { path: 'source.kafka.tls.certFile', label: 'Client certificate', kind: 'optional-text', group: 'Source', hint: 'PEM, for brokers that ask for one (with its key)', enabledWhen: kafkaTls },
@@ -141,13 +135,8 @@ export const FIELDS: readonly FieldDef[] = [
     label: 'Kafka SASL',
     kind: 'select',
     group: 'Source',
-    options: [
-      { value: 'none', label: 'None' },
-      { value: 'plain', label: 'PLAIN' },
-      { value: 'scram-sha-256', label: 'SCRAM-SHA-256' },
-      { value: 'scram-sha-512', label: 'SCRAM-SHA-512' }
-    ],
-    enabledWhen: (f) => f['source.kind'] === 'kafka'
+    options: choices({ none: 'None', plain: 'PLAIN', 'scram-sha-256': 'SCRAM-SHA-256', 'scram-sha-512': 'SCRAM-SHA-512' }),
+    enabledWhen: kafka
   },
   { path: 'source.kafka.sasl.username', label: 'SASL user', kind: 'optional-text', group: 'Source', enabledWhen: kafkaSasl },
   {
@@ -164,7 +153,7 @@ export const FIELDS: readonly FieldDef[] = [
     kind: 'optional-text',
     group: 'Source',
     hint: 'Consumer group shared with other pipelines (each with its own lake); this one reads only the partitions it is assigned. Empty = read every partition',
-    enabledWhen: (f) => f['source.kind'] === 'kafka'
+    enabledWhen: kafka
   },
   {
     path: 'source.kafka.shareSessionTimeoutMs',
@@ -176,7 +165,7 @@ export const FIELDS: readonly FieldDef[] = [
     min: 1,
     max: 300,
     hint: 'How long the group waits for a silent pipeline before the others take its partitions',
-    enabledWhen: (f) => f['source.kind'] === 'kafka' && String(f['source.kafka.shareGroup'] ?? '').trim() !== ''
+    enabledWhen: (f) => kafka(f) && String(f['source.kafka.shareGroup'] ?? '').trim() !== ''
   },
   { path: 'lakePath', label: 'Lake folder', kind: 'text', group: 'Source', hint: 'Where the DuckDB lake is stored' },
 
@@ -233,11 +222,7 @@ export const FIELDS: readonly FieldDef[] = [
     label: 'Theme',
     kind: 'select',
     group: 'Dashboard',
-    options: [
-      { value: 'system', label: 'Follow the system' },
-      { value: 'light', label: 'Light' },
-      { value: 'dark', label: 'Dark' }
-    ]
+    options: choices({ system: 'Follow the system', light: 'Light', dark: 'Dark' })
   },
 
   { path: 'metrics.enabled', label: 'Prometheus metrics', kind: 'bool', group: 'Operations', hint: 'Serve /metrics on 127.0.0.1 while the app runs' },

@@ -1,5 +1,6 @@
 import type { ReactNode } from 'react'
 import { formatNumber } from '../lib/format'
+import { pagePlace, type PagedSlice } from '../lib/page'
 
 export interface PageControlsProps {
   /** Rows `from`–`to` (1-based, inclusive) of `total` are shown. */
@@ -35,5 +36,23 @@ export function PageControls(p: PageControlsProps) {
       </button>
       {p.after}
     </div>
+  )
+}
+
+/** Page controls of a store slice that holds one page and loads another by its offset. */
+export function SlicePageControls({ page, ...rest }: { page: PagedSlice } & Pick<PageControlsProps, 'testId' | 'before' | 'after'>) {
+  const at = pagePlace(page)
+  return (
+    <PageControls
+      from={at.from}
+      to={at.to}
+      total={page.total}
+      loading={page.loading}
+      hasPrevious={at.hasPrevious}
+      hasNext={at.hasNext}
+      onPrevious={() => void page.load(at.previousOffset)}
+      onNext={() => void page.load(at.nextOffset)}
+      {...rest}
+    />
   )
 }

@@ -3,7 +3,9 @@ import { formatNumber, formatTime } from '../../lib/format'
 import { useSlice, useStores } from '../../stores/context'
 import { Card, EmptyState, ScoreBadge } from '../../ui/Card'
 import { Money } from '../../ui/Money'
-import { PageControls } from '../../ui/PageControls'
+import { DataTable, IdCell, num } from '../../ui/DataTable'
+import { SlicePageControls } from '../../ui/PageControls'
+import { SearchInput } from '../../ui/SearchInput'
 
 const SEARCH_DELAY_MS = 250
 
@@ -48,8 +50,6 @@ export function AlertsTable({ threshold }: { threshold: number }) {
     return () => clearTimeout(t)
   }, [text, alertBrowser])
 
-  const from = a.total === 0 ? 0 : a.offset + 1
-  const to = Math.min(a.offset + a.rows.length, a.total)
   const searching = a.search !== ''
   const hint = searching
     ? `${formatNumber(a.total)} of ${formatNumber(a.all)} alerts match`
@@ -62,27 +62,10 @@ export function AlertsTable({ threshold }: { threshold: number }) {
       flush
       testId="alerts-card"
       right={
-        <PageControls
-          from={from}
-          to={to}
-          total={a.total}
-          loading={a.loading}
-          hasPrevious={a.offset > 0}
-          hasNext={a.offset + a.limit < a.total}
-          onPrevious={() => void a.load(Math.max(0, a.offset - a.limit))}
-          onNext={() => void a.load(a.offset + a.limit)}
+        <SlicePageControls
+          page={a}
           testId="alerts"
-          before={
-            <input
-              type="search"
-              className="input search"
-              placeholder="Search order or customer id"
-              aria-label="Search alerts by order or customer id"
-              value={text}
-              onChange={(e) => setText(e.target.value)}
-              data-testid="alerts-search"
-            />
-          }
+          before={<SearchInput value={text} onChange={setText} placeholder="Search order or customer id" label="Search alerts by order or customer id" testId="alerts-search" />}
         />
       }
     >
@@ -105,52 +88,33 @@ export function AlertsTable({ threshold }: { threshold: number }) {
             ))}
         </EmptyState>
       ) : (
-        <div className="table-wrap">
-          <table className="data alerts" data-testid="alerts-table">
-            <thead>
-              <tr>
-                <th>Time</th>
-                <th>Order</th>
-                <th>Customer</th>
-                <th className="num">Amount</th>
-                <th className="num">Score</th>
-                <th>Reasons</th>
-                <th>Label</th>
-              </tr>
-            </thead>
-            <tbody>
-              {a.rows.map((r) => (
-                <tr key={r.orderId} data-testid="alert-row" data-order-id={r.orderId}>
-                  <td className="tnum" title={r.orderTs}>
-                    {formatTime(r.orderTs)}
-                  </td>
-                  <td className="mono ellipsis" title={r.orderId}>
-                    {r.orderId}
-                  </td>
-                  <td className="mono ellipsis" title={r.customerId}>
-                    {r.customerId}
-                  </td>
-                  <td className="num">
-                    <Money order={r} />
-                  </td>
-                  <td className="num" title={r.rulesetVersion === null ? 'scored before ruleset versions' : `scored by ruleset version ${r.rulesetVersion}`}>
-                    <ScoreBadge score={r.fraudScore} threshold={threshold} />
-                  </td>
-                  <td className="reasons">
-                    {r.fraudReasons.map((reason) => (
-                      <span className="chip" key={reason}>
-                        {reason}
-                      </span>
-                    ))}
-                  </td>
-                  <td>
-                    <LabelButtons orderId={r.orderId} current={a.labels[r.orderId]} onLabel={a.label} />
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable className="alerts" testId="alerts-table" columns={['Time', 'Order', 'Customer', num('Amount'), num('Score'), 'Reasons', 'Label']}>
+          {a.rows.map((r) => (
+            <tr key={r.orderId} data-testid="alert-row" data-order-id={r.orderId}>
+              <td className="tnum" title={r.orderTs}>
+                {formatTime(r.orderTs)}
+              </td>
+              <IdCell id={r.orderId} />
+              <IdCell id={r.customerId} />
+              <td className="num">
+                <Money order={r} />
+              </td>
+              <td className="num" title={r.rulesetVersion === null ? 'scored before ruleset versions' : `scored by ruleset version ${r.rulesetVersion}`}>
+                <ScoreBadge score={r.fraudScore} threshold={threshold} />
+              </td>
+              <td className="reasons">
+                {r.fraudReasons.map((reason) => (
+                  <span className="chip" key={reason}>
+                    {reason}
+                  </span>
+                ))}
+              </td>
+              <td>
+                <LabelButtons orderId={r.orderId} current={a.labels[r.orderId]} onLabel={a.label} />
+              </td>
+            </tr>
+          ))}
+        </DataTable>
       )}
     </Card>
   )

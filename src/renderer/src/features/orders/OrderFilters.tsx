@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react'
 import { useSlice, useStores } from '../../stores/context'
 import { hasFilters, type OrderFilters as Filters } from '../../stores/order-search'
 import { PageControls } from '../../ui/PageControls'
+import { SearchInput } from '../../ui/SearchInput'
 
 const TYPE_DELAY_MS = 250
 const STATUSES = ['placed', 'paid', 'shipped', 'completed', 'cancelled', 'refunded'] as const
@@ -36,24 +37,8 @@ export function OrderFilters() {
 
   return (
     <div className="filters" role="search" aria-label="Filter orders" data-testid="order-filters">
-      <input
-        type="search"
-        className="input search"
-        placeholder="Order id (exact)"
-        aria-label="Order id"
-        value={orderId}
-        onChange={(e) => setOrderId(e.target.value)}
-        data-testid="filter-order"
-      />
-      <input
-        type="search"
-        className="input search"
-        placeholder="Customer id contains…"
-        aria-label="Customer id contains"
-        value={customer}
-        onChange={(e) => setCustomer(e.target.value)}
-        data-testid="filter-customer"
-      />
+      <SearchInput value={orderId} onChange={setOrderId} placeholder="Order id (exact)" label="Order id" testId="filter-order" />
+      <SearchInput value={customer} onChange={setCustomer} placeholder="Customer id contains…" label="Customer id contains" testId="filter-customer" />
       <select className="input" aria-label="Status" value={filters.status} onChange={(e) => set({ status: e.target.value as Filters['status'] })} data-testid="filter-status">
         <option value="">any status</option>
         {STATUSES.map((s) => (

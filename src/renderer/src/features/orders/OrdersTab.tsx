@@ -6,6 +6,7 @@ import { statusPieOption } from '../../charts/options'
 import { formatCurrency, formatNumber, formatTime } from '../../lib/format'
 import { useSlice, useStores, useThemeName } from '../../stores/context'
 import { Card, EmptyState, Stat } from '../../ui/Card'
+import { DataTable, IdCell, num } from '../../ui/DataTable'
 import { Money } from '../../ui/Money'
 import { useChartContext, useCurrency } from '../hooks'
 import { WaitingForData } from '../metrics/MetricsTab'
@@ -50,53 +51,38 @@ export function OrdersTab() {
             <p>No order in the lake matches these filters.</p>
           </EmptyState>
         )}
-        <div className="table-wrap" style={{ maxHeight: 'calc(100vh - 260px)' }}>
-          <table className="data compact" data-testid="orders-table">
-            <thead>
-              <tr>
-                <th>Time</th>
-                <th>Order</th>
-                <th>Customer</th>
-                <th>Status</th>
-                <th>Channel</th>
-                <th className="num">Items</th>
-                <th className="num">Amount</th>
-                <th className="num">Score</th>
-              </tr>
-            </thead>
-            <tbody>
-              {(orders ?? []).map((o) => (
-                <tr key={o.orderId} data-testid="order-row" data-order-id={o.orderId}>
-                  <td className="tnum" title={o.orderTs}>
-                    {formatTime(o.orderTs)}
-                    {o.isLate && (
-                      <span className="chip" style={{ marginLeft: 6 }} title="Arrived after the watermark">
-                        late
-                      </span>
-                    )}
-                  </td>
-                  <td className="mono ellipsis" title={o.orderId}>
-                    {o.orderId}
-                  </td>
-                  <td className="mono ellipsis" title={o.customerId}>
-                    {o.customerId}
-                  </td>
-                  <td>
-                    <span className="status-dot" style={{ ['--dot' as string]: statusColors[o.status] }}>
-                      {o.status}
-                    </span>
-                  </td>
-                  <td className="muted">{o.channel}</td>
-                  <td className="num">{formatNumber(o.itemCount)}</td>
-                  <td className="num">
-                    <Money order={o} />
-                  </td>
-                  <td className="num muted">{formatNumber(o.fraudScore, 1)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable
+          className="compact"
+          wrapStyle={{ maxHeight: 'calc(100vh - 260px)' }}
+          testId="orders-table"
+          columns={['Time', 'Order', 'Customer', 'Status', 'Channel', num('Items'), num('Amount'), num('Score')]}
+        >
+          {(orders ?? []).map((o) => (
+            <tr key={o.orderId} data-testid="order-row" data-order-id={o.orderId}>
+              <td className="tnum" title={o.orderTs}>
+                {formatTime(o.orderTs)}
+                {o.isLate && (
+                  <span className="chip" style={{ marginLeft: 6 }} title="Arrived after the watermark">
+                    late
+                  </span>
+                )}
+              </td>
+              <IdCell id={o.orderId} />
+              <IdCell id={o.customerId} />
+              <td>
+                <span className="status-dot" style={{ ['--dot' as string]: statusColors[o.status] }}>
+                  {o.status}
+                </span>
+              </td>
+              <td className="muted">{o.channel}</td>
+              <td className="num">{formatNumber(o.itemCount)}</td>
+              <td className="num">
+                <Money order={o} />
+              </td>
+              <td className="num muted">{formatNumber(o.fraudScore, 1)}</td>
+            </tr>
+          ))}
+        </DataTable>
       </Card>
       <div className="stack">
         {search.active && (

@@ -2,6 +2,7 @@ import { useState } from 'react'
 import { formatNumber, formatTime } from '../../lib/format'
 import { useSlice, useStores } from '../../stores/context'
 import { Card, EmptyState } from '../../ui/Card'
+import { DataTable, num } from '../../ui/DataTable'
 import type { AlertSinkStatus } from '../../../../shared/dto'
 import { sinkHealth } from './sink-health'
 import { usePolled } from '../../lib/use-polled'
@@ -25,40 +26,27 @@ export function AlertSinks() {
           <p>{error}</p>
         </EmptyState>
       ) : (
-        <div className="table-wrap short">
-          <table className="data" data-testid="alert-sinks-table">
-            <thead>
-              <tr>
-                <th>Sink</th>
-                <th>Status</th>
-                <th className="num">Backlog</th>
-                <th>Last success</th>
-                <th>Last error</th>
+        <DataTable wrapClassName="short" testId="alert-sinks-table" columns={['Sink', 'Status', num('Backlog'), 'Last success', 'Last error']}>
+          {rows!.map((s) => {
+            const health = sinkHealth(s)
+            return (
+              <tr key={`${s.orphaned ? 'orphan' : 'sink'}:${s.id}`} data-testid="alert-sink-row">
+                <td>
+                  {s.id} {s.kind && <span className="badge plain">{s.kind}</span>}
+                  {s.orphaned && <OrphanActions sink={s} onDone={() => setReload((n) => n + 1)} />}
+                </td>
+                <td>
+                  <span className={`badge ${health.tone}`} data-testid="alert-sink-health">
+                    {health.label}
+                  </span>
+                </td>
+                <td className="num">{formatNumber(s.backlog)}</td>
+                <td>{formatTime(s.lastSuccessAt)}</td>
+                <td title={s.lastError ?? undefined}>{s.lastError ? `${formatTime(s.lastErrorAt)} · ${s.lastError}` : '—'}</td>
               </tr>
-            </thead>
-            <tbody>
-              {rows!.map((s) => {
-                const health = sinkHealth(s)
-                return (
-                  <tr key={`${s.orphaned ? 'orphan' : 'sink'}:${s.id}`} data-testid="alert-sink-row">
-                    <td>
-                      {s.id} {s.kind && <span className="badge plain">{s.kind}</span>}
-                      {s.orphaned && <OrphanActions sink={s} onDone={() => setReload((n) => n + 1)} />}
-                    </td>
-                    <td>
-                      <span className={`badge ${health.tone}`} data-testid="alert-sink-health">
-                        {health.label}
-                      </span>
-                    </td>
-                    <td className="num">{formatNumber(s.backlog)}</td>
-                    <td>{formatTime(s.lastSuccessAt)}</td>
-                    <td title={s.lastError ?? undefined}>{s.lastError ? `${formatTime(s.lastErrorAt)} · ${s.lastError}` : '—'}</td>
-                  </tr>
-                )
-              })}
-            </tbody>
-          </table>
-        </div>
+            )
+          })}
+        </DataTable>
       )}
     </Card>
   )

@@ -3,6 +3,7 @@ import type { SourceOffsetRow } from '../../../../shared/dto'
 import { formatBytes, formatNumber, formatTime } from '../../lib/format'
 import { useSlice, useStores } from '../../stores/context'
 import { Card, EmptyState } from '../../ui/Card'
+import { DataTable, num } from '../../ui/DataTable'
 import { RewindDialog } from './RewindDialog'
 
 /** Why Rewind is unavailable while the pipeline runs: a running batch would commit its offset over it. */
@@ -51,62 +52,54 @@ export function Checkpoints() {
       ) : !rows || rows.length === 0 ? (
         <EmptyState title={rows ? 'No offsets yet' : 'Loading…'}>{rows && <p>Each file or partition the pipeline reads is listed once its first batch commits.</p>}</EmptyState>
       ) : (
-        <div className="table-wrap short">
-          <table className="data" data-testid="checkpoints-table">
-            <thead>
-              <tr>
-                <th>Source</th>
-                <th className="num">Committed offset</th>
-                <th className="num">Size / end</th>
-                <th className="num">Lag</th>
-                <th className="num">Last batch</th>
-                <th />
-              </tr>
-            </thead>
-            <tbody>
-              {rows.map((r) => (
-                <tr key={`${r.sourceKind}:${r.key}`} data-testid="checkpoint-row">
-                  <td className="mono ellipsis" title={r.key}>
-                    <span className="chip">{r.sourceKind === 'kafka' ? 'partition' : 'file'}</span>
-                    {shortKey(r)}
-                  </td>
-                  <td className="num" title={`${formatNumber(r.committedOffset)} ${r.unit}`}>
-                    {r.unit === 'bytes' ? formatBytes(r.committedOffset) : formatNumber(r.committedOffset)}
-                  </td>
-                  <td
-                    className="num"
-                    title={r.end === null ? (r.unit === 'bytes' ? 'the file is gone' : 'the pipeline is not reading Kafka now') : `${formatNumber(r.end)} ${r.unit}`}
-                  >
-                    {r.end === null ? '—' : r.unit === 'bytes' ? formatBytes(r.end) : formatNumber(r.end)}
-                  </td>
-                  <td className="num" data-testid="checkpoint-lag">
-                    {r.lag === null ? '—' : r.unit === 'bytes' ? formatBytes(r.lag) : `${formatNumber(r.lag)} msg`}
-                  </td>
-                  <td className="num" title={r.batchCommittedAt ?? undefined}>
-                    #{r.batchId} · {formatTime(r.batchCommittedAt)}
-                  </td>
-                  <td>
-                    <button
-                      type="button"
-                      className="btn small"
-                      disabled={!stopped}
-                      title={stopped ? 'Read this source again from an earlier offset or time' : REWIND_WHILE_RUNNING}
-                      onClick={() => setRewinding(r)}
-                      data-testid="checkpoint-rewind"
-                    >
-                      Rewind…
-                    </button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-          {!stopped && (
-            <p className="muted" style={{ margin: '6px 12px' }} data-testid="checkpoint-rewind-reason">
-              {REWIND_WHILE_RUNNING}
-            </p>
-          )}
-        </div>
+        <DataTable
+          wrapClassName="short"
+          testId="checkpoints-table"
+          columns={['Source', num('Committed offset'), num('Size / end'), num('Lag'), num('Last batch'), '']}
+          after={
+            !stopped && (
+              <p className="muted" style={{ margin: '6px 12px' }} data-testid="checkpoint-rewind-reason">
+                {REWIND_WHILE_RUNNING}
+              </p>
+            )
+          }
+        >
+          {rows.map((r) => (
+            <tr key={`${r.sourceKind}:${r.key}`} data-testid="checkpoint-row">
+              <td className="mono ellipsis" title={r.key}>
+                <span className="chip">{r.sourceKind === 'kafka' ? 'partition' : 'file'}</span>
+                {shortKey(r)}
+              </td>
+              <td className="num" title={`${formatNumber(r.committedOffset)} ${r.unit}`}>
+                {r.unit === 'bytes' ? formatBytes(r.committedOffset) : formatNumber(r.committedOffset)}
+              </td>
+              <td
+                className="num"
+                title={r.end === null ? (r.unit === 'bytes' ? 'the file is gone' : 'the pipeline is not reading Kafka now') : `${formatNumber(r.end)} ${r.unit}`}
+              >
+                {r.end === null ? '—' : r.unit === 'bytes' ? formatBytes(r.end) : formatNumber(r.end)}
+              </td>
+              <td className="num" data-testid="checkpoint-lag">
+                {r.lag === null ? '—' : r.unit === 'bytes' ? formatBytes(r.lag) : `${formatNumber(r.lag)} msg`}
+              </td>
+              <td className="num" title={r.batchCommittedAt ?? undefined}>
+                #{r.batchId} · {formatTime(r.batchCommittedAt)}
+              </td>
+              <td>
+                <button
+                  type="button"
+                  className="btn small"
+                  disabled={!stopped}
+                  title={stopped ? 'Read this source again from an earlier offset or time' : REWIND_WHILE_RUNNING}
+                  onClick={() => setRewinding(r)}
+                  data-testid="checkpoint-rewind"
+                >
+                  Rewind…
+                </button>
+              </td>
+            </tr>
+          ))}
+        </DataTable>
       )}
       {rewinding && <RewindDialog row={rewinding} onClose={() => setRewinding(null)} onDone={() => setReload((n) => n + 1)} />}
     </Card>

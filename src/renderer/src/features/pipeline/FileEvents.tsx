@@ -2,6 +2,7 @@ import { useMemo } from 'react'
 import type { BatchEvent, BatchRow } from '../../../../shared/dto'
 import { formatTime } from '../../lib/format'
 import { Card } from '../../ui/Card'
+import { DataTable, num } from '../../ui/DataTable'
 
 const LABEL: Record<BatchEvent['kind'], string> = {
   renamed: 'renamed',
@@ -35,38 +36,25 @@ export function FileEvents({ batches }: { batches: readonly BatchRow[] }) {
   if (rows.length === 0) return null
   return (
     <Card title="File events" hint="input files renamed, truncated or replaced, sources rewound, and what the pipeline did" flush testId="file-events-card">
-      <div className="table-wrap short">
-        <table className="data" data-testid="file-events-table">
-          <thead>
-            <tr>
-              <th className="num">Batch</th>
-              <th>Committed</th>
-              <th>Event</th>
-              <th>File</th>
-              <th>What happened</th>
-            </tr>
-          </thead>
-          <tbody>
-            {rows.map(({ batch, event, key }) => (
-              <tr key={key} data-testid="file-event-row">
-                <td className="num">{batch.batchId}</td>
-                <td className="tnum">{formatTime(batch.committedAt)}</td>
-                <td>
-                  <span className="badge plain" style={{ background: 'var(--warning-soft)', color: 'var(--warning)' }} data-testid="file-event-kind">
-                    {LABEL[event.kind] ?? event.kind}
-                  </span>
-                </td>
-                <td className="mono ellipsis" title={event.from ? `${event.from} → ${event.path}` : event.path}>
-                  {event.path.split(/[\\/]/).pop()}
-                </td>
-                <td style={{ maxWidth: 640 }} data-testid="file-event-message">
-                  {event.message}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <DataTable wrapClassName="short" testId="file-events-table" columns={[num('Batch'), 'Committed', 'Event', 'File', 'What happened']}>
+        {rows.map(({ batch, event, key }) => (
+          <tr key={key} data-testid="file-event-row">
+            <td className="num">{batch.batchId}</td>
+            <td className="tnum">{formatTime(batch.committedAt)}</td>
+            <td>
+              <span className="badge plain" style={{ background: 'var(--warning-soft)', color: 'var(--warning)' }} data-testid="file-event-kind">
+                {LABEL[event.kind] ?? event.kind}
+              </span>
+            </td>
+            <td className="mono ellipsis" title={event.from ? `${event.from} → ${event.path}` : event.path}>
+              {event.path.split(/[\\/]/).pop()}
+            </td>
+            <td style={{ maxWidth: 640 }} data-testid="file-event-message">
+              {event.message}
+            </td>
+          </tr>
+        ))}
+      </DataTable>
     </Card>
   )
 }

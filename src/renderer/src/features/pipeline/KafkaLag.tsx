@@ -1,6 +1,7 @@
 import { formatNumber } from '../../lib/format'
 import { useSlice, useStores } from '../../stores/context'
 import { Card, EmptyState } from '../../ui/Card'
+import { DataTable, num } from '../../ui/DataTable'
 import { shareSummary } from './share-summary'
 import { usePolled } from '../../lib/use-polled'
 
@@ -43,30 +44,17 @@ export function KafkaLag() {
           <p>Partitions appear once the pipeline has reached the brokers.</p>
         </EmptyState>
       ) : (
-        <div className="table-wrap short">
-          <table className="data" data-testid="kafka-lag-table">
-            <thead>
-              <tr>
-                <th>Topic</th>
-                <th className="num">Partition</th>
-                <th className="num">High-water mark</th>
-                <th className="num">Lake offset</th>
-                <th className="num">Lag</th>
-              </tr>
-            </thead>
-            <tbody>
-              {rows.map((r) => (
-                <tr key={`${r.topic}/${r.partition}`} data-testid="kafka-lag-row">
-                  <td>{r.topic}</td>
-                  <td className="num">{r.partition}</td>
-                  <td className="num">{formatNumber(r.highWatermark)}</td>
-                  <td className="num">{formatNumber(r.lakeOffset)}</td>
-                  <td className="num">{formatNumber(r.lag)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable wrapClassName="short" testId="kafka-lag-table" columns={['Topic', num('Partition'), num('High-water mark'), num('Lake offset'), num('Lag')]}>
+          {rows.map((r) => (
+            <tr key={`${r.topic}/${r.partition}`} data-testid="kafka-lag-row">
+              <td>{r.topic}</td>
+              <td className="num">{r.partition}</td>
+              <td className="num">{formatNumber(r.highWatermark)}</td>
+              <td className="num">{formatNumber(r.lakeOffset)}</td>
+              <td className="num">{formatNumber(r.lag)}</td>
+            </tr>
+          ))}
+        </DataTable>
       )}
     </Card>
   )

@@ -4,6 +4,7 @@ import { batchDurationOption, ratesOption } from '../../charts/options'
 import { formatDuration, formatNumber, formatTime } from '../../lib/format'
 import { useSlice, useStores, useThemeName } from '../../stores/context'
 import { Card, EmptyState, Stat } from '../../ui/Card'
+import { DataTable, num } from '../../ui/DataTable'
 import { useChartContext } from '../hooks'
 import { batchGapMs, countGaps, withGaps } from '../../charts/gaps'
 import type { BatchRow } from '../../../../shared/dto'
@@ -77,55 +78,52 @@ export function PipelineTab() {
             <p>Each micro-batch the pipeline commits is listed here.</p>
           </EmptyState>
         ) : (
-          <div className="table-wrap short">
-            <table className="data" data-testid="batches-table">
-              <thead>
-                <tr>
-                  <th className="num">Batch</th>
-                  <th>Committed</th>
-                  <th className="num">Duration</th>
-                  <th className="num">Read</th>
-                  <th className="num">Valid</th>
-                  <th className="num">Late</th>
-                  <th className="num">Dupes</th>
-                  <th className="num">Quarantined</th>
-                  <th className="num">Alerts</th>
-                  <th className="num">Input/s</th>
-                  <th className="num">Processed/s</th>
-                  <th>Watermark</th>
-                </tr>
-              </thead>
-              <tbody>
-                {newestFirst.map((b) => (
-                  <tr key={b.batchId} data-testid="batch-row">
-                    <td className="num">
-                      {b.kind && (
-                        <span className="chip" data-testid="batch-kind">
-                          {b.kind}
-                        </span>
-                      )}
-                      {b.batchId}
-                    </td>
-                    <td className="tnum">
-                      {formatTime(b.committedAt)}
-                    </td>
-                    <td className="num">{formatDuration(b.durationMs)}</td>
-                    <td className="num">{formatNumber(b.rowsRead)}</td>
-                    <td className="num">{formatNumber(b.valid)}</td>
-                    <td className="num">{formatNumber(b.late)}</td>
-                    <td className="num">{formatNumber(b.duplicates)}</td>
-                    <td className="num">{formatNumber(b.quarantined)}</td>
-                    <td className="num">{formatNumber(b.alerts)}</td>
-                    <td className="num">{formatNumber(b.inputRate, 1)}</td>
-                    <td className="num">{formatNumber(b.processingRate, 1)}</td>
-                    <td className="tnum muted">
-                      {formatTime(b.watermark)}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable
+            wrapClassName="short"
+            testId="batches-table"
+            columns={[
+              num('Batch'),
+              'Committed',
+              num('Duration'),
+              num('Read'),
+              num('Valid'),
+              num('Late'),
+              num('Dupes'),
+              num('Quarantined'),
+              num('Alerts'),
+              num('Input/s'),
+              num('Processed/s'),
+              'Watermark'
+            ]}
+          >
+            {newestFirst.map((b) => (
+              <tr key={b.batchId} data-testid="batch-row">
+                <td className="num">
+                  {b.kind && (
+                    <span className="chip" data-testid="batch-kind">
+                      {b.kind}
+                    </span>
+                  )}
+                  {b.batchId}
+                </td>
+                <td className="tnum">
+                  {formatTime(b.committedAt)}
+                </td>
+                <td className="num">{formatDuration(b.durationMs)}</td>
+                <td className="num">{formatNumber(b.rowsRead)}</td>
+                <td className="num">{formatNumber(b.valid)}</td>
+                <td className="num">{formatNumber(b.late)}</td>
+                <td className="num">{formatNumber(b.duplicates)}</td>
+                <td className="num">{formatNumber(b.quarantined)}</td>
+                <td className="num">{formatNumber(b.alerts)}</td>
+                <td className="num">{formatNumber(b.inputRate, 1)}</td>
+                <td className="num">{formatNumber(b.processingRate, 1)}</td>
+                <td className="tnum muted">
+                  {formatTime(b.watermark)}
+                </td>
+              </tr>
+            ))}
+          </DataTable>
         )}
       </Card>
       <ReplayCard />

@@ -3,7 +3,8 @@ import { formatDateTime, formatNumber, truncate } from '../../lib/format'
 import { useSlice, useStores } from '../../stores/context'
 import { Card, EmptyState } from '../../ui/Card'
 import type { QuarantineRow } from '../../../../shared/dto'
-import { PageControls } from '../../ui/PageControls'
+import { DataTable, num } from '../../ui/DataTable'
+import { SlicePageControls } from '../../ui/PageControls'
 
 const PREVIEW_CHARS = 160
 
@@ -76,8 +77,6 @@ export function QuarantineBrowser() {
     void quarantine.getState().load(0)
   }, [quarantine])
 
-  const from = q.total === 0 ? 0 : q.offset + 1
-  const to = Math.min(q.offset + q.rows.length, q.total)
   const stale = q.loaded && quarantinedTotal > q.total
 
   return (
@@ -87,15 +86,8 @@ export function QuarantineBrowser() {
       flush
       testId="quarantine"
       right={
-        <PageControls
-          from={from}
-          to={to}
-          total={q.total}
-          loading={q.loading}
-          hasPrevious={q.offset > 0}
-          hasNext={q.offset + q.limit < q.total}
-          onPrevious={() => void q.load(Math.max(0, q.offset - q.limit))}
-          onNext={() => void q.load(q.offset + q.limit)}
+        <SlicePageControls
+          page={q}
           testId="quarantine"
           after={
             <button
@@ -125,43 +117,29 @@ export function QuarantineBrowser() {
           {!q.loading && <p>Malformed or invalid input lines show up here with the reason they were rejected.</p>}
         </EmptyState>
       ) : (
-        <div className="table-wrap">
-          <table className="data" data-testid="quarantine-table">
-            <thead>
-              <tr>
-                <th>Ingested</th>
-                <th className="num">Batch</th>
-                <th>Kind</th>
-                <th>Reason</th>
-                <th>Where</th>
-                <th>Line</th>
-              </tr>
-            </thead>
-            <tbody>
-              {q.rows.map((r) => (
-                <tr key={r.id} data-testid="quarantine-row">
-                  <td className="tnum">
-                    {formatDateTime(r.ingestedAt)}
-                  </td>
-                  <td className="num">{r.batchId}</td>
-                  <td>{r.kind}</td>
-                  <td style={{ maxWidth: 220 }}>
-                    <div data-testid="quarantine-reason" style={{ color: 'var(--danger)' }}>
-                      {r.reason}
-                    </div>
-                    <RevalidateButtons row={r} stopped={stopped} />
-                  </td>
-                  <td className="mono ellipsis" title={`${r.source} ${r.position}`}>
-                    {r.source.split(/[\\/]/).pop()}:{r.position}
-                  </td>
-                  <td style={{ maxWidth: 520 }}>
-                    <RawLine row={r} />
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable testId="quarantine-table" columns={['Ingested', num('Batch'), 'Kind', 'Reason', 'Where', 'Line']}>
+          {q.rows.map((r) => (
+            <tr key={r.id} data-testid="quarantine-row">
+              <td className="tnum">
+                {formatDateTime(r.ingestedAt)}
+              </td>
+              <td className="num">{r.batchId}</td>
+              <td>{r.kind}</td>
+              <td style={{ maxWidth: 220 }}>
+                <div data-testid="quarantine-reason" style={{ color: 'var(--danger)' }}>
+                  {r.reason}
+                </div>
+                <RevalidateButtons row={r} stopped={stopped} />
+              </td>
+              <td className="mono ellipsis" title={`${r.source} ${r.position}`}>
+                {r.source.split(/[\\/]/).pop()}:{r.position}
+              </td>
+              <td style={{ maxWidth: 520 }}>
+                <RawLine row={r} />
+              </td>
+            </tr>
+          ))}
+        </DataTable>
       )}
     </Card>
   )

@@ -2,7 +2,7 @@ import { useEffect, useRef, useState } from 'react'
 import type { RewindResult, SourceOffsetRow } from '../../../../shared/dto'
 import { formatNumber } from '../../lib/format'
 import { useStores } from '../../stores/context'
-import { CloseIcon } from '../../ui/icons'
+import { Dialog } from '../../ui/Dialog'
 
 type Mode = 'offset' | 'time'
 
@@ -70,113 +70,103 @@ export function RewindDialog({ row, onClose, onDone }: { row: SourceOffsetRow; o
 
   const unit = row.unit === 'bytes' ? 'byte' : 'message'
   return (
-    <>
-      <div className="overlay" onClick={() => !busy && onClose()} />
-      <div className="dialog" role="dialog" aria-modal="true" aria-labelledby="rewind-title" data-testid="rewind-dialog">
-        <div className="dialog-header">
-          <h2 id="rewind-title">Rewind {row.sourceKind === 'kafka' ? 'partition' : 'file'}</h2>
-          <button type="button" className="btn ghost" onClick={onClose} disabled={busy} aria-label="Close" data-testid="rewind-close">
-            <CloseIcon />
-          </button>
-        </div>
-        <form
-          className="dialog-body"
-          noValidate
-          onSubmit={(e) => {
-            e.preventDefault()
-            if (!plan && !done) void send(false)
-          }}
-        >
-          <p className="path" title={row.key}>
-            {row.key}
-          </p>
-          <p className="muted">
-            Committed {unit} offset {formatNumber(row.committedOffset)}. The next run reads again from the offset you choose; nothing already in the lake is
-            deleted.
-          </p>
-          <div className="field">
-            <span className="label">Rewind to</span>
-            <div className="segmented" role="group" aria-label="Rewind to">
-              {(['offset', 'time'] as const).map((m) => (
-                <button
-                  key={m}
-                  type="button"
-                  aria-pressed={mode === m}
-                  disabled={busy || plan !== null}
-                  onClick={() => (setMode(m), setError(null))}
-                  data-testid={`rewind-mode-${m}`}
-                >
-                  {m === 'offset' ? `A ${unit} offset` : 'A time'}
-                </button>
-              ))}
-            </div>
-          </div>
-          <div className="field">
-            <label htmlFor="rewind-value">{mode === 'offset' ? `${unit[0].toUpperCase()}${unit.slice(1)} offset` : 'Time (ISO 8601; Z for UTC)'}</label>
-            <input
-              id="rewind-value"
-              className="input mono"
-              value={value}
-              placeholder={mode === 'offset' ? '0' : '2026-12-01T08:00:00Z'}
+    <Dialog
+      id="rewind"
+      title={`Rewind ${row.sourceKind === 'kafka' ? 'partition' : 'file'}`}
+      busy={busy}
+      onClose={onClose}
+      onSubmit={() => {
+        if (!plan && !done) void send(false)
+      }}
+    >
+      <p className="path" title={row.key}>
+        {row.key}
+      </p>
+      <p className="muted">
+        Committed {unit} offset {formatNumber(row.committedOffset)}. The next run reads again from the offset you choose; nothing already in the lake is
+        deleted.
+      </p>
+      <div className="field">
+        <span className="label">Rewind to</span>
+        <div className="segmented" role="group" aria-label="Rewind to">
+          {(['offset', 'time'] as const).map((m) => (
+            <button
+              key={m}
+              type="button"
+              aria-pressed={mode === m}
               disabled={busy || plan !== null}
-              spellCheck={false}
-              onChange={(e) => (setValue(e.target.value), setError(null))}
-              aria-invalid={error ? true : undefined}
-              data-testid="rewind-value"
-            />
-            <span className="hint">
-              {mode === 'offset'
-                ? row.unit === 'bytes'
-                  ? 'A line start: 0, or the byte just after a newline.'
-                  : 'The message offset to read from.'
-                : 'The offset the last batch committed at or before this time.'}
-            </span>
-          </div>
-
-          {error && (
-            <div className="form-error" role="alert" data-testid="rewind-error">
-              {error}
-            </div>
-          )}
-
-          {plan && !done && (
-            <div className="form-warning" role="alertdialog" aria-labelledby="rewind-confirm-title" aria-describedby="rewind-confirm-body" data-testid="rewind-confirm">
-              <p id="rewind-confirm-title" className="confirm-title">
-                Rewind from {formatNumber(plan.from)} to {formatNumber(plan.to)} {plan.unit}?
-              </p>
-              <p id="rewind-confirm-body" data-testid="rewind-consequence">
-                {plan.consequence}
-              </p>
-              <div className="input-row" style={{ justifyContent: 'flex-end' }}>
-                <button type="button" className="btn" ref={cancelRef} disabled={busy} onClick={() => setPlan(null)} data-testid="rewind-confirm-cancel">
-                  Cancel
-                </button>
-                <button type="button" className="btn primary" disabled={busy} onClick={() => void send(true)} data-testid="rewind-confirm-ok">
-                  Rewind
-                </button>
-              </div>
-            </div>
-          )}
-
-          {done && (
-            <div className="form-ok" role="status" data-testid="rewind-done">
-              Rewound {done.key} to {formatNumber(done.to)} {done.unit}; recorded as batch #{done.batchId} in the batch log. Start the pipeline to read it again.
-            </div>
-          )}
-
-          <div className="input-row" style={{ justifyContent: 'flex-end' }}>
-            {done ? (
-              <button type="button" className="btn primary" onClick={onClose} data-testid="rewind-finish">
-                Close
-              </button>
-            ) : (
-              <button type="submit" className="btn primary" disabled={busy || plan !== null} data-testid="rewind-check">
-                {busy && !plan ? 'Checking…' : 'Rewind…'}
-              </button>
-            )}
-          </div>
-        </form>
+              onClick={() => (setMode(m), setError(null))}
+              data-testid={`rewind-mode-${m}`}
+            >
+              {m === 'offset' ? `A ${unit} offset` : 'A time'}
+            </button>
+          ))}
+        </div>
       </div>
-    </>
+      <div className="field">
+        <label htmlFor="rewind-value">{mode === 'offset' ? `${unit[0].toUpperCase()}${unit.slice(1)} offset` : 'Time (ISO 8601; Z for UTC)'}</label>
+        <input
+          id="rewind-value"
+          className="input mono"
+          value={value}
+          placeholder={mode === 'offset' ? '0' : '2026-12-01T08:00:00Z'}
+          disabled={busy || plan !== null}
+          spellCheck={false}
+          onChange={(e) => (setValue(e.target.value), setError(null))}
+          aria-invalid={error ? true : undefined}
+          data-testid="rewind-value"
+        />
+        <span className="hint">
+          {mode === 'offset'
+            ? row.unit === 'bytes'
+              ? 'A line start: 0, or the byte just after a newline.'
+              : 'The message offset to read from.'
+            : 'The offset the last batch committed at or before this time.'}
+        </span>
+      </div>
+
+      {error && (
+        <div className="form-error" role="alert" data-testid="rewind-error">
+          {error}
+        </div>
+      )}
+
+      {plan && !done && (
+        <div className="form-warning" role="alertdialog" aria-labelledby="rewind-confirm-title" aria-describedby="rewind-confirm-body" data-testid="rewind-confirm">
+          <p id="rewind-confirm-title" className="confirm-title">
+            Rewind from {formatNumber(plan.from)} to {formatNumber(plan.to)} {plan.unit}?
+          </p>
+          <p id="rewind-confirm-body" data-testid="rewind-consequence">
+            {plan.consequence}
+          </p>
+          <div className="input-row" style={{ justifyContent: 'flex-end' }}>
+            <button type="button" className="btn" ref={cancelRef} disabled={busy} onClick={() => setPlan(null)} data-testid="rewind-confirm-cancel">
+              Cancel
+            </button>
+            <button type="button" className="btn primary" disabled={busy} onClick={() => void send(true)} data-testid="rewind-confirm-ok">
+              Rewind
+            </button>
+          </div>
+        </div>
+      )}
+
+      {done && (
+        <div className="form-ok" role="status" data-testid="rewind-done">
+          Rewound {done.key} to {formatNumber(done.to)} {done.unit}; recorded as batch #{done.batchId} in the batch log. Start the pipeline to read it again.
+        </div>
+      )}
+
+      <div className="input-row" style={{ justifyContent: 'flex-end' }}>
+        {done ? (
+          <button type="button" className="btn primary" onClick={onClose} data-testid="rewind-finish">
+            Close
+          </button>
+        ) : (
+          <button type="submit" className="btn primary" disabled={busy || plan !== null} data-testid="rewind-check">
+            {busy && !plan ? 'Checking…' : 'Rewind…'}
+          </button>
+        )}
+      </div>
+    </Dialog>
   )
 }

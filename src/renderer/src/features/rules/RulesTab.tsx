@@ -3,6 +3,7 @@ import type { BacktestReport, Outcome, ShadowReport } from '../../../../shared/r
 import { formatNumber } from '../../lib/format'
 import { useSlice, useStores } from '../../stores/context'
 import { Card, EmptyState } from '../../ui/Card'
+import { DataTable, num } from '../../ui/DataTable'
 import { ListsCard } from './ListsCard'
 
 // The rule lab: edit a candidate ruleset (checked by the engine as it is typed, each issue with
@@ -53,61 +54,39 @@ function Report({ r, stale, onOpen }: { r: BacktestReport; stale: boolean; onOpe
       {r.gained > 0 && <Samples ids={r.samples.gained} testId="backtest-gained-sample" onOpen={onOpen} />}
       {r.lost > 0 && <Samples ids={r.samples.lost} testId="backtest-lost-sample" onOpen={onOpen} />}
       {r.labels && (
-        <div className="table-wrap">
-          <table className="data" data-testid="backtest-labels">
-            <thead>
-              <tr>
-                <th>
-                  Labelled: {formatNumber(r.labels.fraud)} fraud, {formatNumber(r.labels.legit)} legit
-                </th>
-                <th className="num">Fraud caught</th>
-                <th className="num">Fraud missed</th>
-                <th className="num">Legit flagged</th>
-                <th className="num">Precision</th>
-                <th className="num">Recall</th>
-              </tr>
-            </thead>
-            <tbody>
-              <OutcomeRow name="current" o={r.labels.current} />
-              <OutcomeRow name="candidate" o={r.labels.candidate} />
-            </tbody>
-          </table>
-        </div>
+        <DataTable
+          testId="backtest-labels"
+          columns={[
+            `Labelled: ${formatNumber(r.labels.fraud)} fraud, ${formatNumber(r.labels.legit)} legit`,
+            num('Fraud caught'),
+            num('Fraud missed'),
+            num('Legit flagged'),
+            num('Precision'),
+            num('Recall')
+          ]}
+        >
+          <OutcomeRow name="current" o={r.labels.current} />
+          <OutcomeRow name="candidate" o={r.labels.candidate} />
+        </DataTable>
       )}
-      <div className="table-wrap">
-        <table className="data" data-testid="backtest-rules">
-          <thead>
-            <tr>
-              <th>Rule</th>
-              <th className="num">Points</th>
-              <th className="num">Matched</th>
-              <th className="num">Alerts</th>
-              <th className="num">Gained</th>
-              <th className="num">Lost</th>
-              <th className="num">Precision</th>
-              <th>Sample</th>
-            </tr>
-          </thead>
-          <tbody>
-            {r.per_rule.map((p) => (
-              <tr key={p.id} data-testid="backtest-rule" data-rule-id={p.id}>
-                <td className="mono">{p.id}</td>
-                <td className="num">{p.points}</td>
-                <td className="num" data-testid="rule-matched">
-                  {formatNumber(p.matched)}
-                </td>
-                <td className="num">{formatNumber(p.alerts)}</td>
-                <td className="num">{formatNumber(p.gained)}</td>
-                <td className="num">{formatNumber(p.lost)}</td>
-                <td className="num">{pct(p.labels?.precision ?? null)}</td>
-                <td className="samples" title={p.samples.matched.join('\n')}>
-                  {p.samples.matched.slice(0, 3).join(', ')}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <DataTable testId="backtest-rules" columns={['Rule', num('Points'), num('Matched'), num('Alerts'), num('Gained'), num('Lost'), num('Precision'), 'Sample']}>
+        {r.per_rule.map((p) => (
+          <tr key={p.id} data-testid="backtest-rule" data-rule-id={p.id}>
+            <td className="mono">{p.id}</td>
+            <td className="num">{p.points}</td>
+            <td className="num" data-testid="rule-matched">
+              {formatNumber(p.matched)}
+            </td>
+            <td className="num">{formatNumber(p.alerts)}</td>
+            <td className="num">{formatNumber(p.gained)}</td>
+            <td className="num">{formatNumber(p.lost)}</td>
+            <td className="num">{pct(p.labels?.precision ?? null)}</td>
+            <td className="samples" title={p.samples.matched.join('\n')}>
+              {p.samples.matched.slice(0, 3).join(', ')}
+            </td>
+          </tr>
+        ))}
+      </DataTable>
     </div>
   )
 }

@@ -1,7 +1,10 @@
-import { useEffect } from 'react'
+import { useEffect, type ChangeEvent } from 'react'
 import { useSlice, useStores } from '../../stores/context'
 import { appliesOnRestart, fieldDef, FIELDS, SETTINGS_GROUPS, type FieldDef } from '../../stores/settings-form'
 import { CloseIcon } from '../../ui/icons'
+
+// Paths, ids and addresses are not words: no spelling marks, no autofill.
+const typed = { spellCheck: false, autoComplete: 'off' } as const
 
 function Field({ def }: { def: FieldDef }) {
   const { settings } = useStores()
@@ -16,6 +19,17 @@ function Field({ def }: { def: FieldDef }) {
   const set = (v: string | boolean) => settings.getState().setField(def.path, v)
   const testId = `setting-${def.path}`
   const wide = def.kind === 'text' || def.kind === 'optional-text' || def.kind === 'list' || def.kind === 'bool' || def.kind === 'rates' || def.kind === 'sinks'
+
+  // What every control holding a text value carries: the field's id, value, state and error links.
+  const valueControl = {
+    id,
+    value: typeof value === 'string' ? value : '',
+    disabled: !enabled,
+    onChange: (e: ChangeEvent<HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement>) => set(e.target.value),
+    'data-testid': testId,
+    'aria-invalid': error ? true : undefined,
+    'aria-describedby': describedBy
+  }
 
   let control
   if (def.kind === 'bool') {
@@ -35,16 +49,7 @@ function Field({ def }: { def: FieldDef }) {
     )
   } else if (def.kind === 'select') {
     control = (
-      <select
-        id={id}
-        className="input"
-        value={typeof value === 'string' ? value : ''}
-        disabled={!enabled}
-        onChange={(e) => set(e.target.value)}
-        data-testid={testId}
-        aria-invalid={error ? true : undefined}
-        aria-describedby={describedBy}
-      >
+      <select className="input" {...valueControl}>
         {def.options?.map((o) => (
           <option key={o.value} value={o.value}>
             {o.label}
@@ -54,38 +59,19 @@ function Field({ def }: { def: FieldDef }) {
     )
   } else if (def.kind === 'sinks') {
     control = (
-      <textarea
-        id={id}
-        className="input"
-        rows={3}
-        spellCheck={false}
-        autoComplete="off"
-        value={typeof value === 'string' ? value : ''}
-        disabled={!enabled}
-        onChange={(e) => set(e.target.value)}
-        data-testid={testId}
-        aria-invalid={error ? true : undefined}
-        aria-describedby={describedBy}
-      />
+      <textarea className="input" rows={3} {...typed} {...valueControl} />
     )
   } else {
     const numeric = def.kind === 'number' || def.kind === 'int' || def.kind === 'optional-int'
     control = (
       <div className="input-row">
         <input
-          id={id}
           className="input"
           type={def.kind === 'secret' ? 'password' : 'text'}
           placeholder={def.kind === 'secret' ? 'not set' : undefined}
           inputMode={numeric ? 'decimal' : undefined}
-          spellCheck={false}
-          autoComplete="off"
-          value={typeof value === 'string' ? value : ''}
-          disabled={!enabled}
-          onChange={(e) => set(e.target.value)}
-          data-testid={testId}
-          aria-invalid={error ? true : undefined}
-          aria-describedby={describedBy}
+          {...typed}
+          {...valueControl}
           style={numeric ? { textAlign: 'right', fontVariantNumeric: 'tabular-nums' } : undefined}
         />
       </div>

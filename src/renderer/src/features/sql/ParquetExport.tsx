@@ -1,9 +1,9 @@
 import { useState } from 'react'
 import type { ParquetAnswer } from '../../../../shared/sql'
-import { desktopBridge } from '../../client'
 import { formatNumber } from '../../lib/format'
 import { useStores } from '../../stores/context'
 import { Card } from '../../ui/Card'
+import { FolderInput } from '../../ui/FolderInput'
 
 // Export as Parquet: the engine runs the editor's statement again, checked as for Run, and
 // writes every row (no row cap) to a new `<name>.parquet` in a folder the user chose
@@ -13,7 +13,6 @@ const DIR_KEY = 'streamdesk.sql.parquetDir'
 
 export function ParquetExport({ text }: { text: string }) {
   const { client } = useStores()
-  const { pickFolder } = desktopBridge()
   const [dir, setDir] = useState(() => localStorage.getItem(DIR_KEY) ?? '')
   const [name, setName] = useState('')
   const [busy, setBusy] = useState(false)
@@ -38,29 +37,7 @@ export function ParquetExport({ text }: { text: string }) {
     <Card title="Export as Parquet" hint="every row, no row cap" testId="sql-parquet">
       <div className="field">
         <label htmlFor="sql-parquet-dir">Folder</label>
-        <div className="input-row">
-          <input
-            id="sql-parquet-dir"
-            className="input"
-            value={dir}
-            placeholder="a folder for the file"
-            spellCheck={false}
-            onChange={(e) => setDir(e.target.value)}
-            data-testid="sql-parquet-dir"
-          />
-          {pickFolder && (
-            <button
-              type="button"
-              className="btn"
-              onClick={async () => {
-                const picked = await pickFolder(dir || undefined)
-                if (picked) setDir(picked)
-              }}
-            >
-              Browse…
-            </button>
-          )}
-        </div>
+        <FolderInput id="sql-parquet-dir" value={dir} placeholder="a folder for the file" onChange={setDir} onPicked={setDir} testId="sql-parquet-dir" />
       </div>
       <div className="input-row">
         <input className="input" value={name} placeholder="file name" spellCheck={false} onChange={(e) => setName(e.target.value)} data-testid="sql-parquet-name" />

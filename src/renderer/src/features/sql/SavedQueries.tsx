@@ -1,8 +1,8 @@
 import { useCallback, useEffect, useState } from 'react'
 import type { SavedQuery } from '../../../../shared/sql'
-import { desktopBridge } from '../../client'
 import { useStores } from '../../stores/context'
 import { Card } from '../../ui/Card'
+import { FolderInput } from '../../ui/FolderInput'
 
 // Saved queries: `.sql` files in a folder the user chooses (engine/saved-queries.ts). Clicking
 // one loads it into the editor; Save writes the editor's text, and asks before replacing a file.
@@ -11,7 +11,6 @@ const DIR_KEY = 'streamdesk.sql.savedDir'
 
 export function SavedQueries({ text, onLoad }: { text: string; onLoad(sql: string): void }) {
   const { client } = useStores()
-  const { pickFolder } = desktopBridge()
   const [dir, setDir] = useState(() => localStorage.getItem(DIR_KEY) ?? '')
   const [queries, setQueries] = useState<SavedQuery[] | null>(null)
   const [name, setName] = useState('')
@@ -63,34 +62,19 @@ export function SavedQueries({ text, onLoad }: { text: string; onLoad(sql: strin
     <Card title="Saved queries" testId="sql-saved">
       <div className="field">
         <label htmlFor="sql-saved-dir">Folder</label>
-        <div className="input-row">
-          <input
-            id="sql-saved-dir"
-            className="input"
-            value={dir}
-            placeholder="a folder for .sql files"
-            spellCheck={false}
-            onChange={(e) => setDir(e.target.value)}
-            onKeyDown={(e) => e.key === 'Enter' && void list(dir)}
-            onBlur={() => void list(dir)}
-            data-testid="sql-saved-dir"
-          />
-          {pickFolder && (
-            <button
-              type="button"
-              className="btn"
-              onClick={async () => {
-                const picked = await pickFolder(dir || undefined)
-                if (picked) {
-                  setDir(picked)
-                  await list(picked)
-                }
-              }}
-            >
-              Browse…
-            </button>
-          )}
-        </div>
+        <FolderInput
+          id="sql-saved-dir"
+          value={dir}
+          placeholder="a folder for .sql files"
+          onChange={setDir}
+          onPicked={(picked) => {
+            setDir(picked)
+            void list(picked)
+          }}
+          onKeyDown={(e) => e.key === 'Enter' && void list(dir)}
+          onBlur={() => void list(dir)}
+          testId="sql-saved-dir"
+        />
       </div>
       {queries && queries.length === 0 && <p className="muted">No .sql files in this folder yet.</p>}
       {queries && queries.length > 0 && (

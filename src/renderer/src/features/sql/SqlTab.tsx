@@ -7,6 +7,7 @@ import { planResultChart, resultChartOption, type ResultChartKind } from '../../
 import { formatNumber } from '../../lib/format'
 import { useStores, useThemeName } from '../../stores/context'
 import { Card, EmptyState } from '../../ui/Card'
+import { DataTable } from '../../ui/DataTable'
 import { downloadText } from './download'
 import { ParquetExport } from './ParquetExport'
 import { SavedQueries } from './SavedQueries'
@@ -33,30 +34,22 @@ function cellText(v: SqlValue): string {
 
 function ResultTable({ result }: { result: SqlRows }) {
   return (
-    <div className="table-wrap" style={{ maxHeight: 'calc(100vh - 420px)', minHeight: 120 }}>
-      <table className="data compact" data-testid="sql-result">
-        <thead>
-          <tr>
-            {result.columns.map((c, i) => (
-              <th key={i} title={c.type}>
-                {c.name}
-              </th>
-            ))}
-          </tr>
-        </thead>
-        <tbody>
-          {result.rows.map((r, i) => (
-            <tr key={i}>
-              {r.map((v, j) => (
-                <td key={j} className={v === null ? 'muted mono' : 'mono'}>
-                  {cellText(v)}
-                </td>
-              ))}
-            </tr>
+    <DataTable
+      className="compact"
+      wrapStyle={{ maxHeight: 'calc(100vh - 420px)', minHeight: 120 }}
+      testId="sql-result"
+      columns={result.columns.map((c) => ({ label: c.name, title: c.type }))}
+    >
+      {result.rows.map((r, i) => (
+        <tr key={i}>
+          {r.map((v, j) => (
+            <td key={j} className={v === null ? 'muted mono' : 'mono'}>
+              {cellText(v)}
+            </td>
           ))}
-        </tbody>
-      </table>
-    </div>
+        </tr>
+      ))}
+    </DataTable>
   )
 }
 
