@@ -27,6 +27,8 @@ export class ReadAhead {
    * until the returned function is called; that resolves once reading has stopped.
    */
   start(paths: readonly string[], limits: { maxFileBytes: number; maxBytes: number; maxFiles: number }): () => Promise<void> {
+    // what an earlier read ahead left (a poll that failed before using it) is never planned
+    this.files.clear()
     let stopped = false
     const reading = (async () => {
       let bytes = 0
