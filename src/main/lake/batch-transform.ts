@@ -13,10 +13,12 @@ const ft = clean.text
 
 // Everything after the input lines is set-based SQL, in two phases (batch-writer.ts runs them):
 // - stage: before the batch's transaction, parse and validate the staged lines, de-duplicate
-//   against silver, lateness against the watermark, velocity, fraud rules, the silver rows and
-//   the windows they change, into temp tables. Reading committed tables, DuckDB runs every step
-//   on all cores; a scan of rows the open transaction itself wrote runs on one.
-// - commit: inside the transaction, copy what was staged into the lake's tables.
+//   against silver, lateness against the watermark and velocity, into temp tables. Reading
+//   committed tables, DuckDB runs every step on all cores; a scan of rows the open transaction
+//   itself wrote runs on one.
+// - commit: inside the transaction, score the orders into silver (a live batch; a replay or
+//   re-validation stages them in `_silver` first), recompute the windows they change, and copy
+//   what was staged into the lake's tables.
 // The lake's committed state cannot change in between: this connection is its only writer.
 
 export interface TransformSettings {

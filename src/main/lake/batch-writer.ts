@@ -17,7 +17,8 @@ import { countRereads, NO_REREADS, stageRereads } from './reread'
 //
 // The heavy work happens before that transaction opens: the input lines and everything derived
 // from them are staged in temp tables of this connection (batch-transform.ts says why), which
-// are not part of the lake and vanish with the process. The transaction then copies them in.
+// are not part of the lake and vanish with the process. The transaction scores the orders
+// straight into silver and copies the rest in.
 
 
 export interface CommittedBatch extends BatchProgress {

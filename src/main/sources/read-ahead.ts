@@ -61,10 +61,6 @@ export class ReadAhead {
   clear(): void {
     this.files.clear()
   }
-
-  get size(): number {
-    return this.files.size
-  }
 }
 
 function readSmallFile(path: string, maxFileBytes: number): ReadFile | null {
