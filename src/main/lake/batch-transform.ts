@@ -5,7 +5,7 @@ import { VELOCITY_COLUMN } from '../rules/attributes'
 import type { Scoring } from './active-scoring'
 import type { OutboxTarget } from './alert-outbox'
 import type { Stream } from '../sources/source'
-import { stagedKafkaTimestamp, stagedLines } from './bronze-ingest'
+import { createStagedTable, stagedKafkaTimestamp, stagedLines } from './bronze-ingest'
 import { isReread } from './reread'
 import { clean, customerValidationCtes, orderValidationCtes, type ValidationContext } from './validation-sql'
 
@@ -132,6 +132,8 @@ export interface OrderInput {
   historyBefore: number | null
   /** The newest order_ts processed before these lines: the first batch's watermark is this minus the lateness. */
   previousMaxEventTs: string | null
+  /** The staging database `_o` goes into (bronze-ingest.ts createStagedTable); unset: a temp table. */
+  stage?: string | null
 }
 
 /**
@@ -164,7 +166,7 @@ export async function prepareOrders(
   //    (validation quarantines the others): the amount in the reporting currency, rounded to cents.
   const rates = batchRates(settings)
   const fxRate = `CASE upper(${ft('currency')}) ${rates.map(([c, r]) => `WHEN '${c}' THEN ${r}::DOUBLE`).join(' ')} END`
-  await conn.run(`CREATE OR REPLACE TEMP TABLE _o AS
+  await conn.run(`${createStagedTable('_o', input.stage)} AS
     WITH src AS (${input.rows}), ${orderValidationCtes(validationContext(settings))}
     SELECT *, try_cast(round(total_cents * fx_rate) AS BIGINT) AS reporting_cents FROM (
     SELECT batch_id, source, byte_offset, kafka_partition, kafka_offset, kafka_key, kafka_timestamp, pos, reason,
@@ -427,10 +429,18 @@ export async function commitStaged(conn: DuckDBConnection, batchId: number, stag
   for (const s of statements) await (typeof s === 'string' ? conn.run(s) : conn.run(s[0], s[1]))
 }
 
-/** Drops what stage*() created; they are replaced by the next batch anyway, this frees the memory. */
-export async function dropStaged(conn: DuckDBConnection): Promise<void> {
-  const tables = ['_reread', '_segments', stagedLines('customers'), stagedLines('orders'), '_c', '_c_latest', '_o', '_new', '_wm', '_vel', '_pre', '_silver', '_shadow', '_touched', '_windows']
-  await conn.run(tables.map((t) => `DROP TABLE IF EXISTS ${t}`).join('; '))
+/** Tables a batch may put in the staging database (createStagedTable). */
+const STAGEABLE = [stagedLines('customers'), stagedLines('orders'), '_o']
+
+/**
+ * Drops what stage*() created, in temp and in `stage` when given; they are replaced by the next
+ * batch anyway, this frees the memory.
+ */
+export async function dropStaged(conn: DuckDBConnection, stage: string | null = null): Promise<void> {
+  const tables = ['_reread', '_segments', '_c', '_c_latest', '_new', '_wm', '_vel', '_pre', '_silver', '_shadow', '_touched', '_windows']
+  const drops = [...tables, ...STAGEABLE].map((t) => `DROP TABLE IF EXISTS temp.main.${t}`)
+  if (stage) drops.push(...STAGEABLE.map((t) => `DROP TABLE IF EXISTS ${stage}.main.${t}`))
+  await conn.run(drops.join('; '))
 }
 
 const windowBucket = (width: string, col: string) => `time_bucket(${width}, ${col}, TIMESTAMPTZ '2000-01-01 00:00:00+00')`

@@ -97,7 +97,7 @@ async function forEachConcurrently<T>(items: readonly T[], limit: number, work: 
  * order (`_segments`). `readInJs` names files DuckDB failed to read in an earlier attempt of this
  * batch (invalid UTF-8, a NUL byte...): JavaScript reads them instead.
  */
-async function stageSegments(lake: Lake, segments: Segment[], readInJs: ReadonlySet<string>): Promise<void> {
+async function stageSegments(lake: Lake, segments: Segment[], readInJs: ReadonlySet<string>, stage: string | null): Promise<void> {
   const conn = lake.writer
   // Processing order = (segment, partition, position): every (source, partition) pair gets its
   // own seg_no, since offsets restart in each Kafka partition.
@@ -125,7 +125,7 @@ async function stageSegments(lake: Lake, segments: Segment[], readInJs: Readonly
   }
 
   for (const stream of ['customers', 'orders'] as const) {
-    await createStagedLines(conn, stream)
+    await createStagedLines(conn, stream, stage)
     const byDuckDb: FileSegment[] = []
     const byJs: FileSegment[] = []
     const inMemory: FileSegment[] = []
@@ -155,7 +155,7 @@ async function stageSegments(lake: Lake, segments: Segment[], readInJs: Readonly
       byJs.push(...mismatched)
     }
     if (byJs.length === 0 && lines.length === 0 && inMemory.length === 0) continue
-    const writer = await LinesWriter.open(conn, stream)
+    const writer = await LinesWriter.open(conn, stream, stage)
     try {
       // Many small files: several reads in flight hide the per-file open/stat/close latency.
       // Row order does not matter (processing order comes from _segments and offsets).
@@ -203,18 +203,33 @@ export async function writeBatch(lake: Lake, plan: PlannedBatch, settings: Trans
   }
 }
 
+/**
+ * Where a batch of `bytes` stages its lines and orders: the lake's staging database for a batch
+ * that fills a few of its row groups but not two of a temp table's (one core would parse,
+ * score and insert all of it), temp tables otherwise. A larger batch is scanned in parallel
+ * either way and costs less in memory; a small one is too quick to gain from it.
+ */
+export function stagingFor(lake: Lake, bytes: number): string | null {
+  return lake.stage && bytes >= STAGE_MIN_BYTES && bytes <= STAGE_MAX_BYTES ? lake.stage : null
+}
+/** About 8,000 orders. */
+const STAGE_MIN_BYTES = 4 * 1024 * 1024
+/** About 120,000 orders: a temp table's row group holds 122,880 lines. */
+const STAGE_MAX_BYTES = 64 * 1024 * 1024
+
 const NO_ORDERS: StagedOrders = { read: 0, quarantined: 0, valid: 0, late: 0, duplicates: 0, alerts: 0, maxEventTs: null, watermark: null }
 
 async function writeBatchOnce(lake: Lake, plan: PlannedBatch, settings: TransformSettings, readInJs: ReadonlySet<string>): Promise<CommittedBatch> {
   const conn = lake.writer
   const started = new Date()
+  const stage = stagingFor(lake, plan.bytes)
   try {
     const head = await conn.runAndReadAll(`SELECT (SELECT coalesce(max(batch_id), 0) + 1 FROM batches),
       (SELECT value FROM lake_meta WHERE key = 'max_event_ts'), (SELECT epoch_ms(max(started_at)) FROM batches)`)
     const batchId = Number(head.getRows()[0][0])
     const previousMax = (head.getRows()[0][1] as string | null) ?? null
     const previousStart = head.getRows()[0][2] === null ? null : Number(head.getRows()[0][2])
-    await stageSegments(lake, plan.segments, readInJs)
+    await stageSegments(lake, plan.segments, readInJs, stage)
     const rereadLines = await stageRereads(conn)
     // lines JavaScript already found bad (bad bytes, tombstones, over-long lines)
     const knownBad = Number(
@@ -224,7 +239,7 @@ async function writeBatchOnce(lake: Lake, plan: PlannedBatch, settings: Transfor
     const hasOrders = plan.segments.some((s) => s.stream === 'orders')
     const customers = hasCustomers ? await stageCustomers(conn, settings, rereadLines > 0) : { read: 0, bad: 0 }
     const scored = hasOrders
-      ? await prepareOrders(conn, { rows: batchRowsSql('orders', batchId), historyBefore: null, previousMaxEventTs: previousMax }, settings, hasCustomers)
+      ? await prepareOrders(conn, { rows: batchRowsSql('orders', batchId), historyBefore: null, previousMaxEventTs: previousMax, stage }, settings, hasCustomers)
       : null
     // stageRereads already counted them: with none, nothing more to ask
     const rereads = rereadLines > 0 ? await countRereads(conn, { customers: hasCustomers, orders: hasOrders }) : NO_REREADS
@@ -309,6 +324,6 @@ async function writeBatchOnce(lake: Lake, plan: PlannedBatch, settings: Transfor
       throw err
     }
   } finally {
-    await dropStaged(conn).catch(() => undefined)
+    await dropStaged(conn, lake.stage).catch(() => undefined)
   }
 }

@@ -45,12 +45,20 @@ export function readByDuckDb(seg: FileSegment): boolean {
 export const stagedLines = (stream: Stream) => `_lines_${stream}`
 
 /**
+ * `CREATE OR REPLACE` of a staged table: a temp table, or one in the lake's staging database
+ * `stage` (lake.ts), where a batch too small to fill a row group of a temp table is still
+ * scanned on every core. Found by its bare name either way (the writer's search path).
+ */
+export const createStagedTable = (name: string, stage: string | null = null): string =>
+  stage ? `CREATE OR REPLACE TABLE ${stage}.main.${name}` : `CREATE OR REPLACE TEMP TABLE ${name}`
+
+/**
  * The staged lines keep a Kafka message's time as microseconds since the epoch: the appender
  * takes a BIGINT natively, a TIMESTAMPTZ only through its generic value path (~1.4 µs a
  * message). `stagedKafkaTimestamp` turns it into bronze's TIMESTAMPTZ.
  */
-export async function createStagedLines(conn: DuckDBConnection, stream: Stream): Promise<void> {
-  await conn.run(`CREATE OR REPLACE TEMP TABLE ${stagedLines(stream)} (source VARCHAR, byte_offset BIGINT, kafka_partition INTEGER,
+export async function createStagedLines(conn: DuckDBConnection, stream: Stream, stage: string | null = null): Promise<void> {
+  await conn.run(`${createStagedTable(stagedLines(stream), stage)} (source VARCHAR, byte_offset BIGINT, kafka_partition INTEGER,
     kafka_offset BIGINT, kafka_key VARCHAR, kafka_timestamp_us BIGINT, raw VARCHAR, error VARCHAR)`)
 }
 
@@ -128,8 +136,9 @@ export async function verifyFileSegments(conn: DuckDBConnection, stream: Stream,
 export class LinesWriter {
   private constructor(private app: DuckDBAppender | null) {}
 
-  static async open(conn: DuckDBConnection, stream: Stream): Promise<LinesWriter> {
-    return new LinesWriter(await conn.createAppender(stagedLines(stream), 'main', 'temp'))
+  /** `stage`: the staging database createStagedLines put the table in (null: temp). */
+  static async open(conn: DuckDBConnection, stream: Stream, stage: string | null = null): Promise<LinesWriter> {
+    return new LinesWriter(await conn.createAppender(stagedLines(stream), 'main', stage ?? 'temp'))
   }
 
   add(source: string, lines: readonly InputLine[]): void {

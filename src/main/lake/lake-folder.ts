@@ -9,12 +9,15 @@ import { ENDPOINT_FILE_NAME } from './lake-endpoint-file'
 export const LAKE_FILE_NAME = 'lake.duckdb'
 
 /**
- * Files DuckDB keeps next to a database, a new lake being written (lake.ts), and the note of
- * the process holding the lake (lake-endpoint-file.ts; a crash can leave it behind).
+ * Files DuckDB keeps next to a database, a new lake being written and the writer's staging
+ * database (lake.ts), and the note of the process holding the lake (lake-endpoint-file.ts; a
+ * crash can leave it behind).
  */
 const isCompanion = (name: string): boolean =>
   name === `${LAKE_FILE_NAME}.wal` ||
   name === `${LAKE_FILE_NAME}.tmp` ||
+  name === `${LAKE_FILE_NAME}.stage` ||
+  name === `${LAKE_FILE_NAME}.stage.wal` ||
   /^\.lake\.duckdb\.creating-\d+(\.wal)?$/.test(name) ||
   name === ENDPOINT_FILE_NAME
 

@@ -55,6 +55,7 @@ function lease(key: string, entry: Entry, lake: Lake): Lake {
     file: lake.file,
     writer: lake.writer,
     reader: lake.reader,
+    stage: lake.stage,
     connect: () => lake.connect(),
     use: (work) => lake.use(() => work(held)),
     onClosing: (listener) => lake.onClosing(listener),
