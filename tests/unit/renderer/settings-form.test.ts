@@ -152,6 +152,21 @@ describe('settings form', () => {
     expect(parseField(select, 'pink')).toHaveProperty('error')
   })
 
+  it('greys out the generator unless it is the source: with a folder or Kafka it does nothing', () => {
+    const generatorFields = FIELDS.filter((f) => f.group === 'Generator')
+    expect(generatorFields.length).toBeGreaterThan(5)
+    const form = settingsToForm(defaultSettings())
+    for (const kind of ['folder', 'kafka']) {
+      const off = { ...form, 'source.kind': kind }
+      expect(generatorFields.filter((f) => f.enabledWhen?.(off) ?? true).map((f) => f.path)).toEqual([])
+    }
+    const on = { ...form, 'source.kind': 'generator', 'generator.pace': 'rate' }
+    const enabled = generatorFields.filter((f) => f.enabledWhen?.(on) ?? true).map((f) => f.path)
+    expect(enabled).toContain('generator.enabled')
+    expect(enabled).toContain('generator.ratePerSecond')
+    expect(enabled).not.toContain('generator.intervalSeconds')
+  })
+
   it('marks fields that apply on restart', () => {
     expect(appliesOnRestart('source.kind')).toBe(true)
     expect(appliesOnRestart('source.kafka.servers')).toBe(true)

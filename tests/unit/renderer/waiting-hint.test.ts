@@ -35,7 +35,7 @@ describe('empty dashboard hint', () => {
   it('explains a switched-off generator and an error', () => {
     const off = parseSettings({ generator: { enabled: false } })
     expect(waitingHint(status('running', 'generator', false), off).body).toMatch(/generator is turned off/)
-    expect(waitingHint(status('error'), off).body).toMatch(/input folder missing/)
+    expect(waitingHint(status('error'), off).body).toMatch(/input folder missing\. Fix the cause/)
     expect(waitingHint(null, null).title).toMatch(/Connecting/)
   })
 })

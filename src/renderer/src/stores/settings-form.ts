@@ -60,17 +60,27 @@ const weight = (key: string, label: string): FieldDef => ({
 const choices = (labels: Record<string, string>): FieldDef['options'] => Object.entries(labels).map(([value, label]) => ({ value, label }))
 
 const kafka = (f: FormValues) => f['source.kind'] === 'kafka'
+/** The generator runs only as the source: with a folder or Kafka its settings do nothing. */
+const generating = (f: FormValues) => f['source.kind'] === 'generator'
 const kafkaTls = (f: FormValues) => kafka(f) && f['source.kafka.tls.enabled'] === true
 const kafkaSasl = (f: FormValues) => kafka(f) && f['source.kafka.sasl.mechanism'] !== 'none'
 
 export const FIELDS: readonly FieldDef[] = [
-  { path: 'generator.enabled', label: 'Built-in generator', kind: 'bool', group: 'Generator', hint: 'Produce synthetic orders into the input folder' },
+  {
+    path: 'generator.enabled',
+    label: 'Built-in generator',
+    kind: 'bool',
+    group: 'Generator',
+    hint: 'Produce synthetic orders into the input folder (Source: Built-in generator)',
+    enabledWhen: generating
+  },
   {
     path: 'generator.pace',
     label: 'Pace',
     kind: 'select',
     group: 'Generator',
-    options: choices({ rate: 'Orders per second', interval: 'One order every N seconds' })
+    options: choices({ rate: 'Orders per second', interval: 'One order every N seconds' }),
+    enabledWhen: generating
   },
   {
     path: 'generator.ratePerSecond',
@@ -81,7 +91,7 @@ export const FIELDS: readonly FieldDef[] = [
     min: 0.01,
     max: 200_000,
     step: 1,
-    enabledWhen: (f) => f['generator.pace'] === 'rate'
+    enabledWhen: (f) => generating(f) && f['generator.pace'] === 'rate'
   },
   {
     path: 'generator.intervalSeconds',
@@ -92,11 +102,11 @@ export const FIELDS: readonly FieldDef[] = [
     min: 0.001,
     max: 3600,
     step: 0.1,
-    enabledWhen: (f) => f['generator.pace'] === 'interval'
+    enabledWhen: (f) => generating(f) && f['generator.pace'] === 'interval'
   },
-  { path: 'generator.durationSeconds', label: 'Duration', kind: 'number', group: 'Generator', unit: 's', min: 0, max: 7 * 24 * 3600, hint: '0 = until stopped' },
-  { path: 'generator.fraudRate', label: 'Fraud share', kind: 'number', group: 'Generator', min: 0, max: 1, step: 0.01, hint: '0–1; 0.03 = 3 % of orders are suspicious' },
-  { path: 'generator.seed', label: 'Random seed', kind: 'optional-int', group: 'Generator', hint: 'Empty = different data every run' },
+  { path: 'generator.durationSeconds', label: 'Duration', kind: 'number', group: 'Generator', unit: 's', min: 0, max: 7 * 24 * 3600, hint: '0 = until stopped', enabledWhen: generating },
+  { path: 'generator.fraudRate', label: 'Fraud share', kind: 'number', group: 'Generator', min: 0, max: 1, step: 0.01, hint: '0–1; 0.03 = 3 % of orders are suspicious', enabledWhen: generating },
+  { path: 'generator.seed', label: 'Random seed', kind: 'optional-int', group: 'Generator', hint: 'Empty = different data every run', enabledWhen: generating },
 
   {
     path: 'source.kind',

@@ -28,7 +28,7 @@ export function waitingHint(status: PipelineStatus | null, settings: Settings | 
     case 'error':
       return {
         title: 'The pipeline stopped with an error',
-        body: `${status.message ?? 'No details were reported.'} Fix the cause (see Settings) and press Start.`,
+        body: `${sentence(status.message ?? 'No details were reported.')} Fix the cause (see Settings) and press Start.`,
         busy: false
       }
     case 'running': {
@@ -64,3 +64,6 @@ export function waitingHint(status: PipelineStatus | null, settings: Settings | 
     }
   }
 }
+
+/** The engine's messages are clauses ("input folder … does not exist"); a sentence ends with a full stop. */
+const sentence = (text: string): string => (/[.!?…]$/.test(text.trim()) ? text.trim() : `${text.trim()}.`)
