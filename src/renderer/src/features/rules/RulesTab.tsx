@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react'
 import type { BacktestReport, Outcome, ShadowReport } from '../../../../shared/rules'
-import { formatNumber } from '../../lib/format'
+import { formatDateTime, formatNumber } from '../../lib/format'
 import { useSlice, useStores } from '../../stores/context'
 import { Card, EmptyState } from '../../ui/Card'
 import { DataTable, num } from '../../ui/DataTable'
@@ -97,7 +97,7 @@ function Shadow({ r, busy, onEnd, onOpen }: { r: ShadowReport; busy: boolean; on
   return (
     <div className="stack" data-testid="shadow-report">
       <p>
-        Shadow {r.run.shadowId} {running ? 'is running' : `ended: ${r.run.outcome}`} · started {r.run.startedAt} by {r.run.startedBy}
+        Shadow {r.run.shadowId} {running ? 'is running' : `ended: ${r.run.outcome}`} · started {formatDateTime(r.run.startedAt)} by {r.run.startedBy}
         {r.run.note && ` · ${r.run.note}`}
       </p>
       <table className="data">
@@ -274,7 +274,7 @@ export function RulesTab({ onOpenOrder }: { onOpenOrder(orderId: string): void }
                 {lab.versions.map((v) => (
                   <tr key={v.version} data-testid="rules-version" data-version={v.version}>
                     <td className="num">{v.version}</td>
-                    <td className="tnum">{v.promotedAt}</td>
+                    <td className="tnum" title={v.promotedAt}>{formatDateTime(v.promotedAt)}</td>
                     <td>{v.promotedBy}</td>
                     <td>
                       {v.note}
