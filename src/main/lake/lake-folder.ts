@@ -7,6 +7,8 @@ import { ENDPOINT_FILE_NAME } from './lake-endpoint-file'
 // prove it is a DuckDB database by its header before DuckDB sees it.
 
 export const LAKE_FILE_NAME = 'lake.duckdb'
+/** The writer's staging database (lake.ts), next to the lake while a process writes it. */
+export const STAGE_FILE_NAME = `${LAKE_FILE_NAME}.stage`
 
 /**
  * Files DuckDB keeps next to a database, a new lake being written and the writer's staging
@@ -16,8 +18,8 @@ export const LAKE_FILE_NAME = 'lake.duckdb'
 const isCompanion = (name: string): boolean =>
   name === `${LAKE_FILE_NAME}.wal` ||
   name === `${LAKE_FILE_NAME}.tmp` ||
-  name === `${LAKE_FILE_NAME}.stage` ||
-  name === `${LAKE_FILE_NAME}.stage.wal` ||
+  name === STAGE_FILE_NAME ||
+  name === `${STAGE_FILE_NAME}.wal` ||
   /^\.lake\.duckdb\.creating-\d+(\.wal)?$/.test(name) ||
   name === ENDPOINT_FILE_NAME
 

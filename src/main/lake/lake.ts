@@ -1,9 +1,9 @@
 import { linkSync, mkdirSync, rmSync, unlinkSync } from 'node:fs'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api'
 import { LAKE_FORMAT, LAKE_STORAGE_VERSION, SCHEMA_SQL, SCHEMA_VERSION } from './schema'
 import { identifyLake, migrateLake } from './migrations'
-import { inspectLakeFolder, LAKE_FILE_NAME } from './lake-folder'
+import { inspectLakeFolder, LAKE_FILE_NAME, STAGE_FILE_NAME } from './lake-folder'
 
 // The lake is one DuckDB file. This module is the only one that opens it; everything else gets
 // a Lake with a writer connection (micro-batches, one transaction each) and a reader connection
@@ -82,7 +82,7 @@ const STAGE_CATALOG = 'stage'
 const STAGE_ROW_GROUP_SIZE = 16_384
 
 /** The writer's staging database file, next to the lake (lake-folder.ts counts it a companion). */
-export const stageFile = (lakeFile: string): string => `${lakeFile}.stage`
+export const stageFile = (lakeFile: string): string => join(dirname(lakeFile), STAGE_FILE_NAME)
 
 export function lakeFile(dir: string): string {
   return inspectLakeFolder(dir, false).file
