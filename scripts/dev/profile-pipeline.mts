@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs'
 import { DuckDBConnection } from '@duckdb/node-api'
 import { runFilePipeline, runKafkaPipeline } from '../../src/main/cli/commands/pipeline'
+const T0 = performance.now()
 const readAll = (DuckDBConnection.prototype as any).runAndReadAll
 let explaining = false
 for (const m of ['run', 'runAndReadAll'] as const) {
@@ -18,7 +19,7 @@ for (const m of ['run', 'runAndReadAll'] as const) {
     if (process.env.MEM && typeof sql === "string" && sql.startsWith("SET memory_limit")) sql = `SET memory_limit = '${process.env.MEM}'`
     try { return await orig.call(this, sql, ...rest) } finally {
       const ms = performance.now() - t; const cu = process.cpuUsage(u); const cores = ((cu.user + cu.system) / 1000 / ms).toFixed(2)
-      if (ms > (Number(process.env.MIN_MS) || 20)) console.error(`${ms.toFixed(0).padStart(6)} ms ${cores} cores  ${sql.replace(/\s+/g, ' ').slice(0, 110)}`)
+      if (ms > (Number(process.env.MIN_MS) || 20)) console.error(`${(t - T0).toFixed(0).padStart(6)} +${ms.toFixed(0).padStart(6)} ms ${cores} cores  ${sql.replace(/\s+/g, ' ').slice(0, 110)}`)
     }
   }
 }
@@ -27,5 +28,5 @@ const t = Date.now()
 const [input, lake] = process.argv.slice(2)
 const common = { lake, trigger: 100, untilIdle: true, watermark: 10 * 60_000 }
 if (input.startsWith('kafka://')) await runKafkaPipeline({ ...common, mode: 'kafka', kafkaServers: input.slice('kafka://'.length), quiet: true })
-else await runFilePipeline({ ...common, mode: 'file', inputPath: input })
+else await runFilePipeline({ ...common, mode: 'file', inputPath: input, quiet: true })
 console.log('took', Date.now() - t)

@@ -42,19 +42,26 @@ export function fileStatOf(st: InputStat): FileStat {
   return { dev: String(st.dev), ino: String(st.ino), size: Number(st.size), mtimeMs: Number(st.mtimeMs) }
 }
 
+const digest = (bytes: Buffer) => createHash('sha256').update(bytes).digest().toString('hex', 0, 16)
+
+/** The hash of no bytes: a file's identity at offset 0 (every new file has one). */
+const EMPTY = digest(Buffer.alloc(0))
+
 /** Hex SHA-256 (128 bits) of bytes [from, to), or null when the file no longer has them all. */
 export async function hashRange(fh: InputFile, from: number, to: number): Promise<string | null> {
+  if (to === 0) return EMPTY
   const bytes = await readRange(fh, from, to)
   // toString of the first 16 bytes: a slice of the 64-digit hex would keep the whole one alive,
   // and the folder source holds two of these per file it tracks (100,000 files: ~19 MiB)
-  return bytes && createHash('sha256').update(bytes).digest().toString('hex', 0, 16)
+  return bytes && digest(bytes)
 }
 
 /** The identity of the file open as `fh` when `offset` bytes of it are committed. */
 export async function identityAt(fh: InputFile, st: FileStat, offset: number): Promise<FileIdentity | null> {
   const n = Math.min(FINGERPRINT_BYTES, offset)
   const head = await hashRange(fh, 0, n)
-  const tail = await hashRange(fh, offset - n, offset)
+  // up to FINGERPRINT_BYTES in, head and tail are the same bytes (a small file: hashed once)
+  const tail = n === offset ? head : await hashRange(fh, offset - n, offset)
   if (head === null || tail === null) return null
   return { dev: st.dev, ino: st.ino, headBytes: n, head, tailBytes: n, tail }
 }
@@ -62,7 +69,9 @@ export async function identityAt(fh: InputFile, st: FileStat, offset: number): P
 /** True when the file open as `fh` still holds the committed bytes `id` describes, up to `offset`. */
 export async function holdsCommittedBytes(fh: InputFile, id: FileIdentity, offset: number, size: number): Promise<boolean> {
   if (size < offset || id.headBytes > offset || id.tailBytes > offset) return false
-  if ((await hashRange(fh, 0, id.headBytes)) !== id.head) return false
+  const head = await hashRange(fh, 0, id.headBytes)
+  if (head !== id.head) return false
+  if (id.tailBytes === offset && id.headBytes === offset) return head === id.tail
   return (await hashRange(fh, offset - id.tailBytes, offset)) === id.tail
 }
 

@@ -412,9 +412,9 @@ export class FolderSource implements Source {
         }
       }
     } else {
-      const inCarried = new Set(carried.map((c) => c.path))
+      const inCarried = this.dirty.size ? new Set(carried.map((c) => c.path)) : null
       for (const path of this.dirty) {
-        if (inCarried.has(path)) continue
+        if (inCarried!.has(path)) continue
         const stream = STREAMS.find((s) => path.startsWith(join(this.inputDir, s) + sep))
         if (stream && isInputFile(basename(path))) paths.push({ stream, path })
       }
@@ -723,10 +723,16 @@ export class FolderSource implements Source {
       if (!s) continue
       const id = extras?.ids.get(o.key)
       if (id) {
-        this.untrack(s)
-        s.id = id
+        if (s.id && sameInode(s.id, id) && this.byInode.get(inodeKey(id)) === s) {
+          // the same file, grown: only its fingerprints change (100,000 files: no map churn)
+          s.id = id
+          this.noNewline.delete(s.path)
+        } else {
+          this.untrack(s)
+          s.id = id
+          this.track(s)
+        }
         s.verified = extras?.verified.get(o.key) ?? null
-        this.track(s)
       }
       s.offset = Number(o.offset)
       this.pendingWrite.delete(o.key)
