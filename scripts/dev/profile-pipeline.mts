@@ -15,6 +15,14 @@ for (const m of ['run', 'runAndReadAll'] as const) {
       writeFileSync(`/tmp/explain-${Date.now()}.txt`, rows.map((x: unknown[]) => String(x[1])).join('\n'))
       explaining = false
     }
+    // PLAN=<text>: time the planning alone (EXPLAIN) of a statement containing it
+    if (!explaining && process.env.PLAN && typeof sql === 'string' && sql.includes(process.env.PLAN)) {
+      explaining = true
+      const t0 = performance.now()
+      await readAll.call(this, `EXPLAIN ${sql}`, ...rest)
+      console.error(`  planning alone: ${(performance.now() - t0).toFixed(0)} ms`)
+      explaining = false
+    }
     const t = performance.now(); const u = process.cpuUsage()
     if (process.env.MEM && typeof sql === "string" && sql.startsWith("SET memory_limit")) sql = `SET memory_limit = '${process.env.MEM}'`
     try { return await orig.call(this, sql, ...rest) } finally {

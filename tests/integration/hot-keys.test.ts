@@ -102,9 +102,9 @@ class ProfiledConnection {
 }
 
 /** Staged order lines from `rowsSql` (columns i, order_id, customer_id, ts_us), at byte i·1000. */
-function stagedOrdersSql(source: string, rowsSql: string): string {
-  return `INSERT INTO ${stagedLines('orders')} (source, byte_offset, raw)
-    SELECT '${source}', i * 1000, json_object('order_id', order_id, 'customer_id', customer_id,
+function stagedOrdersSql(source: string, rowsSql: string, segNo: number): string {
+  return `INSERT INTO ${stagedLines('orders')} (source, seg_no, byte_offset, raw)
+    SELECT '${source}', ${segNo}, i * 1000, json_object('order_id', order_id, 'customer_id', customer_id,
       'order_ts', strftime(make_timestamp(ts_us), '%Y-%m-%dT%H:%M:%S.%fZ'), 'status', 'paid', 'currency', 'EUR',
       'total_amount', 25, 'items', json_array(json_object('product_id', 'p-1', 'product_name', 'Widget',
         'category', 'home', 'quantity', 1, 'unit_price', 25)),
@@ -112,9 +112,9 @@ function stagedOrdersSql(source: string, rowsSql: string): string {
     FROM (${rowsSql})`
 }
 
-function stagedCustomersSql(source: string, rowsSql: string): string {
-  return `INSERT INTO ${stagedLines('customers')} (source, byte_offset, raw)
-    SELECT '${source}', i * 1000, json_object('customer_id', customer_id, 'name', 'Guest ' || i,
+function stagedCustomersSql(source: string, rowsSql: string, segNo: number): string {
+  return `INSERT INTO ${stagedLines('customers')} (source, seg_no, byte_offset, raw)
+    SELECT '${source}', ${segNo}, i * 1000, json_object('customer_id', customer_id, 'name', 'Guest ' || i,
       'email', 'guest@example.com', 'signup_ts', '2023-01-01T00:00:00Z', 'country', 'DE', 'segment', 'regular')::VARCHAR
     FROM (${rowsSql})`
 }
@@ -153,12 +153,11 @@ class HotLake {
     const id = ++this.batchId
     const w = this.lake.writer
     const silverBefore = await this.count(`SELECT count(*) FROM silver_orders`)
-    const segments = [input.customers?.source, input.orders.source].filter((s): s is string => s !== undefined)
-    await w.run(`CREATE OR REPLACE TEMP TABLE _segments AS SELECT * FROM (VALUES ${segments.map((s, i) => `('${s}', -1, ${i})`).join(', ')}) t(source, part, seg_no)`)
     await createStagedLines(w, 'orders')
     await createStagedLines(w, 'customers')
-    await w.run(stagedOrdersSql(input.orders.source, input.orders.rowsSql))
-    if (input.customers) await w.run(stagedCustomersSql(input.customers.source, input.customers.rowsSql))
+    // processing order: the customers' file, then the orders'
+    await w.run(stagedOrdersSql(input.orders.source, input.orders.rowsSql, input.customers ? 1 : 0))
+    if (input.customers) await w.run(stagedCustomersSql(input.customers.source, input.customers.rowsSql, 0))
     const lines = await this.count(`SELECT (SELECT count(*) FROM ${stagedLines('orders')}) + (SELECT count(*) FROM ${stagedLines('customers')})`)
     const first = this.conn.peaks.length
     const conn = this.conn.asConnection()

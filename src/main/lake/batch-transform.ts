@@ -88,9 +88,8 @@ async function scalarRow(conn: DuckDBConnection, sql: string, values?: DuckDBVal
 export function batchRowsSql(stream: Stream, batchId: number): string {
   return `SELECT ${batchId}::BIGINT AS batch_id, b.source, b.byte_offset, b.kafka_partition, b.kafka_offset, b.kafka_key,
       ${stagedKafkaTimestamp('b')} AS kafka_timestamp, b.raw,
-      g.seg_no::HUGEINT * 281474976710656 + coalesce(b.kafka_offset, b.byte_offset, 0) AS pos
+      b.seg_no::HUGEINT * 281474976710656 + coalesce(b.kafka_offset, b.byte_offset, 0) AS pos
     FROM ${stagedLines(stream)} b
-    JOIN _segments g ON g.source = b.source AND g.part = coalesce(b.kafka_partition, -1)
     WHERE b.error IS NULL`
 }
 
@@ -437,7 +436,7 @@ const STAGEABLE = [stagedLines('customers'), stagedLines('orders'), '_o']
  * batch anyway, this frees the memory.
  */
 export async function dropStaged(conn: DuckDBConnection, stage: string | null = null): Promise<void> {
-  const tables = ['_reread', '_segments', '_c', '_c_latest', '_new', '_wm', '_vel', '_pre', '_silver', '_shadow', '_touched', '_windows']
+  const tables = ['_reread', '_c', '_c_latest', '_new', '_wm', '_vel', '_pre', '_silver', '_shadow', '_touched', '_windows']
   const drops = [...tables, ...STAGEABLE].map((t) => `DROP TABLE IF EXISTS temp.main.${t}`)
   if (stage) drops.push(...STAGEABLE.map((t) => `DROP TABLE IF EXISTS ${stage}.main.${t}`))
   await conn.run(drops.join('; '))

@@ -93,8 +93,8 @@ async function forEachConcurrently<T>(items: readonly T[], limit: number, work: 
 }
 
 /**
- * Stages the input lines of every segment of the batch (`_lines_<stream>`) and their processing
- * order (`_segments`). `readInJs` names files DuckDB failed to read in an earlier attempt of this
+ * Stages the input lines of every segment of the batch (`_lines_<stream>`), each with its
+ * segment's number in the batch's processing order. `readInJs` names files DuckDB failed to read in an earlier attempt of this
  * batch (invalid UTF-8, a NUL byte...): JavaScript reads them instead.
  */
 async function stageSegments(lake: Lake, segments: Segment[], readInJs: ReadonlySet<string>, stage: string | null): Promise<void> {
@@ -109,19 +109,11 @@ async function stageSegments(lake: Lake, segments: Segment[], readInJs: Readonly
       for (const p of parts) segRows.push([seg.source, p])
     }
   }
-  // An appender, as a VALUES list of thousands of files is slow to parse.
-  await conn.run(`CREATE OR REPLACE TEMP TABLE _segments (source VARCHAR, part INTEGER, seg_no INTEGER)`)
-  const app = await conn.createAppender('_segments', 'main', 'temp')
-  try {
-    for (const [i, [source, part]] of segRows.entries()) {
-      app.appendVarchar(source)
-      app.appendInteger(part)
-      app.appendInteger(i)
-      app.endRow()
-    }
-    app.flushSync()
-  } finally {
-    app.closeSync()
+  const numbers = new Map(segRows.map(([source, part], i) => [`${part}:${source}`, i]))
+  const segNo = (source: string, part: number) => {
+    const n = numbers.get(`${part}:${source}`)
+    if (n === undefined) throw new Error(`${source} (partition ${part}) is not a segment of this batch`)
+    return n
   }
 
   for (const stream of ['customers', 'orders'] as const) {
@@ -141,7 +133,7 @@ async function stageSegments(lake: Lake, segments: Segment[], readInJs: Readonly
       const group = byDuckDb.slice(i, i + FILES_PER_STATEMENT)
       const handles = await Promise.all(group.map((f) => openPlanned(f)))
       try {
-        await stageFileSegments(conn, stream, group)
+        await stageFileSegments(conn, stream, group, segNo)
         for (const [j, fh] of handles.entries()) await stillPlanned(fh, group[j])
       } finally {
         await Promise.all(handles.map((fh) => fh.close()))
@@ -155,10 +147,10 @@ async function stageSegments(lake: Lake, segments: Segment[], readInJs: Readonly
       byJs.push(...mismatched)
     }
     if (byJs.length === 0 && lines.length === 0 && inMemory.length === 0) continue
-    const writer = await LinesWriter.open(conn, stream, stage)
+    const writer = await LinesWriter.open(conn, stream, segNo, stage)
     try {
       // Many small files: several reads in flight hide the per-file open/stat/close latency.
-      // Row order does not matter (processing order comes from _segments and offsets).
+      // Row order does not matter (processing order comes from seg_no and offsets).
       await forEachConcurrently(byJs, READS_IN_FLIGHT, (f) => readSegmentLines(f, (chunk) => writer.add(f.path, chunk)))
       for (const f of inMemory) writer.add(f.path, splitLines(f.bytes!, f.start))
       for (const l of lines) writer.add(l.source, l.lines)

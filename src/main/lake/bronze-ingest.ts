@@ -56,11 +56,20 @@ export const createStagedTable = (name: string, stage: string | null = null): st
  * The staged lines keep a Kafka message's time as microseconds since the epoch: the appender
  * takes a BIGINT natively, a TIMESTAMPTZ only through its generic value path (~1.4 µs a
  * message). `stagedKafkaTimestamp` turns it into bronze's TIMESTAMPTZ.
+ *
+ * `seg_no` is the line's place in the batch's processing order: its segment (a file, or a Kafka
+ * topic's partition), numbered by the batch (batch-writer.ts). It is written with the line, not
+ * joined on later: a batch of 20,000 one-line files joined 20,000 lines with 20,000 segments, and
+ * DuckDB, seeing two inputs of one size, scanned the single-row-group segment list and hashed the
+ * lines, so the parse above that join ran on one core.
  */
 export async function createStagedLines(conn: DuckDBConnection, stream: Stream, stage: string | null = null): Promise<void> {
   await conn.run(`${createStagedTable(stagedLines(stream), stage)} (source VARCHAR, byte_offset BIGINT, kafka_partition INTEGER,
-    kafka_offset BIGINT, kafka_key VARCHAR, kafka_timestamp_us BIGINT, raw VARCHAR, error VARCHAR)`)
+    kafka_offset BIGINT, kafka_key VARCHAR, kafka_timestamp_us BIGINT, raw VARCHAR, error VARCHAR, seg_no INTEGER)`)
 }
+
+/** A segment's number in the batch's processing order, by source and Kafka partition (-1: a file). */
+export type SegmentNumber = (source: string, partition: number) => number
 
 /** A staged line's Kafka timestamp as bronze's TIMESTAMPTZ (`alias`: the staged table's). */
 export const stagedKafkaTimestamp = (alias?: string) => `make_timestamptz(${alias ? `${alias}.` : ''}kafka_timestamp_us)`
@@ -73,7 +82,7 @@ export const stagedKafkaTimestamp = (alias?: string) => `make_timestamptz(${alia
  * keeps the scan's order when told to), and a partitioned window numbers them per file, also in
  * parallel. One streaming window over the lines would run on one thread.
  */
-export async function stageFileSegments(conn: DuckDBConnection, stream: Stream, segments: FileSegment[]): Promise<void> {
+export async function stageFileSegments(conn: DuckDBConnection, stream: Stream, segments: FileSegment[], segNo: SegmentNumber): Promise<void> {
   if (segments.length === 0) return
   await conn.run(`SET preserve_insertion_order = true`)
   try {
@@ -84,10 +93,11 @@ export async function stageFileSegments(conn: DuckDBConnection, stream: Stream, 
   }
   // blank = only spaces, tabs and CRs: one anchored regex fails at a line's first byte (a test of
   // the first character OR a trim made DuckDB trim every line: ~0.3 cpu-s per 300k orders)
-  await conn.run(`INSERT INTO ${stagedLines(stream)} (source, byte_offset, raw)
-    SELECT source, byte_offset, line FROM (
+  const numbers = segments.map((s) => `(${sqlString(s.path)}, ${segNo(s.path, -1)})`).join(', ')
+  await conn.run(`INSERT INTO ${stagedLines(stream)} (source, byte_offset, raw, seg_no)
+    SELECT source, byte_offset, line, g.seg_no FROM (
       SELECT source, line, sum(coalesce(strlen(line), 0) + 1) OVER (PARTITION BY source ORDER BY rowid) - coalesce(strlen(line), 0) - 1 AS byte_offset
-      FROM _csv)
+      FROM _csv) JOIN (VALUES ${numbers}) g(source, seg_no) USING (source)
     WHERE line IS NOT NULL AND NOT regexp_full_match(line, '[ \t\r]*');
     DROP TABLE _csv`)
 }
@@ -134,17 +144,28 @@ export async function verifyFileSegments(conn: DuckDBConnection, stream: Stream,
  * parses on one thread). Lines JavaScript already found bad keep their reason in `error`.
  */
 export class LinesWriter {
-  private constructor(private app: DuckDBAppender | null) {}
+  private constructor(
+    private app: DuckDBAppender | null,
+    private readonly segNo: SegmentNumber
+  ) {}
 
   /** `stage`: the staging database createStagedLines put the table in (null: temp). */
-  static async open(conn: DuckDBConnection, stream: Stream, stage: string | null = null): Promise<LinesWriter> {
-    return new LinesWriter(await conn.createAppender(stagedLines(stream), 'main', stage ?? 'temp'))
+  static async open(conn: DuckDBConnection, stream: Stream, segNo: SegmentNumber, stage: string | null = null): Promise<LinesWriter> {
+    return new LinesWriter(await conn.createAppender(stagedLines(stream), 'main', stage ?? 'temp'), segNo)
   }
 
   add(source: string, lines: readonly InputLine[]): void {
     const app = this.app!
     const text = (v: string | null | undefined) => (v === null || v === undefined ? app.appendNull() : app.appendVarchar(v))
+    // a file is one segment; Kafka messages of one source come from a few partitions
+    let partition: number | null = null
+    let seg = 0
     for (const l of lines) {
+      const p = l.kafka?.partition ?? -1
+      if (p !== partition) {
+        partition = p
+        seg = this.segNo(source, p)
+      }
       app.appendVarchar(source)
       if (l.byteOffset === undefined) app.appendNull()
       else app.appendBigInt(BigInt(l.byteOffset))
@@ -164,6 +185,7 @@ export class LinesWriter {
       }
       text(l.raw)
       text(l.error)
+      app.appendInteger(seg)
       app.endRow()
     }
   }
