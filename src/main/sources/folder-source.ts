@@ -77,6 +77,8 @@ interface FileState {
   id: FileIdentity | null
   /** The file's stat when it last proved to hold the committed bytes: the same stat needs no re-check. */
   verified: FileStat | null
+  /** The last full scan that found it in the folder listing (a set of 100,000 listed paths cost more). */
+  listed?: number
 }
 
 interface Candidate {
@@ -201,6 +203,8 @@ export class FolderSource implements Source {
   /** Whether the last candidates() listed the whole folder. */
   private scannedAll = false
   private lastFullScan = 0
+  /** Full scans so far: a state a scan listed carries its number (FileState.listed). */
+  private fullScans = 0
   /** Full rescans catch changes a watcher can miss (network drives, events lost under load). */
   fullScanEveryMs = 30_000
 
@@ -385,7 +389,7 @@ export class FolderSource implements Source {
       // The first poll is a full scan: it removes the generator's files an earlier run left that
       // the lake now holds; later ones retry a removal that failed after its commit.
       await this.sweepGenerated()
-      const present = new Set<string>()
+      const scan = ++this.fullScans
       for (const stream of STREAMS) {
         const dir = join(this.inputDir, stream)
         let names: string[]
@@ -396,15 +400,17 @@ export class FolderSource implements Source {
         }
         for (const name of names) {
           if (!isInputFile(name)) continue
-          const path = join(dir, name)
-          present.add(path)
+          // (not join(): dir is normalized and a listed name holds no separator; 100,000 files)
+          const path = dir + sep + name
+          const s = this.files.get(path)
+          if (s) s.listed = scan
           paths.push({ stream, path })
         }
       }
       // Files that are gone are forgotten, so the state tracks the folder, not all history. A
       // listing that raced a rename can miss a file that is there: stat says.
       for (const s of [...this.files.values()]) {
-        if (present.has(s.path)) continue
+        if (s.listed === scan) continue
         if (await statPath(s.path)) paths.push({ stream: s.stream, path: s.path })
         else {
           this.forget(s)
