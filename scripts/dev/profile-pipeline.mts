@@ -25,6 +25,7 @@ for (const m of ['run', 'runAndReadAll'] as const) {
     }
     const t = performance.now(); const u = process.cpuUsage()
     if (process.env.MEM && typeof sql === "string" && sql.startsWith("SET memory_limit")) sql = `SET memory_limit = '${process.env.MEM}'`
+    if (process.env.CKPT && typeof sql === "string" && sql.startsWith("SET memory_limit")) sql += `; SET checkpoint_threshold = '${process.env.CKPT}'`
     try { return await orig.call(this, sql, ...rest) } finally {
       const ms = performance.now() - t; const cu = process.cpuUsage(u); const cores = ((cu.user + cu.system) / 1000 / ms).toFixed(2)
       if (ms > (Number(process.env.MIN_MS) || 20)) console.error(`${(t - T0).toFixed(0).padStart(6)} +${ms.toFixed(0).padStart(6)} ms ${cores} cores  ${sql.replace(/\s+/g, ' ').slice(0, 110)}`)

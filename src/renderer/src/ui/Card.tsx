@@ -82,7 +82,12 @@ export function EmptyState({
   )
 }
 
+/** A fraud score, red from the alert threshold on: the colours of the score histogram beside it. */
 export function ScoreBadge({ score, threshold }: { score: number; threshold: number }) {
-  const high = score >= threshold * 1.6
-  return <span className={`score ${high ? 'high' : 'low'}`}>{String(Math.round(score))}</span>
+  const alert = score >= threshold
+  return (
+    <span className={`score ${alert ? 'high' : 'low'}`} title={`fraud score ${score}; an alert from ${threshold}`}>
+      {String(Math.round(score))}
+    </span>
+  )
 }

@@ -13,6 +13,14 @@ export const REWIND_WHILE_RUNNING = 'Stop the pipeline to rewind a source: a run
 const shortKey = (r: SourceOffsetRow): string => (r.sourceKind === 'kafka' ? r.key : r.key.split(/[\\/]/).slice(-2).join('/'))
 
 /**
+ * The card's counts. `behind` counts only offsets the lake holds: a file never read has none, so a
+ * folder of new files shows 0 here while the input activity counts them as waiting; the hint says so.
+ */
+export function checkpointsHint(offsets: number, behind: number): string {
+  return `${formatNumber(offsets)} source offset${offsets === 1 ? '' : 's'} in the lake · ${formatNumber(behind)} of them behind their input (files never read yet are not listed)`
+}
+
+/**
  * The checkpoint inspector: every source offset the lake has committed, what its source holds
  * now, and the lag between them; fetched again with each committed snapshot (so it holds still
  * while paused). Its one action, Rewind, is offered only while the pipeline is stopped.
@@ -41,7 +49,7 @@ export function Checkpoints() {
   return (
     <Card
       title="Checkpoints"
-      hint={rows ? `${formatNumber(rows.length)} source offset${rows.length === 1 ? '' : 's'} in the lake · ${formatNumber(behind)} with input not yet read` : undefined}
+      hint={rows ? checkpointsHint(rows.length, behind) : undefined}
       flush
       testId="checkpoints-card"
     >
