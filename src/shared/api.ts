@@ -67,6 +67,7 @@ export const handlerArgs = {
   'pipeline.status': z.object({}).strict().default({}),
   'settings.get': z.object({}).strict().default({}),
   'settings.update': z.object({ patch: z.record(z.string(), z.unknown()) }).strict(),
+  'settings.overrides': z.object({}).strict().default({}),
   'lake.export': z
     .object({
       outDir: z.string().min(1, 'choose a folder'),
@@ -204,6 +205,17 @@ export type HandlerName = keyof typeof handlerArgs
 export type HandlerArgs<N extends HandlerName> = z.input<(typeof handlerArgs)[N]>
 export type ParsedArgs<N extends HandlerName> = z.output<(typeof handlerArgs)[N]>
 
+/**
+ * A setting this run took from its command line (`serve --lake`, `--input-path`), not from the
+ * settings file; `saved` is the file's value, which a start without the option uses.
+ */
+export interface SettingsOverride {
+  /** Dotted path, as in Settings (lakePath, source.inputPath). */
+  path: string
+  value: string | number | boolean | null
+  saved: string | number | boolean | null
+}
+
 export interface SettingsUpdateResult {
   settings: Settings
   /** Dotted paths of changed settings that apply only after a pipeline restart. */
@@ -225,6 +237,7 @@ export interface HandlerResults {
   'pipeline.status': PipelineStatus
   'settings.get': Settings
   'settings.update': SettingsUpdateResult
+  'settings.overrides': SettingsOverride[]
   'lake.export': ExportAnswer
   'query.dashboard': DashboardSnapshot
   'query.kpis': Kpis

@@ -4,11 +4,17 @@
 // with 400 and a field error. The pipeline is not started here.
 
 import assert from 'node:assert/strict'
-import { readFileSync } from 'node:fs'
-import { before, test } from 'node:test'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, before, test } from 'node:test'
 import { api, eventually, servedSession, textOf } from './helpers.js'
 
-const session = servedSession({ name: 'settings' })
+// This run's lake comes from the command line (serve --lake), the settings file names another.
+const runLakeDir = mkdtempSync(join(tmpdir(), 'streamdesk-settings-run-'))
+const runLake = join(runLakeDir, 'lake')
+const session = servedSession({ name: 'settings', args: ['--lake', runLake] })
+after(() => rmSync(runLakeDir, { recursive: true, force: true }))
 
 before(async () => {
   await eventually(async () => (await session.page.getByTestId('pipeline-state').getAttribute('data-state')) === 'stopped', {
@@ -166,6 +172,29 @@ test("browser mode: bad API payloads from the page's origin get 400 with a field
   assert.equal(now.dashboard.refreshSeconds, 2.5)
   assert.equal(now.pipeline.triggerMs, 750)
   assert.equal(savedFile().dashboard.refreshSeconds, 2.5)
+})
+
+test("a lake folder given with --lake is marked as this run's only, and Save keeps the file's until the field is changed", async () => {
+  await openDrawer()
+  const field = session.page.getByTestId('setting-lakePath')
+  assert.equal(await field.inputValue(), runLake)
+  const note = session.page.getByTestId('setting-override-lakePath')
+  await note.waitFor({ state: 'visible' })
+  assert.match(await textOf(note), /command line for this run only/)
+  assert.ok((await textOf(note)).includes(session.server.lake), await textOf(note))
+  // the other fields came from the file
+  assert.equal(await session.page.getByTestId('setting-override-source.inputPath').count(), 0)
+  // earlier saves in this file left the file's lake folder alone
+  assert.equal(savedFile().lakePath, session.server.lake)
+
+  // saving the field writes it to the file, and it is no longer overridden
+  const chosen = join(runLakeDir, 'chosen-lake')
+  await field.fill(chosen)
+  await session.page.getByTestId('settings-save').click()
+  await eventually(() => savedFile().lakePath === chosen, { message: 'the chosen lake folder to be saved' })
+  await note.waitFor({ state: 'detached' })
+  assert.deepEqual(await api(session.server.url, 'settings.overrides'), [])
+  await closeDrawer()
 })
 
 test('the page logged no errors along the way', () => {

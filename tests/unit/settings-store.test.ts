@@ -20,6 +20,23 @@ describe('SettingsStore', () => {
     expect(new SettingsStore(file).get().pipeline.triggerMs).toBe(750)
   })
 
+  it("lists the settings this run's command line overrides, with the file's value, until one is saved", async () => {
+    const file = join(tmp(), 'settings.json')
+    writeFileSync(file, JSON.stringify({ lakePath: '/saved/lake', source: { kind: 'folder', inputPath: '/saved/in' } }))
+    const store = new SettingsStore(file, { lakePath: '/run/only/lake', source: { kind: 'folder', inputPath: '/run/only/in' } })
+    // source.kind is overridden with the value the file has already: not listed
+    expect(store.overrides()).toEqual([
+      { path: 'lakePath', value: '/run/only/lake', saved: '/saved/lake' },
+      { path: 'source.inputPath', value: '/run/only/in', saved: '/saved/in' }
+    ])
+    await store.update({ pipeline: { triggerMs: 750 } })
+    expect(store.overrides().map((o) => o.path)).toEqual(['lakePath', 'source.inputPath'])
+    await store.update({ lakePath: '/chosen/lake' })
+    expect(store.overrides()).toEqual([{ path: 'source.inputPath', value: '/run/only/in', saved: '/saved/in' }])
+    expect(JSON.parse(readFileSync(file, 'utf8')).lakePath).toBe('/chosen/lake')
+    expect(new SettingsStore(file).overrides()).toEqual([])
+  })
+
   it('starts with defaults and keeps an invalid file aside instead of overwriting it', () => {
     const dir = tmp()
     const file = join(dir, 'settings.json')

@@ -120,6 +120,7 @@ export async function createEngineHost(opts: EngineHostOptions, codec?: SecretCo
     'pipeline.stop': () => controller.stop(),
     'pipeline.status': () => controller.getStatus(),
     'settings.get': async () => store.get(),
+    'settings.overrides': async () => store.overrides(),
     // validates and saves; opens nothing (a new lake path takes effect at the next Start)
     'settings.update': async ({ patch }) => {
       checkLakePath(patch, controller)

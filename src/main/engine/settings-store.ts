@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
+import type { SettingsOverride } from '../../shared/api'
 import { isSecretRef, mapSecrets, secretSlots, type SecretRef } from '../../shared/secrets'
 import { changedPaths, defaultSettings, needsRestart, parseSettings, SettingsError, type Settings } from '../../shared/settings'
 import { plainFileCodec, SecretError, SecretStore, secretsFileFor } from './secret-store'
@@ -20,6 +21,8 @@ export class SettingsStore {
   readonly secrets: SecretStore
   private updating: Promise<unknown> = Promise.resolve()
   private listeners = new Set<(s: Settings, changed: string[]) => void>()
+  /** Dotted paths this run's command line set (serve --lake, --input-path). */
+  private readonly overridePaths: string[]
 
   constructor(
     private readonly file: string,
@@ -43,6 +46,20 @@ export class SettingsStore {
     }
     this.persisted = this.adopt(loaded)
     this.current = this.adopt(parseSettings(overrides, this.persisted))
+    this.overridePaths = leafPaths(overrides)
+  }
+
+  /**
+   * The settings this run takes from its command line instead of the file, with the file's value,
+   * which the next start without those options uses. Saving a change to such a field writes it to
+   * the file, and it is no longer overridden.
+   */
+  overrides(): SettingsOverride[] {
+    return this.overridePaths.flatMap((path) => {
+      const value = valueAt(this.current, path)
+      const saved = valueAt(this.persisted, path)
+      return value === saved ? [] : [{ path, value, saved }]
+    })
   }
 
   get(): Settings {
@@ -116,4 +133,16 @@ export class SettingsStore {
     writeFileSync(tmp, JSON.stringify(settings, null, 2) + '\n')
     renameSync(tmp, this.file)
   }
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
+
+/** The dotted paths of an object's leaves ({ source: { inputPath } } → source.inputPath). */
+function leafPaths(o: Record<string, unknown>, prefix = ''): string[] {
+  return Object.entries(o).flatMap(([k, v]) => (isRecord(v) ? leafPaths(v, `${prefix}${k}.`) : [`${prefix}${k}`]))
+}
+
+function valueAt(s: Settings, path: string): SettingsOverride['value'] {
+  const v = path.split('.').reduce<unknown>((o, k) => (isRecord(o) ? o[k] : undefined), s)
+  return typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? v : null
 }

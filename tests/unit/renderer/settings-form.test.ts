@@ -8,6 +8,7 @@ import {
   errorsFromApi,
   FIELDS,
   mapFieldErrors,
+  overrideNote,
   parseField,
   settingsToForm
 } from '../../../src/renderer/src/stores/settings-form'
@@ -235,5 +236,14 @@ describe('server field errors', () => {
     const error = (t: string) => checkForm({ ...form, 'alerts.sinks': t }, s).errors['alerts.sinks']
     expect(error('webhook https://h/x tls=on')).toBe('line 1: tls= is for a kafka sink')
     expect(error('kafka b:1 t tls=maybe')).toBe('line 1: tls must be on or off, got "maybe"')
+  })
+})
+
+describe('a field this run took from the command line', () => {
+  const def = (path: string) => FIELDS.find((f) => f.path === path)!
+  it("names the settings file's value, a choice by its label", () => {
+    expect(overrideNote(def('lakePath'), '/saved/lake')).toMatch(/for this run only\. The settings file says \/saved\/lake, which StreamDesk uses when started without/)
+    expect(overrideNote(def('source.kind'), 'generator')).toContain(`says ${def('source.kind').options!.find((o) => o.value === 'generator')!.label},`)
+    expect(overrideNote(def('source.inputPath'), '')).toContain('says nothing,')
   })
 })

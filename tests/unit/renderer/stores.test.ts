@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { ApiError, type EngineClient, type EventName, type HandlerName, type ServerEvents } from '../../../src/shared/api'
+import { ApiError, type EngineClient, type EventName, type HandlerName, type ServerEvents, type SettingsOverride } from '../../../src/shared/api'
 import type { BatchProgress, DashboardSnapshot, PipelineStatus } from '../../../src/shared/dto'
 import { defaultSettings, parseSettings } from '../../../src/shared/settings'
 import type { Connection, ConnectionInfo } from '../../../src/renderer/src/client/bridge'
@@ -114,14 +114,17 @@ describe('app stores', () => {
   let engine: FakeEngine
   let stores: AppStores
   let settings = defaultSettings()
+  let overrides: SettingsOverride[] = []
 
   beforeEach(() => {
     vi.useFakeTimers()
     vi.setSystemTime(0)
     settings = defaultSettings()
+    overrides = []
     engine = new FakeEngine()
     engine.handlers = {
       'settings.get': () => settings,
+      'settings.overrides': () => overrides,
       'pipeline.status': () => status('stopped'),
       'query.dashboard': () => snapshot(1),
       'pipeline.start': () => status('running'),
@@ -215,6 +218,16 @@ describe('app stores', () => {
     expect(await stores.settings.getState().save()).toBe(true)
     expect(engine.calls.find((c) => c.name === 'settings.update')?.args).toEqual({ patch: { pipeline: { triggerMs: 1000 } } })
     expect(stores.settings.getState()).toMatchObject({ dirty: false, lastSave: { restartRequired: [] } })
+  })
+
+  it("knows the fields this run's command line set, and drops one once a save puts it in the file", async () => {
+    overrides = [{ path: 'lakePath', value: '/run/lake', saved: 'lake' }]
+    await stores.sync()
+    expect(stores.settings.getState().overrides).toEqual({ lakePath: overrides[0] })
+    overrides = []
+    stores.settings.getState().setField('lakePath', '/chosen')
+    expect(await stores.settings.getState().save()).toBe(true)
+    expect(stores.settings.getState().overrides).toEqual({})
   })
 
   it('shows server field errors next to the fields', async () => {
@@ -512,6 +525,7 @@ describe('analyst workbench stores: pause, history range, order search', () => {
     engine = new FakeEngine()
     engine.handlers = {
       'settings.get': () => settings,
+      'settings.overrides': () => [],
       'pipeline.status': () => status('running', 0, 1),
       'query.dashboard': () => snapshot(1)
     }

@@ -465,3 +465,14 @@ export function errorsFromApi(err: ApiError | Error): MappedErrors {
   if (fields && fields.length > 0) return mapFieldErrors(fields)
   return { byField: {}, general: [err.message] }
 }
+
+/**
+ * What a field set by this run's command line (serve --lake, --input-path) says under it: the
+ * value shown is for this run only, and the file keeps another one, which the next start without
+ * the option uses (a user who took the shown lake folder for the saved one would find another
+ * lake there).
+ */
+export function overrideNote(def: FieldDef, saved: string | number | boolean | null): string {
+  const shown = saved === null || saved === '' ? 'nothing' : (def.options?.find((o) => o.value === saved)?.label ?? String(saved))
+  return `Given on the command line for this run only. The settings file says ${shown}, which StreamDesk uses when started without that option; save a value here to keep it in the file.`
+}

@@ -1,5 +1,5 @@
 import { createStore, type StoreApi } from 'zustand/vanilla'
-import type { EngineClient } from '../../../shared/api'
+import type { EngineClient, SettingsOverride } from '../../../shared/api'
 import type {
   AlertRow,
   BatchProgress,
@@ -69,6 +69,8 @@ export interface SettingsState {
   saving: boolean
   dirty: boolean
   lastSave: { at: number; restartRequired: string[] } | null
+  /** Settings this run took from its command line, by path (the Settings form says so on those fields). */
+  overrides: Record<string, SettingsOverride>
   load(): Promise<void>
   setField(path: string, value: FormValue): void
   reset(): void
@@ -328,9 +330,12 @@ export function createAppStores(client: EngineClient, connection: Connection, op
     saving: false,
     dirty: false,
     lastSave: null,
+    overrides: {},
     async load() {
       try {
-        const s = await client.invoke('settings.get', {})
+        // the notes on overridden fields are an aid: without them the form still works
+        const [s, overrides] = await Promise.all([client.invoke('settings.get', {}), client.invoke('settings.overrides', {}).catch(() => [])])
+        set({ overrides: Object.fromEntries(overrides.map((o) => [o.path, o])) })
         applySettings(s)
         // A reload keeps the user's unsaved edits.
         if (!get().dirty) set({ form: settingsToForm(s), clientErrors: {}, serverErrors: {}, generalError: null })
@@ -366,6 +371,9 @@ export function createAppStores(client: EngineClient, connection: Connection, op
       set({ saving: true, generalError: null })
       try {
         const result = await client.invoke('settings.update', { patch: patch as Record<string, unknown> })
+        // a field saved over a command-line option is the file's value again
+        const overrides = await client.invoke('settings.overrides', {}).catch(() => Object.values(get().overrides))
+        set({ overrides: Object.fromEntries(overrides.map((o) => [o.path, o])) })
         applySettings(result.settings)
         set({
           saving: false,

@@ -1,6 +1,6 @@
 import { useEffect, type ChangeEvent } from 'react'
 import { useSlice, useStores } from '../../stores/context'
-import { appliesOnRestart, fieldDef, FIELDS, SETTINGS_GROUPS, type FieldDef } from '../../stores/settings-form'
+import { appliesOnRestart, fieldDef, FIELDS, overrideNote, SETTINGS_GROUPS, type FieldDef } from '../../stores/settings-form'
 import { CloseIcon } from '../../ui/icons'
 
 // Paths, ids and addresses are not words: no spelling marks, no autofill.
@@ -12,6 +12,7 @@ function Field({ def }: { def: FieldDef }) {
   const form = useSlice(settings, (s) => s.form)
   const clientError = useSlice(settings, (s) => s.clientErrors[def.path])
   const serverError = useSlice(settings, (s) => s.serverErrors[def.path])
+  const override = useSlice(settings, (s) => s.overrides[def.path])
   const error = clientError ?? serverError
   const enabled = def.enabledWhen ? def.enabledWhen(form) : true
   const id = `f-${def.path.replace(/\./g, '-')}`
@@ -97,6 +98,11 @@ function Field({ def }: { def: FieldDef }) {
         </label>
       )}
       {control}
+      {override && (
+        <span className="hint override" data-testid={`setting-override-${def.path}`}>
+          {overrideNote(def, override.saved)}
+        </span>
+      )}
       {error ? (
         <span className="error" id={`${id}-error`} role="alert" data-testid={`setting-error-${def.path}`}>
           {error}
