@@ -386,6 +386,16 @@ export function parseSettings(input: unknown, base: Settings = defaultSettings()
   return result.data
 }
 
+/** The value at a dotted path (undefined where the path leads nowhere). */
+export function getPath(obj: unknown, path: string): unknown {
+  let cur: unknown = obj
+  for (const k of path.split('.')) {
+    if (typeof cur !== 'object' || cur === null) return undefined
+    cur = (cur as Record<string, unknown>)[k]
+  }
+  return cur
+}
+
 /** Dotted paths of every leaf that differs between two settings objects. */
 export function changedPaths(a: unknown, b: unknown, prefix = ''): string[] {
   if (isPlainObject(a) && isPlainObject(b) && !replacedWhole.includes(prefix)) {

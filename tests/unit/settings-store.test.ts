@@ -26,11 +26,11 @@ describe('SettingsStore', () => {
     const store = new SettingsStore(file, { lakePath: '/run/only/lake', source: { kind: 'folder', inputPath: '/run/only/in' } })
     // source.kind is overridden with the value the file has already: not listed
     expect(store.overrides()).toEqual([
-      { path: 'lakePath', value: '/run/only/lake', saved: '/saved/lake' },
-      { path: 'source.inputPath', value: '/run/only/in', saved: '/saved/in' }
+      { path: 'source.inputPath', value: '/run/only/in', saved: '/saved/in' },
+      { path: 'lakePath', value: '/run/only/lake', saved: '/saved/lake' }
     ])
     await store.update({ pipeline: { triggerMs: 750 } })
-    expect(store.overrides().map((o) => o.path)).toEqual(['lakePath', 'source.inputPath'])
+    expect(store.overrides().map((o) => o.path)).toEqual(['source.inputPath', 'lakePath'])
     await store.update({ lakePath: '/chosen/lake' })
     expect(store.overrides()).toEqual([{ path: 'source.inputPath', value: '/run/only/in', saved: '/saved/in' }])
     expect(JSON.parse(readFileSync(file, 'utf8')).lakePath).toBe('/chosen/lake')

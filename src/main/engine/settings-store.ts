@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { dirname } from 'node:path'
 import type { SettingsOverride } from '../../shared/api'
 import { isSecretRef, mapSecrets, secretSlots, type SecretRef } from '../../shared/secrets'
-import { changedPaths, defaultSettings, needsRestart, parseSettings, SettingsError, type Settings } from '../../shared/settings'
+import { changedPaths, defaultSettings, getPath, needsRestart, parseSettings, SettingsError, type Settings } from '../../shared/settings'
 import { plainFileCodec, SecretError, SecretStore, secretsFileFor } from './secret-store'
 
 // Settings persisted as JSON. A file that is unreadable or invalid is not fatal: the app starts
@@ -21,8 +21,6 @@ export class SettingsStore {
   readonly secrets: SecretStore
   private updating: Promise<unknown> = Promise.resolve()
   private listeners = new Set<(s: Settings, changed: string[]) => void>()
-  /** Dotted paths this run's command line set (serve --lake, --input-path). */
-  private readonly overridePaths: string[]
 
   constructor(
     private readonly file: string,
@@ -46,7 +44,6 @@ export class SettingsStore {
     }
     this.persisted = this.adopt(loaded)
     this.current = this.adopt(parseSettings(overrides, this.persisted))
-    this.overridePaths = leafPaths(overrides)
   }
 
   /**
@@ -55,11 +52,8 @@ export class SettingsStore {
    * the file, and it is no longer overridden.
    */
   overrides(): SettingsOverride[] {
-    return this.overridePaths.flatMap((path) => {
-      const value = valueAt(this.current, path)
-      const saved = valueAt(this.persisted, path)
-      return value === saved ? [] : [{ path, value, saved }]
-    })
+    // every update goes to both, so they differ only where the overrides still hold
+    return changedPaths(this.persisted, this.current).map((path) => ({ path, value: leaf(this.current, path), saved: leaf(this.persisted, path) }))
   }
 
   get(): Settings {
@@ -135,14 +129,7 @@ export class SettingsStore {
   }
 }
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
-
-/** The dotted paths of an object's leaves ({ source: { inputPath } } → source.inputPath). */
-function leafPaths(o: Record<string, unknown>, prefix = ''): string[] {
-  return Object.entries(o).flatMap(([k, v]) => (isRecord(v) ? leafPaths(v, `${prefix}${k}.`) : [`${prefix}${k}`]))
-}
-
-function valueAt(s: Settings, path: string): SettingsOverride['value'] {
-  const v = path.split('.').reduce<unknown>((o, k) => (isRecord(o) ? o[k] : undefined), s)
+function leaf(s: Settings, path: string): SettingsOverride['value'] {
+  const v = getPath(s, path)
   return typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? v : null
 }

@@ -2,6 +2,7 @@ import type { ApiError } from '../../../shared/api'
 import { ISO_4217_CODES, isCurrencyCode } from '../../../shared/iso-codes'
 import {
   changedPaths,
+  getPath,
   parseSettings,
   restartRequiredPaths,
   SettingsError,
@@ -268,15 +269,6 @@ export const fieldDef = (path: string): FieldDef | undefined => FIELD_BY_PATH.ge
 /** True when a change to this field only applies after a pipeline restart. */
 export function appliesOnRestart(path: string): boolean {
   return restartRequiredPaths.some((r) => path === r || path.startsWith(`${r}.`))
-}
-
-export function getPath(obj: unknown, path: string): unknown {
-  let cur: unknown = obj
-  for (const k of path.split('.')) {
-    if (typeof cur !== 'object' || cur === null) return undefined
-    cur = (cur as Record<string, unknown>)[k]
-  }
-  return cur
 }
 
 export function setPath(obj: Record<string, unknown>, path: string, value: unknown): void {
