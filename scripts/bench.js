@@ -13,11 +13,12 @@
 //   7. one big file              one 300 MB .jsonl, peak RSS with default settings
 //   8. one hot customer          60,000 orders of one customer vs 60,000 different customers
 //   9. consecutive batches       20 batches of 300,000 orders into one growing lake
+//  10. soak                      `run` at 1,000 orders/s for BENCH_SOAK_SECONDS (off by default)
 // Every pipeline run reports wall time, rows/s and peak RSS (GNU time's ru_maxrss, see util.js).
 //
 // Knobs (see docs/BENCHMARKS.md): BENCH_QUICK=1, BENCH_ROOT, BENCH_ORDERS, BENCH_LATENCY_SECONDS,
 // BENCH_MANY_FILES, BENCH_BIG_MB, BENCH_HOT_ORDERS, BENCH_CONSECUTIVE, BENCH_CONSECUTIVE_ORDERS,
-// BENCH_RSS_LIMIT_MB, BENCH_SKIP_<THROUGHPUT|LATENCY|KAFKA|MANY_FILES|BIG_FILE|HOT_CUSTOMER|CONSECUTIVE>=1.
+// BENCH_SOAK_SECONDS, BENCH_SOAK_RATE, BENCH_RSS_LIMIT_MB, BENCH_SKIP_<THROUGHPUT|LATENCY|KAFKA|MANY_FILES|BIG_FILE|HOT_CUSTOMER|CONSECUTIVE|SOAK>=1.
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
 import os from 'node:os'
@@ -26,6 +27,7 @@ import { fileURLToPath } from 'node:url'
 import { benchBigFile, benchConsecutive, benchHotCustomer, benchManyFiles } from './bench/cases.js'
 import { benchKafka } from './bench/kafka.js'
 import { runLatency } from './bench/latency.js'
+import { benchSoak } from './bench/soak.js'
 import { checkCounts, countLines, fmt, killLiveChildren, lakeStats, loadAvg, median, mib, rssMethod, runMeasured } from './bench/util.js'
 
 const here = fileURLToPath(new URL('..', import.meta.url))
@@ -54,6 +56,8 @@ const HOT_ORDERS = intEnv('BENCH_HOT_ORDERS', 60_000, 2_000, 3)
 const CONSECUTIVE = intEnv('BENCH_CONSECUTIVE', 20, 3, 2)
 const CONSECUTIVE_ORDERS = intEnv('BENCH_CONSECUTIVE_ORDERS', 300_000, 5_000, 1)
 const RSS_LIMIT_MIB = intEnv('BENCH_RSS_LIMIT_MB', 8192, 8192, 256)
+const SOAK_SECONDS = intEnv('BENCH_SOAK_SECONDS', 0, 20, 0)
+const SOAK_RATE = intEnv('BENCH_SOAK_RATE', 1000, 1000, 1)
 const ROUNDS = QUICK ? 1 : 3
 const skip = (name) => process.env[`BENCH_SKIP_${name}`] === '1'
 
@@ -316,6 +320,16 @@ await section(`8. One hot customer: ${fmt(HOT_ORDERS)} orders of one customer_id
 await section(`9. ${fmt(CONSECUTIVE)} consecutive ${fmt(CONSECUTIVE_ORDERS)}-order batches into one lake (one pipeline --until-idle per batch)`, 'CONSECUTIVE', () =>
   benchConsecutive(ctx, { batches: CONSECUTIVE, orders: CONSECUTIVE_ORDERS })
 )
+
+// --- 10. a long run ------------------------------------------------------------------------------
+
+await section(`10. Soak: streamdesk run at ${fmt(SOAK_RATE)} orders/s for ${fmt(SOAK_SECONDS)} s, memory and lag over time`, 'SOAK', async () => {
+  if (SOAK_SECONDS === 0) {
+    log('  not run: set BENCH_SOAK_SECONDS (1800 is half an hour; it runs as long as it says)')
+    return
+  }
+  await benchSoak(ctx, { minutes: SOAK_SECONDS / 60, rate: SOAK_RATE })
+})
 
 log(`load average at end (1/5/15 min): ${loadAvg()}`)
 if (existsSync(cliFile) && cliBuiltAt().getTime() !== builtAtStart.getTime()) {
