@@ -212,13 +212,19 @@ export async function prepareOrders(
     const windowUs = VELOCITY_WINDOW_MINUTES * 60_000_000
     const vw = `to_microseconds(${windowUs})`
     const slot = (col: string) => `epoch_us(${col}) // ${windowUs}`
+    // The batch's time range as literals: DuckDB skips silver's row groups outside them by their
+    // min/max, which it does not for bounds computed by a subquery in the same statement (each
+    // small batch of a long run read all of silver: 214 ms per batch after 12 minutes at 1,000
+    // orders/s, against 35 ms on an empty lake).
+    const [from, to] = (await conn.runAndReadAll(`SELECT epoch_us(min(o.order_ts)), epoch_us(max(o.order_ts)) FROM _o o JOIN _new USING (pos)`)).getRows()[0]
+    const inRange = from === null ? 'false' : `s.order_ts >= make_timestamptz(${from}) - ${vw} AND s.order_ts <= make_timestamptz(${to})`
     await conn.run(`CREATE OR REPLACE TEMP TABLE _vel AS
       WITH cur AS (SELECT o.pos, o.customer_id, o.order_ts FROM _o o JOIN _new USING (pos)),
       reach AS (SELECT DISTINCT customer_id, ${slot('order_ts')} - d AS slot FROM cur, (VALUES (0), (1)) s(d)),
       hist AS (
         SELECT s.customer_id, s.order_ts, NULL::HUGEINT AS pos FROM silver_orders s
         SEMI JOIN reach r ON r.customer_id = s.customer_id AND r.slot = ${slot('s.order_ts')}
-        WHERE ${history('s.')} AND s.order_ts >= (SELECT min(order_ts) FROM cur) - ${vw} AND s.order_ts <= (SELECT max(order_ts) FROM cur)
+        WHERE ${history('s.')} AND ${inRange}
         UNION ALL SELECT customer_id, order_ts, pos FROM cur),
       several AS (SELECT customer_id FROM hist GROUP BY customer_id HAVING count(*) > 1),
       counted AS (
