@@ -13,7 +13,7 @@ import { fmt, liveChildren, loadAvg, median, quantile } from './util.js'
 
 export const TARGET_SOAK_LAG_P99_MS = 1000
 /** Last quarter's median RSS ÷ the second's: above this, memory grows with time. */
-export const TARGET_SOAK_RSS_GROWTH = 1.25
+export const TARGET_SOAK_RSS_GROWTH = 1.1
 
 function treeRssKiB(pid) {
   let sum = 0
