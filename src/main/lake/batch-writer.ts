@@ -94,8 +94,9 @@ async function forEachConcurrently<T>(items: readonly T[], limit: number, work: 
 
 /**
  * Stages the input lines of every segment of the batch (`_lines_<stream>`), each with its
- * segment's number in the batch's processing order. `readInJs` names files DuckDB failed to read in an earlier attempt of this
- * batch (invalid UTF-8, a NUL byte...): JavaScript reads them instead.
+ * segment's number in the batch's processing order. `readInJs` names files DuckDB failed to
+ * read in an earlier attempt of this batch (invalid UTF-8, a NUL byte...): JavaScript reads them
+ * instead.
  */
 async function stageSegments(lake: Lake, segments: Segment[], readInJs: ReadonlySet<string>, stage: string | null): Promise<void> {
   const conn = lake.writer

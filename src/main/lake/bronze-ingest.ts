@@ -94,8 +94,8 @@ export async function stageFileSegments(conn: DuckDBConnection, stream: Stream, 
   // blank = only spaces, tabs and CRs: one anchored regex fails at a line's first byte (a test of
   // the first character OR a trim made DuckDB trim every line: ~0.3 cpu-s per 300k orders)
   // one file (a big one, usually): its number; several: a join with a list as long as the files
-  const numbers = segments.map((s) => `(${sqlString(s.path)}, ${segNo(s.path, -1)})`).join(', ')
-  const [seg, join] = segments.length === 1 ? [`${segNo(segments[0].path, -1)}`, ''] : ['g.seg_no', `JOIN (VALUES ${numbers}) g(source, seg_no) USING (source)`]
+  const numbers = () => segments.map((s) => `(${sqlString(s.path)}, ${segNo(s.path, -1)})`).join(', ')
+  const [seg, join] = segments.length === 1 ? [`${segNo(segments[0].path, -1)}`, ''] : ['g.seg_no', `JOIN (VALUES ${numbers()}) g(source, seg_no) USING (source)`]
   await conn.run(`INSERT INTO ${stagedLines(stream)} (source, byte_offset, raw, seg_no)
     SELECT source, byte_offset, line, ${seg} FROM (
       SELECT source, line, sum(coalesce(strlen(line), 0) + 1) OVER (PARTITION BY source ORDER BY rowid) - coalesce(strlen(line), 0) - 1 AS byte_offset
