@@ -320,6 +320,9 @@ export function createAppStores(client: EngineClient, connection: Connection, op
   )
 
   // ---- settings ------------------------------------------------------------------------------
+  /** The command-line overrides by path; `fallback` when the engine cannot say (the notes are an aid: the form works without them). */
+  const fetchOverrides = (fallback: Record<string, SettingsOverride>): Promise<Record<string, SettingsOverride>> =>
+    client.invoke('settings.overrides', {}).then((list) => Object.fromEntries(list.map((o) => [o.path, o])), () => fallback)
   const settings = createStore<SettingsState>((set, get) => ({
     settings: null,
     form: {},
@@ -333,9 +336,8 @@ export function createAppStores(client: EngineClient, connection: Connection, op
     overrides: {},
     async load() {
       try {
-        // the notes on overridden fields are an aid: without them the form still works
-        const [s, overrides] = await Promise.all([client.invoke('settings.get', {}), client.invoke('settings.overrides', {}).catch(() => [])])
-        set({ overrides: Object.fromEntries(overrides.map((o) => [o.path, o])) })
+        const [s, overrides] = await Promise.all([client.invoke('settings.get', {}), fetchOverrides({})])
+        set({ overrides })
         applySettings(s)
         // A reload keeps the user's unsaved edits.
         if (!get().dirty) set({ form: settingsToForm(s), clientErrors: {}, serverErrors: {}, generalError: null })
@@ -372,8 +374,7 @@ export function createAppStores(client: EngineClient, connection: Connection, op
       try {
         const result = await client.invoke('settings.update', { patch: patch as Record<string, unknown> })
         // a field saved over a command-line option is the file's value again
-        const overrides = await client.invoke('settings.overrides', {}).catch(() => Object.values(get().overrides))
-        set({ overrides: Object.fromEntries(overrides.map((o) => [o.path, o])) })
+        set({ overrides: await fetchOverrides(get().overrides) })
         applySettings(result.settings)
         set({
           saving: false,

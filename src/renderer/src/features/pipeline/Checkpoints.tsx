@@ -16,7 +16,7 @@ const shortKey = (r: SourceOffsetRow): string => (r.sourceKind === 'kafka' ? r.k
  * The card's counts. `behind` counts only offsets the lake holds: a file never read has none, so a
  * folder of new files shows 0 here while the input activity counts them as waiting; the hint says so.
  */
-export function checkpointsHint(offsets: number, behind: number): string {
+function checkpointsHint(offsets: number, behind: number): string {
   return `${formatNumber(offsets)} source offset${offsets === 1 ? '' : 's'} in the lake · ${formatNumber(behind)} of them behind their input (files never read yet are not listed)`
 }
 
